@@ -1,0 +1,100 @@
+import { CorruptObjectError, InvalidArgumentError } from './errors.js';
+
+/** A JSON value as stored in commit metadata. */
+export type JsonValue = string | number | boolean | null | JsonValue[] | { [key: string]: JsonValue };
+
+/** User metadata: any JSON object. Reserved keys are set by the store. */
+export type Meta = { [key: string]: JsonValue };
+
+/** A version of a file, as returned by the store. `commit` (its own hash) is never stored. */
+export interface Commit {
+  /** The commit's own hash. */
+  commit: string;
+  /** The file name. */
+  name: string;
+  /** Hash of the blob holding this version's data. */
+  data: string;
+  /** Seconds since the epoch (a float, like SWISH). */
+  time: number;
+  /** The previous commit of the file; absent on the first. */
+  previous?: string;
+  author?: string;
+  tags?: string[];
+  commit_message?: string;
+  [key: string]: JsonValue | undefined;
+}
+
+/** Keys the store sets itself; a caller cannot set them through metadata (except `previous` on update). */
+export const RESERVED_KEYS: ReadonlySet<string> = new Set(['name', 'data', 'time', 'previous', 'commit']);
+
+/** Keys that describe who made a version; they are not carried over from the previous version. */
+export const IDENTITY_KEYS: ReadonlySet<string> = new Set([
+  'author', 'user', 'avatar', 'identity', 'peer', 'commit_message', 'email', 'profile_id',
+]);
+
+/**
+ * Canonical JSON: keys sorted (by UTF-16 code unit), no insignificant white space. Numbers use
+ * JavaScript's shortest round-trip form; non-finite numbers are rejected.
+ */
+export function canonicalJson(value: JsonValue): string {
+  if (value === null || typeof value === 'boolean' || typeof value === 'string') return JSON.stringify(value);
+  if (typeof value === 'number') {
+    if (!Number.isFinite(value)) throw new InvalidArgumentError(`metadata number ${value} is not finite`);
+    return JSON.stringify(value);
+  }
+  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(',')}]`;
+  if (typeof value === 'object') {
+    const keys = Object.keys(value).sort();
+    const parts: string[] = [];
+    for (const key of keys) {
+      const v = value[key];
+      if (v === undefined) continue;
+      parts.push(`${JSON.stringify(key)}:${canonicalJson(v)}`);
+    }
+    return `{${parts.join(',')}}`;
+  }
+  throw new InvalidArgumentError(`metadata value of type ${typeof value} is not JSON`);
+}
+
+/** Encode commit metadata (without `commit`) as the bytes of a commit object. */
+export function encodeCommit(meta: Meta): Uint8Array {
+  const { commit: _ignored, ...stored } = meta;
+  return new TextEncoder().encode(canonicalJson(stored) + '\n');
+}
+
+/** Decode a commit object's bytes; `hash` becomes the returned `commit` key. */
+export function decodeCommit(data: Uint8Array, hash: string, where = 'commit'): Commit {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(data));
+  } catch (err) {
+    throw new CorruptObjectError(hash, where, 'commit is not valid UTF-8 JSON', { cause: err });
+  }
+  if (
+    typeof parsed !== 'object' || parsed === null || Array.isArray(parsed) ||
+    typeof (parsed as Commit).name !== 'string' || typeof (parsed as Commit).data !== 'string' ||
+    typeof (parsed as Commit).time !== 'number'
+  ) {
+    throw new CorruptObjectError(hash, where, 'commit lacks name, data or time');
+  }
+  return { ...(parsed as Omit<Commit, 'commit'>), commit: hash } as Commit;
+}
+
+/**
+ * The metadata of a new version: what the caller gave, plus what the previous version had
+ * except reserved and identity keys (as SWISH's gitty_update does).
+ */
+export function carryOverMeta(previous: Commit | undefined, given: Meta): Meta {
+  const meta: Meta = {};
+  if (previous) {
+    for (const [key, value] of Object.entries(previous)) {
+      if (value === undefined || RESERVED_KEYS.has(key) || IDENTITY_KEYS.has(key)) continue;
+      meta[key] = value;
+    }
+  }
+  for (const [key, value] of Object.entries(given)) {
+    if (RESERVED_KEYS.has(key) || value === undefined) continue;
+    meta[key] = value;
+  }
+  return meta;
+}

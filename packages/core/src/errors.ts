@@ -1,0 +1,185 @@
+/**
+ * The stable catalogue of error codes. A code never changes meaning; new codes may be added.
+ * Every error gitty throws on purpose is a {@link GittyError} with one of these codes.
+ */
+export const ErrorCodes = [
+  'FILE_EXISTS',
+  'NOT_AT_HEAD',
+  'NOT_FOUND',
+  'INVALID_NAME',
+  'INVALID_HASH',
+  'INVALID_ARGUMENT',
+  'CORRUPT_OBJECT',
+  'OBJECT_TOO_LARGE',
+  'OBJECT_UNAVAILABLE',
+  'DRIVER_NOT_FOUND',
+  'INVALID_CONFIG',
+  'UNSUPPORTED',
+  'CLOSED',
+  'LOCK_TIMEOUT',
+  'REDIS_UNAVAILABLE',
+] as const;
+
+/** One of the stable error codes in {@link ErrorCodes}. */
+export type ErrorCode = (typeof ErrorCodes)[number];
+
+/** Base class of every error gitty throws on purpose. Test `err.code`, not the class. */
+export class GittyError extends Error {
+  /** The stable, machine-readable code. */
+  readonly code: ErrorCode;
+
+  constructor(code: ErrorCode, message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.code = code;
+    this.name = new.target.name;
+  }
+}
+
+/** `create` found that the file already has a head. */
+export class FileExistsError extends GittyError {
+  constructor(
+    readonly fileName: string,
+    readonly head: string,
+  ) {
+    super('FILE_EXISTS', `File "${fileName}" already exists (head ${head})`);
+  }
+}
+
+/** A head update's `previous` was not the current head; `head` is the actual head (null: none). */
+export class NotAtHeadError extends GittyError {
+  constructor(
+    readonly fileName: string,
+    readonly head: string | null,
+    readonly expected: string | null,
+  ) {
+    super(
+      'NOT_AT_HEAD',
+      head === null
+        ? `File "${fileName}" has no head (expected ${expected ?? 'none'})`
+        : `File "${fileName}" is at ${head}, not at ${expected ?? 'nothing'}`,
+    );
+  }
+}
+
+/** A file or object does not exist. */
+export class NotFoundError extends GittyError {
+  constructor(
+    readonly what: 'file' | 'object' | 'commit',
+    readonly key: string,
+  ) {
+    super('NOT_FOUND', `No ${what} "${key}"`);
+  }
+}
+
+/** A file name is not acceptable (empty, too long, control characters, `/`, …). */
+export class InvalidNameError extends GittyError {
+  constructor(
+    readonly fileName: unknown,
+    reason: string,
+  ) {
+    super('INVALID_NAME', `Invalid file name ${JSON.stringify(String(fileName)).slice(0, 120)}: ${reason}`);
+  }
+}
+
+/** A string that should be a 40-digit lower-case hex hash is not. */
+export class InvalidHashError extends GittyError {
+  constructor(readonly hash: unknown) {
+    super('INVALID_HASH', `Invalid object hash ${JSON.stringify(String(hash)).slice(0, 60)}: expected 40 lower-case hex digits`);
+  }
+}
+
+/** An argument other than a name or a hash is not acceptable. */
+export class InvalidArgumentError extends GittyError {
+  constructor(message: string) {
+    super('INVALID_ARGUMENT', message);
+  }
+}
+
+/** Stored bytes do not decode, or do not hash to their name. `where` names the file or pack. */
+export class CorruptObjectError extends GittyError {
+  constructor(
+    readonly hash: string | undefined,
+    readonly where: string,
+    reason: string,
+    options?: { cause?: unknown },
+  ) {
+    super('CORRUPT_OBJECT', `Corrupt object${hash ? ` ${hash}` : ''} in ${where}: ${reason}`, options);
+  }
+}
+
+/** An object is larger than the configured maximum. */
+export class ObjectTooLargeError extends GittyError {
+  constructor(
+    readonly size: number,
+    readonly limit: number,
+  ) {
+    super('OBJECT_TOO_LARGE', `Object of ${size} bytes exceeds the limit of ${limit} bytes (maxObjectSize)`);
+  }
+}
+
+/** An object is known to exist but could not be fetched in time (replication). */
+export class ObjectUnavailableError extends GittyError {
+  constructor(
+    readonly hash: string,
+    reason: string,
+  ) {
+    super('OBJECT_UNAVAILABLE', `Object ${hash} is unavailable: ${reason}`);
+  }
+}
+
+/** A driver name or module specifier could not be resolved to a driver factory. */
+export class DriverNotFoundError extends GittyError {
+  constructor(
+    readonly driver: string,
+    reason: string,
+    options?: { cause?: unknown },
+  ) {
+    super('DRIVER_NOT_FOUND', `Driver "${driver}" not found: ${reason}`, options);
+  }
+}
+
+/** A configuration is malformed; the message names the option and what is valid. */
+export class InvalidConfigError extends GittyError {
+  constructor(message: string) {
+    super('INVALID_CONFIG', message);
+  }
+}
+
+/** The driver lacks the capability an operation needs. */
+export class UnsupportedError extends GittyError {
+  constructor(
+    readonly operation: string,
+    readonly driver: string,
+  ) {
+    super('UNSUPPORTED', `The ${driver} driver does not support ${operation}`);
+  }
+}
+
+/** The store or driver was closed. */
+export class ClosedError extends GittyError {
+  constructor(what = 'store') {
+    super('CLOSED', `The ${what} is closed`);
+  }
+}
+
+/** A cross-process lock could not be taken in time. */
+export class LockTimeoutError extends GittyError {
+  constructor(
+    readonly lockPath: string,
+    options?: { cause?: unknown },
+  ) {
+    super('LOCK_TIMEOUT', `Timed out waiting for the lock ${lockPath}`, options);
+  }
+}
+
+/** Redis could not be reached; writes fail fast rather than queue. */
+export class RedisUnavailableError extends GittyError {
+  constructor(reason: string, options?: { cause?: unknown }) {
+    super('REDIS_UNAVAILABLE', `Redis is unavailable: ${reason}`, options);
+  }
+}
+
+/** True when `err` is a GittyError, optionally with the given code. */
+export function isGittyError(err: unknown, code?: ErrorCode): err is GittyError {
+  return err instanceof GittyError && (code === undefined || err.code === code);
+}

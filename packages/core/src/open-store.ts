@@ -1,0 +1,65 @@
+import { nodeCompression, pakoCompression, type Compression } from './compression.js';
+import { driverOptions, maxObjectSizeOf, validateStoreConfig, type StoreConfig } from './config.js';
+import type { Driver, DriverContext } from './driver.js';
+import { GittyError, InvalidConfigError } from './errors.js';
+import { resolveDriverFactory } from './registry.js';
+import { Store } from './store.js';
+
+function compressionOf(config: StoreConfig): Compression {
+  if (config.compression === 'pako') return pakoCompression;
+  if (typeof config.compression === 'object' && config.compression !== null) return config.compression;
+  return nodeCompression;
+}
+
+/**
+ * Open a driver from a config: resolve the factory, then call it with the driver's options and a
+ * context carrying the codec settings and a way to open inner drivers (for wrapping drivers).
+ */
+export async function openDriver(config: unknown, inherited?: Partial<StoreConfig>): Promise<Driver> {
+  const valid = validateStoreConfig(config);
+  const merged: StoreConfig = { ...inherited, ...valid } as StoreConfig;
+  const factory = await resolveDriverFactory(merged.driver, merged.resolveFrom);
+  const context: DriverContext = {
+    compression: compressionOf(merged),
+    maxObjectSize: maxObjectSizeOf(merged),
+    onProgress: merged.onProgress,
+    openInner: (inner) => {
+      if (typeof inner !== 'object' || inner === null) {
+        throw new InvalidConfigError(`The ${merged.driver} driver needs "inner": the config of the local driver it wraps`);
+      }
+      const { driver: _d, ...rest } = merged;
+      const shared: Partial<StoreConfig> = {
+        maxObjectSize: rest.maxObjectSize, compression: rest.compression, resolveFrom: rest.resolveFrom, onProgress: rest.onProgress,
+      };
+      return openDriver(inner, shared);
+    },
+  };
+  try {
+    return await factory(driverOptions(merged), context);
+  } catch (err) {
+    if (err instanceof GittyError) throw err;
+    throw new InvalidConfigError(`The ${merged.driver} driver failed to open: ${err instanceof Error ? err.message : String(err)}`);
+  }
+}
+
+/**
+ * Open a store: `openStore({ driver: 'files', dir: './store' })`. See {@link StoreConfig}.
+ * A driver instance may be given directly as `openStore(driver)` (for tests and embedding).
+ */
+export async function openStore(config: StoreConfig | Driver): Promise<Store> {
+  if (isDriver(config)) {
+    return new Store(config, { compression: nodeCompression, maxObjectSize: maxObjectSizeOf({ driver: config.name }) });
+  }
+  const valid = validateStoreConfig(config);
+  const driver = await openDriver(valid);
+  return new Store(driver, {
+    compression: compressionOf(valid),
+    maxObjectSize: maxObjectSizeOf(valid),
+    commitCacheSize: valid.commitCacheSize,
+  });
+}
+
+function isDriver(value: unknown): value is Driver {
+  const v = value as Driver;
+  return typeof v === 'object' && v !== null && typeof v.updateHead === 'function' && typeof v.loadObject === 'function';
+}
