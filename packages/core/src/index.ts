@@ -18,7 +18,7 @@ export { type StoreConfig, validateStoreConfig, driverOptions, checkDriverOption
 export { BUILTIN_DRIVERS, type BuiltinDriverName, registerDriver, resolveDriverFactory } from './registry.js';
 export { MemoryDriver, MemoryBacking, createDriver as createMemoryDriver } from './memory-driver.js';
 export { Store, type Data, type Version, type HeadEvent, type StoreOptions } from './store.js';
-export { openStore, openDriver } from './open-store.js';
+export { openStore, openDriver, defaultDriverContext } from './open-store.js';
 export { type HistoryWindow, type HistoryOptions, historyWindow } from './history.js';
 export { type CommitDiff, diffVersions } from './commit-diff.js';
 export { type FsckReport, runFsck } from './fsck.js';

@@ -43,6 +43,20 @@ export async function openDriver(config: unknown, inherited?: Partial<StoreConfi
 }
 
 /**
+ * The context the core gives a driver factory, for constructing a driver directly (tests,
+ * embedding) rather than through a config: Node's zlib, the default size limit, and inner
+ * drivers opened through {@link openDriver}.
+ */
+export function defaultDriverContext(overrides: Partial<DriverContext> = {}): DriverContext {
+  return {
+    compression: nodeCompression,
+    maxObjectSize: maxObjectSizeOf({ driver: 'memory' }),
+    openInner: (inner) => openDriver(inner),
+    ...overrides,
+  };
+}
+
+/**
  * Open a store: `openStore({ driver: 'files', dir: './store' })`. See {@link StoreConfig}.
  * A driver instance may be given directly as `openStore(driver)` (for tests and embedding).
  */
