@@ -88,7 +88,8 @@ export class Store {
     this.check();
     assertName(name);
     const bytes = toBytes(data);
-    const existing = await this.headOf(name);
+    // An early, cheap refusal; the CAS below is what guarantees it (no rescan needed here).
+    const existing = await this.driver.getHead(name);
     if (existing) throw new FileExistsError(name, existing);
     const commit = await this.writeVersion(name, bytes, carryOverMeta(undefined, meta), undefined, meta.time);
     try {
