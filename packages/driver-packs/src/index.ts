@@ -1,0 +1,11 @@
+/**
+ * @gitty/driver-packs — git-compatible pack files (pack v2 + idx v2, with deltas) over the files
+ * driver's loose objects and head log: repack, unpack and fsck.
+ * @packageDocumentation
+ */
+export { applyDelta, createDelta, deltaSizes } from './delta.js';
+export { DeltaIndex, type DeltaMatch } from './delta-index.js';
+export { PackType, packTypeOf, typeName } from './pack-format.js';
+export { PackWriter, type PackedEntry } from './pack-writer.js';
+export { PackIndex, writePackIndex } from './pack-index.js';
+export { PackFile, MAX_CHAIN } from './pack-reader.js';
