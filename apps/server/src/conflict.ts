@@ -1,0 +1,60 @@
+import { applyPatch, createTwoFilesPatch } from 'diff';
+import { NotFoundError, type Store } from '@gitty/core';
+import { textOf } from './data-encoding.js';
+
+/** The body of a 409 NOT_AT_HEAD answer: what a client needs to merge, as SWISH's IDE does. */
+export interface ConflictBody {
+  code: 'NOT_AT_HEAD';
+  message: string;
+  /** The current head (null when the file was deleted meanwhile). */
+  head: string | null;
+  diffs: {
+    /** Unified diff from the submitted `previous` (the common version) to the head; null when not text or deleted. */
+    toHead: string | null;
+    /** Unified diff from the common version to the submitted data; null when not text. */
+    toYours: string | null;
+  };
+  /** The submitted changes applied onto the head, when both are text and the patch applies cleanly. */
+  merged?: string;
+}
+
+/**
+ * Build the 409 answer for an update whose `previous` is no longer the head: diffs from the
+ * common version (the submitted previous) to the current head and to the submitted data.
+ */
+export async function conflictBody(
+  store: Store,
+  name: string,
+  previous: string,
+  head: string | null,
+  submitted: Uint8Array,
+): Promise<ConflictBody> {
+  const message = head === null
+    ? `File "${name}" was deleted; it no longer has a head`
+    : `File "${name}" is at ${head}, not at ${previous}`;
+  const common = await loadText(store, previous);
+  const yours = textOf(submitted);
+  const theirs = head === null ? undefined : await loadText(store, head);
+  const label = (hash: string) => `${name}@${hash.slice(0, 10)}`;
+  const toHead = common !== undefined && theirs !== undefined && head !== null
+    ? createTwoFilesPatch(label(previous), label(head), common, theirs, undefined, undefined, { context: 3 })
+    : null;
+  const toYours = common !== undefined && yours !== undefined
+    ? createTwoFilesPatch(label(previous), `${name}@yours`, common, yours, undefined, undefined, { context: 3 })
+    : null;
+  const body: ConflictBody = { code: 'NOT_AT_HEAD', message, head, diffs: { toHead, toYours } };
+  if (toYours !== null && theirs !== undefined) {
+    const merged = applyPatch(theirs, toYours);
+    if (typeof merged === 'string') body.merged = merged;
+  }
+  return body;
+}
+
+async function loadText(store: Store, hash: string): Promise<string | undefined> {
+  try {
+    return textOf((await store.get(hash)).data);
+  } catch (err) {
+    if (err instanceof NotFoundError) return undefined;
+    throw err;
+  }
+}

@@ -1,0 +1,91 @@
+import type { FastifyInstance } from 'fastify';
+import { InvalidArgumentError, NotAtHeadError, NotFoundError, type FileEntry, type FileQuery, type Meta, type Store } from '@gitty/core';
+import { conflictBody } from '../conflict.js';
+import { decodeData, encodeData, type DataEncoding } from '../data-encoding.js';
+import { createSchema, deleteSchema, getFileSchema, historySchema, listSchema, updateSchema } from '../schemas.js';
+
+interface NameParams { name: string }
+interface VersionBody { data: string; encoding?: DataEncoding; meta?: Meta }
+interface ListQuery extends Omit<FileQuery, 'namePrefix'> { prefix?: string; q?: string }
+
+/** Routes on named files: create, update (with conflict answers), read, delete, history, list. */
+export function fileRoutes(app: FastifyInstance, store: Store): void {
+  app.post<{ Params: NameParams; Body: VersionBody }>('/files/:name', { schema: createSchema }, async (request, reply) => {
+    const { data, encoding, meta } = request.body;
+    const commit = await store.create(request.params.name, decodeData(data, encoding), meta ?? {});
+    return reply.code(201).header('x-gitty-commit', commit.commit).send({ commit });
+  });
+
+  app.put<{ Params: NameParams; Body: VersionBody & { previous: string } }>(
+    '/files/:name', { schema: updateSchema }, async (request, reply) => {
+      const { name } = request.params;
+      const { data, encoding, meta, previous } = request.body;
+      const bytes = decodeData(data, encoding);
+      // Refuse a stale previous before writing anything; the CAS inside update still decides races.
+      const head = await store.head(name);
+      if (head === undefined) throw new NotFoundError('file', name);
+      try {
+        if (head !== previous) {
+          const common = await store.commit(previous);
+          if (common.name !== name) throw new InvalidArgumentError(`previous ${previous} is a version of "${common.name}", not of "${name}"`);
+          throw new NotAtHeadError(name, head, previous);
+        }
+        const commit = await store.update(name, bytes, { ...meta, previous });
+        return reply.header('x-gitty-commit', commit.commit).send({ commit });
+      } catch (err) {
+        if (!(err instanceof NotAtHeadError)) throw err;
+        return reply.code(409).send(await conflictBody(store, name, previous, err.head, bytes));
+      }
+    },
+  );
+
+  app.get<{ Params: NameParams; Querystring: { version?: string; format?: 'json' | 'raw'; encoding?: DataEncoding } }>(
+    '/files/:name', { schema: getFileSchema }, async (request, reply) => {
+      const { name } = request.params;
+      const { version: hash, format, encoding } = request.query;
+      const version = await store.get(hash ?? name);
+      if (hash && version.commit.name !== name) throw new NotFoundError('commit', `${hash} of "${name}"`);
+      void reply.header('x-gitty-commit', version.commit.commit).header('etag', `"${version.commit.commit}"`);
+      if (format === 'raw') return reply.type('application/octet-stream').send(Buffer.from(version.data));
+      return { commit: version.commit, ...encodeData(version.data, encoding) };
+    },
+  );
+
+  app.delete<{ Params: NameParams; Querystring: { previous?: string } }>(
+    '/files/:name', { schema: deleteSchema }, async (request, reply) => {
+      await store.delete(request.params.name, request.query.previous ? { previous: request.query.previous } : {});
+      return reply.code(204).send();
+    },
+  );
+
+  app.get<{ Params: NameParams; Querystring: { depth?: number; includes?: string } }>(
+    '/files/:name/history', { schema: historySchema }, async (request) => {
+      const { depth, includes } = request.query;
+      return store.history(request.params.name, { depth, ...(includes ? { includes } : {}) });
+    },
+  );
+
+  app.get<{ Querystring: ListQuery }>('/files', { schema: listSchema }, async (request) => {
+    const { q, prefix, ...rest } = request.query;
+    const query: FileQuery = { ...rest, ...(prefix ? { namePrefix: prefix } : {}) };
+    if (q !== undefined) return { files: await searchFiles(store, q, query) };
+    const files: FileEntry[] = [];
+    for await (const entry of store.files(query)) files.push(entry);
+    return { files };
+  });
+}
+
+/** Search hits with their head commits, so a list row looks the same either way. */
+async function searchFiles(store: Store, q: string, query: FileQuery): Promise<Array<FileEntry & { snippet?: string }>> {
+  if (q.trim().length === 0) throw new InvalidArgumentError('"q" must not be blank');
+  const hits = await store.search(q, query);
+  const rows: Array<FileEntry & { snippet?: string }> = [];
+  for (const hit of hits) {
+    try {
+      rows.push({ name: hit.name, head: hit.head, commit: await store.commit(hit.head), ...(hit.snippet ? { snippet: hit.snippet } : {}) });
+    } catch (err) {
+      if (!(err instanceof NotFoundError)) throw err;
+    }
+  }
+  return rows;
+}

@@ -1,0 +1,230 @@
+/**
+ * JSON schemas of every route: fastify validates requests with them and serializes responses
+ * with them, and `/openapi.json` is generated from the same objects, so the document cannot
+ * drift from what the server enforces.
+ */
+
+const HASH = { type: 'string', pattern: '^[0-9a-f]{40}$', description: 'An object hash: 40 lower-case hex digits' } as const;
+const NAME = { type: 'string', minLength: 1, maxLength: 255, description: 'A file name (no "/", no control characters)' } as const;
+const NAME_OR_HASH = { type: 'string', minLength: 1, maxLength: 255, description: 'A file name (its head) or a commit hash' } as const;
+
+/** A commit as the store returns it: reserved keys plus any user metadata. */
+export const commitSchema = {
+  type: 'object',
+  required: ['commit', 'name', 'data', 'time'],
+  properties: {
+    commit: HASH,
+    name: { type: 'string' },
+    data: HASH,
+    time: { type: 'number', description: 'Seconds since the epoch' },
+    previous: HASH,
+    author: { type: 'string' },
+    tags: { type: 'array', items: { type: 'string' } },
+    commit_message: { type: 'string' },
+  },
+  additionalProperties: true,
+} as const;
+
+/** `{code, message}`, plus `head`, `diffs` and `merged` on NOT_AT_HEAD conflicts. */
+export const errorSchema = {
+  type: 'object',
+  required: ['code', 'message'],
+  properties: {
+    code: { type: 'string' },
+    message: { type: 'string' },
+    head: { type: ['string', 'null'] },
+    diffs: {
+      type: 'object',
+      properties: {
+        toHead: { type: ['string', 'null'], description: 'Unified diff from your previous version to the current head' },
+        toYours: { type: ['string', 'null'], description: 'Unified diff from your previous version to the data you sent' },
+      },
+    },
+    merged: { type: 'string', description: 'Your changes applied onto the head, when they apply cleanly (text only)' },
+  },
+} as const;
+
+const errors = { '4xx': errorSchema, '5xx': errorSchema } as const;
+
+const encoding = { type: 'string', enum: ['utf8', 'base64'], default: 'utf8', description: 'How `data` is encoded' } as const;
+const meta = {
+  type: 'object',
+  additionalProperties: true,
+  description: 'User metadata (author, tags, commit_message, …); reserved keys are set by the store',
+} as const;
+
+const versionBody = {
+  type: 'object',
+  required: ['data'],
+  additionalProperties: false,
+  properties: { data: { type: 'string' }, encoding, meta },
+} as const;
+
+const nameParams = { type: 'object', required: ['name'], properties: { name: NAME } } as const;
+
+export const createSchema = {
+  summary: 'Create a file', tags: ['files'],
+  params: nameParams,
+  body: versionBody,
+  response: { 201: { type: 'object', required: ['commit'], properties: { commit: commitSchema } }, ...errors },
+} as const;
+
+export const updateSchema = {
+  summary: 'Add a version to a file (optimistic concurrency on `previous`)', tags: ['files'],
+  description: 'A stale `previous` answers 409 NOT_AT_HEAD with the current head and the diffs from `previous` to the head and to your data.',
+  params: nameParams,
+  body: {
+    ...versionBody,
+    required: ['data', 'previous'],
+    properties: { ...versionBody.properties, previous: { ...HASH, description: 'The head this version replaces' } },
+  },
+  response: { 200: { type: 'object', required: ['commit'], properties: { commit: commitSchema } }, ...errors },
+} as const;
+
+export const getFileSchema = {
+  summary: 'A version of a file: its data and commit', tags: ['files'],
+  description: '`format=raw` answers the bytes themselves (application/octet-stream).',
+  'x-raw': true,
+  params: nameParams,
+  querystring: {
+    type: 'object',
+    properties: {
+      version: { ...HASH, description: 'A commit of this file (default: the head)' },
+      format: { type: 'string', enum: ['json', 'raw'], default: 'json' },
+      encoding: { type: 'string', enum: ['utf8', 'base64'], description: 'Default: utf8 for UTF-8 text, base64 otherwise' },
+    },
+  },
+  response: {
+    200: {
+      type: 'object',
+      required: ['commit', 'data', 'encoding'],
+      properties: { commit: commitSchema, data: { type: 'string' }, encoding: { type: 'string', enum: ['utf8', 'base64'] } },
+    },
+    ...errors,
+  },
+} as const;
+
+export const deleteSchema = {
+  summary: 'Remove a file\'s head (its history stays until gc)', tags: ['files'],
+  params: nameParams,
+  querystring: { type: 'object', properties: { previous: { ...HASH, description: 'When given, must be the current head' } } },
+  response: { 204: { type: 'null', description: 'Deleted' }, ...errors },
+} as const;
+
+export const historySchema = {
+  summary: 'A window of a file\'s history, newest first', tags: ['files'],
+  params: { type: 'object', required: ['name'], properties: { name: NAME_OR_HASH } },
+  querystring: {
+    type: 'object',
+    properties: {
+      depth: { type: 'integer', minimum: 1, maximum: 1000, default: 5 },
+      includes: { ...HASH, description: 'A commit the window must hold' },
+    },
+  },
+  response: {
+    200: {
+      type: 'object', required: ['history', 'skipped'],
+      properties: { history: { type: 'array', items: commitSchema }, skipped: { type: 'integer' } },
+    },
+    ...errors,
+  },
+} as const;
+
+export const listSchema = {
+  summary: 'List files, filtered; `q` searches their current content', tags: ['files'],
+  querystring: {
+    type: 'object',
+    properties: {
+      ext: { type: 'string', maxLength: 255 },
+      tag: { type: 'string', maxLength: 1000 },
+      author: { type: 'string', maxLength: 1000 },
+      prefix: { type: 'string', maxLength: 255, description: 'Only names starting with this' },
+      q: { type: 'string', minLength: 1, maxLength: 1000, description: 'Full-text search' },
+      since: { type: 'number' },
+      until: { type: 'number' },
+      order: { type: 'string', enum: ['name', 'time'], default: 'name' },
+      limit: { type: 'integer', minimum: 1, maximum: 10000, default: 1000 },
+      offset: { type: 'integer', minimum: 0, default: 0 },
+    },
+  },
+  response: {
+    200: {
+      type: 'object', required: ['files'],
+      properties: {
+        files: {
+          type: 'array',
+          items: {
+            type: 'object', required: ['name', 'head', 'commit'],
+            properties: { name: { type: 'string' }, head: HASH, commit: commitSchema, snippet: { type: 'string' } },
+          },
+        },
+      },
+    },
+    ...errors,
+  },
+} as const;
+
+export const diffSchema = {
+  summary: 'Unified diff and tag changes between two versions', tags: ['files'],
+  description: 'Without `from`, diffs `to` against its previous version.',
+  querystring: {
+    type: 'object', required: ['to'],
+    properties: { from: NAME_OR_HASH, to: NAME_OR_HASH },
+  },
+  response: {
+    200: {
+      type: 'object', required: ['to', 'data', 'tags'],
+      properties: {
+        from: { anyOf: [commitSchema, { type: 'null' }] },
+        to: commitSchema,
+        initial: { type: 'boolean' },
+        binary: { type: 'boolean' },
+        data: { type: 'string', description: 'Unified diff of the data' },
+        tags: {
+          type: 'object',
+          properties: { added: { type: 'array', items: { type: 'string' } }, deleted: { type: 'array', items: { type: 'string' } } },
+        },
+      },
+    },
+    ...errors,
+  },
+} as const;
+
+export const objectSchema = {
+  summary: 'A raw object by hash', tags: ['objects'],
+  description: '`format=raw` answers the bytes with the type in the X-Gitty-Type header.',
+  'x-raw': true,
+  params: { type: 'object', required: ['hash'], properties: { hash: HASH } },
+  querystring: {
+    type: 'object',
+    properties: {
+      format: { type: 'string', enum: ['json', 'raw'], default: 'json' },
+      encoding: { type: 'string', enum: ['utf8', 'base64'] },
+    },
+  },
+  response: {
+    200: {
+      type: 'object', required: ['hash', 'type', 'size', 'data', 'encoding'],
+      properties: {
+        hash: HASH, type: { type: 'string' }, size: { type: 'integer' },
+        data: { type: 'string' }, encoding: { type: 'string', enum: ['utf8', 'base64'] },
+      },
+    },
+    ...errors,
+  },
+} as const;
+
+export const healthSchema = {
+  summary: 'Liveness and the driver in use', tags: ['service'],
+  response: {
+    200: { type: 'object', required: ['ok', 'driver'], properties: { ok: { type: 'boolean' }, driver: { type: 'string' } } },
+    ...errors,
+  },
+} as const;
+
+export const eventsSchema = {
+  summary: 'Server-sent events of head changes', tags: ['service'],
+  description: 'text/event-stream: `event: head` with data `{"name","old","new","origin"}`; `: keep-alive` comments.',
+  'x-content-type': 'text/event-stream',
+  response: { 200: { type: 'string', description: 'An endless event stream' } },
+} as const;

@@ -1,0 +1,115 @@
+import Fastify, { type FastifyInstance } from 'fastify';
+import { openStore, Store } from '@gitty/core';
+import { applyCors, writeGuard } from './access.js';
+import { registerBuiltinDrivers } from './drivers.js';
+import { handleError, HttpError } from './http-errors.js';
+import { openApiDocument, routeCollector } from './openapi.js';
+import { resolveOptions, type ServerOptions } from './options.js';
+import { EventStreams, eventRoutes } from './routes/events.js';
+import { fileRoutes } from './routes/files.js';
+import { objectRoutes } from './routes/objects.js';
+import { webPageRoutes } from './routes/web-page.js';
+import { healthSchema } from './schemas.js';
+
+/** A gitty HTTP service: the fastify app, its store, and a graceful `close()`. */
+export interface GittyServer {
+  /** The fastify instance (e.g. for `app.inject` in tests). */
+  readonly app: FastifyInstance;
+  /** The store it serves. */
+  readonly store: Store;
+  /**
+   * Shut down gracefully: stop accepting connections, end event streams, let in-flight
+   * requests finish, then close the store (when the server opened it). Idempotent.
+   */
+  close(): Promise<void>;
+}
+
+/** A {@link GittyServer} listening on a socket. */
+export interface RunningServer extends GittyServer {
+  /** `http://host:port`, with the port actually bound. */
+  readonly url: string;
+  readonly port: number;
+}
+
+/** Build the service without listening (see {@link startServer}). */
+export async function createServer(options: ServerOptions): Promise<GittyServer> {
+  const resolved = resolveOptions(options);
+  const ownsStore = !(options.store instanceof Store);
+  let store: Store;
+  if (options.store instanceof Store) store = options.store;
+  else {
+    await registerBuiltinDrivers();
+    store = await openStore(options.store);
+  }
+  const closeStore = options.closeStore ?? ownsStore;
+
+  const app = Fastify({
+    logger: resolved.logger,
+    bodyLimit: resolved.bodyLimit,
+    forceCloseConnections: 'idle',
+    // Reject unknown body keys instead of silently dropping them.
+    ajv: { customOptions: { removeAdditional: false, allErrors: false } },
+  });
+  const streams = new EventStreams();
+  const collector = routeCollector();
+  app.addHook('onRoute', collector.onRoute);
+  app.setErrorHandler(handleError);
+  app.setNotFoundHandler((request) => {
+    throw new HttpError(404, 'NOT_FOUND', `No route ${request.method} ${request.url.split('?')[0]}`);
+  });
+  const guard = writeGuard(resolved);
+  app.addHook('onRequest', async (request, reply) => {
+    if (applyCors(resolved, request, reply)) return reply;
+    guard(request);
+    return undefined;
+  });
+  // Event streams would hold the server open for ever: end them before fastify waits for connections.
+  app.addHook('preClose', async () => streams.endAll());
+
+  fileRoutes(app, store);
+  objectRoutes(app, store);
+  eventRoutes(app, store, streams, resolved.keepAliveMs);
+  app.get('/healthz', { schema: healthSchema }, async () => ({ ok: !store.isClosed, driver: store.driver.name }));
+  app.get('/openapi.json', async () =>
+    openApiDocument(collector.routes, { title: 'gitty storage service', version: '0.1.0' }));
+  app.options('/*', async (request) => {
+    throw new HttpError(404, 'NOT_FOUND', `No CORS access for ${request.headers.origin ?? 'this origin'}`);
+  });
+  if (resolved.webPage) await webPageRoutes(app);
+  await app.ready();
+
+  let closing: Promise<void> | undefined;
+  return {
+    app,
+    store,
+    close: () => {
+      closing ??= (async () => {
+        try {
+          await app.close();
+        } finally {
+          if (closeStore) await store.close();
+        }
+      })();
+      return closing;
+    },
+  };
+}
+
+/**
+ * Open the store (when given a config), build the service and listen on `host:port`
+ * (default 127.0.0.1:8080). The CLI's `gitty serve` calls this.
+ */
+export async function startServer(options: ServerOptions): Promise<RunningServer> {
+  const resolved = resolveOptions(options);
+  const server = await createServer(options);
+  try {
+    await server.app.listen({ port: resolved.port, host: resolved.host });
+  } catch (err) {
+    await server.close();
+    throw err;
+  }
+  const address = server.app.server.address();
+  const port = typeof address === 'object' && address ? address.port : resolved.port;
+  const host = resolved.host.includes(':') ? `[${resolved.host}]` : resolved.host;
+  return { ...server, url: `http://${host}:${port}`, port };
+}
