@@ -50,7 +50,8 @@ function version(data: Uint8Array, commit: Commit): Version {
     data,
     commit,
     get text() {
-      return new TextDecoder().decode(data);
+      // ignoreBOM: a leading U+FEFF is data, so text round-trips exactly.
+      return new TextDecoder('utf-8', { ignoreBOM: true }).decode(data);
     },
   };
 }
