@@ -1,0 +1,80 @@
+import { nodeCompression, openStore, Store, type Driver, type StoreOptions } from '@gitty/core';
+import { PassThroughDriver } from './pass-through-driver.js';
+import type { DriverFixture, DriverSuiteOptions, Expect, TestApi } from './types.js';
+
+/** What a suite test receives: the fixture's drivers and stores, all closed after the test. */
+export interface OpenFixture {
+  /** The fixture's first driver. */
+  readonly driver: Driver;
+  /** True when the factory can open a second driver on the same store. */
+  readonly canOpenAnother: boolean;
+  /** A second driver on the same store (throws when the factory has no `openAnother`). */
+  openAnother(): Promise<Driver>;
+  /** A Store over `driver` (default: the fixture's driver); closing it closes that driver. */
+  store(driver?: Driver, options?: Partial<StoreOptions>): Promise<Store>;
+}
+
+/** Everything a test group needs to register its tests. */
+export interface SuiteContext {
+  readonly test: TestApi;
+  readonly expect: Expect;
+  readonly scale: number;
+  /** Register a test that runs `body` with a fresh fixture, closed and cleaned up afterwards. */
+  it(name: string, body: (fixture: OpenFixture) => Promise<void>): void;
+}
+
+/** The factory as the wrapped run sees it: every driver goes through a PassThroughDriver. */
+export function wrapFactory(factory: DriverSuiteOptions['factory']): DriverSuiteOptions['factory'] {
+  return async () => {
+    const inner = await factory();
+    const another = inner.openAnother;
+    return {
+      driver: new PassThroughDriver(inner.driver),
+      openAnother: another && (async () => new PassThroughDriver(await another())),
+      cleanup: inner.cleanup,
+    };
+  };
+}
+
+/** Build the context that opens one fixture per test and releases it whatever the outcome. */
+export function suiteContext(options: DriverSuiteOptions, factory: DriverSuiteOptions['factory']): SuiteContext {
+  const timeout = options.timeout ?? 60_000;
+  return {
+    test: options.test,
+    expect: options.test.expect,
+    scale: Math.max(0.1, options.scale ?? 1),
+    it(name, body) {
+      options.test.it(name, async () => {
+        const fixture: DriverFixture = await factory();
+        const drivers: Driver[] = [fixture.driver];
+        const stores: Store[] = [];
+        const open: OpenFixture = {
+          driver: fixture.driver,
+          canOpenAnother: fixture.openAnother !== undefined,
+          async openAnother() {
+            if (!fixture.openAnother) throw new Error('this factory has no openAnother');
+            const driver = await fixture.openAnother();
+            drivers.push(driver);
+            return driver;
+          },
+          async store(driver = fixture.driver, storeOptions = {}) {
+            const store = storeOptions.maxObjectSize === undefined
+              ? await openStore(driver)
+              : new Store(driver, { compression: nodeCompression, maxObjectSize: storeOptions.maxObjectSize, ...storeOptions });
+            stores.push(store);
+            return store;
+          },
+        };
+        try {
+          await body(open);
+        } finally {
+          // Close everything even when the test failed; close() must be idempotent, so a
+          // driver a test already closed may be closed again here.
+          for (const store of stores) await store.close();
+          for (const driver of drivers) await driver.close();
+          await fixture.cleanup?.();
+        }
+      }, timeout);
+    },
+  };
+}

@@ -1,0 +1,23 @@
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { MemoryBacking, MemoryDriver, createMemoryDriver, defaultDriverContext } from '@gitty/core';
+import { runDriverSuite } from '../src/index.js';
+
+// The reference driver, directly and (by default) wrapped in PassThroughDriver. Drivers on a
+// shared MemoryBacking model processes sharing one store.
+runDriverSuite({
+  name: 'memory',
+  test: { describe, it, expect, beforeEach, afterEach },
+  factory: async () => {
+    const backing = new MemoryBacking();
+    return { driver: new MemoryDriver(backing), openAnother: async () => new MemoryDriver(backing) };
+  },
+});
+
+// The same through the factory a config reaches, with pako, and without openAnother.
+runDriverSuite({
+  name: 'memory via createDriver (pako, single driver)',
+  test: { describe, it, expect },
+  wrapped: false,
+  scale: 0.5,
+  factory: async () => ({ driver: await createMemoryDriver({}, defaultDriverContext({ compression: (await import('@gitty/core')).pakoCompression })) }),
+});
