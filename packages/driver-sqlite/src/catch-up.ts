@@ -1,0 +1,142 @@
+import { CorruptObjectError, decodeCommit, type Commit, type GitObject, type ProgressListener } from '@gitty/core';
+import type { HeadLogReader, LogTail } from './head-log-port.js';
+import type { IndexDb, IndexedHead } from './index-db.js';
+
+/** Loads an object by hash (the inner driver's `loadObject`, through the recent-writes cache). */
+export type ObjectLoader = (hash: string) => Promise<GitObject | undefined>;
+
+/** The outcome of a catch-up: how many head changes it applied, or that the index needs a rebuild. */
+export type CatchUpResult = { applied: number } | { rebuild: 'missing' | 'epoch' };
+
+/** How many commits a rebuild loads between two progress reports. */
+const PROGRESS_EVERY = 1000;
+
+/**
+ * Keeps the index in step with the head log. The log is the truth: a catch-up applies the log's
+ * tail after the index's position in one transaction; a rebuild reads the whole log and loads
+ * each head's commit, data and history from the objects. Other processes may share the same
+ * index file, so a catch-up commits only if the position it started from is still the index's
+ * (otherwise someone else applied it, and it starts over).
+ */
+export class IndexCatchUp {
+  constructor(
+    private readonly index: IndexDb,
+    private readonly log: HeadLogReader,
+    private readonly load: ObjectLoader,
+  ) {}
+
+  /** Apply the log tail after the index's position. No object is read when the tail is empty. */
+  async catchUp(): Promise<CatchUpResult> {
+    for (;;) {
+      const position = this.index.position();
+      if (!position) return { rebuild: 'missing' };
+      const tail = await this.log.readFrom(position.offset);
+      if (tail.epoch !== position.epoch) return { rebuild: 'epoch' };
+      if (tail.offset === position.offset) return { applied: 0 };
+      const updates = await this.resolve(finalHeads(tail), false);
+      const committed = this.index.transaction(() => {
+        const now = this.index.position();
+        if (!now || now.epoch !== position.epoch || now.offset !== position.offset) return false;
+        apply(this.index, updates);
+        this.index.setPosition({ epoch: tail.epoch, offset: tail.offset });
+        return true;
+      });
+      if (committed) return { applied: tail.changes.length };
+    }
+  }
+
+  /**
+   * Rebuild the index from the whole head log and the objects it names: every head's commit
+   * and text, and every commit of every head's history (so history never reads objects).
+   */
+  async rebuild(onProgress?: ProgressListener): Promise<void> {
+    const tail = await this.log.readFrom(0);
+    const heads = finalHeads(tail);
+    const total = heads.size;
+    onProgress?.({ phase: 'sqlite-reindex', done: 0, total });
+    const updates = await this.resolve(heads, true, (done) => {
+      if (done % PROGRESS_EVERY === 0) onProgress?.({ phase: 'sqlite-reindex', done, total });
+    });
+    const history = await this.histories(updates);
+    this.index.transaction(() => {
+      this.index.clear();
+      for (const [commit, body] of history) this.index.putCommit(commit, body);
+      apply(this.index, updates);
+      this.index.setPosition({ epoch: tail.epoch, offset: tail.offset });
+    });
+    onProgress?.({ phase: 'sqlite-reindex', done: total, total });
+  }
+
+  /** Commit and (when its data changed, or always on a rebuild) text of each new head. */
+  private async resolve(
+    heads: Map<string, string | null>,
+    fresh: boolean,
+    progress?: (done: number) => void,
+  ): Promise<Map<string, IndexedHead | null>> {
+    const updates = new Map<string, IndexedHead | null>();
+    let done = 0;
+    for (const [name, head] of heads) {
+      progress?.(++done);
+      if (head === null) {
+        updates.set(name, null);
+        continue;
+      }
+      if (!fresh && this.index.getHead(name) === head) continue;
+      const { commit, body } = await this.commit(head, name, fresh);
+      const indexed = fresh ? undefined : this.index.indexedData(name);
+      let text: string | null | undefined;
+      if (indexed !== commit.data) {
+        const blob = await this.load(commit.data);
+        text = blob ? new TextDecoder().decode(blob.data) : null;
+      }
+      updates.set(name, { commit, body, text });
+    }
+    return updates;
+  }
+
+  /** A commit from the index, or from its object when the index has not seen it. */
+  private async commit(hash: string, name: string, fresh: boolean): Promise<{ commit: Commit; body: string }> {
+    const known = fresh ? undefined : this.index.getCommit(hash);
+    if (known) {
+      const { commit: _hash, ...stored } = known;
+      return { commit: known, body: JSON.stringify(stored) };
+    }
+    const object = await this.load(hash);
+    if (!object || object.type !== 'commit') {
+      throw new CorruptObjectError(hash, 'head log', `the head of "${name}" is ${object ? `a ${object.type}` : 'missing'}, not a commit`);
+    }
+    return { commit: decodeCommit(object.data, hash, `head of "${name}"`), body: new TextDecoder().decode(object.data) };
+  }
+
+  /** Every older commit of every head's history (a rebuild fills the commits table with them). */
+  private async histories(updates: Map<string, IndexedHead | null>): Promise<Array<[Commit, string]>> {
+    const found: Array<[Commit, string]> = [];
+    const seen = new Set<string>();
+    for (const update of updates.values()) {
+      let hash = update?.commit.previous;
+      while (hash && !seen.has(hash)) {
+        seen.add(hash);
+        const object = await this.load(hash);
+        if (!object || object.type !== 'commit') break;
+        const commit = decodeCommit(object.data, hash);
+        found.push([commit, new TextDecoder().decode(object.data)]);
+        hash = commit.previous;
+      }
+    }
+    return found;
+  }
+}
+
+/** The last state of each name the changes touch (null: deleted). */
+export function finalHeads(tail: LogTail): Map<string, string | null> {
+  const heads = new Map<string, string | null>();
+  for (const change of tail.changes) heads.set(change.name, change.new);
+  return heads;
+}
+
+function apply(index: IndexDb, updates: Map<string, IndexedHead | null>): void {
+  for (const [name, update] of updates) {
+    if (update === null) index.deleteHead(name);
+    else index.setHead(name, update);
+  }
+}

@@ -1,0 +1,229 @@
+import { existsSync, rmSync } from 'node:fs';
+import Database from 'better-sqlite3';
+import { extensionOf, type Commit, type HeadEntry } from '@gitty/core';
+import { SCHEMA_SQL, SCHEMA_VERSION, TABLES, nameKey } from './schema.js';
+
+/** Where the index stands in the head log: the log's epoch and the bytes of it applied. */
+export interface LogPosition {
+  epoch: string;
+  offset: number;
+}
+
+/** A head as the index stores it: the commit and, when its data changed, the new text. */
+export interface IndexedHead {
+  commit: Commit;
+  /** The commit's canonical JSON body, as stored in the commit object. */
+  body: string;
+  /**
+   * The head's data decoded as UTF-8; undefined keeps the indexed text (same data hash); null
+   * drops it (the data object is missing, so the scan fallback would skip the file too).
+   */
+  text?: string | null;
+}
+
+/** Why an index file could not be used as it is. */
+export type IndexState = 'ready' | 'missing' | 'damaged' | 'outdated';
+
+const SQLITE_DAMAGE = new Set(['SQLITE_NOTADB', 'SQLITE_CORRUPT', 'SQLITE_CANTOPEN', 'SQLITE_CORRUPT_VTAB']);
+
+/** True for the errors that mean "this file is not a usable index" (garbage bytes, torn pages). */
+export function isDamage(err: unknown): boolean {
+  const code = (err as { code?: unknown } | null)?.code;
+  return typeof code === 'string' && (SQLITE_DAMAGE.has(code) || code.startsWith('SQLITE_CORRUPT') || code.startsWith('SQLITE_NOTADB'));
+}
+
+/** Remove an index file and its WAL companions. */
+export function removeIndexFiles(path: string): void {
+  for (const suffix of ['', '-wal', '-shm', '-journal']) rmSync(path + suffix, { force: true });
+}
+
+/**
+ * The SQLite file behind the driver: schema, pragmas, and the row-level reads and writes of
+ * heads, commits and contents. Callers group writes with {@link IndexDb.transaction}; this
+ * class never decides what the heads are (the head log does).
+ */
+export class IndexDb {
+  /** The open connection (queries.ts and search.ts prepare their own statements on it). */
+  readonly db: Database.Database;
+  /** What opening found: 'ready' when the file held a usable index of this schema. */
+  readonly state: IndexState;
+  private readonly statements;
+
+  private constructor(db: Database.Database, state: IndexState) {
+    this.db = db;
+    this.state = state;
+    this.statements = {
+      getMeta: db.prepare<[string], { value: unknown }>('SELECT value FROM meta WHERE key = ?'),
+      setMeta: db.prepare('INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value'),
+      getHead: db.prepare<[string], { head: string }>('SELECT head FROM heads WHERE name = ?'),
+      getHeadRow: db.prepare<[string], { id: number; data: string }>('SELECT id, data FROM heads WHERE name = ?'),
+      allHeads: db.prepare<[], HeadEntry>('SELECT name, head FROM heads ORDER BY name_key'),
+      extHeads: db.prepare<[string], HeadEntry>('SELECT name, head FROM heads WHERE ext = ? ORDER BY name_key'),
+      countHeads: db.prepare<[], { n: number }>('SELECT count(*) AS n FROM heads'),
+      insertHead: db.prepare(
+        'INSERT INTO heads (name, name_key, ext, head, data, time, author, tags) VALUES (?, ?, ?, ?, ?, ?, ?, ?)',
+      ),
+      updateHead: db.prepare('UPDATE heads SET head = ?, data = ?, time = ?, author = ?, tags = ? WHERE id = ?'),
+      deleteHead: db.prepare('DELETE FROM heads WHERE id = ?'),
+      deleteTags: db.prepare('DELETE FROM head_tags WHERE head_id = ?'),
+      insertTag: db.prepare('INSERT OR IGNORE INTO head_tags (tag, head_id) VALUES (?, ?)'),
+      getContent: db.prepare<[number], { data: string }>('SELECT data FROM contents WHERE id = ?'),
+      putContent: db.prepare('INSERT OR REPLACE INTO contents (id, data, text) VALUES (?, ?, ?)'),
+      deleteContent: db.prepare('DELETE FROM contents WHERE id = ?'),
+      deleteFts: db.prepare('DELETE FROM contents_fts WHERE rowid = ?'),
+      insertFts: db.prepare('INSERT INTO contents_fts (rowid, lower) VALUES (?, ?)'),
+      getCommit: db.prepare<[string], { meta: string }>('SELECT meta FROM commits WHERE hash = ?'),
+      hasCommit: db.prepare<[string], { one: number }>('SELECT 1 AS one FROM commits WHERE hash = ?'),
+      putCommit: db.prepare('INSERT OR IGNORE INTO commits (hash, name, previous, data, time, meta) VALUES (?, ?, ?, ?, ?, ?)'),
+    };
+  }
+
+  /**
+   * Open (or create) the index at `path`. A file that is not a database, is damaged or has
+   * another schema version is removed and recreated empty; `state` tells the caller that the
+   * index must be rebuilt. WAL lets readers in other processes proceed during a write; the
+   * busy timeout makes concurrent writers wait instead of failing.
+   */
+  static open(path: string, options: { busyTimeout?: number } = {}): IndexDb {
+    const existed = existsSync(path);
+    try {
+      const db = connect(path, options.busyTimeout);
+      const version = existed ? schemaVersionOf(db) : undefined;
+      if (existed && version === SCHEMA_VERSION) return new IndexDb(db, 'ready');
+      if (existed) {
+        for (const table of TABLES) db.exec(`DROP TABLE IF EXISTS ${table}`);
+      }
+      db.exec(SCHEMA_SQL);
+      return new IndexDb(db, existed ? 'outdated' : 'missing');
+    } catch (err) {
+      if (!isDamage(err)) throw err;
+      removeIndexFiles(path);
+      const db = connect(path, options.busyTimeout);
+      db.exec(SCHEMA_SQL);
+      return new IndexDb(db, 'damaged');
+    }
+  }
+
+  /** Run `fn` in one write transaction (all of it or none of it lands). */
+  transaction<T>(fn: () => T): T {
+    return this.db.transaction(fn).immediate();
+  }
+
+  /** The head log position applied, or undefined for a fresh index. */
+  position(): LogPosition | undefined {
+    const epoch = this.statements.getMeta.get('epoch')?.value;
+    const offset = this.statements.getMeta.get('log_offset')?.value;
+    if (typeof epoch !== 'string' || typeof offset !== 'number') return undefined;
+    return { epoch, offset };
+  }
+
+  /** Record the head log position applied (call inside the transaction that applied it). */
+  setPosition(position: LogPosition): void {
+    this.statements.setMeta.run('schema', SCHEMA_VERSION);
+    this.statements.setMeta.run('epoch', position.epoch);
+    this.statements.setMeta.run('log_offset', position.offset);
+  }
+
+  /** Empty every table, keeping the schema (the start of a rebuild). */
+  clear(): void {
+    for (const table of TABLES) this.db.exec(`DELETE FROM ${table}`);
+  }
+
+  getHead(name: string): string | undefined {
+    return this.statements.getHead.get(name)?.head;
+  }
+
+  /** Every head in name order, optionally only those with extension `ext`. */
+  heads(ext?: string): HeadEntry[] {
+    return ext === undefined ? this.statements.allHeads.all() : this.statements.extHeads.all(ext);
+  }
+
+  /** How many files have a head. */
+  headCount(): number {
+    return this.statements.countHeads.get()?.n ?? 0;
+  }
+
+  /** The data hash whose text is indexed for `name`, when it has a head. */
+  indexedData(name: string): string | undefined {
+    const row = this.statements.getHeadRow.get(name);
+    return row && this.statements.getContent.get(row.id)?.data;
+  }
+
+  /** A commit from the commits table, or undefined when it was never seen. */
+  getCommit(hash: string): Commit | undefined {
+    const row = this.statements.getCommit.get(hash);
+    return row && ({ ...JSON.parse(row.meta), commit: hash } as Commit);
+  }
+
+  hasCommit(hash: string): boolean {
+    return this.statements.hasCommit.get(hash) !== undefined;
+  }
+
+  /** Remember a commit's metadata (idempotent). */
+  putCommit(commit: Commit, body: string): void {
+    this.statements.putCommit.run(commit.commit, commit.name, commit.previous ?? null, commit.data, commit.time, body.trimEnd());
+  }
+
+  /** Point `name` at a new head commit, refreshing its text when given. */
+  setHead(name: string, head: IndexedHead): void {
+    const { commit } = head;
+    this.putCommit(commit, head.body);
+    const author = typeof commit.author === 'string' ? commit.author : null;
+    const tags = Array.isArray(commit.tags) ? commit.tags.filter((tag): tag is string => typeof tag === 'string') : [];
+    const row = this.statements.getHeadRow.get(name);
+    let id: number;
+    if (row) {
+      id = row.id;
+      this.statements.updateHead.run(commit.commit, commit.data, commit.time, author, JSON.stringify(tags), id);
+      this.statements.deleteTags.run(id);
+    } else {
+      const info = this.statements.insertHead.run(
+        name, nameKey(name), extensionOf(name), commit.commit, commit.data, commit.time, author, JSON.stringify(tags),
+      );
+      id = Number(info.lastInsertRowid);
+    }
+    for (const tag of tags) this.statements.insertTag.run(tag, id);
+    if (head.text !== undefined) {
+      this.statements.deleteFts.run(id);
+      this.statements.deleteContent.run(id);
+      if (head.text !== null) {
+        this.statements.putContent.run(id, commit.data, head.text);
+        this.statements.insertFts.run(id, head.text.toLowerCase());
+      }
+    }
+  }
+
+  /** Remove `name`'s head, tags and text. */
+  deleteHead(name: string): void {
+    const row = this.statements.getHeadRow.get(name);
+    if (!row) return;
+    this.statements.deleteTags.run(row.id);
+    this.statements.deleteFts.run(row.id);
+    this.statements.deleteContent.run(row.id);
+    this.statements.deleteHead.run(row.id);
+  }
+
+  /** Close the connection (checkpointing the WAL). Idempotent. */
+  close(): void {
+    if (this.db.open) this.db.close();
+  }
+}
+
+function connect(path: string, busyTimeout = 5000): Database.Database {
+  const db = new Database(path, { timeout: busyTimeout });
+  try {
+    db.pragma('journal_mode = WAL');
+    db.pragma('synchronous = NORMAL');
+    return db;
+  } catch (err) {
+    db.close();
+    throw err;
+  }
+}
+
+function schemaVersionOf(db: Database.Database): number | undefined {
+  const table = db.prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'meta'").get();
+  if (!table) return undefined;
+  const row = db.prepare<[], { value: unknown }>("SELECT value FROM meta WHERE key = 'schema'").get();
+  return typeof row?.value === 'number' ? row.value : undefined;
+}

@@ -1,0 +1,237 @@
+import {
+  ClosedError, UnsupportedError, type Commit, type Driver, type DriverCapabilities, type FileEntry, type FileQuery, type FsckIssue,
+  type GitObject, type HeadChange, type HeadEntry, type ProgressListener, type RepackOptions, type RepackReport,
+  type SearchHit, decodeCommit,
+} from '@gitty/core';
+import { IndexCatchUp } from './catch-up.js';
+import type { HeadLogReader } from './head-log-port.js';
+import type { IndexDb } from './index-db.js';
+import { historyFrom, queryFiles } from './queries.js';
+import { RecentObjects } from './recent-objects.js';
+import { searchIndex } from './search.js';
+
+/** What a {@link SqliteDriver} is built from. */
+export interface SqliteDriverParts {
+  /** The driver holding objects and doing the log-locked head CAS (files, or packs over files). */
+  inner: Driver;
+  /** The head log this index follows. */
+  log: HeadLogReader;
+  /** The open index (see {@link IndexDb.open}); the driver owns and closes it. */
+  index: IndexDb;
+  /** Milliseconds between two looks at the log tail on reads (default 1000; 0: every read). */
+  throttleMs?: number;
+}
+
+/**
+ * The sqlite driver: objects and head CAS go to the inner driver (loose files and the head
+ * log, or packs); heads, listings, history and full-text search are answered from an SQLite
+ * index that follows the head log. Reads look at the log tail at most every `throttleMs`;
+ * `rescan()` looks now; a write through this driver is in the index when it returns.
+ */
+export class SqliteDriver implements Driver {
+  readonly name = 'sqlite';
+  readonly capabilities: DriverCapabilities;
+  private readonly inner: Driver;
+  private readonly index: IndexDb;
+  private readonly catchUpper: IndexCatchUp;
+  private readonly recent = new RecentObjects();
+  private readonly throttleMs: number;
+  private lastLook = 0;
+  /** Serializes index writes in this process (catch-ups and rebuilds). */
+  private queue: Promise<unknown> = Promise.resolve();
+  private closed = false;
+
+  constructor(parts: SqliteDriverParts) {
+    this.inner = parts.inner;
+    this.index = parts.index;
+    this.throttleMs = parts.throttleMs ?? 1000;
+    this.catchUpper = new IndexCatchUp(parts.index, parts.log, (hash) => this.loadForIndex(hash));
+    this.capabilities = { ...parts.inner.capabilities, query: true, search: true, reindex: true };
+  }
+
+  /**
+   * Bring the index up to the log: apply the tail, or rebuild when the index is new, damaged or
+   * of another epoch. Called once by the factory; afterwards reads call it when throttled.
+   */
+  async open(onProgress?: ProgressListener): Promise<void> {
+    if (this.index.state !== 'ready') await this.exclusive(() => this.catchUpper.rebuild(onProgress));
+    await this.follow(onProgress);
+  }
+
+  storeObject(hash: string, type: string, data: Uint8Array): Promise<boolean> {
+    this.check();
+    if (type === 'commit' || type === 'blob') this.recent.remember(hash, type, data);
+    return this.inner.storeObject(hash, type, data);
+  }
+
+  loadObject(hash: string): Promise<GitObject | undefined> {
+    this.check();
+    return this.inner.loadObject(hash);
+  }
+
+  hasObject(hash: string): Promise<boolean> {
+    this.check();
+    return this.inner.hasObject(hash);
+  }
+
+  objects(): AsyncIterable<string> {
+    this.check();
+    return this.inner.objects();
+  }
+
+  async deleteObject(hash: string): Promise<boolean> {
+    this.check();
+    this.recent.forget(hash);
+    this.index.db.prepare('DELETE FROM commits WHERE hash = ?').run(hash);
+    return this.inner.deleteObject(hash);
+  }
+
+  async getHead(name: string): Promise<string | undefined> {
+    await this.fresh();
+    return this.index.getHead(name);
+  }
+
+  async *heads(options: { ext?: string } = {}): AsyncIterable<HeadEntry> {
+    await this.fresh();
+    yield* this.index.heads(options.ext);
+  }
+
+  /** The inner driver's CAS under the log lock; then the log tail (with this change) goes into the index. */
+  async updateHead(name: string, expected: string | null, next: string | null): Promise<void> {
+    this.check();
+    await this.inner.updateHead(name, expected, next);
+    await this.follow();
+  }
+
+  /** Pick up other processes' changes now (and the inner driver's, e.g. new packs). */
+  async rescan(): Promise<void> {
+    this.check();
+    await this.inner.rescan();
+    await this.follow();
+  }
+
+  async queryFiles(query: FileQuery): Promise<FileEntry[]> {
+    await this.fresh();
+    return queryFiles(this.index, query);
+  }
+
+  async queryHistory(start: string, limit: number): Promise<Commit[]> {
+    await this.fresh();
+    const commits: Commit[] = [];
+    let from: string | undefined = start;
+    while (from && commits.length < limit) {
+      const found = historyFrom(this.index, from, limit - commits.length);
+      commits.push(...found.commits);
+      if (!found.missing) break;
+      // A commit the index has not seen (e.g. history older than a rebuild): read it once, keep it.
+      const object = await this.inner.loadObject(found.missing);
+      if (!object || object.type !== 'commit') break;
+      const commit = decodeCommit(object.data, found.missing);
+      this.index.putCommit(commit, new TextDecoder().decode(object.data));
+      from = commit.commit;
+    }
+    return commits;
+  }
+
+  async search(text: string, query: FileQuery = {}): Promise<SearchHit[]> {
+    await this.fresh();
+    return searchIndex(this.index, text, query);
+  }
+
+  /** Rebuild the index from the head log and the objects. */
+  async reindex(options: { onProgress?: ProgressListener } = {}): Promise<void> {
+    this.check();
+    await this.exclusive(() => this.catchUpper.rebuild(options.onProgress));
+  }
+
+  watch(listener: (change: HeadChange) => void): () => void {
+    return this.inner.watch ? this.inner.watch(listener) : () => undefined;
+  }
+
+  repack(options?: RepackOptions): Promise<RepackReport> {
+    this.check();
+    return this.required('repack')(options);
+  }
+
+  unpack(options?: { onProgress?: ProgressListener }): Promise<{ unpacked: number }> {
+    this.check();
+    return this.required('unpack')(options);
+  }
+
+  loadRaw(hash: string): Promise<Uint8Array | undefined> {
+    this.check();
+    return this.required('loadRaw')(hash);
+  }
+
+  storeRaw(hash: string, raw: Uint8Array): Promise<boolean> {
+    this.check();
+    return this.required('storeRaw')(hash, raw);
+  }
+
+  objectTime(hash: string): Promise<number | undefined> {
+    this.check();
+    return this.required('objectTime')(hash);
+  }
+
+  async prune(): Promise<void> {
+    this.check();
+    await this.inner.prune?.();
+  }
+
+  async fsck(options?: { onProgress?: ProgressListener }): Promise<FsckIssue[]> {
+    this.check();
+    return (await this.inner.fsck?.(options)) ?? [];
+  }
+
+  async stats(): Promise<Record<string, number>> {
+    this.check();
+    const inner = (await this.inner.stats?.()) ?? {};
+    return { ...inner, indexedFiles: this.index.headCount() };
+  }
+
+  /** Close the index and the inner driver. Idempotent. */
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    await this.queue.catch(() => undefined);
+    this.recent.clear();
+    this.index.close();
+    await this.inner.close();
+  }
+
+  /** Look at the log tail when the throttle interval has passed since the last look. */
+  private async fresh(): Promise<void> {
+    this.check();
+    if (Date.now() - this.lastLook >= this.throttleMs) await this.follow();
+  }
+
+  /** Apply the log tail now, rebuilding if the log's epoch changed. */
+  private async follow(onProgress?: ProgressListener): Promise<void> {
+    await this.exclusive(async () => {
+      this.lastLook = Date.now();
+      const result = await this.catchUpper.catchUp();
+      if ('rebuild' in result) await this.catchUpper.rebuild(onProgress);
+    });
+  }
+
+  private exclusive<T>(work: () => Promise<T>): Promise<T> {
+    const run = this.queue.then(work, work);
+    this.queue = run.catch(() => undefined);
+    return run;
+  }
+
+  private async loadForIndex(hash: string): Promise<GitObject | undefined> {
+    return this.recent.get(hash) ?? this.inner.loadObject(hash);
+  }
+
+  /** An optional inner method the capabilities promise (the Store checks them before calling). */
+  private required<K extends 'repack' | 'unpack' | 'loadRaw' | 'storeRaw' | 'objectTime'>(key: K): NonNullable<Driver[K]> {
+    const method = this.inner[key];
+    if (!method) throw new UnsupportedError(key, this.inner.name);
+    return method.bind(this.inner) as NonNullable<Driver[K]>;
+  }
+
+  private check(): void {
+    if (this.closed) throw new ClosedError('sqlite driver');
+  }
+}
