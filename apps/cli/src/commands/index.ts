@@ -1,0 +1,23 @@
+import type { Command } from 'commander';
+import { demoCommands } from './demo.js';
+import { fileCommands } from './files.js';
+import { gitCommands } from './git.js';
+import { maintenanceCommands } from './maintenance.js';
+import { migrateCommands } from './migrate.js';
+import { watchCommands } from './watch.js';
+
+/** Adds one group of commands to the program. */
+export type CommandGroup = (program: Command) => void;
+
+/**
+ * Every command group, in the order `gitty --help` lists them. A new group (such as `serve`
+ * from @gitty/server) is one file in this folder exporting a CommandGroup, plus one entry here.
+ */
+export const commandGroups: readonly CommandGroup[] = [
+  maintenanceCommands, // init, fsck, repack, unpack, gc, reindex, stats
+  fileCommands, // put, get, cat, ls, log, diff, search
+  migrateCommands, // copy, compare
+  watchCommands, // watch
+  gitCommands, // git
+  demoCommands, // demo
+];

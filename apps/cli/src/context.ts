@@ -1,0 +1,76 @@
+import { mkdir } from 'node:fs/promises';
+import type { Command } from 'commander';
+import { openStore, type Store } from '@gitty/core';
+import { assertStoreExists, selectStore, storeDirs, type StoreSelection, type StoreSelectionOptions } from './config.js';
+import { Output } from './output.js';
+import { progressDisplay, type ProgressDisplay } from './progress.js';
+
+/** The global options every command sees. */
+export interface GlobalOptions extends StoreSelectionOptions {
+  json?: boolean;
+  debug?: boolean;
+}
+
+/** What a command's action works with: the global options, the output, and the store. */
+export class CliContext {
+  readonly out: Output;
+
+  constructor(readonly globals: GlobalOptions) {
+    this.out = new Output(globals.json === true);
+  }
+
+  /** The context of a running commander command (global options merged in). */
+  static of(command: Command): CliContext {
+    return new CliContext(command.optsWithGlobals<GlobalOptions>());
+  }
+
+  /** A progress bar for long work (a no-op when piped or with --json). */
+  progress(label: string): ProgressDisplay {
+    return progressDisplay(label, { json: this.out.json });
+  }
+
+  /** The selected store's config (see `selectStore`). */
+  selection(): Promise<StoreSelection> {
+    return selectStore(this.globals);
+  }
+
+  /**
+   * Open the selected store, run `work`, and close the store whatever happens. The store's
+   * directory must exist unless `create` is set (`init`).
+   */
+  async withStore<T>(work: (store: Store, selection: StoreSelection) => Promise<T>, options: { create?: boolean } = {}): Promise<T> {
+    const selection = await this.selection();
+    return withOpenStore(selection, work, options);
+  }
+}
+
+/** Open a store from a selection, run `work`, close it. */
+export async function withOpenStore<T>(
+  selection: StoreSelection,
+  work: (store: Store, selection: StoreSelection) => Promise<T>,
+  options: { create?: boolean } = {},
+): Promise<T> {
+  if (options.create) for (const dir of storeDirs(selection.config)) await mkdir(dir, { recursive: true });
+  else await assertStoreExists(selection);
+  const store = await openStore(selection.config);
+  try {
+    return await work(store, selection);
+  } finally {
+    await store.close();
+  }
+}
+
+/**
+ * Run `onInterrupt` on the first SIGINT (Ctrl-C) instead of dying, so long work can stop at a
+ * safe point; a second SIGINT exits at once (status 130). Returns a function that removes the handler.
+ */
+export function trapInterrupt(onInterrupt: () => void): () => void {
+  let count = 0;
+  const handler = () => {
+    count++;
+    if (count === 1) onInterrupt();
+    else process.exit(130);
+  };
+  process.on('SIGINT', handler);
+  return () => process.off('SIGINT', handler);
+}

@@ -1,0 +1,95 @@
+import { isGittyError, type GittyError } from '@gitty/core';
+import type { Output } from './output.js';
+
+/** Wrong use of the command line (unknown option, missing store, bad duration): exit status 2. */
+export class UsageError extends Error {
+  constructor(
+    message: string,
+    /** What to type instead. */
+    readonly hint?: string,
+  ) {
+    super(message);
+    this.name = 'UsageError';
+  }
+}
+
+/** A failure the CLI itself detects (missing store directory, unreadable input): exit status 1. */
+export class CliError extends Error {
+  constructor(
+    message: string,
+    readonly hint?: string,
+    readonly exitCode = 1,
+  ) {
+    super(message);
+    this.name = 'CliError';
+  }
+}
+
+/** A failure as the CLI reports it: one line, a fix, an exit status. */
+export interface ErrorReport {
+  code: string;
+  message: string;
+  hint?: string;
+  exitCode: number;
+}
+
+// The fix for each stable core error code; the message itself already names the file/hash/option.
+function hintFor(err: GittyError): string | undefined {
+  const e = err as GittyError & { head?: string | null; fileName?: string; what?: string };
+  switch (err.code) {
+    case 'FILE_EXISTS':
+      return `update it with \`gitty put ${e.fileName ?? '<name>'} --expect ${e.head ?? '<head>'}\`, or pick another name`;
+    case 'NOT_AT_HEAD':
+      return e.head
+        ? `someone saved first: fetch \`gitty get ${e.fileName ?? '<name>'}\`, reapply your change and put with --expect ${e.head}`
+        : `create it with \`gitty put ${e.fileName ?? '<name>'}\` without --expect`;
+    case 'NOT_FOUND':
+      return e.what === 'file' ? 'list the files with `gitty ls`' : 'list versions with `gitty log <name>`; hashes are 40 hex digits';
+    case 'INVALID_NAME':
+      return 'a name is 1-255 characters without "/", "\\", control characters or surrounding spaces';
+    case 'INVALID_HASH':
+      return 'a hash is 40 lower-case hexadecimal digits, as `gitty log` prints them';
+    case 'CORRUPT_OBJECT':
+      return 'run `gitty fsck` to list damaged objects, and restore them from another copy (`gitty copy`)';
+    case 'OBJECT_TOO_LARGE':
+      return 'raise "maxObjectSize" in the config';
+    case 'OBJECT_UNAVAILABLE':
+      return 'the node that wrote it has not replicated it yet: retry, or check that node';
+    case 'DRIVER_NOT_FOUND':
+      return 'built-in drivers: memory, files, packs, sqlite, redis; or give a module specifier';
+    case 'INVALID_CONFIG':
+      return 'fix the config (see "Store selection" in apps/cli/README.md)';
+    case 'UNSUPPORTED':
+      return 'open the store with a driver that has it (packs for repack/unpack, sqlite for reindex)';
+    case 'LOCK_TIMEOUT':
+      return 'another gitty process holds the lock: retry, or remove the lock file if that process died';
+    case 'REDIS_UNAVAILABLE':
+      return 'start Redis, or fix "url" in the config';
+    default:
+      return undefined;
+  }
+}
+
+/** Describe any thrown value as the CLI reports it. */
+export function describeError(err: unknown): ErrorReport {
+  if (isGittyError(err)) return { code: err.code, message: err.message, hint: hintFor(err), exitCode: 1 };
+  if (err instanceof UsageError) return { code: 'USAGE', message: err.message, hint: err.hint, exitCode: 2 };
+  if (err instanceof CliError) return { code: 'CLI', message: err.message, hint: err.hint, exitCode: err.exitCode };
+  const message = err instanceof Error ? err.message : String(err);
+  const code = (err as { code?: unknown } | null)?.code;
+  return { code: typeof code === 'string' ? code : 'INTERNAL', message: message.split('\n')[0] ?? message, exitCode: 1 };
+}
+
+/**
+ * Print an error: one line `gitty: <message> — <fix>` on stderr (plus the stack with
+ * `--debug`), and with `--json` also `{"error":{…}}` on stdout so scripts parse one stream.
+ * Returns the exit status.
+ */
+export function reportError(err: unknown, out: Output, debug: boolean): number {
+  const report = describeError(err);
+  const line = report.hint ? `${report.message} — ${report.hint}` : report.message;
+  out.error(`gitty: ${line}`);
+  if (debug && err instanceof Error && err.stack) out.error(err.stack);
+  if (out.json) out.data({ error: { code: report.code, message: report.message, hint: report.hint } });
+  return report.exitCode;
+}
