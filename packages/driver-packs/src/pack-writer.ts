@@ -23,7 +23,7 @@ const FLUSH_AT = 1 << 20;
 export class PackWriter {
   readonly entries: PackedEntry[] = [];
   private offset = 12;
-  private pending: Buffer[] = [];
+  private pending: Uint8Array[] = [];
   private pendingBytes = 0;
 
   private constructor(
@@ -56,6 +56,22 @@ export class PackWriter {
     return this.add(hash, header, delta);
   }
 
+  /**
+   * Append an object as a delta on the entry at `base.offset` when the compressed delta is
+   * smaller than the compressed object, else whole. Returns the offset and whether it is a delta.
+   */
+  async addSmaller(hash: string, type: number, data: Uint8Array, base?: { offset: number; delta: Uint8Array }): Promise<{ offset: number; delta: boolean }> {
+    const whole = zlib.deflateSync(data, { level: this.level });
+    if (base) {
+      const delta = zlib.deflateSync(base.delta, { level: this.level });
+      const header = [...entryHeader(PackType.ofsDelta, base.delta.length), ...ofsDeltaDistance(this.offset - base.offset)];
+      if (delta.length + header.length < whole.length + entryHeader(type, data.length).length) {
+        return { offset: await this.append(hash, header, delta), delta: true };
+      }
+    }
+    return { offset: await this.append(hash, entryHeader(type, data.length), whole), delta: false };
+  }
+
   /** Finish: patch the count, append the sha1 trailer, fsync and close. Returns the pack checksum (hex). */
   async finish(): Promise<string> {
     await this.flush();
@@ -81,8 +97,11 @@ export class PackWriter {
   }
 
   private async add(hash: string, header: number[], payload: Uint8Array): Promise<number> {
+    return this.append(hash, header, zlib.deflateSync(payload, { level: this.level }));
+  }
+
+  private async append(hash: string, header: number[], body: Uint8Array): Promise<number> {
     const head = Buffer.from(header);
-    const body = zlib.deflateSync(payload, { level: this.level });
     const offset = this.offset;
     this.entries.push({ hash, offset, crc: zlib.crc32(body, zlib.crc32(head)) });
     this.pending.push(head, body);

@@ -1,0 +1,49 @@
+import { open, rename, rm } from 'node:fs/promises';
+import type { Driver } from '@gitty/core';
+import type { PackSet } from './pack-set.js';
+import type { Tombstones } from './tombstones.js';
+
+/** What repack, unpack and fsck work on: the loose objects (the files driver), the packs and the deletions. */
+export interface PackStore {
+  /** `<store>/objects/pack`. */
+  folder: string;
+  /** The files driver: loose objects (and heads, which packs never touch). */
+  loose: Driver;
+  packs: PackSet;
+  tombstones: Tombstones;
+  maxObjectSize: number;
+}
+
+/** Write `bytes` to `file` and fsync it. */
+export async function writeSynced(file: string, bytes: Uint8Array): Promise<void> {
+  const handle = await open(file, 'wx', 0o444);
+  try {
+    await handle.writeFile(bytes);
+    await handle.sync();
+  } finally {
+    await handle.close();
+  }
+}
+
+/** fsync a folder so the renames in it are durable. */
+export async function syncFolder(folder: string): Promise<void> {
+  const handle = await open(folder, 'r');
+  try {
+    await handle.sync();
+  } finally {
+    await handle.close();
+  }
+}
+
+/** Remove a pack: its idx first, so no reader discovers it half-removed, then the pack. */
+export async function removePack(packPath: string): Promise<void> {
+  await rm(packPath.replace(/\.pack$/, '.idx'), { force: true });
+  await rm(packPath, { force: true });
+}
+
+/** Rename a written pack and its idx into place: the pack first, the idx last (readers find packs by their idx). */
+export async function installPack(tempPack: string, tempIdx: string, finalPack: string): Promise<void> {
+  await rename(tempPack, finalPack);
+  await rename(tempIdx, finalPack.replace(/\.pack$/, '.idx'));
+}
+

@@ -1,0 +1,112 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import { readFile, readdir } from 'node:fs/promises';
+import path from 'node:path';
+import { git } from '@gitty/driver-test/harness';
+import { PacksDriver } from '../src/packs-driver.js';
+import { versionText } from './fixtures.js';
+import { memoryPacks, writeHistory } from './helpers.js';
+
+const cleanups: (() => Promise<void>)[] = [];
+afterEach(async () => {
+  for (const c of cleanups.splice(0)) await c();
+});
+
+async function packsIn(dir: string): Promise<string[]> {
+  return (await readdir(path.join(dir, 'objects', 'pack'))).filter((n) => n.endsWith('.pack')).map((n) => path.join(dir, 'objects', 'pack', n));
+}
+
+describe('repack', () => {
+  it('packs every version, newest whole and older ones as deltas, readable before and after', async () => {
+    const t = await memoryPacks();
+    cleanups.push(t.done);
+    const history = await writeHistory(t.store, 12, 10);
+    const report = await t.store.repack({ minFiles: 1 });
+    expect(report.packed).toBe(12 * 10 * 2);
+    expect(report.looseRemoved).toBe(240);
+    expect(report.deltas).toBeGreaterThanOrEqual(12 * 9); // every older blob at least
+    const [pack] = await packsIn(t.dir);
+    expect(report.pack).toBe(pack);
+    for (const [f, commits] of history.entries()) {
+      for (const [v, c] of commits.entries()) {
+        expect((await t.store.get(c)).text).toBe(versionText(f, v));
+      }
+    }
+    // git agrees: the pack verifies, its idx is git's, and each newest blob is stored whole.
+    const verify = (await git(['verify-pack', '-v', pack!])).toString();
+    const gitIdx = path.join(t.dir, 'git.idx');
+    await git(['index-pack', '-o', gitIdx, pack!]);
+    expect(Buffer.compare(await readFile(gitIdx), await readFile(pack!.replace(/\.pack$/, '.idx')))).toBe(0);
+    for (const commits of history) {
+      const head = (await t.store.commit(commits.at(-1)!)).data;
+      const line = verify.split('\n').find((l) => l.startsWith(head))!;
+      expect(line.trim().split(/\s+/)).toHaveLength(5); // hash type size packed offset: no base
+      const oldest = (await t.store.commit(commits[0]!)).data;
+      expect(verify.split('\n').find((l) => l.startsWith(oldest))!.trim().split(/\s+/)).toHaveLength(7);
+    }
+    expect((await t.store.fsck()).ok).toBe(true);
+    expect(await t.store.driverStats()).toMatchObject({ packs: 1, packedObjects: 240 });
+  });
+
+  it('does nothing below minFiles, and merges small packs with new loose objects', async () => {
+    const t = await memoryPacks();
+    cleanups.push(t.done);
+    await writeHistory(t.store, 3, 2);
+    expect((await t.store.repack({ minFiles: 100 })).packed).toBe(0);
+    expect(await packsIn(t.dir).catch(() => [])).toEqual([]);
+    await t.store.repack({ minFiles: 1 });
+    await writeHistory(t.store, 2, 2, 'md');
+    const second = await t.store.repack({ minFiles: 1 });
+    expect(second.packsRemoved).toBe(1);
+    expect(second.packed).toBe(12 + 4); // 4 new commits; their blobs equal the .txt ones
+    expect(await packsIn(t.dir)).toEqual([second.pack]);
+    const third = await t.store.repack({ minFiles: 1, smallPack: 0 });
+    expect(third.packed).toBe(0);
+    expect((await t.store.fsck()).ok).toBe(true);
+  });
+
+  it('unpack turns packs back into loose objects', async () => {
+    const t = await memoryPacks();
+    cleanups.push(t.done);
+    const history = await writeHistory(t.store, 4, 5);
+    await t.store.repack({ minFiles: 1 });
+    const loose = t.driver.packStore.loose;
+    expect(await loose.hasObject(history[0]![0]!)).toBe(false);
+    expect((await t.store.unpack()).unpacked).toBe(40);
+    expect(await packsIn(t.dir)).toEqual([]);
+    expect(await loose.hasObject(history[0]![0]!)).toBe(true);
+    expect((await t.store.get('file-3.txt')).text).toBe(versionText(3, 4));
+  });
+
+  it('deleting a packed object hides it at once and drops it at the next merge', async () => {
+    const t = await memoryPacks();
+    cleanups.push(t.done);
+    const history = await writeHistory(t.store, 2, 3);
+    await t.store.repack({ minFiles: 1 });
+    const victim = history[0]![0]!;
+    expect(await t.driver.deleteObject(victim)).toBe(true);
+    expect(await t.driver.hasObject(victim)).toBe(false);
+    expect(await t.driver.loadObject(victim)).toBeUndefined();
+    const all: string[] = [];
+    for await (const h of t.driver.objects()) all.push(h);
+    expect(all).not.toContain(victim);
+    expect(all).toHaveLength(11);
+    await writeHistory(t.store, 1, 1, 'x'); // a new commit; its blob is already packed
+    const report = await t.store.repack({ minFiles: 1 });
+    expect(report.packed).toBe(11 + 1);
+    expect(t.driver.packStore.tombstones.size).toBe(0);
+    expect(await t.driver.hasObject(victim)).toBe(false);
+  });
+
+  it('a second driver on the same folder finds objects another one packed', async () => {
+    const t = await memoryPacks();
+    cleanups.push(t.done);
+    const history = await writeHistory(t.store, 2, 2);
+    const other = await new PacksDriver(t.driver.packStore.loose, {
+      dir: t.dir, compression: (await import('@gitty/core')).nodeCompression, maxObjectSize: 1 << 24,
+    }).open();
+    await t.store.repack({ minFiles: 1 });
+    const object = await other.loadObject(history[1]![1]!);
+    expect(object?.type).toBe('commit');
+    await other.packStore.packs.close();
+  });
+});
