@@ -3,7 +3,7 @@ import { mkdtemp } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import type { Command } from 'commander';
-import { isGittyError, openStore, type Commit, type Store } from '@gitty/core';
+import { NotAtHeadError, isGittyError, openStore, type Commit, type Store } from '@gitty/core';
 import { action } from '../action.js';
 import type { CliContext } from '../context.js';
 import { CliError } from '../errors.js';
@@ -97,7 +97,7 @@ async function runDemo(out: Output, store: Store, dir: string): Promise<void> {
   try {
     await store.update('hello.pl', 'stale edit\n', { previous: history[1]!.commit });
   } catch (err) {
-    if (!isGittyError(err, 'NOT_AT_HEAD')) throw err;
+    if (!(err instanceof NotAtHeadError)) throw err;
     out.line(`   ${paint.red('refused')} NOT_AT_HEAD: hello.pl is at ${paint.yellow(shortHash(err.head))}, not at ${shortHash(err.expected)} — nothing is overwritten`);
   }
 
