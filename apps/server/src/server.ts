@@ -4,6 +4,7 @@ import { applyCors, writeGuard } from './access.js';
 import { registerBuiltinDrivers } from './drivers.js';
 import { handleError, HttpError } from './http-errors.js';
 import { openApiDocument, routeCollector } from './openapi.js';
+import { strictBodyTypes } from './strict-body.js';
 import { resolveOptions, type ServerOptions } from './options.js';
 import { EventStreams, eventRoutes } from './routes/events.js';
 import { fileRoutes } from './routes/files.js';
@@ -47,12 +48,20 @@ export async function createServer(options: ServerOptions): Promise<GittyServer>
     logger: resolved.logger,
     bodyLimit: resolved.bodyLimit,
     forceCloseConnections: 'idle',
+    // Names may be 255 characters, percent-encoded up to 9 bytes each; the schema bounds them.
+    routerOptions: { maxParamLength: 4096 },
+    frameworkErrors: (error, request, reply) => handleError(error, request, reply),
     // Reject unknown body keys instead of silently dropping them.
     ajv: { customOptions: { removeAdditional: false, allErrors: false } },
   });
+  // JSON only: a text/plain body would otherwise reach the schema as a string.
+  app.removeContentTypeParser('text/plain');
   const streams = new EventStreams();
   const collector = routeCollector();
-  app.addHook('onRoute', collector.onRoute);
+  app.addHook('onRoute', (route) => {
+    collector.onRoute(route);
+    strictBodyTypes(route);
+  });
   app.setErrorHandler(handleError);
   app.setNotFoundHandler((request) => {
     throw new HttpError(404, 'NOT_FOUND', `No route ${request.method} ${request.url.split('?')[0]}`);
