@@ -1,0 +1,108 @@
+import path from 'node:path';
+import type { BenchContext } from '../context.js';
+import { subset } from '../data.js';
+import { openRowStore } from '../drivers.js';
+import { interleave, timed } from '../measure.js';
+import { fastImport, fastImportStream, hashObjectPaths, initBare, writeVersionFiles } from '../peers/git.js';
+import { LooseObjectFloor } from '../peers/floor.js';
+import { IsomorphicGitPeer } from '../peers/isomorphic-git.js';
+import type { Row } from '../report.js';
+import { writeVersions } from '../store-writer.js';
+import { comparedRow, missingRows, reasonOf } from './rows.js';
+
+const ISO = 'isomorphic-git';
+const FAST_IMPORT = 'git fast-import';
+const HASH_OBJECT = 'git hash-object';
+const FLOOR = 'floor';
+const FLOOR_FSYNC = 'floor (fsync)';
+
+/**
+ * Ingest: versions/s written through the Store API by each driver, against isomorphic-git writing
+ * the same blob + commit objects loose, git fast-import and hash-object, and the floor (a bare
+ * temp+rename loop), in interleaved rounds on a fresh directory each time.
+ */
+export async function ingestWorkload(ctx: BenchContext): Promise<Row[]> {
+  const data = subset(ctx.data, ctx.options.ingestFiles);
+  const versions = data.versions;
+  const stream = fastImportStream(versions);
+  const paths = await writeVersionFiles(await ctx.tempDir('texts'), versions);
+  const subjects = [...ctx.drivers.map((d) => d.id), ISO, FAST_IMPORT, HASH_OBJECT, FLOOR, FLOOR_FSYNC];
+  const failures = new Map<string, string>();
+  ctx.log(`ingest: ${versions.length} versions × ${subjects.length} subjects × ${ctx.options.rounds} rounds`);
+
+  const measure = async (subject: string, round: number): Promise<number> => {
+    const row = ctx.drivers.find((d) => d.id === subject);
+    let ms: number;
+    if (row) {
+      const place = await ctx.place(row, `ingest${round}`);
+      ms = await timed(async () => {
+        const store = await openRowStore(row, place);
+        try {
+          await writeVersions(store, versions);
+        } finally {
+          await store.close();
+        }
+      });
+      await ctx.removeDir(place.dir);
+    } else {
+      const dir = await ctx.tempDir(`ingest-${subject.replace(/\W+/g, '-')}`);
+      ms = await measurePeer(subject, dir);
+      await ctx.removeDir(dir);
+    }
+    return versions.length / (ms / 1000);
+  };
+
+  const measurePeer = async (subject: string, dir: string): Promise<number> => {
+    switch (subject) {
+      case ISO: {
+        const iso = new IsomorphicGitPeer(dir);
+        await iso.init();
+        return timed(async () => {
+          for (const v of versions) {
+            await iso.write('blob', v.bytes);
+            await iso.write('commit', v.commitBody);
+          }
+        });
+      }
+      case FAST_IMPORT:
+        await initBare(dir);
+        return timed(() => fastImport(dir, stream));
+      case HASH_OBJECT:
+        await initBare(dir);
+        return timed(() => hashObjectPaths(dir, paths));
+      default: {
+        const floor = new LooseObjectFloor(path.join(dir, 'objects'), subject === FLOOR_FSYNC);
+        return timed(async () => {
+          for (const v of versions) {
+            await floor.write({ type: 'blob', body: v.bytes });
+            await floor.write({ type: 'commit', body: v.commitBody });
+          }
+        });
+      }
+    }
+  };
+
+  const values = await interleave(subjects, ctx.options.rounds, measure, (subject, err) => {
+    failures.set(subject, reasonOf(err));
+    ctx.log(`ingest: ${subject} failed: ${reasonOf(err)}`);
+  });
+
+  const unit = 'versions/s';
+  const rows: Row[] = [];
+  for (const row of ctx.drivers) {
+    const note = failures.has(row.id) ? `failed: ${failures.get(row.id)}` : undefined;
+    const goal = row.id === 'files' ? { text: '≥ 3× isomorphic-git', on: 'ratio' as const, op: '>=' as const, target: 3 } : undefined;
+    rows.push(comparedRow('ingest', values, row.id, ISO, 'create/update', unit, { goal, note }));
+    rows.push(comparedRow('ingest', values, row.id, row.id === 'files-fsync' ? FLOOR_FSYNC : FLOOR, 'create/update', unit, { note }));
+  }
+  rows.push(...missingRows(ctx, 'ingest', 'create/update', unit));
+  rows.push(comparedRow('ingest', values, ISO, undefined, 'blob + commit', unit, { note: 'writeObject, loose, the reference peer' }));
+  rows.push(comparedRow('ingest', values, FAST_IMPORT, ISO, 'blob + commit + tree', unit, { note: 'one pack, deltas against the previous version' }));
+  rows.push(comparedRow('ingest', values, HASH_OBJECT, ISO, 'blob only', unit, { note: 'loose blobs, no commits; one process for all' }));
+  rows.push(comparedRow('ingest', values, FLOOR, ISO, 'blob + commit', unit, { note: 'bare temp+rename loop, no fsync' }));
+  rows.push(comparedRow('ingest', values, FLOOR_FSYNC, ISO, 'blob + commit', unit, { note: 'bare temp+rename loop, fsync each file' }));
+  for (const [subject, reason] of failures) {
+    if (!ctx.drivers.some((d) => d.id === subject)) ctx.notes.push(`ingest peer ${subject} failed: ${reason}`);
+  }
+  return rows;
+}
