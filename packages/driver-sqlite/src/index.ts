@@ -10,3 +10,4 @@ export type { HeadLogReader, LogTail } from './head-log-port.js';
 export { queryFiles, historyFrom } from './queries.js';
 export { searchIndex } from './search.js';
 export { SCHEMA_VERSION, INDEX_FILE } from './schema.js';
+export { LogFileReader, headLogPath } from './log-file-reader.js';

@@ -1,21 +1,39 @@
-import { MemoryDriver, type HeadChange } from '@gitty/core';
+import { MemoryBacking, MemoryDriver, type HeadChange } from '@gitty/core';
 import type { HeadLogReader, LogTail } from '../../src/head-log-port.js';
+
+/** A head log in memory, shared by every driver on one backing. Offsets count entries. */
+export class MemoryLog {
+  readonly changes: HeadChange[] = [];
+  epoch = 'memory-epoch-1';
+}
 
 /**
  * A MemoryDriver whose head changes are also appended to an in-memory log, for testing the
- * index against the reference driver without a file system. Offsets count log entries.
+ * index logic against the reference driver without a file system.
  */
 export class LoggedMemoryDriver extends MemoryDriver implements HeadLogReader {
-  readonly changes: HeadChange[] = [];
-  epoch = 'memory-epoch-1';
+  constructor(
+    backing: MemoryBacking = new MemoryBacking(),
+    readonly log: MemoryLog = new MemoryLog(),
+  ) {
+    super(backing);
+  }
 
-  override async updateHead(name: string, expected: string | null, next: string | null): Promise<void> {
-    await super.updateHead(name, expected, next);
-    this.changes.push({ name, old: expected, new: next });
+  override updateHead(name: string, expected: string | null, next: string | null): Promise<void> {
+    // MemoryDriver's CAS runs synchronously, so checking here first keeps the log in CAS order.
+    if (!this.isClosed() && (this.backing.heads.get(name) ?? null) === expected) {
+      this.log.changes.push({ name, old: expected, new: next });
+    }
+    return super.updateHead(name, expected, next);
   }
 
   async readFrom(offset: number): Promise<LogTail> {
-    if (offset > this.changes.length) return { epoch: `${this.epoch}-past-end`, changes: [], offset };
-    return { epoch: this.epoch, changes: this.changes.slice(offset), offset: this.changes.length };
+    const { changes, epoch } = this.log;
+    if (offset > changes.length) return { epoch: `${epoch}-past-end`, changes: [], offset };
+    return { epoch, changes: changes.slice(offset), offset: changes.length };
+  }
+
+  private isClosed(): boolean {
+    return !this.backing.drivers.has(this);
   }
 }

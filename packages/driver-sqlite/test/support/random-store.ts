@@ -15,7 +15,7 @@ export function prng(seed: number): () => number {
 /** Words the contents are made of: mixed case, accents, a ligature, an astral symbol, quotes. */
 export const WORDS = [
   'alpha', 'Beta', 'GAMMA', 'delta', 'Straße', 'İstanbul', 'ÉCOLE', 'naïve', 'ﬁle', '😀smile', 'x"y', 'foo_bar',
-  'member(X, Y)', ':- module', 'Ⅻ', 'kelvin', 'K', '0x1F', 'a.b.c', 'Ω', 'ǅ',
+  'member(X, Y)', ':- module', 'Ⅻ', 'kelvin', 'K', '0x1F', 'a.b.c', 'Ω', 'ǅ', '\uFEFFbom',
 ];
 export const NAME_PARTS = ['a', 'b', 'ab', 'Z', 'é', 'ｚ', '😀', 'x y', 'n1', 'N2'];
 export const EXTS = ['pl', 'md', 'txt', '', 'swinb'];
