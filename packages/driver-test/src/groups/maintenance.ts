@@ -59,7 +59,7 @@ export function maintenanceTests(ctx: SuiteContext): void {
         expect((await store.history('p.pl', { depth: 100 })).history.length).toBe(16);
       };
       const report = await store.repack({ minFiles: 1 });
-      expect(report.packed).toBeGreaterThanOrEqual(before.size);
+      expect(report.packed).toBeGreaterThanOrEqual([...before.values()].filter((o) => ['blob', 'commit', 'tree', 'tag'].includes(o.type)).length); // git packs hold only git's four types
       await check();
       // Written after the pack: loose again, then everything unpacked.
       await store.update('p.pl', 'after the pack', { previous: head });
