@@ -73,7 +73,17 @@ export async function createServer(options: ServerOptions): Promise<GittyServer>
     return undefined;
   });
   // Event streams would hold the server open for ever: end them before fastify waits for connections.
-  app.addHook('preClose', async () => streams.endAll());
+  let closingDown = false;
+  app.addHook('preClose', async () => {
+    closingDown = true;
+    streams.endAll();
+  });
+  // A keep-alive connection whose request was in flight at shutdown would otherwise idle on
+  // until its timeout: answer it with `Connection: close` so it ends with its response.
+  app.addHook('onSend', async (_request, reply, payload) => {
+    if (closingDown) void reply.header('connection', 'close');
+    return payload;
+  });
 
   fileRoutes(app, store);
   objectRoutes(app, store);

@@ -1,0 +1,113 @@
+import http from 'node:http';
+import { fileURLToPath } from 'node:url';
+import { describe, expect, it } from 'vitest';
+import { openStore } from '@gitty/core';
+import { freePort, spawnTs, waitFor } from '@gitty/driver-test/harness';
+import { createServer, startServer } from '../src/index.js';
+import { updateSchema } from '../src/schemas.js';
+import { call, readEvents } from './helpers.js';
+
+/** Send a request's headers and half its body now; `finish()` sends the rest and resolves with the status. */
+function slowRequest(url: string, path: string, body: string): { finish: () => Promise<number> } {
+  const target = new URL(path, url);
+  const req = http.request({
+    host: target.hostname, port: target.port, path: target.pathname, method: 'POST',
+    headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) },
+  });
+  const status = new Promise<number>((resolve, reject) => {
+    req.on('response', (res) => {
+      res.resume();
+      res.on('end', () => resolve(res.statusCode ?? 0));
+    });
+    req.on('error', reject);
+  });
+  const half = Math.floor(body.length / 2);
+  req.write(body.slice(0, half));
+  return {
+    finish: () => {
+      req.end(body.slice(half));
+      return status;
+    },
+  };
+}
+
+describe('server lifecycle', () => {
+  it('shuts down gracefully: the in-flight request finishes, event streams end, the store closes', async () => {
+    const server = await startServer({ store: { driver: 'memory' }, port: 0 });
+    const events = await readEvents(server.url);
+    const inFlight = slowRequest(server.url, '/files/late.txt', JSON.stringify({ data: 'made it' }));
+    await new Promise((r) => setTimeout(r, 100));
+    const closed = server.close();
+    // New connections are refused once closing has begun.
+    await expect(fetch(`${server.url}/healthz`)).rejects.toThrow();
+    expect(await inFlight.finish()).toBe(201);
+    await events.ended;
+    await closed;
+    expect(server.store.isClosed).toBe(true);
+    // The stream ended at the start of shutdown, before the late write.
+    expect(events.events).toEqual([]);
+  });
+
+  it('leaves a store it was given open, for its owner to close', async () => {
+    const store = await openStore({ driver: 'memory' });
+    const server = await startServer({ store, port: 0 });
+    await server.close();
+    await server.close();
+    expect(store.isClosed).toBe(false);
+    await store.close();
+  });
+
+  it('sends keep-alive comments on idle event streams', async () => {
+    const server = await startServer({ store: { driver: 'memory' }, port: 0, keepAliveMs: 50 });
+    const events = await readEvents(server.url);
+    await waitFor(() => events.comments.filter((c) => c === 'keep-alive').length >= 2);
+    events.close();
+    await events.ended;
+    await server.close();
+  });
+
+  it('rejects invalid options with INVALID_CONFIG', async () => {
+    await expect(createServer({ store: { driver: 'memory' }, bodyLimit: -1 })).rejects.toMatchObject({ code: 'INVALID_CONFIG' });
+    await expect(createServer({ store: { driver: 'memory' }, writeRateLimit: { rate: 0, burst: 1 } })).rejects.toMatchObject({ code: 'INVALID_CONFIG' });
+    await expect(createServer({ store: { driver: 'nope' } })).rejects.toMatchObject({ code: 'DRIVER_NOT_FOUND' });
+  });
+
+  it('serves an OpenAPI 3.1 document generated from the routes\' own schemas', async () => {
+    const server = await createServer({ store: { driver: 'memory' } });
+    const res = await server.app.inject({ url: '/openapi.json' });
+    const doc = res.json();
+    expect(doc.openapi).toBe('3.1.0');
+    const routes = Object.entries(doc.paths as Record<string, Record<string, unknown>>)
+      .flatMap(([path, ops]) => Object.keys(ops).map((m) => `${m.toUpperCase()} ${path}`)).sort();
+    expect(routes).toEqual([
+      'DELETE /files/{name}', 'GET /diff', 'GET /events', 'GET /files', 'GET /files/{name}', 'GET /files/{name}/history',
+      'GET /healthz', 'GET /objects/{hash}', 'POST /files/{name}', 'PUT /files/{name}',
+    ]);
+    const put = doc.paths['/files/{name}'].put;
+    expect(put.requestBody.content['application/json'].schema).toEqual(JSON.parse(JSON.stringify(updateSchema.body)));
+    expect(put.parameters[0]).toMatchObject({ name: 'name', in: 'path', required: true });
+    expect(Object.keys(put.responses)).toEqual(['200', '4XX', '5XX']);
+    expect(doc.paths['/files/{name}'].get.responses['200'].content['application/octet-stream']).toBeDefined();
+    expect(doc.paths['/events'].get.responses['200'].content['text/event-stream']).toBeDefined();
+    await server.close();
+  });
+
+  it('runs as a program (src/main.ts) and stops cleanly on SIGTERM', async () => {
+    const port = await freePort();
+    const main = fileURLToPath(new URL('../src/main.ts', import.meta.url));
+    const child = spawnTs(main, ['--driver', 'memory', '--port', String(port)]);
+    let out = '';
+    child.stdout?.on('data', (d: Buffer) => (out += d.toString()));
+    const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+    try {
+      await waitFor(() => out.includes('listening'), 20_000);
+      const health = await call(`http://127.0.0.1:${port}`, 'GET', '/healthz');
+      expect(health.json).toEqual({ ok: true, driver: 'memory' });
+      child.kill('SIGTERM');
+      expect(await exited).toBe(0);
+      expect(out).toContain('SIGTERM: shutting down');
+    } finally {
+      if (child.exitCode === null) child.kill('SIGKILL');
+    }
+  });
+});
