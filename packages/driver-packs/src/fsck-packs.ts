@@ -9,7 +9,7 @@ import type { PackStore } from './pack-store.js';
  */
 export async function fsckPacks(store: PackStore, onProgress?: ProgressListener): Promise<FsckIssue[]> {
   await store.packs.scan();
-  const issues: FsckIssue[] = store.packs.broken.map((b) => ({ code: 'CORRUPT_OBJECT', name: b.path, message: b.error.message }));
+  const issues: FsckIssue[] = store.packs.broken.map((b) => ({ code: 'CORRUPT_OBJECT', name: b.path, message: `${b.path}: ${b.error.message}` }));
   let done = 0;
   for (const pack of store.packs.all) {
     issues.push(...(await checkPack(pack)));

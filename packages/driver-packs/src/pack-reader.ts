@@ -119,7 +119,11 @@ export class PackFile {
       if (chain.length > MAX_CHAIN) throw new CorruptObjectError(undefined, this.path, `delta chain longer than ${MAX_CHAIN} at offset ${offset}`);
       seen.add(at);
       const cached = this.bases.get(at);
-      if (cached) { base = cached; break; }
+      if (cached) {
+        // A copy when handed out as is: callers may write into what they get.
+        base = chain.length === 0 ? { type: cached.type, data: Uint8Array.from(cached.data) } : cached;
+        break;
+      }
       const entry = await this.entry(at);
       if (entry.header.type !== PackType.ofsDelta && entry.header.type !== PackType.refDelta) {
         base = { type: entry.type, data: entry.data };
