@@ -17,7 +17,7 @@ function printEvent(out: Output, event: HeadEvent): void {
 }
 
 /** Poll heads for drivers that cannot push changes: rescan, diff against the last snapshot. */
-function pollHeads(store: Store, intervalMs: number, emit: (event: HeadEvent) => void): () => void {
+async function pollHeads(store: Store, intervalMs: number, emit: (event: HeadEvent) => void): Promise<() => void> {
   let last: Map<string, string> | undefined;
   let busy = false;
   const snapshot = async () => {
@@ -40,7 +40,7 @@ function pollHeads(store: Store, intervalMs: number, emit: (event: HeadEvent) =>
       busy = false;
     }
   };
-  void tick();
+  await tick(); // the first snapshot is the baseline: "watching" is printed only after it
   const timer = setInterval(() => void tick().catch(() => {}), intervalMs);
   return () => clearInterval(timer);
 }
@@ -56,7 +56,7 @@ export function watchCommands(program: Command): void {
       await ctx.withStore(async (store, selection) => {
         const stop = store.driver.capabilities.watch
           ? store.on('head', (event) => printEvent(ctx.out, event))
-          : pollHeads(store, intervalMs, (event) => printEvent(ctx.out, event));
+          : await pollHeads(store, intervalMs, (event) => printEvent(ctx.out, event));
         ctx.out.note(`watching ${selection.origin} (${store.driver.name} driver); Ctrl-C to stop`);
         await new Promise<void>((resolve) => {
           process.once('SIGINT', () => resolve());
