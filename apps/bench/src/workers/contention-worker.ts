@@ -24,18 +24,22 @@ async function main(): Promise<void> {
   const start = performance.now();
   const deadline = start + (config.durationMs ?? 1000);
   let head = await store.head(config.name);
-  for (let n = 0; performance.now() < deadline; n++) {
+  let failingInARow = 0;
+  // Stop on a run of unexpected errors: the report shows the first one instead of a spinning loop.
+  for (let n = 0; performance.now() < deadline && failingInARow < 50; n++) {
     try {
       if (!head) throw new Error(`${config.name} does not exist`);
       const commit = await store.update(config.name, `worker ${config.worker} write ${n}\n`, { previous: head });
       acked.push(commit.commit);
       head = commit.commit;
+      failingInARow = 0;
     } catch (err) {
       if (err instanceof NotAtHeadError) {
         conflicts++;
         head = err.head ?? (await store.head(config.name));
       } else {
         errors++;
+        failingInARow++;
         firstError ??= err instanceof Error ? err.message : String(err);
         head = await store.head(config.name);
       }
