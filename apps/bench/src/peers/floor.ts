@@ -50,3 +50,14 @@ export class LooseObjectFloor {
     return hash;
   }
 }
+
+/**
+ * Write many objects with `concurrency` writes in flight: for untimed preparation (peer
+ * repositories, big stores for `open`), where the order does not matter.
+ */
+export async function writeAllObjects(floor: LooseObjectFloor, objects: Iterable<RawObject>, concurrency = 16): Promise<void> {
+  const iterator = objects[Symbol.iterator]();
+  await Promise.all(Array.from({ length: concurrency }, async () => {
+    for (let next = iterator.next(); !next.done; next = iterator.next()) await floor.write(next.value);
+  }));
+}

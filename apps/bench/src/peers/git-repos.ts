@@ -1,7 +1,7 @@
 import path from 'node:path';
 import type { BenchContext } from '../context.js';
 import { objectsOf } from '../data.js';
-import { LooseObjectFloor } from './floor.js';
+import { LooseObjectFloor, writeAllObjects } from './floor.js';
 import { initBare, packObjects } from './git.js';
 
 /** Bare git repositories holding the whole data set's objects: loose, and packed by git. */
@@ -23,7 +23,7 @@ export function gitPeerRepos(ctx: BenchContext): Promise<GitPeerRepos> {
     await initBare(loose);
     const objects = objectsOf(ctx.data);
     const floor = new LooseObjectFloor(path.join(loose, 'objects'));
-    for (const object of objects) await floor.write(object);
+    await writeAllObjects(floor, objects);
     const packed = path.join(await ctx.tempDir('git-packed'), 'repo.git');
     const start = performance.now();
     await packObjects(loose, packed, objects);

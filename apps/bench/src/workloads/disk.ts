@@ -47,7 +47,8 @@ export async function diskWorkload(ctx: BenchContext): Promise<Row[]> {
   const unit = 'KiB';
   const looseNote = (apparent: number, files: number) => `${files} files, ${Math.round(kib(apparent))} KiB apparent`;
 
-  for (const row of ctx.drivers.filter((d) => d.persistent)) {
+  // files-fsync stores the same bytes as files: measured once, under files.
+  for (const row of ctx.drivers.filter((d) => d.persistent && d.id !== 'files-fsync')) {
     try {
       const built = await ctx.builtStore(row);
       const after = await diskUsage(built.place.dir);

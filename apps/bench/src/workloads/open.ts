@@ -4,7 +4,7 @@ import type { BenchContext } from '../context.js';
 import { fileName, generateFile, seededRandom } from '../data.js';
 import { openRowStore, type DriverRow, type StorePlace } from '../drivers.js';
 import { interleave, timed } from '../measure.js';
-import { LooseObjectFloor } from '../peers/floor.js';
+import { LooseObjectFloor, writeAllObjects, type RawObject } from '../peers/floor.js';
 import type { Row } from '../report.js';
 import { comparedRow, reasonOf } from './rows.js';
 
@@ -15,11 +15,14 @@ const FILES_SCAN = 'files (scan)';
 async function writeLooseStore(dir: string, count: number, seed: number): Promise<void> {
   const floor = new LooseObjectFloor(path.join(dir, 'objects'));
   const random = seededRandom(seed + count);
-  for (let f = 0; f < count; f++) {
-    const [v] = generateFile(random, f, 1);
-    await floor.write({ type: 'blob', body: v!.bytes });
-    await floor.write({ type: 'commit', body: v!.commitBody });
+  function* objects(): Generator<RawObject> {
+    for (let f = 0; f < count; f++) {
+      const [v] = generateFile(random, f, 1);
+      yield { type: 'blob', body: v!.bytes };
+      yield { type: 'commit', body: v!.commitBody };
+    }
   }
+  await writeAllObjects(floor, objects());
 }
 
 /** Open a store, `get` one file, close it: the time to the first answer (ms), close excluded. */
