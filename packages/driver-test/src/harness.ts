@@ -53,6 +53,7 @@ export function run(
       if (timer) clearTimeout(timer);
       resolve({ code, signal, stdout: Buffer.concat(out), stderr: err });
     });
+    child.stdin?.on('error', () => undefined); // a command may exit without reading its input (EPIPE)
     child.stdin?.end(options.input ?? '');
   });
 }
