@@ -4,6 +4,8 @@ import { CorruptObjectError, isGittyError, type GitObject } from '@gitty/core';
 import { PackFile } from './pack-reader.js';
 
 const PACK_NAME = /^pack-[0-9a-f]{40}\.idx$/;
+/** How long a vanished pack stays open for reads already under way. */
+const RETIRE_GRACE_MS = 10_000;
 
 /** A pack that could not be attached, kept so lookups and fsck can name it. */
 export interface BrokenPack {
@@ -15,11 +17,13 @@ export interface BrokenPack {
  * The packs of one store's `objects/pack` folder. Packs are discovered by their idx (as git's
  * readers do): a pack is renamed into place before its idx, so an idx always has its pack.
  * `scan()` attaches new packs and retires vanished ones (another process merged them); retired
- * packs stay open until the next scan, so reads already under way finish.
+ * packs stay open for a grace period, so reads already under way finish.
  */
 export class PackSet {
   private packs = new Map<string, PackFile>();
-  private retired: PackFile[] = [];
+  private retired: { pack: PackFile; since: number }[] = [];
+  private running?: Promise<void>;
+  private queued?: Promise<void>;
   /** Packs whose idx or header is unreadable. */
   broken: BrokenPack[] = [];
 
@@ -33,8 +37,28 @@ export class PackSet {
     return [...this.packs.values()];
   }
 
-  /** Attach packs that appeared and retire those that disappeared. */
-  async scan(): Promise<void> {
+  /**
+   * Attach packs that appeared and retire those that disappeared. Scans never overlap: a call
+   * made while one runs joins the single scan queued after it, which sees the folder as it is now.
+   */
+  scan(): Promise<void> {
+    if (this.queued) return this.queued;
+    if (!this.running) return this.start();
+    this.queued = this.running.catch(() => undefined).then(() => {
+      this.queued = undefined;
+      return this.start();
+    });
+    return this.queued;
+  }
+
+  private start(): Promise<void> {
+    this.running = this.scanNow().finally(() => {
+      this.running = undefined;
+    });
+    return this.running;
+  }
+
+  private async scanNow(): Promise<void> {
     let names: string[];
     try {
       names = (await readdir(this.folder)).filter((n) => PACK_NAME.test(n));
@@ -42,12 +66,15 @@ export class PackSet {
       if ((err as NodeJS.ErrnoException).code === 'ENOENT') names = [];
       else throw err;
     }
-    for (const old of this.retired.splice(0)) await old.close();
+    const now = Date.now();
+    const expired = this.retired.filter((r) => now - r.since > RETIRE_GRACE_MS);
+    this.retired = this.retired.filter((r) => now - r.since <= RETIRE_GRACE_MS);
+    for (const old of expired) await old.pack.close();
     const present = new Set(names.map((n) => path.join(this.folder, n.replace(/\.idx$/, '.pack'))));
     for (const [packPath, pack] of this.packs) {
       if (!present.has(packPath)) {
         this.packs.delete(packPath);
-        this.retired.push(pack);
+        this.retired.push({ pack, since: now });
       }
     }
     const broken: BrokenPack[] = [];
@@ -93,7 +120,7 @@ export class PackSet {
 
   /** Close every pack. */
   async close(): Promise<void> {
-    for (const pack of [...this.packs.values(), ...this.retired.splice(0)]) await pack.close();
+    for (const pack of [...this.packs.values(), ...this.retired.splice(0).map((r) => r.pack)]) await pack.close();
     this.packs.clear();
   }
 }

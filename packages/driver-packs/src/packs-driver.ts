@@ -83,12 +83,14 @@ export class PacksDriver implements Driver {
 
   async *objects(): AsyncIterable<string> {
     this.check();
-    await this.refresh();
     const seen = new Set<string>();
     for await (const hash of this.inner.objects()) {
       seen.add(hash);
       yield hash;
     }
+    // Scanned after the loose walk: a repack meanwhile put its pack in place before removing
+    // the loose copies this walk may have missed.
+    await this.refresh();
     for (const hash of this.store.packs.hashes()) {
       if (!seen.has(hash) && !this.store.tombstones.has(hash)) yield hash;
     }

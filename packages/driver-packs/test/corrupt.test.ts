@@ -77,7 +77,7 @@ describe('corrupt packs', () => {
     const index = new PackIndex(await readFile(pack!.replace(/\.pack$/, '.idx')), 'idx');
     const first = [...Array(index.count).keys()].find((i) => index.offsetAt(i) === 12)!;
     const bytes = await readFile(pack!);
-    bytes[12 + 6] ^= 0x5a;
+    bytes.writeUInt8(bytes.readUInt8(12 + 6) ^ 0x5a, 12 + 6);
     await writeFile(pack!, bytes);
     const fresh = await driverOn(t.dir);
     await expectCorrupt(fresh, index.hashAt(first), pack!);
@@ -93,7 +93,7 @@ describe('corrupt packs', () => {
       else {
         const idxPath = pack!.replace(/\.pack$/, '.idx');
         const idx = await readFile(idxPath);
-        idx[8 + 1024 + 3] ^= 1; // a hash byte: the idx checksum no longer matches
+        idx.writeUInt8(idx.readUInt8(8 + 1024 + 3) ^ 1, 8 + 1024 + 3); // a hash byte: the idx checksum no longer matches
         await writeFile(idxPath, idx);
       }
       const fresh = await driverOn(t.dir);

@@ -1,7 +1,8 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { readFile, readdir } from 'node:fs/promises';
+import { mkdir, readFile, readdir, writeFile } from 'node:fs/promises';
+import { MemoryDriver, nodeCompression, openStore } from '@gitty/core';
 import path from 'node:path';
-import { git } from '@gitty/driver-test/harness';
+import { git, tempDir } from '@gitty/driver-test/harness';
 import { PacksDriver } from '../src/packs-driver.js';
 import { versionText } from './fixtures.js';
 import { memoryPacks, writeHistory } from './helpers.js';
@@ -45,6 +46,44 @@ describe('repack', () => {
     }
     expect((await t.store.fsck()).ok).toBe(true);
     expect(await t.store.driverStats()).toMatchObject({ packs: 1, packedObjects: 240 });
+  });
+
+  it('git reads our packed objects through alternates, and we read the pack git pack-objects makes of them', async () => {
+    const t = await memoryPacks();
+    cleanups.push(t.done);
+    const history = await writeHistory(t.store, 6, 6);
+    await t.store.repack({ minFiles: 1 });
+    const repo = path.join(t.dir, 'scratch.git');
+    await git(['init', '-q', '--bare', repo]);
+    await writeFile(path.join(repo, 'objects', 'info', 'alternates'), `${path.join(t.dir, 'objects')}\n`);
+    const listed = (await git(['--git-dir', repo, 'cat-file', '--batch-all-objects', '--batch-check'], { stdio: ['ignore', 'pipe', 'pipe'] })).toString().trim().split('\n');
+    expect(listed).toHaveLength(72);
+    const hashes: string[] = [];
+    for (const [f, commits] of history.entries()) {
+      for (const [v, c] of commits.entries()) {
+        const commit = await t.store.commit(c);
+        expect((await git(['--git-dir', repo, 'cat-file', '-p', commit.data])).toString()).toBe(versionText(f, v));
+        const body = (await t.driver.loadObject(c))!.data;
+        expect(Buffer.compare(await git(['--git-dir', repo, 'cat-file', 'commit', c]), Buffer.from(body))).toBe(0);
+        hashes.push(`${c} file-${f}.txt`, `${commit.data} file-${f}.txt`);
+      }
+    }
+    // git repacks our objects its own way; a fresh store holding only git's pack reads them all.
+    const { dir: other, remove } = await tempDir('gitty-packs-git-');
+    cleanups.push(remove);
+    const base = path.join(other, 'objects', 'pack', 'pack');
+    await mkdir(path.dirname(base), { recursive: true });
+    await git(['--git-dir', repo, 'pack-objects', '-q', '--window=250', '--depth=50', base], { input: hashes.join('\n') + '\n' });
+    const reader = await new PacksDriver(new MemoryDriver(), { dir: other, compression: nodeCompression, maxObjectSize: 1 << 24 }).open();
+    const store = await openStore(reader);
+    try {
+      for (const [f, commits] of history.entries()) {
+        for (const [v, c] of commits.entries()) expect((await store.get(c)).text).toBe(versionText(f, v));
+      }
+      expect(await reader.fsck()).toEqual([]);
+    } finally {
+      await store.close();
+    }
   });
 
   it('does nothing below minFiles, and merges small packs with new loose objects', async () => {
