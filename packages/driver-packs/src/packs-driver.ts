@@ -37,6 +37,7 @@ export class PacksDriver implements Driver {
   private readonly store: PackStore;
   private closed = false;
   private storedSinceRepack = 0;
+  private autoRepacking = false;
 
   constructor(
     private readonly inner: Driver,
@@ -246,8 +247,14 @@ export class PacksDriver implements Driver {
 
   private async maybeRepack(): Promise<void> {
     const every = this.options.autoRepack ?? 0;
-    if (every <= 0 || ++this.storedSinceRepack < every) return;
-    await this.repack({ minFiles: every });
+    if (every <= 0 || ++this.storedSinceRepack < every || this.autoRepacking) return;
+    // One automatic repack at a time per driver; stores meanwhile just count towards the next.
+    this.autoRepacking = true;
+    try {
+      await this.repack({ minFiles: every });
+    } finally {
+      this.autoRepacking = false;
+    }
   }
 
   private check(): void {
