@@ -1,6 +1,7 @@
-import { applyPatch, createTwoFilesPatch } from 'diff';
+import { createTwoFilesPatch } from 'diff';
 import { NotFoundError, type Store } from '@gitty/core';
 import { textOf } from './data-encoding.js';
+import { mergeThreeWay } from './merge.js';
 
 /** The body of a 409 NOT_AT_HEAD answer: what a client needs to merge, as SWISH's IDE does. */
 export interface ConflictBody {
@@ -14,7 +15,7 @@ export interface ConflictBody {
     /** Unified diff from the common version to the submitted data; null when not text. */
     toYours: string | null;
   };
-  /** The submitted changes applied onto the head, when both are text and the patch applies cleanly. */
+  /** Both sides' changes merged (three-way, from the common version), when all are text and they touch different lines. */
   merged?: string;
 }
 
@@ -43,9 +44,9 @@ export async function conflictBody(
     ? createTwoFilesPatch(label(previous), `${name}@yours`, common, yours, undefined, undefined, { context: 3 })
     : null;
   const body: ConflictBody = { code: 'NOT_AT_HEAD', message, head, diffs: { toHead, toYours } };
-  if (toYours !== null && theirs !== undefined) {
-    const merged = applyPatch(theirs, toYours);
-    if (typeof merged === 'string') body.merged = merged;
+  if (common !== undefined && yours !== undefined && theirs !== undefined) {
+    const merged = mergeThreeWay(common, theirs, yours);
+    if (merged !== undefined) body.merged = merged;
   }
   return body;
 }

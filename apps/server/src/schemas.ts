@@ -40,7 +40,7 @@ export const errorSchema = {
         toYours: { type: ['string', 'null'], description: 'Unified diff from your previous version to the data you sent' },
       },
     },
-    merged: { type: 'string', description: 'Your changes applied onto the head, when they apply cleanly (text only)' },
+    merged: { type: 'string', description: 'Three-way merge of both changes, when they touch different lines (text only)' },
   },
 } as const;
 

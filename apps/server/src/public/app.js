@@ -232,14 +232,18 @@ function wire() {
 
 function listen() {
   const events = new EventSource('/events');
+  const newest = new Map();
   let pending;
   events.addEventListener('head', (e) => {
     const change = JSON.parse(e.data);
+    newest.set(change.name, change.new);
     clearTimeout(pending);
     pending = setTimeout(() => loadFiles().catch(fail), 150);
-    // Checked a little later: the event of our own save may arrive before its response does.
+    // Checked a little later: the event of our own save may arrive before its response does,
+    // and a newer change (ours, after a conflict) may have superseded this one.
     setTimeout(() => {
-      if (change.name === state.name && change.new && change.new !== state.head && !state.conflict) {
+      const current = change.name === state.name && newest.get(change.name) === change.new;
+      if (current && change.new && change.new !== state.head && !state.conflict) {
         announce(`${change.name} changed on the server (version ${short(change.new)}). Saving will show a conflict to resolve.`);
       }
     }, 300);
