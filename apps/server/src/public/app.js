@@ -74,7 +74,7 @@ async function openFile(name, { focus = true } = {}) {
   content.value = encoding === 'utf8' ? data : '';
   content.readOnly = encoding !== 'utf8';
   $('save').disabled = encoding !== 'utf8';
-  if (encoding !== 'utf8') announce(`${name} is binary; it can be browsed but not edited here.`);
+  announce(encoding === 'utf8' ? `Opened ${name}.` : `${name} is binary; it can be browsed but not edited here.`);
   $('message').value = '';
   renderFiles();
   await loadHistory();
