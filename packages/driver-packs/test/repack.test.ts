@@ -86,6 +86,19 @@ describe('repack', () => {
     }
   });
 
+  it('bounds delta chains by depth, and window tries more newer versions as bases', async () => {
+    for (const [depth, window] of [[3, 1], [2, 4]] as const) {
+      const t = await memoryPacks();
+      cleanups.push(t.done);
+      const history = await writeHistory(t.store, 2, 12);
+      const { pack } = await t.store.repack({ minFiles: 1, depth, window });
+      const verify = (await git(['verify-pack', '-v', pack!])).toString();
+      const chains = [...verify.matchAll(/^chain length = (\d+)/gm)].map((m) => Number(m[1]));
+      expect(Math.max(...chains)).toBe(depth);
+      for (const [f, commits] of history.entries()) expect((await t.store.get(commits[0]!)).text).toBe(versionText(f, 0));
+    }
+  });
+
   it('does nothing below minFiles, and merges small packs with new loose objects', async () => {
     const t = await memoryPacks();
     cleanups.push(t.done);
