@@ -100,9 +100,19 @@ export class PackSet {
     return undefined;
   }
 
-  /** Read `hash` from whichever pack holds it. */
+  /** Read `hash` from a pack that holds it; a corrupt copy is skipped when another pack has a good one. */
   async read(hash: string): Promise<GitObject | undefined> {
-    return this.find(hash)?.read(hash);
+    let failure: unknown;
+    for (const pack of this.packs.values()) {
+      if (!pack.has(hash)) continue;
+      try {
+        return await pack.read(hash);
+      } catch (err) {
+        failure ??= err;
+      }
+    }
+    if (failure) throw failure;
+    return undefined;
   }
 
   /** Every packed hash, each once. */

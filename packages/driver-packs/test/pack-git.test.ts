@@ -71,6 +71,7 @@ describe('packs and real git', () => {
     }
   });
 
+  // Without --delta-base-offset, pack-objects writes REF_DELTA entries: this reads those.
   it('reads every object of a pack that git pack-objects wrote, with its deltas', async () => {
     const dir = await scratch();
     const repo = path.join(dir, 'repo.git');
