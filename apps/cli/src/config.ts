@@ -96,11 +96,12 @@ function isPlainObject(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
-// Relative directories in a config file mean "relative to the file", at every nesting level.
+// Relative directories in a config file (`dir`, `stateDir`, … at every nesting level) mean
+// "relative to the file".
 function resolveDirs<T extends Record<string, unknown>>(config: T, base: string): T {
   const out: Record<string, unknown> = {};
   for (const [key, value] of Object.entries(config)) {
-    if (key === 'dir' && typeof value === 'string') out[key] = path.resolve(base, value);
+    if (/^(dir|[a-z]\w*Dir)$/.test(key) && typeof value === 'string') out[key] = path.resolve(base, value);
     else if (isPlainObject(value)) out[key] = resolveDirs(value, base);
     else out[key] = value;
   }

@@ -14,8 +14,8 @@ export type CommandGroup = (program: Command) => void;
  * from @gitty/server) is one file in this folder exporting a CommandGroup, plus one entry here.
  */
 export const commandGroups: readonly CommandGroup[] = [
-  maintenanceCommands, // init, fsck, repack, unpack, gc, reindex, stats
   fileCommands, // put, get, cat, ls, log, diff, search
+  maintenanceCommands, // init, fsck, repack, unpack, gc, reindex, stats
   migrateCommands, // copy, compare
   watchCommands, // watch
   gitCommands, // git

@@ -26,7 +26,8 @@ export function migrateCommands(program: Command): void {
           const report = await copyStore(source, target, { signal: abort.signal, onProgress: bar.listener, concurrency }).finally(() => bar.stop());
           ctx.out.result(report, () => {
             const { paint } = ctx.out;
-            ctx.out.line(`${report.interrupted ? paint.yellow('interrupted') : paint.green('copied')} ${report.objects} objects${report.raw ? ' (raw)' : ''}: ${report.updated} files updated, ${report.upToDate} already up to date, of ${report.files}`);
+            const verb = report.interrupted ? paint.yellow('interrupted after copying') : paint.green('copied');
+            ctx.out.line(`${verb} ${report.objects} objects${report.raw ? ' (raw)' : ''}; files: ${report.updated} updated, ${report.upToDate} up to date, ${report.files} in all`);
             for (const d of report.diverged) {
               ctx.out.line(`  ${paint.red('diverged')} ${d.name}: source ${shortHash(d.source)}, target ${shortHash(d.target)} (left as it is)`);
             }
