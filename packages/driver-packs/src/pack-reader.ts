@@ -10,6 +10,8 @@ import { PackIndex } from './pack-index.js';
 export const MAX_CHAIN = 4096;
 /** Delta bases kept per pack (by entry offset). */
 const BASE_CACHE_ENTRIES = 256;
+/** Bytes read at an entry's offset at first: its header and, for most objects, all its payload. */
+const FIRST_READ = 4096;
 
 /** One entry read from a pack: its type name and bytes, with its header. */
 interface Resolved extends GitObject {
@@ -154,12 +156,13 @@ export class PackFile {
     if (offset < 12 || offset >= this.size - 20) {
       throw new CorruptObjectError(undefined, this.path, `entry offset ${offset} is outside the pack`);
     }
-    const head = await this.bytes(offset, Math.min(64, this.size - 20 - offset));
-    const header = parseEntryHeader(head, offset, this.path);
+    // One read usually covers the header and the whole payload of a small object.
+    const first = await this.bytes(offset, Math.min(FIRST_READ, this.size - 20 - offset));
+    const header = parseEntryHeader(first.subarray(0, 64), offset, this.path);
     if (header.size > this.maxObjectSize) {
       throw new CorruptObjectError(undefined, this.path, `entry at offset ${offset} declares ${header.size} bytes, over the limit`);
     }
-    const data = await this.inflate(header, offset);
+    const data = await this.inflate(header, offset, first.subarray(header.dataOffset - offset));
     if (header.type === PackType.ofsDelta || header.type === PackType.refDelta) {
       const { resultSize } = deltaSizes(data, this.path);
       if (resultSize > this.maxObjectSize) throw new CorruptObjectError(undefined, this.path, `delta at offset ${offset} declares ${resultSize} bytes, over the limit`);
@@ -170,14 +173,16 @@ export class PackFile {
 
   /**
    * Inflate the payload of an entry, bounded by its declared size: an inflate bomb stops at the
-   * bound, and a stream that ends early or late is corrupt. The read is sized by zlib's worst
-   * case for the declared size, retried to the pack's end if that was too short.
+   * bound, and a stream that ends early or late is corrupt. `start` holds the bytes already read;
+   * when the stream runs past them, reads grow to zlib's worst case for the declared size, then
+   * to the pack's end.
    */
-  private async inflate(header: EntryHeader, offset: number): Promise<Uint8Array> {
+  private async inflate(header: EntryHeader, offset: number, start: Buffer): Promise<Uint8Array> {
     const available = this.size - 20 - header.dataOffset;
     const guess = header.size + (header.size >> 10) + 64;
-    for (const length of guess < available ? [guess, available] : [available]) {
-      const compressed = await this.bytes(header.dataOffset, length);
+    const lengths = [start.length, ...[guess, available].filter((n) => n > start.length && n <= available)];
+    for (const length of lengths) {
+      const compressed = length === start.length ? start : await this.bytes(header.dataOffset, length);
       let data: Buffer;
       try {
         data = zlib.inflateSync(compressed, { maxOutputLength: Math.max(1, header.size) });

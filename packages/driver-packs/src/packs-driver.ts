@@ -213,8 +213,8 @@ export class PacksDriver implements Driver {
   }
 
   /**
-   * Loose first, then packs; on a miss, rescan the pack folder and try both again (another
-   * process may have packed the object and removed its loose copy in between). A miss while
+   * Packs, then loose; on a miss, rescan the pack folder and try both again (another process
+   * may have packed the object and removed its loose copy in between). A miss while
    * some pack is unreadable is reported as that pack's corruption.
    */
   private async lookup<T>(
@@ -224,8 +224,7 @@ export class PacksDriver implements Driver {
     reportBroken: boolean,
   ): Promise<T | undefined> {
     for (let attempt = 0; attempt < 2; attempt++) {
-      const fromLoose = await loose();
-      if (fromLoose !== undefined) return fromLoose;
+      // Packs first: their idx is in memory, so a packed object costs no failed open.
       try {
         const fromPack = await packed(hash);
         if (fromPack !== undefined) return fromPack;
@@ -233,6 +232,8 @@ export class PacksDriver implements Driver {
         // A pack retired and closed under us is a miss; corruption is reported as such.
         if (isGittyError(err)) throw err;
       }
+      const fromLoose = await loose();
+      if (fromLoose !== undefined) return fromLoose;
       if (attempt === 0) await this.refresh();
     }
     const broken = this.store.packs.broken[0];
