@@ -1,4 +1,4 @@
-import { stat } from 'node:fs/promises';
+import { readdir, rm, stat } from 'node:fs/promises';
 import path from 'node:path';
 import {
   ClosedError, CorruptObjectError, assertHash, decodeObject, frameObject, isGittyError,
@@ -12,6 +12,9 @@ import type { PackStore } from './pack-store.js';
 import { repackStore } from './repack.js';
 import { Tombstones } from './tombstones.js';
 import { unpackStore } from './unpack.js';
+
+/** Temp files of a repack are this old before prune removes them (a live repack keeps them fresh). */
+const TEMP_PACK_AGE_MS = 60 * 60 * 1000;
 
 /** Options of a {@link PacksDriver} beyond its inner (files) driver. */
 export interface PacksDriverOptions {
@@ -171,9 +174,21 @@ export class PacksDriver implements Driver {
     return withPackLock(this.store.folder, () => unpackStore(this.store, options.onProgress));
   }
 
+  /** The files driver's prune, plus temp packs that a repack killed over an hour ago left behind. */
   async prune(): Promise<void> {
     this.check();
     await this.inner.prune?.();
+    let names: string[];
+    try {
+      names = await readdir(this.store.folder);
+    } catch {
+      return;
+    }
+    for (const name of names.filter((n) => /^tmp-.*\.(pack|idx)$|^pack\.lock\.stale-/.test(n))) {
+      const file = path.join(this.store.folder, name);
+      const age = Date.now() - ((await stat(file).catch(() => undefined))?.mtimeMs ?? Date.now());
+      if (age > TEMP_PACK_AGE_MS) await rm(file, { recursive: true, force: true });
+    }
   }
 
   async fsck(options: { onProgress?: ProgressListener } = {}): Promise<FsckIssue[]> {

@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { mkdir, readFile, readdir, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, readdir, utimes, writeFile } from 'node:fs/promises';
 import { MemoryDriver, nodeCompression, openStore } from '@gitty/core';
 import path from 'node:path';
 import { git, tempDir } from '@gitty/driver-test/harness';
@@ -97,6 +97,23 @@ describe('repack', () => {
       expect(Math.max(...chains)).toBe(depth);
       for (const [f, commits] of history.entries()) expect((await t.store.get(commits[0]!)).text).toBe(versionText(f, 0));
     }
+  });
+
+  it('prune removes temp packs a killed repack left over an hour ago, and never a fresh one', async () => {
+    const t = await memoryPacks();
+    cleanups.push(t.done);
+    await writeHistory(t.store, 1, 2);
+    await t.store.repack({ minFiles: 1 });
+    const folder = path.join(t.dir, 'objects', 'pack');
+    await writeFile(path.join(folder, 'tmp-1-old.pack'), 'PACK');
+    await writeFile(path.join(folder, 'tmp-1-new.pack'), 'PACK');
+    const twoHoursAgo = new Date(Date.now() - 2 * 3600_000);
+    await utimes(path.join(folder, 'tmp-1-old.pack'), twoHoursAgo, twoHoursAgo);
+    await t.driver.prune();
+    const names = await readdir(folder);
+    expect(names).toContain('tmp-1-new.pack');
+    expect(names).not.toContain('tmp-1-old.pack');
+    expect(names.filter((n) => n.startsWith('pack-'))).toHaveLength(2);
   });
 
   it('does nothing below minFiles, and merges small packs with new loose objects', async () => {
