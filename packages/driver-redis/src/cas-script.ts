@@ -1,0 +1,171 @@
+import type { Cluster, Redis } from 'ioredis';
+import type { StoreKeys } from './keys.js';
+
+/** A standalone or cluster client: all our keys share one slot, so both behave alike. */
+export type RedisClient = Redis | Cluster;
+
+// Appends the head event (and, first, the objects' announcement) in the same atomic step as
+// the CAS, so a replica always reads an object's bytes before the head that needs it.
+// The request key makes a resent request (reply lost) return the first outcome instead of
+// applying twice; the epoch check refuses writes into a Redis that lost the store until the
+// node has re-seeded it.
+const CAS_LUA = `
+local done = redis.call('GET', KEYS[6])
+if done then return {'ok', done} end
+local epoch = redis.call('GET', KEYS[4])
+if epoch ~= ARGV[1] then return {'epoch', epoch or ''} end
+local current = redis.call('HGET', KEYS[1], ARGV[2]) or ''
+if current ~= ARGV[3] then return {'conflict', current} end
+local gen = string.match(ARGV[1], '^(%d+):') or '0'
+local n = tonumber(ARGV[9])
+if n > 0 then
+  local seq = redis.call('INCR', KEYS[5])
+  local args = {'XADD', KEYS[3], 'MAXLEN', '~', ARGV[6], '*', 'seq', seq, 'type', 'objects', 'node', ARGV[8]}
+  for i = 10, 9 + n * 2 do args[#args + 1] = ARGV[i] end
+  redis.call(unpack(args))
+end
+local seq = redis.call('INCR', KEYS[5])
+local stamp = gen .. ':' .. seq
+if ARGV[4] == '' then redis.call('HDEL', KEYS[1], ARGV[2]) else redis.call('HSET', KEYS[1], ARGV[2], ARGV[4]) end
+redis.call('HSET', KEYS[2], ARGV[2], stamp)
+local id = redis.call('XADD', KEYS[3], 'MAXLEN', '~', ARGV[6], '*', 'seq', seq, 'type', 'head', 'name', ARGV[2],
+  'old', current, 'new', ARGV[4], 'node', ARGV[8], 'stamp', stamp)
+local reply = id .. ' ' .. stamp
+redis.call('SET', KEYS[6], reply, 'PX', ARGV[7])
+return {'ok', reply}
+`;
+
+// Objects stored without a head change yet (flushed at close): announced on their own.
+const ANNOUNCE_LUA = `
+if redis.call('GET', KEYS[2]) ~= ARGV[1] then return 0 end
+local seq = redis.call('INCR', KEYS[3])
+local args = {'XADD', KEYS[1], 'MAXLEN', '~', ARGV[2], '*', 'seq', seq, 'type', 'objects', 'node', ARGV[3]}
+for i = 5, 4 + tonumber(ARGV[4]) * 2 do args[#args + 1] = ARGV[i] end
+redis.call(unpack(args))
+return 1
+`;
+
+// Re-seeding after Redis lost the store, or a node joining a newer generation: for each
+// (name, head or '', stamp) keep whichever of Redis's and the node's states has the higher
+// stamp. Deletions carry stamps too (tombstones), so a stale copy never resurrects a file that
+// any node saw deleted, and a later create beats an older delete. Every change is announced
+// as a head event so nodes already following the stream learn it.
+const MERGE_LUA = `
+if redis.call('GET', KEYS[5]) ~= ARGV[1] then return -1 end
+local function newer(a, b)
+  local ag, as = string.match(a, '^(%d+):(%d+)$')
+  local bg, bs = string.match(b, '^(%d+):(%d+)$')
+  if not ag then return false end
+  if not bg then return true end
+  ag, as, bg, bs = tonumber(ag), tonumber(as), tonumber(bg), tonumber(bs)
+  return ag > bg or (ag == bg and as > bs)
+end
+local changed = 0
+for i = 4, #ARGV, 3 do
+  local name, head, stamp = ARGV[i], ARGV[i + 1], ARGV[i + 2]
+  local have = redis.call('HGET', KEYS[2], name)
+  if (not have) or newer(stamp, have) then
+    local current = redis.call('HGET', KEYS[1], name) or ''
+    redis.call('HSET', KEYS[2], name, stamp)
+    if current ~= head then
+      if head == '' then redis.call('HDEL', KEYS[1], name) else redis.call('HSET', KEYS[1], name, head) end
+      local seq = redis.call('INCR', KEYS[4])
+      redis.call('XADD', KEYS[3], 'MAXLEN', '~', ARGV[2], '*', 'seq', seq, 'type', 'head', 'name', name,
+        'old', current, 'new', head, 'node', ARGV[3], 'stamp', stamp)
+      changed = changed + 1
+    end
+  end
+end
+return changed
+`;
+
+// Start a newer generation only if the epoch is still the one the node saw (or missing).
+const EPOCH_LUA = `
+local current = redis.call('GET', KEYS[1]) or ''
+if current == ARGV[1] then redis.call('SET', KEYS[1], ARGV[2]) return ARGV[2] end
+return current
+`;
+
+interface ReplicaCommands {
+  gittyCas(...args: Array<string | Buffer | number>): Promise<[string, string]>;
+  gittyAnnounce(...args: Array<string | Buffer | number>): Promise<number>;
+  gittyMerge(...args: Array<string | number>): Promise<number>;
+  gittyEpoch(...args: string[]): Promise<string>;
+}
+
+/** Register the scripts on a client (EVALSHA with a fallback to EVAL, via ioredis). */
+export function defineReplicaCommands(client: RedisClient): void {
+  client.defineCommand('gittyCas', { numberOfKeys: 6, lua: CAS_LUA });
+  client.defineCommand('gittyAnnounce', { numberOfKeys: 3, lua: ANNOUNCE_LUA });
+  client.defineCommand('gittyMerge', { numberOfKeys: 5, lua: MERGE_LUA });
+  client.defineCommand('gittyEpoch', { numberOfKeys: 1, lua: EPOCH_LUA });
+}
+
+function commands(client: RedisClient): ReplicaCommands {
+  return client as unknown as ReplicaCommands;
+}
+
+/** One field pair of an objects announcement: `o:<hash>` → inline bytes, or `r:<hash>` → '' (bytes in a short-lived key). */
+export type AnnouncedObject = [field: string, value: Buffer | string];
+
+/** What the CAS script answered. */
+export type CasOutcome =
+  | { kind: 'ok'; id: string; stamp: string }
+  | { kind: 'conflict'; head: string | null }
+  | { kind: 'epoch'; epoch: string | null };
+
+/** The head change and everything the script needs to apply it once. */
+export interface CasRequest {
+  epoch: string;
+  name: string;
+  expected: string | null;
+  next: string | null;
+  requestId: string;
+  maxLen: number;
+  requestTtlMs: number;
+  node: string;
+  objects: AnnouncedObject[];
+}
+
+/** Run the CAS script. */
+export async function runCas(client: RedisClient, keys: StoreKeys, r: CasRequest): Promise<CasOutcome> {
+  const [kind, value] = await commands(client).gittyCas(
+    keys.heads, keys.stamps, keys.stream, keys.epoch, keys.seq, keys.requestKey(r.requestId),
+    r.epoch, r.name, r.expected ?? '', r.next ?? '', r.requestId, r.maxLen, r.requestTtlMs, r.node, r.objects.length,
+    ...r.objects.flat(),
+  );
+  if (kind === 'ok') {
+    const [id = '', stamp = ''] = value.split(' ');
+    return { kind, id, stamp };
+  }
+  if (kind === 'conflict') return { kind, head: value === '' ? null : value };
+  return { kind: 'epoch', epoch: value === '' ? null : value };
+}
+
+/** Announce objects without a head change; false when the epoch moved on. */
+export async function runAnnounce(
+  client: RedisClient, keys: StoreKeys, epoch: string, maxLen: number, node: string, objects: AnnouncedObject[],
+): Promise<boolean> {
+  const done = await commands(client).gittyAnnounce(keys.stream, keys.epoch, keys.seq, epoch, maxLen, node, objects.length, ...objects.flat());
+  return done === 1;
+}
+
+/** One name's state as a node knows it, for re-seeding: head '' means deleted. */
+export interface MergeEntry {
+  name: string;
+  head: string | null;
+  stamp: string;
+}
+
+/** Merge a node's heads and tombstones into Redis; -1 when the epoch moved on, else how many changed. */
+export async function runMerge(
+  client: RedisClient, keys: StoreKeys, epoch: string, maxLen: number, node: string, entries: MergeEntry[],
+): Promise<number> {
+  const args = entries.flatMap((e) => [e.name, e.head ?? '', e.stamp]);
+  return commands(client).gittyMerge(keys.heads, keys.stamps, keys.stream, keys.seq, keys.epoch, epoch, maxLen, node, ...args);
+}
+
+/** Replace the epoch if it is still `seen` ('' for missing); resolves the epoch now in force. */
+export async function runEpochSwap(client: RedisClient, keys: StoreKeys, seen: string, next: string): Promise<string> {
+  return commands(client).gittyEpoch(keys.epoch, seen, next);
+}

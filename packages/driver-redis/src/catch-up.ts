@@ -1,0 +1,245 @@
+import { randomBytes } from 'node:crypto';
+import { assertName, isHash, type Driver } from '@gitty/core';
+import { runEpochSwap, runMerge, type MergeEntry, type RedisClient } from './cas-script.js';
+import type { HeadView } from './head-view.js';
+import { compareStreamIds, generationOf, UNKNOWN_STAMP, type StoreKeys } from './keys.js';
+import type { ReplicaState } from './replica-state.js';
+import { toEntries, type StreamEntry } from './stream-follower.js';
+
+/** Counters the driver reports in `stats()`. */
+export interface ReplicaCounters {
+  replicated: number;
+  duplicates: number;
+  rejected: number;
+  malformed: number;
+  reconciles: number;
+  merges: number;
+}
+
+/** What catching up needs from the driver. */
+export interface CatchUpDeps {
+  cmd: RedisClient;
+  keys: StoreKeys;
+  state: ReplicaState;
+  view: HeadView;
+  inner: Driver;
+  node: string;
+  maxLen: number;
+  /** Verify compressed bytes against `hash` and store them in the inner store (throws CORRUPT_OBJECT). */
+  storeVerified(hash: string, raw: Uint8Array): Promise<void>;
+  /** Make sure a head's commit and blob are local, fetching from peers (errors are counted, not thrown). */
+  ensureHead(head: string): Promise<void>;
+  /** Remember that an object exists somewhere, so a local miss is fetched rather than reported absent. */
+  remember(hash: string): void;
+}
+
+const PAGE = 500;
+const MERGE_CHUNK = 300;
+
+/**
+ * Bringing a node up to date with Redis, all under one lock so entries apply in stream order:
+ * - apply: stream entries after the cursor; objects are verified and stored before the head
+ *   events that follow them; every entry carries the generation's sequence number, so a gap
+ *   (entries trimmed before this node read them) is detected and answered with a reconcile;
+ * - replay: everything after the cursor (a node that was down or frozen);
+ * - reconcile: adopt all heads from Redis (HGETALL, consistent with the stream position in one
+ *   MULTI) and fetch the objects of heads this node lacks;
+ * - sync: check the epoch. A missing epoch means Redis lost the store: the first node to notice
+ *   starts a new generation, and every node merges its heads and tombstones into it (the newer
+ *   stamp wins per name), then replays the new stream from its start.
+ */
+export class CatchUp {
+  readonly counters: ReplicaCounters = { replicated: 0, duplicates: 0, rejected: 0, malformed: 0, reconciles: 0, merges: 0 };
+  /** True once the node has synced with the current epoch and not lost the connection since. */
+  synced = false;
+  private lock: Promise<unknown> = Promise.resolve();
+
+  constructor(private readonly d: CatchUpDeps) {}
+
+  /** Run `task` alone: entries, replays, reconciles and syncs never interleave. */
+  exclusive<T>(task: () => Promise<T>): Promise<T> {
+    const run = this.lock.then(task, task);
+    this.lock = run.catch(() => undefined);
+    return run;
+  }
+
+  /** Entries from the follower. */
+  onEntries(entries: StreamEntry[]): Promise<void> {
+    return this.exclusive(() => this.apply(entries));
+  }
+
+  /** Replay everything after the cursor (rescan). */
+  catchUp(): Promise<void> {
+    return this.exclusive(() => (this.synced ? this.replay() : this.syncNow()));
+  }
+
+  /** Check the epoch, merge if Redis lost the store or this node joins a new generation, then replay. */
+  sync(): Promise<void> {
+    return this.exclusive(() => this.syncNow());
+  }
+
+  private async syncNow(): Promise<void> {
+    const { cmd, keys, state } = this.d;
+    for (let attempt = 0; attempt < 5; attempt++) {
+      let epoch = await cmd.get(keys.epoch);
+      const mine = state.epoch;
+      if (epoch === null || generationOf(epoch) < generationOf(mine)) {
+        // Lost (or restored from an older copy): start the next generation, unless a peer just did.
+        const next = `${Math.max(generationOf(mine), generationOf(epoch)) + 1}:${randomBytes(6).toString('hex')}`;
+        epoch = await runEpochSwap(cmd, keys, epoch ?? '', next);
+      }
+      if (epoch !== mine) {
+        if (!(await this.merge(epoch))) continue;
+        state.restart(epoch);
+        this.counters.merges++;
+      }
+      await this.replay();
+      this.synced = true;
+      return;
+    }
+    throw new Error('the Redis epoch kept changing during sync');
+  }
+
+  // This node's heads and tombstones, each with the stamp of the change that made it.
+  private async merge(epoch: string): Promise<boolean> {
+    const { view, state } = this.d;
+    const entries: MergeEntry[] = [];
+    for (const name of new Set([...view.heads.keys(), ...state.stamps.keys()])) {
+      const head = view.heads.get(name) ?? null;
+      const known = state.stamps.get(name);
+      const stamp = known && known[0] === head ? known[1] : UNKNOWN_STAMP;
+      if (head === null && stamp === UNKNOWN_STAMP) continue;
+      entries.push({ name, head, stamp });
+    }
+    for (let i = 0; i < entries.length; i += MERGE_CHUNK) {
+      const done = await runMerge(this.d.cmd, this.d.keys, epoch, this.d.maxLen, this.d.node, entries.slice(i, i + MERGE_CHUNK));
+      if (done < 0) return false;
+    }
+    return true;
+  }
+
+  private async replay(): Promise<void> {
+    const { cmd, keys, state } = this.d;
+    while (true) {
+      const replies = await cmd.multi().xrangeBuffer(keys.stream, `(${state.cursor}`, '+', 'COUNT', PAGE).get(keys.seq).exec();
+      if (!replies) throw new Error('replay transaction aborted');
+      const [[rangeErr, range], [seqErr, seqText]] = replies as [[Error | null, Array<[Buffer, Buffer[]]>], [Error | null, string | null]];
+      if (rangeErr || seqErr) throw rangeErr ?? seqErr;
+      if (range.length === 0) {
+        // Nothing after the cursor, yet the counter is ahead: the stream was trimmed or deleted.
+        if (Number(seqText ?? 0) > state.seq) await this.reconcile();
+        return;
+      }
+      await this.apply(toEntries(range));
+    }
+  }
+
+  private async apply(entries: StreamEntry[]): Promise<void> {
+    const { state } = this.d;
+    for (const entry of entries) {
+      if (compareStreamIds(entry.id, state.cursor) <= 0) continue;
+      const seq = Number(entry.fields.get('seq')?.toString());
+      const type = entry.fields.get('type')?.toString();
+      if (!Number.isSafeInteger(seq) || seq <= 0 || (type !== 'objects' && type !== 'head')) {
+        this.counters.malformed++;
+        state.cursor = entry.id;
+        continue;
+      }
+      if (seq <= state.seq) {
+        // A copy of an entry already applied (or a replayed one): never applied twice.
+        this.counters.duplicates++;
+        state.cursor = entry.id;
+        continue;
+      }
+      if (seq > state.seq + 1) {
+        await this.reconcile();
+        continue;
+      }
+      if (type === 'objects') await this.storeAnnounced(entry);
+      else this.applyHead(entry);
+      state.cursor = entry.id;
+      state.seq = seq;
+      state.scheduleSave();
+    }
+  }
+
+  private async storeAnnounced(entry: StreamEntry): Promise<void> {
+    const { cmd, keys, inner } = this.d;
+    const own = entry.fields.get('node')?.toString() === this.d.node;
+    for (const [field, value] of entry.fields) {
+      const kind = field.slice(0, 2);
+      if (kind !== 'o:' && kind !== 'r:') continue;
+      const hash = field.slice(2);
+      if (!isHash(hash)) {
+        this.counters.malformed++;
+        continue;
+      }
+      this.d.remember(hash);
+      if (own) continue;
+      if (await inner.hasObject(hash)) {
+        this.counters.duplicates++;
+        continue;
+      }
+      const raw = kind === 'o:' ? value : await cmd.getBuffer(keys.objectKey(hash)).catch(() => null);
+      if (!raw) continue; // expired: fetched from a peer when needed
+      try {
+        await this.d.storeVerified(hash, raw);
+        this.counters.replicated++;
+      } catch (err) {
+        if ((err as { code?: string }).code !== 'CORRUPT_OBJECT') throw err;
+        this.counters.rejected++;
+      }
+    }
+  }
+
+  private applyHead(entry: StreamEntry): void {
+    const text = (key: string) => entry.fields.get(key)?.toString('utf8') ?? '';
+    const name = text('name');
+    const next = text('new') || null;
+    const stamp = text('stamp');
+    try {
+      assertName(name);
+    } catch {
+      this.counters.malformed++;
+      return;
+    }
+    if (!/^\d+:\d+$/.test(stamp) || (next !== null && !isHash(next))) {
+      this.counters.malformed++;
+      return;
+    }
+    if (next) this.d.remember(next);
+    this.d.view.apply(name, next, stamp, text('node') !== this.d.node);
+  }
+
+  /** Adopt every head from Redis and move the cursor to the stream's end, in one consistent snapshot. */
+  private async reconcile(): Promise<void> {
+    const { cmd, keys, state, view } = this.d;
+    const replies = await cmd.multi().get(keys.epoch).hgetall(keys.heads).hgetall(keys.stamps).get(keys.seq)
+      .xrevrange(keys.stream, '+', '-', 'COUNT', 1).exec();
+    if (!replies) throw new Error('reconcile transaction aborted');
+    for (const [err] of replies) if (err) throw err;
+    const [epoch, heads, stamps, seq, last] = replies.map(([, value]) => value) as [
+      string | null, Record<string, string>, Record<string, string>, string | null, Array<[string, string[]]>,
+    ];
+    if (epoch !== state.epoch) {
+      // Redis lost the store meanwhile: start over through the merge.
+      this.synced = false;
+      await this.syncNow();
+      return;
+    }
+    for (const [name, head] of Object.entries(heads)) {
+      this.d.remember(head);
+      view.set(name, head, true);
+    }
+    for (const name of [...view.heads.keys()]) if (!(name in heads)) view.set(name, null, true);
+    state.stamps.clear();
+    for (const [name, stamp] of Object.entries(stamps)) state.stamps.set(name, [heads[name] ?? null, stamp]);
+    state.cursor = last[0]?.[0] ?? '0-0';
+    state.seq = Number(seq ?? 0);
+    state.scheduleSave();
+    this.counters.reconciles++;
+    const missing: string[] = [];
+    for (const head of Object.values(heads)) if (!(await this.d.inner.hasObject(head))) missing.push(head);
+    for (let i = 0; i < missing.length; i += 8) await Promise.all(missing.slice(i, i + 8).map((h) => this.d.ensureHead(h)));
+  }
+}

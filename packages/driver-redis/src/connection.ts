@@ -1,0 +1,51 @@
+import { Cluster, Redis, type RedisOptions } from 'ioredis';
+import type { RedisClient } from './cas-script.js';
+import type { RedisDriverOptions } from './options.js';
+
+// Fail fast: no offline queue (a write while Redis is down rejects at once), no retry of a
+// request whose connection dropped, and no automatic resend after reconnect — a CAS whose
+// reply was lost is resolved by its request id instead, never applied behind the caller's back.
+const FAIL_FAST: RedisOptions = {
+  enableOfflineQueue: false,
+  maxRetriesPerRequest: 0,
+  autoResendUnfulfilledCommands: false,
+  lazyConnect: true,
+  connectTimeout: 2_000,
+  retryStrategy: (attempt: number) => Math.min(20 * attempt, 500),
+};
+
+/** Open one connection (or cluster client) with fail-fast settings; `role` names it in CLIENT LIST. */
+export function createClient(options: RedisDriverOptions, role: string): RedisClient {
+  const base: RedisOptions = { ...FAIL_FAST, ...options.redis, ...FAIL_FAST, connectionName: `gitty-${role}` };
+  if (options.cluster) {
+    return new Cluster(options.cluster, {
+      enableOfflineQueue: false,
+      lazyConnect: true,
+      redisOptions: base,
+      clusterRetryStrategy: (attempt: number) => Math.min(50 * attempt, 1_000),
+    });
+  }
+  return options.url ? new Redis(options.url, base) : new Redis(base);
+}
+
+/** True when the client can take commands now. */
+export function isReady(client: RedisClient): boolean {
+  return client.status === 'ready';
+}
+
+/** Connect, swallowing the failure (ioredis keeps retrying; the caller checks {@link isReady}). */
+export async function connectQuietly(client: RedisClient): Promise<void> {
+  client.on('error', () => {
+    // Connection errors surface as REDIS_UNAVAILABLE on calls and as `stale` in status().
+  });
+  try {
+    await client.connect();
+  } catch {
+    // Not reachable now: reads are served locally and flagged stale until it is.
+  }
+}
+
+/** True when `err` is Redis answering with an error, as opposed to the connection failing. */
+export function isReplyError(err: unknown): boolean {
+  return err instanceof Error && err.name === 'ReplyError';
+}

@@ -1,0 +1,68 @@
+import { decodeCommit, type Driver } from '@gitty/core';
+
+const LIMIT = 200_000;
+const REFERENCE = /"(data|previous)":"([0-9a-f]{40})"/g;
+
+/**
+ * Hashes this node has reason to believe exist somewhere: announced in the stream, a head, or
+ * referenced by a commit read here. A local miss of such a hash is fetched from a peer; any
+ * other miss is an ordinary "absent". Bounded: the oldest entries are forgotten first.
+ */
+export class KnownObjects {
+  private readonly hashes = new Set<string>();
+
+  add(hash: string): void {
+    if (this.hashes.has(hash)) return;
+    this.hashes.add(hash);
+    if (this.hashes.size > LIMIT) this.hashes.delete(this.hashes.values().next().value as string);
+  }
+
+  has(hash: string): boolean {
+    return this.hashes.has(hash);
+  }
+
+  delete(hash: string): void {
+    this.hashes.delete(hash);
+  }
+
+  /** Remember the blob and previous commit a commit body names (canonical JSON, so a scan suffices). */
+  addReferences(commitBody: Uint8Array): void {
+    const text = Buffer.from(commitBody.buffer, commitBody.byteOffset, commitBody.byteLength).toString('utf8');
+    for (const match of text.matchAll(REFERENCE)) this.add(match[2]!);
+  }
+}
+
+/** Fetch a head's commit and its blob when missing; failures are left for a later read to retry. */
+export async function ensureHeadObjects(
+  head: string, inner: Driver, fetch: (hash: string) => Promise<void>, known: KnownObjects,
+): Promise<void> {
+  try {
+    if (!(await inner.hasObject(head))) await fetch(head);
+    const commit = await inner.loadObject(head);
+    if (commit?.type !== 'commit') return;
+    known.addReferences(commit.data);
+    const data = decodeCommit(commit.data, head).data;
+    if (typeof data === 'string' && !(await inner.hasObject(data))) await fetch(data);
+  } catch {
+    // OBJECT_UNAVAILABLE now; a later read asks the peers again.
+  }
+}
+
+const DELEGATED = ['objectTime', 'repack', 'unpack', 'reindex', 'prune', 'fsck', 'queryFiles', 'queryHistory', 'search'] as const;
+
+/**
+ * Give `outer` the inner driver's optional methods (maintenance, indexes, object times), each
+ * refusing with CLOSED after close; only those the inner driver has, so capability checks hold.
+ */
+export function delegateOptional(outer: Driver, inner: Driver, check: () => void): void {
+  const target = outer as unknown as Record<string, unknown>;
+  const source = inner as unknown as Record<string, unknown>;
+  for (const method of DELEGATED) {
+    const fn = source[method];
+    if (typeof fn !== 'function') continue;
+    target[method] = async (...args: unknown[]) => {
+      check();
+      return (fn as (...a: unknown[]) => unknown).apply(inner, args);
+    };
+  }
+}

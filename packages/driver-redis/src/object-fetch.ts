@@ -1,0 +1,135 @@
+import { isHash, ObjectUnavailableError } from '@gitty/core';
+import type { RedisClient } from './cas-script.js';
+import { isReady } from './connection.js';
+import type { StoreKeys } from './keys.js';
+
+/** What the fetcher needs of the local store. */
+export interface LocalObjects {
+  hasObject(hash: string): Promise<boolean>;
+  /** Compressed bytes of a local object, to answer a peer. */
+  loadRaw(hash: string): Promise<Uint8Array | undefined>;
+  /** Verify and store fetched bytes (throws CORRUPT_OBJECT when they do not hash to `hash`). */
+  storeRaw(hash: string, raw: Uint8Array): Promise<unknown>;
+}
+
+/** Counters the driver reports in `stats()`. */
+export interface FetchCounters {
+  fetched: number;
+  answered: number;
+  rejected: number;
+}
+
+const ASK_INTERVAL_MS = 300;
+const CLAIM_MS = 1_000;
+
+const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+
+/**
+ * Lazy fetch of objects this node lacks. The requester publishes the hash on the store's fetch
+ * channel; every peer that has the object races for a short-lived `SET NX` claim, and only the
+ * winner answers (no "every node answers" storm), by writing the bytes to a short-lived key and
+ * publishing on the ready channel. The requester polls that key too (a lost ready message only
+ * costs a poll interval), asks again while no answer comes, and gives up at its deadline with
+ * OBJECT_UNAVAILABLE. Fetched bytes are verified before they are stored.
+ */
+export class ObjectFetcher {
+  readonly counters: FetchCounters = { fetched: 0, answered: 0, rejected: 0 };
+  private readonly inflight = new Map<string, Promise<void>>();
+  private readonly waiters = new Map<string, Set<() => void>>();
+
+  constructor(
+    private readonly cmd: RedisClient,
+    private readonly sub: RedisClient,
+    private readonly keys: StoreKeys,
+    private readonly node: string,
+    private readonly local: LocalObjects,
+    private readonly timing: { fetchTimeoutMs: number; objectTtlMs: number },
+  ) {}
+
+  /** Subscribe to the fetch and ready channels (ioredis resubscribes after reconnects). */
+  async start(): Promise<void> {
+    this.sub.on('message', (channel: string, message: string) => {
+      if (channel === this.keys.fetchChannel) void this.answer(message).catch(() => undefined);
+      else if (channel === this.keys.readyChannel) this.wake(message);
+    });
+    if (isReady(this.sub)) await this.sub.subscribe(this.keys.fetchChannel, this.keys.readyChannel).catch(() => undefined);
+    else this.sub.once('ready', () => void this.sub.subscribe(this.keys.fetchChannel, this.keys.readyChannel).catch(() => undefined));
+  }
+
+  /** Fetch `hash` from a peer and store it locally; one request per hash at a time. */
+  fetch(hash: string): Promise<void> {
+    let pending = this.inflight.get(hash);
+    if (!pending) {
+      pending = this.fetchOnce(hash).finally(() => this.inflight.delete(hash));
+      this.inflight.set(hash, pending);
+    }
+    return pending;
+  }
+
+  private async fetchOnce(hash: string): Promise<void> {
+    const deadline = Date.now() + this.timing.fetchTimeoutMs;
+    let nextAsk = 0;
+    let reason = 'no node answered';
+    while (Date.now() < deadline) {
+      if (!isReady(this.cmd)) {
+        reason = 'Redis is unavailable';
+        await sleep(50);
+        continue;
+      }
+      try {
+        const raw = await this.cmd.getBuffer(this.keys.objectKey(hash));
+        if (raw) {
+          await this.local.storeRaw(hash, raw);
+          this.counters.fetched++;
+          return;
+        }
+        if (Date.now() >= nextAsk) {
+          await this.cmd.publish(this.keys.fetchChannel, `${hash} ${this.node}`);
+          nextAsk = Date.now() + ASK_INTERVAL_MS;
+        }
+      } catch (err) {
+        // Corrupt bytes from a peer are never stored; keep asking until the deadline.
+        if ((err as { code?: string }).code === 'CORRUPT_OBJECT') {
+          this.counters.rejected++;
+          reason = 'the only answer was corrupt';
+        }
+      }
+      await this.waitReady(hash, Math.min(100, deadline - Date.now()));
+    }
+    throw new ObjectUnavailableError(hash, `${reason} within ${this.timing.fetchTimeoutMs} ms`);
+  }
+
+  // A peer's request: answer only if we have the object and win the claim.
+  private async answer(message: string): Promise<void> {
+    const [hash, from] = message.split(' ');
+    if (!hash || !isHash(hash) || from === this.node || !isReady(this.cmd)) return;
+    if (!(await this.local.hasObject(hash))) return;
+    const claimed = await this.cmd.set(this.keys.claimKey(hash), this.node, 'PX', CLAIM_MS, 'NX');
+    if (claimed !== 'OK') return;
+    const raw = await this.local.loadRaw(hash);
+    if (!raw) return;
+    await this.cmd.set(this.keys.objectKey(hash), Buffer.from(raw.buffer, raw.byteOffset, raw.byteLength), 'PX', this.timing.objectTtlMs);
+    await this.cmd.publish(this.keys.readyChannel, hash);
+    this.counters.answered++;
+  }
+
+  private waitReady(hash: string, ms: number): Promise<void> {
+    if (ms <= 0) return Promise.resolve();
+    return new Promise((resolve) => {
+      const set = this.waiters.get(hash) ?? new Set();
+      this.waiters.set(hash, set);
+      const done = () => {
+        clearTimeout(timer);
+        set.delete(done);
+        if (set.size === 0) this.waiters.delete(hash);
+        resolve();
+      };
+      const timer = setTimeout(done, ms);
+      set.add(done);
+    });
+  }
+
+  private wake(hash: string): void {
+    for (const done of [...(this.waiters.get(hash) ?? [])]) done();
+  }
+}

@@ -1,0 +1,102 @@
+import { checkDriverOptions, InvalidConfigError } from '@gitty/core';
+import type { ClusterNode, RedisOptions } from 'ioredis';
+
+/** The redis driver's options (the store config minus `driver`). */
+export interface RedisDriverOptions {
+  /** `redis://host:port/db` of a standalone Redis. */
+  url?: string;
+  /** ioredis options (host, port, password, tls, …); with `cluster`, the options of each node connection. */
+  redis?: RedisOptions;
+  /** Seed nodes of a Redis Cluster, e.g. `[{ host: '127.0.0.1', port: 7000 }]`. */
+  cluster?: ClusterNode[];
+  /** Start of every key and channel (default `gitty`). */
+  prefix: string;
+  /** Which store in this Redis (default `default`); also the cluster hash tag. */
+  storeId: string;
+  /** Config of the local driver that holds this node's objects and heads, e.g. `{ driver: 'files', dir }`. */
+  inner: Record<string, unknown>;
+  /** Approximate length the stream is trimmed to (`XADD MAXLEN ~`; default 10,000 entries). */
+  maxLen: number;
+  /** Objects whose compressed bytes exceed this travel through a short-lived key, not inline (default 16 KiB). */
+  inlineMax: number;
+  /** How long a fetch of a missing object may take before OBJECT_UNAVAILABLE (default 5,000 ms). */
+  fetchTimeoutMs: number;
+  /** How long large objects and fetch answers stay in Redis (default 60,000 ms). */
+  objectTtlMs: number;
+  /** How long a CAS outcome is remembered for a resent request (default 600,000 ms). */
+  requestTtlMs: number;
+  /** Longest XREAD BLOCK; also how often an idle node checks the epoch (default 1,000 ms). */
+  blockMs: number;
+  /** Folder for this node's replication state (cursor, stamps); default the inner store's `dir`, else memory only. */
+  stateDir?: string;
+  /** This node's id in stream entries (default random). */
+  nodeId?: string;
+}
+
+const ALLOWED = [
+  'url', 'redis', 'cluster', 'prefix', 'storeId', 'inner', 'maxLen', 'inlineMax', 'fetchTimeoutMs', 'objectTtlMs',
+  'requestTtlMs', 'blockMs', 'stateDir', 'nodeId',
+] as const;
+
+function positive(options: Record<string, unknown>, key: string, fallback: number): number {
+  const value = options[key] ?? fallback;
+  if (!Number.isSafeInteger(value) || (value as number) <= 0) {
+    throw new InvalidConfigError(`The redis driver's "${key}" must be a positive integer (default ${fallback})`);
+  }
+  return value as number;
+}
+
+function optionalString(options: Record<string, unknown>, key: string): string | undefined {
+  const value = options[key];
+  if (value === undefined) return undefined;
+  if (typeof value !== 'string' || value.length === 0) throw new InvalidConfigError(`The redis driver's "${key}" must be a non-empty string`);
+  return value;
+}
+
+// Names become part of keys and of the hash tag: no braces (they would move the tag), no spaces.
+const KEY_PART = /^[A-Za-z0-9_.\-/:]{1,100}$/;
+
+/** Validate and default the options; throws INVALID_CONFIG naming the option. */
+export function parseOptions(options: Record<string, unknown>): RedisDriverOptions {
+  checkDriverOptions('redis', options, ALLOWED, ['inner']);
+  const inner = options.inner;
+  if (typeof inner !== 'object' || inner === null || Array.isArray(inner)) {
+    throw new InvalidConfigError('The redis driver needs "inner": the config of the local driver it wraps, e.g. { "driver": "files", "dir": "./store" }');
+  }
+  const url = optionalString(options, 'url');
+  const redis = options.redis;
+  if (redis !== undefined && (typeof redis !== 'object' || redis === null || Array.isArray(redis))) {
+    throw new InvalidConfigError('The redis driver\'s "redis" must be an object of ioredis options');
+  }
+  const cluster = options.cluster;
+  if (cluster !== undefined) {
+    const valid = Array.isArray(cluster) && cluster.length > 0 && cluster.every((n) => typeof n === 'object' && n !== null && typeof (n as { port?: unknown }).port === 'number');
+    if (!valid) throw new InvalidConfigError('The redis driver\'s "cluster" must be a non-empty array of { host, port } nodes');
+    if (url !== undefined) throw new InvalidConfigError('The redis driver takes "url" or "cluster", not both');
+  }
+  if (url === undefined && redis === undefined && cluster === undefined) {
+    throw new InvalidConfigError('The redis driver needs "url" (redis://host:port), "redis" (ioredis options) or "cluster" ([{ host, port }])');
+  }
+  const prefix = optionalString(options, 'prefix') ?? 'gitty';
+  const storeId = optionalString(options, 'storeId') ?? 'default';
+  for (const [key, value] of [['prefix', prefix], ['storeId', storeId]] as const) {
+    if (!KEY_PART.test(value)) throw new InvalidConfigError(`The redis driver's "${key}" must be 1-100 characters of A-Z a-z 0-9 _ . - / :`);
+  }
+  const innerDir = (inner as { dir?: unknown }).dir;
+  return {
+    url,
+    redis: redis as RedisOptions | undefined,
+    cluster: cluster as ClusterNode[] | undefined,
+    prefix,
+    storeId,
+    inner: inner as Record<string, unknown>,
+    maxLen: positive(options, 'maxLen', 10_000),
+    inlineMax: positive(options, 'inlineMax', 16 * 1024),
+    fetchTimeoutMs: positive(options, 'fetchTimeoutMs', 5_000),
+    objectTtlMs: positive(options, 'objectTtlMs', 60_000),
+    requestTtlMs: positive(options, 'requestTtlMs', 600_000),
+    blockMs: positive(options, 'blockMs', 1_000),
+    stateDir: optionalString(options, 'stateDir') ?? (typeof innerDir === 'string' ? innerDir : undefined),
+    nodeId: optionalString(options, 'nodeId'),
+  };
+}

@@ -1,0 +1,89 @@
+import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+
+/** What a node remembers of its place in the replication, per name and overall. */
+export interface ReplicaSnapshot {
+  /** The Redis epoch (`<generation>:<random>`) the cursor belongs to; null before the first sync. */
+  epoch: string | null;
+  /** Id of the last stream entry applied. */
+  cursor: string;
+  /** Sequence number of the last stream entry applied (gaps mean entries were trimmed). */
+  seq: number;
+  /** name → [head or null for deleted, stamp of that change]. */
+  stamps: Record<string, [string | null, string]>;
+}
+
+const FILE = 'redis-replica.json';
+
+/**
+ * The node's replication state, kept in a small JSON file in the inner store's folder (or only
+ * in memory). Saved lazily: an older saved cursor only means replaying entries again, which is
+ * idempotent (objects are content-addressed, head events carry stamps).
+ */
+export class ReplicaState {
+  epoch: string | null = null;
+  cursor = '0-0';
+  seq = 0;
+  readonly stamps = new Map<string, [string | null, string]>();
+  private timer: NodeJS.Timeout | undefined;
+  private saving: Promise<void> = Promise.resolve();
+  /** Awaited after the snapshot is taken and before it is written (the inner heads it describes must be written first). */
+  beforeSave: () => Promise<void> = async () => {};
+
+  private constructor(private readonly file: string | undefined) {}
+
+  /** Load the state from `dir` (none there, or no dir: a fresh state). */
+  static async open(dir: string | undefined, storeId: string): Promise<ReplicaState> {
+    const file = dir === undefined ? undefined : path.join(dir, storeId === 'default' ? FILE : `redis-replica-${storeId.replace(/[^A-Za-z0-9_.-]/g, '_')}.json`);
+    const state = new ReplicaState(file);
+    if (!file) return state;
+    try {
+      const parsed = JSON.parse(await readFile(file, 'utf8')) as Partial<ReplicaSnapshot>;
+      if (typeof parsed.epoch === 'string') state.epoch = parsed.epoch;
+      if (typeof parsed.cursor === 'string' && /^\d+-\d+$/.test(parsed.cursor)) state.cursor = parsed.cursor;
+      if (Number.isSafeInteger(parsed.seq)) state.seq = parsed.seq as number;
+      for (const [name, entry] of Object.entries(parsed.stamps ?? {})) {
+        if (Array.isArray(entry) && typeof entry[1] === 'string') state.stamps.set(name, [typeof entry[0] === 'string' ? entry[0] : null, entry[1]]);
+      }
+    } catch {
+      // Missing or unreadable: start fresh; the next sync replays or reconciles.
+    }
+    return state;
+  }
+
+  /** Start over in another generation: the cursor of the old stream means nothing there. */
+  restart(epoch: string): void {
+    this.epoch = epoch;
+    this.cursor = '0-0';
+    this.seq = 0;
+    this.scheduleSave();
+  }
+
+  /** Save soon (coalesces bursts of applied entries into one write). */
+  scheduleSave(): void {
+    if (!this.file || this.timer) return;
+    this.timer = setTimeout(() => {
+      this.timer = undefined;
+      void this.save();
+    }, 100);
+  }
+
+  /** Write the file now (temp file, then rename, so a crash never leaves half a file). */
+  async save(): Promise<void> {
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = undefined;
+    const file = this.file;
+    if (!file) return;
+    const snapshot: ReplicaSnapshot = { epoch: this.epoch, cursor: this.cursor, seq: this.seq, stamps: Object.fromEntries(this.stamps) };
+    this.saving = this.saving.then(async () => {
+      await this.beforeSave();
+      await mkdir(path.dirname(file), { recursive: true });
+      const temp = `${file}.${process.pid}.tmp`;
+      await writeFile(temp, JSON.stringify(snapshot));
+      await rename(temp, file);
+    }).catch(() => {
+      // The store folder vanished (removed after close): nothing worth keeping.
+    });
+    await this.saving;
+  }
+}
