@@ -73,7 +73,12 @@ export function decodeObject(
   }
   const actual = sha1Hex(framed);
   if (actual !== hash) throw new CorruptObjectError(hash, where, `content hashes to ${actual}`);
-  return unframeObject(framed, where, hash);
+  const object = unframeObject(framed, where, hash);
+  // The inflate budget allows for the header; the data itself must respect the limit exactly.
+  if (object.data.length > maxObjectSize) {
+    throw new CorruptObjectError(hash, where, `its ${object.data.length} bytes exceed the ${maxObjectSize}-byte limit`);
+  }
+  return object;
 }
 
 /** Throws {@link ObjectTooLargeError} when `size` exceeds `limit`. */
