@@ -89,12 +89,18 @@ export function carryOverMeta(previous: Commit | undefined, given: Meta): Meta {
   if (previous) {
     for (const [key, value] of Object.entries(previous)) {
       if (value === undefined || RESERVED_KEYS.has(key) || IDENTITY_KEYS.has(key)) continue;
-      meta[key] = value;
+      setOwn(meta, key, value);
     }
   }
   for (const [key, value] of Object.entries(given)) {
     if (RESERVED_KEYS.has(key) || value === undefined) continue;
-    meta[key] = value;
+    setOwn(meta, key, value);
   }
   return meta;
+}
+
+// Metadata keys are data: a "__proto__" key (JSON.parse makes it an own property) must stay a
+// key, not replace the object's prototype as plain assignment would.
+function setOwn(meta: Meta, key: string, value: JsonValue): void {
+  Object.defineProperty(meta, key, { value, enumerable: true, writable: true, configurable: true });
 }
