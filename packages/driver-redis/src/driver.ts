@@ -215,9 +215,13 @@ export class RedisDriver implements Driver {
     }
   }
 
+  /** Push objects stored here but not yet announced, then pull what other nodes changed. */
   async rescan(): Promise<void> {
     this.check();
-    if (isReady(this.cmd)) await this.catchUp.catchUp().catch(() => undefined);
+    if (isReady(this.cmd)) {
+      await this.announcePending().catch(() => undefined);
+      await this.catchUp.catchUp().catch(() => undefined);
+    }
     await this.view.flush();
   }
 
@@ -253,16 +257,26 @@ export class RedisDriver implements Driver {
     this.view.clearListeners();
     await this.follower.stop();
     // Objects stored since the last head change still reach the other nodes.
-    if (this.pending.size > 0 && isReady(this.cmd) && this.state.epoch) {
-      const objects = await this.announcement([...this.pending].slice(0, MAX_ANNOUNCED)).catch(() => []);
-      if (objects.length > 0) await runAnnounce(this.cmd, this.keys, this.state.epoch, this.options.maxLen, this.node, objects).catch(() => false);
-    }
+    await this.announcePending().catch(() => undefined);
     await this.catchUp.exclusive(async () => undefined);
     await this.view.flush();
     await this.state.save();
     this.connections.sub.disconnect();
     this.cmd.disconnect();
     await this.inner.close();
+  }
+
+  // Objects stored without a head change (yet): announced on their own, in batches.
+  private async announcePending(): Promise<void> {
+    while (this.pending.size > 0 && isReady(this.cmd) && this.state.epoch) {
+      const taken = [...this.pending].slice(0, MAX_ANNOUNCED);
+      for (const hash of taken) this.pending.delete(hash);
+      const objects = await this.announcement(taken);
+      if (objects.length > 0 && !(await runAnnounce(this.cmd, this.keys, this.state.epoch, this.options.maxLen, this.node, objects))) {
+        taken.forEach((hash) => this.pending.add(hash));
+        return;
+      }
+    }
   }
 
   // After Redis comes back: settle writes whose reply was lost, then catch up (or re-seed).
