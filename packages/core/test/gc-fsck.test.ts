@@ -1,0 +1,147 @@
+import { describe, expect, it } from 'vitest';
+import { encodeCommit, hashObject, MemoryBacking, MemoryDriver, openStore, type Driver, type Store } from '@gitty/core';
+
+async function memoryStore(): Promise<{ store: Store; backing: MemoryBacking; driver: MemoryDriver }> {
+  const backing = new MemoryBacking();
+  const driver = new MemoryDriver(backing);
+  return { store: await openStore(driver), backing, driver };
+}
+
+/** Make an object look as if it was stored `ms` ago. */
+function age(backing: MemoryBacking, hash: string, ms: number): void {
+  backing.objects.get(hash)!.time = Date.now() - ms;
+}
+
+const HOUR = 60 * 60 * 1000;
+
+describe('gc', () => {
+  it('deletes unreachable objects older than the grace period, keeps young ones and every reachable one', async () => {
+    const { store, backing } = await memoryStore();
+    try {
+      const a = await store.create('a.pl', 'one');
+      const a2 = await store.update('a.pl', 'two', { previous: a.commit });
+      const oldOrphan = await store.save('old orphan');
+      const youngOrphan = await store.save('young orphan');
+      for (const hash of backing.objects.keys()) age(backing, hash, 2 * HOUR);
+      age(backing, youngOrphan, 10_000);
+      const dry = await store.gc({ dryRun: true });
+      expect(dry).toEqual({ reachable: 4, unreachable: 2, deleted: 0, kept: 1 });
+      expect(await store.has(oldOrphan)).toBe(true);
+      const report = await store.gc();
+      expect(report).toEqual({ reachable: 4, unreachable: 2, deleted: 1, kept: 1 });
+      expect(await store.has(oldOrphan)).toBe(false);
+      expect(await store.has(youngOrphan)).toBe(true);
+      expect((await store.get(a.commit)).text).toBe('one');
+      expect((await store.get(a2.commit)).text).toBe('two');
+      expect((await store.gc({ graceMs: 5_000 })).deleted).toBe(1);
+      expect((await store.fsck()).ok).toBe(true);
+    } finally {
+      await store.close();
+    }
+  });
+
+  it('a deleted file\'s history becomes garbage; a negative grace is INVALID_ARGUMENT', async () => {
+    const { store } = await memoryStore();
+    try {
+      const c = await store.create('gone.pl', 'bye');
+      await store.delete('gone.pl');
+      expect((await store.gc({ graceMs: 0 })).deleted).toBe(2);
+      expect(await store.has(c.commit)).toBe(false);
+      await expect(store.gc({ graceMs: -1 })).rejects.toMatchObject({ code: 'INVALID_ARGUMENT' });
+    } finally {
+      await store.close();
+    }
+  });
+
+  it('without objectTimes a grace period is UNSUPPORTED but graceMs 0 works', async () => {
+    class Timeless extends MemoryDriver {
+      override readonly capabilities = { ...new MemoryDriver().capabilities, objectTimes: false };
+    }
+    const store = await openStore(new Timeless());
+    try {
+      await store.save('orphan');
+      await expect(store.gc()).rejects.toMatchObject({ code: 'UNSUPPORTED' });
+      expect((await store.gc({ graceMs: 0 })).deleted).toBe(1);
+    } finally {
+      await store.close();
+    }
+  });
+});
+
+describe('fsck', () => {
+  async function commitObject(driver: Driver, meta: Record<string, string | number>): Promise<string> {
+    const body = encodeCommit(meta);
+    const hash = hashObject('commit', body);
+    await driver.storeObject(hash, 'commit', body);
+    return hash;
+  }
+
+  it('finds a head that names a commit of another file', async () => {
+    const { store, driver } = await memoryStore();
+    try {
+      const a = await store.create('a.pl', 'one');
+      await driver.updateHead('b.pl', null, a.commit);
+      const report = await store.fsck();
+      expect(report.ok).toBe(false);
+      expect(report.errors).toEqual([{ code: 'BAD_HEAD', hash: a.commit, name: 'b.pl', message: 'head of "b.pl" is a commit of "a.pl"' }]);
+    } finally {
+      await store.close();
+    }
+  });
+
+  it('finds missing data and previous, heads at missing objects or blobs, and undecodable commits', async () => {
+    const { store, driver } = await memoryStore();
+    try {
+      const a = await store.create('a.pl', 'lost data');
+      await driver.deleteObject(a.data);
+      const orphanPrev = await commitObject(driver, { name: 'b.pl', data: await store.save('b'), time: 1, previous: 'e'.repeat(40) });
+      await driver.updateHead('b.pl', null, orphanPrev);
+      await driver.updateHead('c.pl', null, 'f'.repeat(40));
+      await driver.updateHead('d.pl', null, await store.save('just a blob'));
+      const bad = new TextEncoder().encode('{"not":"a commit"}\n');
+      await driver.storeObject(hashObject('commit', bad), 'commit', bad);
+      const report = await store.fsck();
+      const found = report.errors.map((e) => `${e.code} ${e.name ?? ''}`).sort();
+      expect(found).toEqual(['BAD_COMMIT ', 'BAD_HEAD c.pl', 'BAD_HEAD d.pl', 'MISSING_OBJECT a.pl', 'MISSING_OBJECT b.pl']);
+      expect(report.errors.find((e) => e.name === 'a.pl')!.message).toContain(a.data);
+      expect(report.errors.find((e) => e.name === 'c.pl')!.message).toContain('is missing');
+      expect(report.errors.find((e) => e.name === 'd.pl')!.message).toContain('not a readable commit');
+    } finally {
+      await store.close();
+    }
+  });
+
+  it('re-verifies every object: a damaged one is reported CORRUPT_OBJECT and counted', async () => {
+    const { store, backing } = await memoryStore();
+    try {
+      const a = await store.create('a.pl', 'fine');
+      backing.objects.get(a.data)!.data = new TextEncoder().encode('rotted');
+      const report = await store.fsck();
+      expect(report.counts.corrupt).toBe(1);
+      expect(report.errors).toHaveLength(1);
+      expect(report.errors[0]).toMatchObject({ code: 'CORRUPT_OBJECT', hash: a.data });
+      await expect(store.get('a.pl')).rejects.toMatchObject({ code: 'CORRUPT_OBJECT' });
+    } finally {
+      await store.close();
+    }
+  });
+
+  it('reports progress and includes the driver\'s own checks', async () => {
+    class Picky extends MemoryDriver {
+      async fsck() {
+        return [{ code: 'PACK_MISMATCH', message: 'driver-specific' }];
+      }
+    }
+    const store = await openStore(new Picky());
+    try {
+      for (let i = 0; i < 600; i++) await store.save(`object ${i}`);
+      const progress: number[] = [];
+      const report = await store.fsck({ onProgress: (p) => progress.push(p.done) });
+      expect(report.errors).toEqual([{ code: 'PACK_MISMATCH', message: 'driver-specific' }]);
+      expect(progress.at(-1)).toBe(600);
+      expect(report.counts.blobs).toBe(600);
+    } finally {
+      await store.close();
+    }
+  });
+});
