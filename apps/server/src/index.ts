@@ -8,5 +8,6 @@ export { type ServerOptions, type WriteRateLimit, resolveOptions } from './optio
 export { registerBuiltinDrivers } from './drivers.js';
 export { type ErrorBody, type ServerErrorCode, HttpError, errorResponse } from './http-errors.js';
 export { type ConflictBody, conflictBody } from './conflict.js';
+export { mergeThreeWay } from './merge.js';
 export { openApiDocument } from './openapi.js';
 export { WriteRateLimiter } from './rate-limit.js';

@@ -33,6 +33,8 @@ export interface ServerOptions {
   webPage?: boolean;
   /** Fastify's logger: false (default) or true. */
   logger?: boolean;
+  /** Behind a reverse proxy: take the client address (for rate limiting) from X-Forwarded-For (default false). */
+  trustProxy?: boolean;
 }
 
 /** {@link ServerOptions} with defaults applied and values checked. */
@@ -46,6 +48,7 @@ export interface ResolvedOptions {
   keepAliveMs: number;
   webPage: boolean;
   logger: boolean;
+  trustProxy: boolean;
 }
 
 function positiveInteger(value: unknown, key: string, fallback: number, allowZero = false): number {
@@ -90,5 +93,6 @@ export function resolveOptions(options: ServerOptions): ResolvedOptions {
     keepAliveMs: positiveInteger(options.keepAliveMs, 'keepAliveMs', 15_000),
     webPage: options.webPage ?? true,
     logger: options.logger ?? false,
+    trustProxy: options.trustProxy ?? false,
   };
 }

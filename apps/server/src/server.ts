@@ -46,6 +46,7 @@ export async function createServer(options: ServerOptions): Promise<GittyServer>
 
   const app = Fastify({
     logger: resolved.logger,
+    trustProxy: resolved.trustProxy,
     bodyLimit: resolved.bodyLimit,
     forceCloseConnections: 'idle',
     // Names may be 255 characters, percent-encoded up to 9 bytes each; the schema bounds them.
