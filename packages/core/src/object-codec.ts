@@ -43,7 +43,8 @@ export function unframeObject(framed: Uint8Array, where: string, hash?: string):
   const match = /^([a-z][a-z0-9_-]*) (0|[1-9][0-9]*)$/.exec(header);
   if (!match) throw new CorruptObjectError(hash, where, `malformed header "${header.slice(0, 40)}"`);
   const size = Number(match[2]);
-  const data = framed.subarray(nul + 1);
+  // A plain Uint8Array view (not a Buffer) whatever zlib returned, so callers see one type.
+  const data = new Uint8Array(framed.buffer, framed.byteOffset + nul + 1, framed.length - nul - 1);
   if (data.length !== size) {
     throw new CorruptObjectError(hash, where, `header says ${size} bytes, found ${data.length}`);
   }
