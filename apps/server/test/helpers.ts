@@ -1,4 +1,3 @@
-import { existsSync } from 'node:fs';
 import type { StoreConfig } from '@gitty/core';
 import { tempDir } from '@gitty/driver-test/harness';
 import { startServer, type RunningServer, type ServerOptions } from '../src/index.js';
@@ -25,14 +24,11 @@ function onDisk(driver: string): DriverCase {
   };
 }
 
-// TEMPORARY while the driver packages are being written: a case runs once its package has a source entry.
-const landed = (pkg: string) => existsSync(new URL(`../../../packages/${pkg}/src/index.ts`, import.meta.url));
-
 /** The drivers whose API tests run: every built-in driver with a local store. */
 export const DRIVER_CASES: DriverCase[] = [
   { name: 'memory', open: async () => ({ config: { driver: 'memory' }, cleanup: async () => {} }) },
-  ...(landed('driver-files') ? [onDisk('files')] : []),
-  ...(landed('driver-sqlite') && landed('driver-files') ? [onDisk('sqlite')] : []),
+  onDisk('files'),
+  onDisk('sqlite'),
 ];
 
 /** A started server and a small fetch client for it. */

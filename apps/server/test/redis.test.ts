@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startRedisServer, tempDir, waitFor, type RedisServer } from '@gitty/driver-test/harness';
 import { readEvents, startTestServer, type TestServer } from './helpers.js';
 
-describe('two servers sharing one Redis (redis driver over memory)', () => {
+describe('two servers sharing one Redis (redis driver over files)', () => {
   let redis: RedisServer;
   const servers: TestServer[] = [];
   const dirs: Array<{ remove: () => Promise<void> }> = [];
@@ -13,7 +13,7 @@ describe('two servers sharing one Redis (redis driver over memory)', () => {
       const dir = await tempDir(`gitty-server-redis-${i}-`);
       dirs.push(dir);
       servers.push(await startTestServer({
-        store: { driver: 'redis', url: redis.url, prefix: 'gitty-test', storeId: 'shared', inner: { driver: 'memory' } },
+        store: { driver: 'redis', url: redis.url, prefix: 'gitty-test', storeId: 'shared', inner: { driver: 'files', dir: dir.dir } },
         writeRateLimit: false,
       }));
     }
