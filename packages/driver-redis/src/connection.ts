@@ -14,9 +14,15 @@ const FAIL_FAST: RedisOptions = {
   retryStrategy: (attempt: number) => Math.min(20 * attempt, 500),
 };
 
-/** Open one connection (or cluster client) with fail-fast settings; `role` names it in CLIENT LIST. */
-export function createClient(options: RedisDriverOptions, role: string): RedisClient {
-  const base: RedisOptions = { ...FAIL_FAST, ...options.redis, ...FAIL_FAST, connectionName: `gitty-${role}` };
+/**
+ * Open one connection (or cluster client) with fail-fast settings; `role` names it in CLIENT
+ * LIST. Only the command connection has a command timeout (the follower blocks on purpose).
+ */
+export function createClient(options: RedisDriverOptions, role: 'cmd' | 'follow' | 'sub'): RedisClient {
+  const base: RedisOptions = {
+    ...FAIL_FAST, ...options.redis, ...FAIL_FAST, connectionName: `gitty-${role}`,
+    ...(role === 'cmd' ? { commandTimeout: options.commandTimeoutMs } : {}),
+  };
   if (options.cluster) {
     return new Cluster(options.cluster, {
       enableOfflineQueue: false,

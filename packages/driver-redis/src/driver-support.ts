@@ -32,17 +32,24 @@ export class KnownObjects {
   }
 }
 
-/** Fetch a head's commit and its blob when missing; failures are left for a later read to retry. */
+/**
+ * Fetch a head's missing commits and blobs, walking back its history until a commit this node
+ * already has (whose ancestors it then has too). Failures are left for a later read to retry.
+ */
 export async function ensureHeadObjects(
   head: string, inner: Driver, fetch: (hash: string) => Promise<void>, known: KnownObjects,
 ): Promise<void> {
   try {
-    if (!(await inner.hasObject(head))) await fetch(head);
-    const commit = await inner.loadObject(head);
-    if (commit?.type !== 'commit') return;
-    known.addReferences(commit.data);
-    const data = decodeCommit(commit.data, head).data;
-    if (typeof data === 'string' && !(await inner.hasObject(data))) await fetch(data);
+    let commit: string | undefined = head;
+    while (commit && !(await inner.hasObject(commit))) {
+      await fetch(commit);
+      const object = await inner.loadObject(commit);
+      if (object?.type !== 'commit') return;
+      known.addReferences(object.data);
+      const { data, previous } = decodeCommit(object.data, commit);
+      if (typeof data === 'string' && !(await inner.hasObject(data))) await fetch(data);
+      commit = typeof previous === 'string' ? previous : undefined;
+    }
   } catch {
     // OBJECT_UNAVAILABLE now; a later read asks the peers again.
   }

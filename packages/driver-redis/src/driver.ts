@@ -279,26 +279,40 @@ export class RedisDriver implements Driver {
     }
   }
 
-  // After Redis comes back: settle writes whose reply was lost, then catch up (or re-seed).
+  // After Redis comes back: catch up (or re-seed), then settle writes whose reply was lost.
   private async onReconnect(): Promise<void> {
     if (this.closing) return;
     try {
       await this.catchUp.sync();
-      for (const [requestId, { name, next }] of [...this.unresolved]) {
-        const [done, head] = await Promise.all([this.cmd.get(this.keys.requestKey(requestId)), this.cmd.hget(this.keys.heads, name)]);
-        const applied = done !== null || (next !== null && head === next);
-        this.resolvedCounts[applied ? 'applied' : 'notApplied']++;
-        this.unresolved.delete(requestId);
-      }
+      await this.resolveUnresolved();
     } catch {
       // Dropped again: the next 'ready' retries.
     }
   }
 
+  // A CAS whose reply never came was applied exactly when its request key exists (the script
+  // sets it in the same atomic step) or, if Redis lost its data meanwhile, when the re-seeded
+  // head is the one it wrote. Commands on one connection run in order, so on a live connection
+  // the check cannot overtake the CAS. Never resent.
+  private async resolveUnresolved(): Promise<void> {
+    for (const [requestId, { name, next }] of [...this.unresolved]) {
+      const [done, head] = await Promise.all([this.cmd.get(this.keys.requestKey(requestId)), this.cmd.hget(this.keys.heads, name)]);
+      const applied = done !== null || (next !== null && head === next);
+      this.resolvedCounts[applied ? 'applied' : 'notApplied']++;
+      this.unresolved.delete(requestId);
+    }
+  }
+
+  // The follower is idle: a good moment to notice a flushed Redis and to settle lost replies.
   private async checkEpoch(): Promise<void> {
     if (this.closing || !isReady(this.cmd)) return;
-    const epoch = await this.cmd.get(this.keys.epoch).catch(() => this.state.epoch);
-    if (epoch !== this.state.epoch || !this.catchUp.synced) await this.catchUp.sync().catch(() => undefined);
+    try {
+      const epoch = await this.cmd.get(this.keys.epoch);
+      if (epoch !== this.state.epoch || !this.catchUp.synced) await this.catchUp.sync();
+      if (this.unresolved.size > 0) await this.resolveUnresolved();
+    } catch {
+      // Unreachable again; retried at the next idle read or reconnect.
+    }
   }
 
   // Inline when small; larger objects go to a short-lived key first, so the script stays small.

@@ -16,7 +16,8 @@ export interface LocalObjects {
 export interface FetchCounters {
   fetched: number;
   answered: number;
-  rejected: number;
+  /** Fetch answers whose bytes did not hash to the requested name. */
+  fetchRejected: number;
 }
 
 const ASK_INTERVAL_MS = 300;
@@ -33,7 +34,7 @@ const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve,
  * OBJECT_UNAVAILABLE. Fetched bytes are verified before they are stored.
  */
 export class ObjectFetcher {
-  readonly counters: FetchCounters = { fetched: 0, answered: 0, rejected: 0 };
+  readonly counters: FetchCounters = { fetched: 0, answered: 0, fetchRejected: 0 };
   private readonly inflight = new Map<string, Promise<void>>();
   private readonly waiters = new Map<string, Set<() => void>>();
 
@@ -90,7 +91,7 @@ export class ObjectFetcher {
       } catch (err) {
         // Corrupt bytes from a peer are never stored; keep asking until the deadline.
         if ((err as { code?: string }).code === 'CORRUPT_OBJECT') {
-          this.counters.rejected++;
+          this.counters.fetchRejected++;
           reason = 'the only answer was corrupt';
         }
       }

@@ -25,6 +25,8 @@ export interface RedisDriverOptions {
   objectTtlMs: number;
   /** How long a CAS outcome is remembered for a resent request (default 600,000 ms). */
   requestTtlMs: number;
+  /** A command without a reply after this long fails (REDIS_UNAVAILABLE; a CAS's outcome is then resolved later) (default 5,000 ms). */
+  commandTimeoutMs: number;
   /** Longest XREAD BLOCK; also how often an idle node checks the epoch (default 1,000 ms). */
   blockMs: number;
   /** Folder for this node's replication state (cursor, stamps); default the inner store's `dir`, else memory only. */
@@ -35,7 +37,7 @@ export interface RedisDriverOptions {
 
 const ALLOWED = [
   'url', 'redis', 'cluster', 'prefix', 'storeId', 'inner', 'maxLen', 'inlineMax', 'fetchTimeoutMs', 'objectTtlMs',
-  'requestTtlMs', 'blockMs', 'stateDir', 'nodeId',
+  'requestTtlMs', 'commandTimeoutMs', 'blockMs', 'stateDir', 'nodeId',
 ] as const;
 
 function positive(options: Record<string, unknown>, key: string, fallback: number): number {
@@ -95,6 +97,7 @@ export function parseOptions(options: Record<string, unknown>): RedisDriverOptio
     fetchTimeoutMs: positive(options, 'fetchTimeoutMs', 5_000),
     objectTtlMs: positive(options, 'objectTtlMs', 60_000),
     requestTtlMs: positive(options, 'requestTtlMs', 600_000),
+    commandTimeoutMs: positive(options, 'commandTimeoutMs', 5_000),
     blockMs: positive(options, 'blockMs', 1_000),
     stateDir: optionalString(options, 'stateDir') ?? (typeof innerDir === 'string' ? innerDir : undefined),
     nodeId: optionalString(options, 'nodeId'),
