@@ -3,6 +3,10 @@
  * driver's loose objects and head log: repack, unpack and fsck.
  * @packageDocumentation
  */
+import { createDriver } from './factory.js';
+
+export { createDriver };
+export default createDriver;
 export { PacksDriver, type PacksDriverOptions } from './packs-driver.js';
 export { applyDelta, createDelta, deltaSizes } from './delta.js';
 export { DeltaIndex, type DeltaMatch } from './delta-index.js';

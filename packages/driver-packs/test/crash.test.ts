@@ -1,0 +1,54 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import { readdir } from 'node:fs/promises';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { ChildProcess } from 'node:child_process';
+import { openStore, registerDriver } from '@gitty/core';
+import { spawnTs, tempDir } from '@gitty/driver-test/harness';
+import { createDriver } from '../src/index.js';
+import { versionText } from './fixtures.js';
+import { writeHistory } from './helpers.js';
+
+const here = path.dirname(fileURLToPath(import.meta.url));
+const children: ChildProcess[] = [];
+const cleanups: (() => Promise<void>)[] = [];
+afterEach(async () => {
+  for (const child of children.splice(0)) if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+  for (const c of cleanups.splice(0)) await c();
+});
+
+describe('crash safety of repack and unpack', () => {
+  it('a process killed at random moments while repacking or unpacking loses nothing', async () => {
+    const { dir, remove } = await tempDir('gitty-packs-crash-');
+    cleanups.push(remove);
+    registerDriver('packs', createDriver);
+    let store = await openStore({ driver: 'packs', dir });
+    const history = await writeHistory(store, 20, 4);
+    await store.close();
+    for (let round = 0; round < 6; round++) {
+      const child = spawnTs(path.join(here, 'children', 'churn.ts'), [dir]);
+      children.push(child);
+      await new Promise<void>((resolve) => child.stdout!.once('data', () => resolve()));
+      await new Promise((r) => setTimeout(r, 20 + Math.floor(Math.random() * 300)));
+      const exited = new Promise((r) => child.once('exit', r));
+      child.kill('SIGKILL');
+      await exited;
+      store = await openStore({ driver: 'packs', dir });
+      try {
+        for (const [f, commits] of history.entries()) {
+          for (const [v, c] of commits.entries()) expect((await store.get(c)).text).toBe(versionText(f, v));
+        }
+        expect((await store.fsck()).errors).toEqual([]);
+      } finally {
+        await store.close();
+      }
+    }
+    // Leftover temp packs are never attached; a later repack still succeeds.
+    store = await openStore({ driver: 'packs', dir });
+    await store.repack({ minFiles: 1 });
+    expect((await store.fsck()).errors).toEqual([]);
+    await store.close();
+    const names = await readdir(path.join(dir, 'objects', 'pack'));
+    expect(names.filter((n) => /^pack-.*\.idx$/.test(n))).toHaveLength(1);
+  });
+});
