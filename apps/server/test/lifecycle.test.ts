@@ -1,11 +1,10 @@
 import http from 'node:http';
-import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { openStore } from '@gitty/core';
-import { freePort, spawnTs, waitFor } from '@gitty/driver-test/harness';
+import { waitFor } from '@gitty/driver-test/harness';
 import { createServer, startServer } from '../src/index.js';
 import { updateSchema } from '../src/schemas.js';
-import { call, readEvents } from './helpers.js';
+import { readEvents } from './helpers.js';
 
 /** Send a request's headers and half its body now; `finish()` sends the rest and resolves with the status. */
 function slowRequest(url: string, path: string, body: string): { finish: () => Promise<number> } {
@@ -90,24 +89,5 @@ describe('server lifecycle', () => {
     expect(doc.paths['/files/{name}'].get.responses['200'].content['application/octet-stream']).toBeDefined();
     expect(doc.paths['/events'].get.responses['200'].content['text/event-stream']).toBeDefined();
     await server.close();
-  });
-
-  it('runs as a program (src/main.ts) and stops cleanly on SIGTERM', async () => {
-    const port = await freePort();
-    const main = fileURLToPath(new URL('../src/main.ts', import.meta.url));
-    const child = spawnTs(main, ['--driver', 'memory', '--port', String(port)]);
-    let out = '';
-    child.stdout?.on('data', (d: Buffer) => (out += d.toString()));
-    const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
-    try {
-      await waitFor(() => out.includes('listening'), 20_000);
-      const health = await call(`http://127.0.0.1:${port}`, 'GET', '/healthz');
-      expect(health.json).toEqual({ ok: true, driver: 'memory' });
-      child.kill('SIGTERM');
-      expect(await exited).toBe(0);
-      expect(out).toContain('SIGTERM: shutting down');
-    } finally {
-      if (child.exitCode === null) child.kill('SIGKILL');
-    }
   });
 });
