@@ -1,4 +1,4 @@
-import { hashObject, NotAtHeadError, FileExistsError } from '@gitty/core';
+import { hashObject, isGittyError, NotAtHeadError, FileExistsError } from '@gitty/core';
 import type { SuiteContext } from '../fixture.js';
 import { collect, failsWith, utf8 } from '../util.js';
 
@@ -37,6 +37,19 @@ export function storeErrorTests(ctx: SuiteContext): void {
       const won = outcomes.filter((o): o is PromiseFulfilledResult<Awaited<ReturnType<typeof store.update>>> => o.status === 'fulfilled');
       expect(won.length).toBe(1);
       expect(await store.head('a.pl')).toBe(won[0]!.value.commit);
+    });
+
+    it('concurrent creates of one name through the Store: one wins, the rest get FILE_EXISTS naming it', async (fixture) => {
+      const store = await fixture.store();
+      const outcomes = await Promise.allSettled(Array.from({ length: 8 }, (_, i) => store.create('new.pl', `take ${i}`)));
+      const won = outcomes.filter((o): o is PromiseFulfilledResult<Awaited<ReturnType<typeof store.create>>> => o.status === 'fulfilled');
+      expect(won.length).toBe(1);
+      for (const o of outcomes) {
+        if (o.status === 'rejected') {
+          expect(isGittyError(o.reason, 'FILE_EXISTS')).toBe(true);
+          expect((o.reason as FileExistsError).head).toBe(won[0]!.value.commit);
+        }
+      }
     });
 
     it('rejects bad names with INVALID_NAME and writes nothing', async (fixture) => {
