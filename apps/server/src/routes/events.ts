@@ -2,6 +2,9 @@ import type { FastifyInstance } from 'fastify';
 import type { HeadEvent, Store } from '@gitty/core';
 import { eventsSchema } from '../schemas.js';
 
+/** Bytes a stream may have waiting for a slow client before it is dropped. */
+const MAX_BUFFERED = 1024 * 1024;
+
 /** The open event streams, so shutdown can end them (an open stream would hold `close()` for ever). */
 export class EventStreams {
   private readonly open = new Set<() => void>();
@@ -38,6 +41,9 @@ export function eventRoutes(app: FastifyInstance, store: Store, streams: EventSt
     });
     res.write('retry: 2000\n: connected\n\n');
     const unsubscribe = store.on('head', (event: HeadEvent) => {
+      // A client that stopped reading must not make the server buffer without bound: drop it;
+      // EventSource reconnects, and a client that cares re-reads heads then.
+      if (res.writableLength > MAX_BUFFERED) return end();
       const data = JSON.stringify({ name: event.name, old: event.old, new: event.new, origin: event.origin });
       res.write(`event: head\ndata: ${data}\n\n`);
     });
