@@ -25,8 +25,8 @@ let registered = false;
 export function registerBuiltinDrivers(): void {
   if (registered) return;
   registered = true;
-  registerDriver('files', lazyFactory('@gitty/driver-files', () => import('@gitty/driver-files' as string)));
-  registerDriver('packs', lazyFactory('@gitty/driver-packs', () => import('@gitty/driver-packs' as string)));
+  registerDriver('files', lazyFactory('@gitty/driver-files', () => import('@gitty/driver-files')));
+  registerDriver('packs', lazyFactory('@gitty/driver-packs', () => import('@gitty/driver-packs')));
   registerDriver('sqlite', lazyFactory('@gitty/driver-sqlite', () => import('@gitty/driver-sqlite' as string)));
   registerDriver('redis', lazyFactory('@gitty/driver-redis', () => import('@gitty/driver-redis' as string)));
 }

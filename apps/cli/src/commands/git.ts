@@ -3,7 +3,7 @@ import { action } from '../action.js';
 import { assertStoreExists, storeDirs } from '../config.js';
 import type { CliContext } from '../context.js';
 import { UsageError } from '../errors.js';
-import { objectsFolderOf, runGit, withGitScratchRepo } from '../git-scratch.js';
+import { storeFolderOf, runGit, withGitScratchRepo } from '../git-scratch.js';
 
 /** git: real git, read-only, over the store's objects. */
 export function gitCommands(program: Command): void {
@@ -17,7 +17,7 @@ export function gitCommands(program: Command): void {
       if (args.length === 0) throw new UsageError('No git command given', 'e.g. `gitty git cat-file -p <hash>` or `gitty git verify-pack -v <pack>.idx`');
       const selection = await ctx.selection();
       await assertStoreExists(selection);
-      const objects = await objectsFolderOf(storeDirs(selection.config));
-      return withGitScratchRepo(objects, (gitDir) => runGit(gitDir, args));
+      const store = await storeFolderOf(storeDirs(selection.config));
+      return withGitScratchRepo(store, (gitDir) => runGit(gitDir, args));
     }));
 }
