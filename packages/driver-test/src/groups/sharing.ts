@@ -38,6 +38,22 @@ export function sharingTests(ctx: SuiteContext): void {
       expect(await driver.getHead('b.pl')).toBeUndefined();
     });
 
+    it('a Store on a second driver finds what the first wrote without an explicit rescan', async (fixture) => {
+      const first = await fixture.store();
+      const c1 = await first.create('seen.pl', 'written by the first');
+      if (!fixture.canOpenAnother) {
+        expect((await first.get('seen.pl')).commit.commit).toBe(c1.commit);
+        return;
+      }
+      // The Store rescans its driver after a lookup misses: a name or hash unknown locally.
+      const second = await fixture.store(await fixture.openAnother());
+      expect((await second.get('seen.pl')).text).toBe('written by the first');
+      const c2 = await second.update('seen.pl', 'then the second', { previous: c1.commit });
+      expect((await first.get(c2.commit)).text).toBe('then the second');
+      await first.rescan();
+      expect(await first.head('seen.pl')).toBe(c2.commit);
+    });
+
     it('compare-and-swap holds across two drivers on the same store', async (fixture) => {
       if (!fixture.canOpenAnother) {
         expect(await collect(fixture.driver.heads())).toEqual([]);
