@@ -159,13 +159,14 @@ export class Store {
     this.check();
     const hash = await this.resolve(nameOrHash);
     const cached = this.commits.get(hash);
-    if (cached) return { ...cached };
+    if (cached) return structuredClone(cached);
     const object = await this.loadObject(hash);
     if (!object) throw new NotFoundError('commit', hash);
     if (object.type !== 'commit') throw new NotFoundError('commit', `${hash} (a ${object.type})`);
     const commit = decodeCommit(object.data, hash);
     this.commits.set(hash, commit);
-    return { ...commit };
+    // A deep copy: a caller changing the returned commit (tags.push) must not change the cache.
+    return structuredClone(commit);
   }
 
   /** A window of a file's history, newest first (see SWISH's gitty_history). */
@@ -348,7 +349,7 @@ export class Store {
     const hash = await this.storeObject('commit', body);
     const commit = decodeCommit(body, hash);
     this.commits.set(hash, commit);
-    return { ...commit };
+    return structuredClone(commit);
   }
 
   private async storeObject(type: string, bytes: Uint8Array): Promise<string> {
