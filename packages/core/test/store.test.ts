@@ -74,6 +74,23 @@ describe('Store', () => {
     }
   });
 
+  it('returned commits are the caller\'s: changing one does not change what the store returns later', async () => {
+    const store = await openStore({ driver: 'memory' });
+    try {
+      const c = await store.create('a.pl', 'x', { tags: ['a'], nested: { n: 1 } });
+      c.tags!.push('changed');
+      (c.nested as { n: number }).n = 2;
+      const again = await store.commit(c.commit);
+      expect(again.tags).toEqual(['a']);
+      expect(again.nested).toEqual({ n: 1 });
+      again.tags!.push('also changed');
+      expect((await store.commit('a.pl')).tags).toEqual(['a']);
+      expect((await store.get('a.pl')).commit.tags).toEqual(['a']);
+    } finally {
+      await store.close();
+    }
+  });
+
   it('files() filters by tag, author, time and prefix, ordered by name or time', async () => {
     const store = await openStore({ driver: 'memory' });
     try {
