@@ -1,11 +1,23 @@
-import { existsSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
 import path from 'node:path';
 import { defaultDriverContext, openStore, registerDriver, type DriverFactory, type Store } from '@gitty/core';
 import { run, startRedisServer, tempDir, waitFor, type RedisServer } from '@gitty/driver-test/harness';
 import { createDriver, type RedisDriver } from '../src/index.js';
 
-/** True once @gitty/driver-files has sources (it is written in parallel with this package). */
-export const FILES_DRIVER = existsSync(new URL('../../driver-files/src/index.ts', import.meta.url));
+/**
+ * True once @gitty/driver-files is committed (it is written in parallel with this package; its
+ * uncommitted work in progress must not decide whether these tests pass). Until then the
+ * nodes' inner stores are memory stores (also with GITTY_REDIS_INNER=memory).
+ */
+export const FILES_DRIVER = ((): boolean => {
+  if (process.env.GITTY_REDIS_INNER === 'memory') return false;
+  try {
+    execFileSync('git', ['ls-files', '--error-unmatch', 'src/index.ts'], { cwd: new URL('../../driver-files/', import.meta.url), stdio: 'ignore' });
+    return true;
+  } catch {
+    return false;
+  }
+})();
 
 /** Register the files driver for configs that name it (no-op while it does not exist yet). */
 export async function registerFilesDriver(): Promise<void> {
