@@ -1,4 +1,5 @@
-import { ClosedError, CorruptObjectError, NotAtHeadError } from './errors.js';
+import { checkDriverOptions } from './config.js';
+import { ClosedError, CorruptObjectError, InvalidConfigError, NotAtHeadError } from './errors.js';
 import { assertHash, hashObject } from './hash.js';
 import { extensionOf } from './names.js';
 import { decodeObject, frameObject, type GitObject } from './object-codec.js';
@@ -149,7 +150,10 @@ const backings = new Map<string, MemoryBacking>();
  * (like processes sharing a directory); without `id` each store is private.
  */
 export const createDriver: DriverFactory = async (options, context) => {
+  // A misspelt option fails loudly, as for every driver, rather than being ignored.
+  checkDriverOptions('memory', options, ['id']);
   const id = options.id;
+  if (id !== undefined && typeof id !== 'string') throw new InvalidConfigError('The memory driver\'s "id" must be a string');
   let backing: MemoryBacking | undefined;
   if (typeof id === 'string') {
     backing = backings.get(id) ?? new MemoryBacking();
