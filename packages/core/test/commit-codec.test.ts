@@ -40,7 +40,7 @@ describe('commit codec', () => {
       fc.property(stored, fc.integer(), (meta, seed) => {
         const keys = Object.keys(meta);
         const shuffled: Meta = {};
-        for (const k of [...keys].sort((a, b) => ((a.length * 31 + seed) % 7) - ((b.length * 31 + seed) % 7))) shuffled[k] = meta[k]!;
+        for (const k of [...keys].sort((a, b) => ((a.length * 31 + seed) % 7) - ((b.length * 31 + seed) % 7))) Object.defineProperty(shuffled, k, { value: meta[k], enumerable: true });
         const body = text(encodeCommit(meta));
         expect(text(encodeCommit(shuffled))).toBe(body);
         expect(body.endsWith('\n')).toBe(true);

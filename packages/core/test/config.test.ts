@@ -96,6 +96,13 @@ describe('driver resolution', () => {
     expect(err.message).toContain('"inner"');
   });
 
+  it('the memory driver refuses unknown options, listing the valid one', async () => {
+    const err = await failure(() => openStore({ driver: 'memory', dir: './x' }));
+    expect(err.code).toBe('INVALID_CONFIG');
+    expect(err.message).toContain('valid options: id');
+    expect((await failure(() => openStore({ driver: 'memory', id: 3 }))).code).toBe('INVALID_CONFIG');
+  });
+
   it('memory stores with the same id share one backing', async () => {
     const a = await openStore({ driver: 'memory', id: 'config-test-shared' });
     const b = await openStore({ driver: 'memory', id: 'config-test-shared' });
