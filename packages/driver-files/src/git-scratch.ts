@@ -1,30 +1,36 @@
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { spawn } from 'node:child_process';
+import { storeLayout } from './files-driver.js';
 
-/** A throw-away bare git repository that reads a store's objects through alternates. */
+/** A scratch bare git repository that reads a store's objects through alternates. */
 export interface GitScratchRepo {
-  /** The scratch repository (pass as `--git-dir`). */
+  /** Pass as `git --git-dir=<gitDir> …`. */
   gitDir: string;
-  /** Remove the scratch repository (never touches the store). */
+  /** Delete the scratch repository (never the store). */
   remove(): Promise<void>;
 }
 
 /**
- * Make a scratch bare repository whose `objects/info/alternates` names `<storeDir>/objects`,
- * so real git can read (`cat-file`, `verify-pack`, `rev-list --all --objects`…) a store's
- * loose objects and packs. Never run `git gc`/`prune` on a repository that holds a store's
- * objects: no git ref can reach a gitty commit, so git would delete them all. The scratch repo
- * is safe — git never deletes objects it only borrows through alternates.
+ * Create a scratch bare repository whose `objects/info/alternates` names `<storeDir>/objects`,
+ * so real git can read every loose object of the store (`cat-file -p`, `cat-file
+ * --batch-all-objects --batch-check`). A store is deliberately not a git repository: git's gc
+ * deletes every object no ref reaches, which is every gitty object. The scratch repository
+ * has `gc.auto = 0`, and git never prunes objects it borrows through alternates; still, never
+ * run `git gc`, `git prune` or `git repack -a -d` with `--git-dir` pointing at a store.
+ *
+ * `into` is the folder to create (default: a new temp folder).
  */
-export async function createGitScratchRepo(storeDir: string): Promise<GitScratchRepo> {
-  const gitDir = await mkdtemp(path.join(os.tmpdir(), 'gitty-git-'));
-  await new Promise<void>((resolve, reject) => {
-    const child = spawn('git', ['init', '--bare', '-q', gitDir], { stdio: 'ignore' });
-    child.on('error', reject);
-    child.on('close', (code) => (code === 0 ? resolve() : reject(new Error(`git init failed (${code})`))));
-  });
-  await writeFile(path.join(gitDir, 'objects', 'info', 'alternates'), path.resolve(storeDir, 'objects') + '\n');
+export async function createGitScratchRepo(storeDir: string, into?: string): Promise<GitScratchRepo> {
+  const gitDir = into ? path.resolve(into) : await mkdtemp(path.join(os.tmpdir(), 'gitty-git-'));
+  await mkdir(path.join(gitDir, 'objects', 'info'), { recursive: true });
+  await mkdir(path.join(gitDir, 'refs', 'heads'), { recursive: true });
+  await mkdir(path.join(gitDir, 'refs', 'tags'), { recursive: true });
+  await writeFile(path.join(gitDir, 'HEAD'), 'ref: refs/heads/main\n');
+  await writeFile(
+    path.join(gitDir, 'config'),
+    '[core]\n\trepositoryformatversion = 0\n\tbare = true\n[gc]\n\tauto = 0\n',
+  );
+  await writeFile(path.join(gitDir, 'objects', 'info', 'alternates'), `${storeLayout(path.resolve(storeDir)).objects}\n`);
   return { gitDir, remove: () => rm(gitDir, { recursive: true, force: true }) };
 }

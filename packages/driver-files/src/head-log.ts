@@ -1,199 +1,235 @@
 import { randomBytes } from 'node:crypto';
-import { mkdir, open, rename, stat, truncate, writeFile, type FileHandle } from 'node:fs/promises';
+import { open, rename, stat, unlink } from 'node:fs/promises';
 import path from 'node:path';
-import type { HeadChange, HeadEntry } from '@gitty/core';
-import { fsyncDir, type Durability } from './fsync.js';
+import { isHash, type HeadChange, type HeadEntry } from '@gitty/core';
+import { ensureFolder, isMissing, syncFolder, type Durability } from './fs-sync.js';
+import { FileLock, type FileLockOptions } from './lock.js';
+import { tempName } from './temp-files.js';
 
-/** The head log's path inside a store: `<dir>/ref/head`. */
-export function headLogFile(storeDir: string): string {
-  return path.join(storeDir, 'ref', 'head');
-}
-
-/** What {@link HeadLog.readFrom} found: the epoch line, the complete changes after `offset`, and where they end. */
-export interface LogTail {
+/** A reader's place in a head log: which log (its epoch) and how far (bytes). Persist both. */
+export interface HeadLogPosition {
   epoch: string;
-  changes: HeadChange[];
-  /** Byte offset just after the last complete line read. */
   offset: number;
 }
 
-/**
- * The head log `<store>/ref/head`: an epoch line (`{"epoch":…}`), then one JSON line
- * `{"name","old","new"}` per head change. It is the truth for heads: appended only under the
- * cross-process lock with the CAS checked against its latest state, tailed by every process
- * from a remembered byte offset, and read again from the start when the epoch changes or the
- * file shrank (rewritten). A final line without its newline is an append in progress (or a
- * crash's torn write, which was never acknowledged): readers leave it, the next appender
- * truncates it.
- */
-export class HeadLog {
-  /** The newest head of every file, as of {@link offset}. */
-  readonly heads = new Map<string, string>();
-  private epochLine = '';
-  private position = 0;
-  private inode = -1;
-  /** Byte offsets of lines that are not head changes (skipped; reported by fsck). */
-  readonly badLines = new Set<number>();
-
-  constructor(
-    readonly file: string,
-    private readonly durability: Durability,
-  ) {}
-
-  /** The epoch line of the log as last read ('' before the first read or when there is no log). */
-  get epoch(): string {
-    return this.epochLine;
-  }
-
-  /** Byte offset up to which the log has been applied to {@link heads}. */
-  get offset(): number {
-    return this.position;
-  }
-
-  /** True when the log file exists. */
-  async exists(): Promise<boolean> {
-    try {
-      await stat(this.file);
-      return true;
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return false;
-      throw err;
-    }
-  }
-
+/** What {@link HeadLog.readFrom} read. */
+export interface HeadLogRead extends HeadLogPosition {
   /**
-   * Apply whatever was appended since the last read. Returns the changes applied, in order;
-   * when the log was replaced (new epoch, shrank, other file), heads are rebuilt from the
-   * start and the returned changes are the differences to the old view.
+   * True when reading started from the beginning of the log — no position was given, the
+   * epoch changed (the log was rebuilt or compacted), or the file shrank. The reader must then
+   * replace its heads with `events` instead of applying them to what it had.
    */
-  async catchUp(): Promise<HeadChange[]> {
-    let info;
-    try {
-      info = await stat(this.file);
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return [];
-      throw err;
-    }
-    if (info.ino === this.inode && info.size === this.position) return [];
-    const replaced = info.ino !== this.inode || info.size < this.position;
-    const tail = await this.readFrom(replaced ? 0 : this.position);
-    if (!replaced && tail.epoch === this.epochLine) {
-      for (const change of tail.changes) applyChange(this.heads, change);
-      this.position = tail.offset;
-      return tail.changes;
-    }
-    // A new log: rebuild from the start and report what differs from what we had.
-    const full = replaced ? tail : await this.readFrom(0);
-    const before = new Map(this.heads);
-    this.heads.clear();
-    for (const change of full.changes) applyChange(this.heads, change);
-    this.epochLine = full.epoch;
-    this.position = full.offset;
-    this.inode = info.ino;
-    return diffHeads(before, this.heads);
-  }
-
-  /**
-   * Read the complete change lines after byte `offset` (0: from the first change). For index
-   * builders that keep their own position: compare `epoch` with the one they stored.
-   */
-  async readFrom(offset: number): Promise<LogTail> {
-    let handle: FileHandle;
-    try {
-      handle = await open(this.file, 'r');
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return { epoch: '', changes: [], offset: 0 };
-      throw err;
-    }
-    try {
-      const { size } = await handle.stat();
-      const first = Buffer.alloc(Math.min(size, 4096));
-      await handle.read(first, 0, first.length, 0);
-      const firstNl = first.indexOf(10);
-      if (firstNl < 0) return { epoch: '', changes: [], offset: 0 };
-      const epoch = first.toString('utf8', 0, firstNl);
-      // Only the tail is read: tailing costs what was appended, not the whole log.
-      const start = Math.max(offset, firstNl + 1);
-      const bytes = Buffer.alloc(Math.max(0, size - start));
-      if (bytes.length > 0) await handle.read(bytes, 0, bytes.length, start);
-      let at = 0;
-      const changes: HeadChange[] = [];
-      for (let nl = bytes.indexOf(10, at); nl >= 0; nl = bytes.indexOf(10, at)) {
-        const line = bytes.toString('utf8', at, nl);
-        if (line.trim() !== '') {
-          const change = parseChange(line);
-          if (change) changes.push(change);
-          else this.badLines.add(start + at);
-        }
-        at = nl + 1;
-      }
-      return { epoch, changes, offset: start + at };
-    } finally {
-      await handle.close();
-    }
-  }
-
-  /**
-   * Append a change. Call only while holding the log lock and after {@link catchUp}, so the
-   * offset is the end of the complete lines; a torn final line left by a crash is cut first.
-   */
-  async append(change: HeadChange): Promise<void> {
-    const info = await stat(this.file);
-    if (info.size > this.position) await truncate(this.file, this.position);
-    const handle = await open(this.file, 'a');
-    const line = Buffer.from(JSON.stringify({ name: change.name, old: change.old, new: change.new }) + '\n');
-    try {
-      await handle.write(line);
-      if (this.durability === 'fsync') await handle.sync();
-    } finally {
-      await handle.close();
-    }
-    applyChange(this.heads, change);
-    this.position += line.length;
-  }
-
-  /**
-   * Write a fresh log holding `heads` (a new epoch), atomically: temp file, then rename. Call
-   * while holding the log lock.
-   */
-  async rewrite(heads: Iterable<HeadEntry>): Promise<void> {
-    await mkdir(path.dirname(this.file), { recursive: true });
-    const epoch = JSON.stringify({ epoch: randomBytes(8).toString('hex'), created: Date.now() / 1000, format: 'gitty-head-log/1' });
-    const lines = [epoch];
-    for (const { name, head } of heads) lines.push(JSON.stringify({ name, old: null, new: head }));
-    const temp = `${this.file}.tmp-${process.pid}-${randomBytes(4).toString('hex')}`;
-    await writeFile(temp, lines.join('\n') + '\n', { flush: this.durability === 'fsync' });
-    await rename(temp, this.file);
-    if (this.durability === 'fsync') await fsyncDir(path.dirname(this.file));
-    this.inode = -1;
-    await this.catchUp();
-  }
+  reset: boolean;
+  /** Head changes in log order, from complete lines only. */
+  events: HeadChange[];
+  /** Complete lines that were not valid events (e.g. a torn line a crash left), skipped. */
+  skipped: number;
 }
 
-function applyChange(heads: Map<string, string>, change: HeadChange): void {
-  if (change.new === null) heads.delete(change.name);
-  else heads.set(change.name, change.new);
+/** Options of {@link HeadLog}. */
+export interface HeadLogOptions {
+  /** `fsync` (default): appends and new logs are flushed before they return. */
+  durability?: Durability;
+  /** The cross-process lock's stale and timeout settings. */
+  lock?: FileLockOptions;
 }
 
-function diffHeads(before: Map<string, string>, after: Map<string, string>): HeadChange[] {
-  const changes: HeadChange[] = [];
-  for (const [name, head] of after) if (before.get(name) !== head) changes.push({ name, old: before.get(name) ?? null, new: head });
-  for (const [name, head] of before) if (!after.has(name)) changes.push({ name, old: head, new: null });
-  return changes;
+const NEWLINE = 0x0a;
+
+/** The first line of a log: `{"epoch":"<hex>","created":<ms>}`. */
+function epochLine(epoch: string): string {
+  return `${JSON.stringify({ epoch, created: Date.now() })}\n`;
 }
 
-/** A head change, or undefined for a line that is not one (damage; skipped and reported by fsck). */
-function parseChange(line: string): HeadChange | undefined {
+function eventLine(change: HeadChange): string {
+  return `${JSON.stringify({ name: change.name, old: change.old, new: change.new })}\n`;
+}
+
+/** A head change from one log line, or undefined when the line is not a valid event. */
+export function parseEventLine(line: string): HeadChange | undefined {
   let value: unknown;
   try {
     value = JSON.parse(line);
   } catch {
     return undefined;
   }
-  const c = value as { name?: unknown; old?: unknown; new?: unknown };
-  const isHead = (v: unknown) => v === null || (typeof v === 'string' && /^[0-9a-f]{40}$/.test(v));
-  if (typeof c !== 'object' || c === null || typeof c.name !== 'string' || !isHead(c.old ?? null) || !isHead(c.new ?? null)) {
+  const v = value as Partial<HeadChange> | null;
+  if (typeof v !== 'object' || v === null || typeof v.name !== 'string' || v.name.length === 0) return undefined;
+  const okHash = (h: unknown) => h === null || isHash(h);
+  if (!okHash(v.old) || !okHash(v.new) || (v.old === null && v.new === null)) return undefined;
+  return { name: v.name, old: v.old ?? null, new: v.new ?? null };
+}
+
+function parseEpoch(line: string): string | undefined {
+  try {
+    const value = JSON.parse(line) as { epoch?: unknown } | null;
+    return typeof value?.epoch === 'string' ? value.epoch : undefined;
+  } catch {
     return undefined;
   }
-  return { name: c.name, old: (c.old as string | null) ?? null, new: (c.new as string | null) ?? null };
+}
+
+/**
+ * The head log `<store>/ref/head` (DESIGN §4): JSON lines, an epoch line first, then one
+ * `{"name","old","new"}` line per head change. It is append-only while its epoch lasts;
+ * rebuilding or compacting writes a whole new file (new epoch) and renames it into place.
+ *
+ * Writers append under {@link lock} (a proper-lockfile lock that works on NFS) and must read
+ * the log to its end inside the lock before deciding (the CAS). Readers need no lock: they
+ * remember a {@link HeadLogPosition} and call {@link readFrom}, which reads only complete
+ * lines — an incomplete last line (a writer in progress, or torn by a crash) is left for a
+ * later read, and the next append starts on a fresh line so a torn line becomes one skipped
+ * garbage line. Reused by the packs and SQLite drivers (the SQLite index persists its
+ * position and catches up from it).
+ */
+export class HeadLog {
+  /** The lock every writer holds while appending or replacing the log. */
+  readonly lock: FileLock;
+  private readonly durability: Durability;
+
+  constructor(
+    /** The log file, normally `<store>/ref/head`. */
+    readonly file: string,
+    options: HeadLogOptions = {},
+  ) {
+    this.durability = options.durability ?? 'fsync';
+    this.lock = new FileLock(file, options.lock);
+  }
+
+  /** True when the log file exists. */
+  async exists(): Promise<boolean> {
+    return stat(this.file).then(() => true, (err) => (isMissing(err) ? false : Promise.reject(err)));
+  }
+
+  /** The log's size in bytes (0 when absent). */
+  async size(): Promise<number> {
+    return stat(this.file).then((s) => s.size, (err) => (isMissing(err) ? 0 : Promise.reject(err)));
+  }
+
+  /**
+   * Read the changes after `from` (or the whole log when `from` is undefined, its epoch is
+   * not the log's, or the file is shorter than its offset — then `reset` is true). Resolves
+   * undefined when the log does not exist. The returned epoch and offset are the position to
+   * pass next time.
+   */
+  async readFrom(from?: HeadLogPosition): Promise<HeadLogRead | undefined> {
+    let handle;
+    try {
+      handle = await open(this.file, 'r');
+    } catch (err) {
+      if (isMissing(err)) return undefined;
+      throw err;
+    }
+    try {
+      const size = (await handle.stat()).size;
+      const head = await readRange(handle, 0, Math.min(size, 4096));
+      const firstNewline = head.indexOf(NEWLINE);
+      if (firstNewline < 0) return { epoch: '', offset: 0, reset: true, events: [], skipped: 0 };
+      const firstLine = head.subarray(0, firstNewline).toString('utf8');
+      const epoch = parseEpoch(firstLine);
+      // A log whose first line is no epoch (written by hand?) is read whole, as events.
+      const start = epoch === undefined ? 0 : firstNewline + 1;
+      const resume = from !== undefined && from.epoch === (epoch ?? '') && from.offset >= start && from.offset <= size;
+      const offset = resume ? from.offset : start;
+      const bytes = await readRange(handle, offset, size - offset);
+      const end = bytes.lastIndexOf(NEWLINE) + 1;
+      const events: HeadChange[] = [];
+      let skipped = 0;
+      let lineStart = 0;
+      while (lineStart < end) {
+        const lineEnd = bytes.indexOf(NEWLINE, lineStart);
+        const line = bytes.subarray(lineStart, lineEnd).toString('utf8');
+        lineStart = lineEnd + 1;
+        if (line.trim() === '') continue;
+        const event = parseEventLine(line);
+        if (event) events.push(event);
+        else skipped++;
+      }
+      return { epoch: epoch ?? '', offset: offset + end, reset: !resume, events, skipped };
+    } finally {
+      await handle.close();
+    }
+  }
+
+  /** Run `work` holding the log's cross-process lock. */
+  withLock<T>(work: () => Promise<T>): Promise<T> {
+    return this.lock.withLock(work);
+  }
+
+  /**
+   * Append changes. Call only inside {@link withLock}, after reading the log to its end
+   * (`readFrom`) and checking the CAS against what was read; `at` is the position that read
+   * returned. Returns the position after the appended lines.
+   */
+  async append(at: HeadLogPosition, changes: readonly HeadChange[]): Promise<HeadLogPosition> {
+    const handle = await open(this.file, 'a+');
+    try {
+      const size = (await handle.stat()).size;
+      // A torn last line (a writer crashed mid-line): start ours on a fresh line.
+      const torn = size > 0 && (await readRange(handle, size - 1, 1))[0] !== NEWLINE;
+      const text = (torn ? '\n' : '') + changes.map(eventLine).join('');
+      const bytes = Buffer.from(text, 'utf8');
+      await handle.write(bytes, 0, bytes.length, null);
+      if (this.durability === 'fsync') await handle.sync();
+      // Under the lock nobody else appends, so what lies between `at` and `size` is only an
+      // incomplete line: skip it together with ours.
+      return { epoch: at.epoch, offset: Math.max(at.offset, size) + bytes.length };
+    } finally {
+      await handle.close();
+    }
+  }
+
+  /**
+   * Write a whole new log with a fresh epoch holding `heads` (as creations), replacing any log
+   * atomically (temp file, rename). Call only inside {@link withLock}. Readers see the new
+   * epoch and start over. Returns the position at its end.
+   */
+  async create(heads: Iterable<HeadEntry>): Promise<HeadLogPosition> {
+    const folder = path.dirname(this.file);
+    await ensureFolder(folder, this.durability);
+    const epoch = randomBytes(8).toString('hex');
+    let text = epochLine(epoch);
+    for (const { name, head } of heads) text += eventLine({ name, old: null, new: head });
+    const bytes = Buffer.from(text, 'utf8');
+    const temp = path.join(folder, tempName());
+    const handle = await open(temp, 'wx');
+    try {
+      await handle.writeFile(bytes);
+      if (this.durability === 'fsync') await handle.sync();
+    } finally {
+      await handle.close();
+    }
+    try {
+      await rename(temp, this.file);
+    } catch (err) {
+      await unlink(temp).catch(() => undefined);
+      throw err;
+    }
+    if (this.durability === 'fsync') await syncFolder(folder);
+    return { epoch, offset: bytes.length };
+  }
+
+  /**
+   * Make sure a log exists: when absent, take the lock, check again, and write one holding the
+   * heads `rebuild` computes (e.g. {@link rebuildHeads}). Resolves true when it wrote one.
+   */
+  async initialize(rebuild: () => Promise<Iterable<HeadEntry>>): Promise<boolean> {
+    if (await this.exists()) return false;
+    return this.withLock(async () => {
+      if (await this.exists()) return false;
+      await this.create(await rebuild());
+      return true;
+    });
+  }
+}
+
+async function readRange(handle: import('node:fs/promises').FileHandle, position: number, length: number): Promise<Buffer> {
+  const buffer = Buffer.alloc(Math.max(0, length));
+  let done = 0;
+  while (done < buffer.length) {
+    const { bytesRead } = await handle.read(buffer, done, buffer.length - done, position + done);
+    if (bytesRead === 0) break;
+    done += bytesRead;
+  }
+  return buffer.subarray(0, done);
 }

@@ -1,18 +1,20 @@
 /**
- * @gitty/driver-files — loose objects and a head log that many processes (and machines over
- * NFS) share. Other drivers build on its parts: {@link LooseObjects}, {@link HeadLog},
- * {@link CrossProcessLock}.
+ * @gitty/driver-files — loose objects and a shared head log: the gitty store many processes
+ * (and machines, over NFS) share through one folder. Its parts are exported for the packs and
+ * SQLite drivers, which build on them.
  * @packageDocumentation
  */
-import { createDriver } from './factory.js';
-
-export { createDriver };
-export default createDriver;
-export { FilesDriver, type FilesDriverOptions } from './files-driver.js';
-export { LooseObjects, TEMP_PREFIX, type LooseObjectsOptions } from './loose.js';
-export { HeadLog, headLogFile, type LogTail } from './head-log.js';
-export { CrossProcessLock, type LockOptions } from './lock.js';
-export { gitObjectPaths, looseObjectPath, type ObjectPathScheme } from './object-path.js';
-export { rebuildHeadsFromObjects } from './rebuild-heads.js';
+export { FilesDriver, createDriver, storeLayout } from './files-driver.js';
+export { type FilesDriverOptions, FILES_OPTION_KEYS, parseFilesOptions } from './options.js';
+export { LooseObjects, type LooseObjectsOptions, type PruneReport } from './loose.js';
+export { type ObjectPathScheme, gitObjectPaths, objectFile } from './object-path.js';
+export { HeadLog, type HeadLogOptions, type HeadLogPosition, type HeadLogRead, parseEventLine } from './head-log.js';
+export { SharedHeads, type SharedHeadsOptions } from './shared-heads.js';
+export { FileLock, type FileLockOptions } from './lock.js';
+export { rebuildHeads, type CommitSource } from './rebuild-heads.js';
+export { type Durability, syncFolder, ensureFolder } from './fs-sync.js';
+export { TEMP_PREFIX, isTempName, tempName } from './temp-files.js';
 export { createGitScratchRepo, type GitScratchRepo } from './git-scratch.js';
-export { fsyncDir, type Durability } from './fsync.js';
+
+import { createDriver } from './files-driver.js';
+export default createDriver;

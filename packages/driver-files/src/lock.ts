@@ -1,57 +1,72 @@
 import lockfile from 'proper-lockfile';
 import { LockTimeoutError } from '@gitty/core';
 
-/** Options of {@link CrossProcessLock}. */
-export interface LockOptions {
-  /** A lock older than this (ms) without a refresh is taken as left by a dead process. */
+/** Options of {@link FileLock}. */
+export interface FileLockOptions {
+  /**
+   * A lock whose holder stopped refreshing it for this long is taken over (default 10 s,
+   * at least 2 s): how long others wait after a holder crashed.
+   */
   staleMs?: number;
-  /** Give up after about this long (ms) with LOCK_TIMEOUT. */
+  /** Give up with LOCK_TIMEOUT after waiting this long (default 30 s). */
   timeoutMs?: number;
 }
 
 /**
- * A lock shared by every process (and machine, over NFS) using the same store: proper-lockfile's
- * `mkdir`-based lock beside `target`, refreshed while held and broken when stale. Callers in one
- * process queue on an in-memory chain first, so they never compete through the file system.
+ * A cross-process, cross-machine mutual exclusion on one file, built on proper-lockfile: the
+ * lock is a `<file>.lock` folder created with `mkdir` (atomic on NFS too) whose mtime the
+ * holder refreshes; a holder that crashed is detected by a stale mtime. Waiting retries with
+ * jittered, growing delays, because proper-lockfile itself does not queue.
  */
-export class CrossProcessLock {
-  private chain: Promise<unknown> = Promise.resolve();
+export class FileLock {
+  private readonly staleMs: number;
+  private readonly timeoutMs: number;
 
   constructor(
-    private readonly target: string,
-    private readonly options: LockOptions = {},
-  ) {}
-
-  /** Run `fn` holding the lock; the lock is released even when `fn` throws. */
-  run<T>(fn: () => Promise<T>): Promise<T> {
-    const result = this.chain.then(() => this.runLocked(fn));
-    this.chain = result.catch(() => undefined);
-    return result;
+    /** The file the lock protects (it need not exist). */
+    readonly file: string,
+    options: FileLockOptions = {},
+  ) {
+    this.staleMs = Math.max(2000, options.staleMs ?? 10_000);
+    this.timeoutMs = options.timeoutMs ?? 30_000;
   }
 
-  private async runLocked<T>(fn: () => Promise<T>): Promise<T> {
-    const staleMs = this.options.staleMs ?? 10_000;
-    const timeoutMs = this.options.timeoutMs ?? 30_000;
-    let release: () => Promise<void>;
+  /** The lock folder's path. */
+  get lockPath(): string {
+    return `${this.file}.lock`;
+  }
+
+  /** Run `work` while holding the lock; the lock is released even when `work` throws. */
+  async withLock<T>(work: () => Promise<T>): Promise<T> {
+    const release = await this.acquire();
     try {
-      release = await lockfile.lock(this.target, {
-        realpath: false,
-        stale: staleMs,
-        update: Math.max(1000, Math.floor(staleMs / 2)),
-        // ~timeoutMs of retries with short waits: CAS sections are a few ms long.
-        retries: { retries: Math.ceil(timeoutMs / 25), minTimeout: 1, maxTimeout: 25, factor: 1.5, randomize: true },
-        onCompromised: () => {
-          // The lock went stale under us (a stall longer than staleMs); the CAS inside re-reads
-          // the log, so the worst case is a lost race reported as NOT_AT_HEAD by a later reader.
-        },
-      });
-    } catch (err) {
-      throw new LockTimeoutError(`${this.target}.lock`, { cause: err });
-    }
-    try {
-      return await fn();
+      return await work();
     } finally {
+      // A release can fail only if the lock was compromised (taken over as stale); the work
+      // is done by then and nothing better can be done than to carry on.
       await release().catch(() => undefined);
+    }
+  }
+
+  private async acquire(): Promise<() => Promise<void>> {
+    const deadline = Date.now() + this.timeoutMs;
+    let delay = 1;
+    for (;;) {
+      try {
+        return await lockfile.lock(this.file, {
+          realpath: false,
+          stale: this.staleMs,
+          retries: 0,
+          // Called when our lock was taken over; the holder's work is a few ms long, so this
+          // means the process stalled for longer than staleMs. Never throw from a timer.
+          onCompromised: () => undefined,
+        });
+      } catch (err) {
+        if ((err as NodeJS.ErrnoException).code !== 'ELOCKED') throw err;
+        if (Date.now() > deadline) throw new LockTimeoutError(this.lockPath, { cause: err });
+        await new Promise((resolve) => setTimeout(resolve, delay * (0.5 + Math.random())));
+        delay = Math.min(delay * 2, 50);
+      }
     }
   }
 }

@@ -1,233 +1,246 @@
-import { randomBytes } from 'node:crypto';
-import { link, mkdir, open, readdir, readFile, rmdir, stat, unlink } from 'node:fs/promises';
+import { link, open, readdir, readFile, rename, rmdir, stat, unlink } from 'node:fs/promises';
 import path from 'node:path';
 import {
-  decodeObject, frameObject, type Compression, type GitObject,
+  CorruptObjectError, assertHash, assertObjectSize, decodeObject, encodeObject, type Compression, type GitObject,
 } from '@gitty/core';
-import { fsyncDir, type Durability } from './fsync.js';
-import { gitObjectPaths, type ObjectPathScheme } from './object-path.js';
-
-/** Prefix of temp files inside object folders; never a valid object name, so listings skip them. */
-export const TEMP_PREFIX = '.tmp-';
+import { ensureFolder, isMissing, syncFolder, type Durability } from './fs-sync.js';
+import { gitObjectPaths, objectFile, type ObjectPathScheme } from './object-path.js';
+import { isStaleTemp, isTempName, tempName } from './temp-files.js';
 
 /** Options of {@link LooseObjects}. */
 export interface LooseObjectsOptions {
-  /** The `objects` folder. */
-  objectsDir: string;
+  /** The `objects` folder (created on first write). */
+  root: string;
   compression: Compression;
+  /** Largest object accepted or inflated. */
   maxObjectSize: number;
-  durability: Durability;
+  /** `fsync` (default): file and folder are flushed before a store resolves. */
+  durability?: Durability;
+  /** The path layout (default git's `ab/cdef…`). */
   scheme?: ObjectPathScheme;
 }
 
+/** What {@link LooseObjects.prune} removed. */
+export interface PruneReport {
+  folders: number;
+  tempFiles: number;
+}
+
 /**
- * Loose objects exactly as git stores them: zlib of `"<type> <size>\0<data>"` in
- * `objects/ab/cdef…`. Writes go to a temp file in the same folder and are linked into place
- * (link fails when the object exists, so an existing object is never rewritten); reads inflate
- * within the size limit and verify the hash, failing with CORRUPT_OBJECT naming the file.
+ * Loose objects below one `objects` folder, one zlib file per object, byte-compatible with
+ * git (DESIGN §4). Safe to share between processes and machines:
+ * - a write goes to a temp file in the object's own folder, is optionally fsynced, then is
+ *   hard-linked into place (falling back to rename where links are unsupported), so readers
+ *   see a whole object or none; an existing object file is never rewritten;
+ * - every read verifies the bytes against the hash and throws CORRUPT_OBJECT naming the file;
+ * - every hash is validated before it becomes a path (INVALID_HASH otherwise);
+ * - temp files are ignored by every enumeration and removed by {@link prune} once their
+ *   writer is gone.
+ * Used by the files driver and reused by the packs and SQLite drivers.
  */
 export class LooseObjects {
-  private readonly scheme: ObjectPathScheme;
-  private readonly madeFolders = new Set<string>();
+  readonly root: string;
+  readonly scheme: ObjectPathScheme;
+  private readonly durability: Durability;
 
   constructor(private readonly options: LooseObjectsOptions) {
+    this.root = options.root;
     this.scheme = options.scheme ?? gitObjectPaths;
+    this.durability = options.durability ?? 'fsync';
   }
 
-  /** The objects folder. */
-  get dir(): string {
-    return this.options.objectsDir;
+  /** The file of `hash` (validated first; throws INVALID_HASH). */
+  fileOf(hash: string): string {
+    return objectFile(this.root, this.scheme, hash);
   }
 
-  /** The file of an object (validates the hash first). */
-  pathOf(hash: string): string {
-    return path.join(this.options.objectsDir, ...this.scheme.segmentsOf(hash));
-  }
-
-  /** Store an object; resolves false when it already existed. */
+  /** Store an object; resolves false (and writes nothing) when it already exists. */
   async store(hash: string, type: string, data: Uint8Array): Promise<boolean> {
-    const file = this.pathOf(hash);
-    if (await exists(file)) return false;
-    return this.writeRawFile(file, this.options.compression.deflate(frameObject(type, data)));
+    assertHash(hash);
+    assertObjectSize(data.length, this.options.maxObjectSize);
+    if (await this.has(hash)) return false;
+    const encoded = encodeObject(type, data, this.options.compression);
+    if (encoded.hash !== hash) throw new CorruptObjectError(hash, 'storeObject', `content hashes to ${encoded.hash}`);
+    return this.writeFile(hash, encoded.raw);
   }
 
-  /** Store compressed bytes after verifying they are the object `hash`. */
+  /** Store compressed bytes after verifying that they inflate and hash to `hash`. */
   async storeRaw(hash: string, raw: Uint8Array): Promise<boolean> {
-    const file = this.pathOf(hash);
-    if (await exists(file)) return false;
+    assertHash(hash);
+    if (await this.has(hash)) return false;
     decodeObject(raw, hash, 'raw object', this.options.compression, this.options.maxObjectSize);
-    return this.writeRawFile(file, raw);
+    return this.writeFile(hash, raw);
   }
 
-  /** The verified object, or undefined when there is no such file. */
+  /** The verified object, or undefined when absent. CORRUPT_OBJECT names the file. */
   async load(hash: string): Promise<GitObject | undefined> {
-    const file = this.pathOf(hash);
-    const raw = await readIfExists(file);
-    if (!raw) return undefined;
-    return decodeObject(raw, hash, file, this.options.compression, this.options.maxObjectSize);
+    const file = this.fileOf(hash);
+    const raw = await readOrUndefined(file);
+    return raw && decodeObject(raw, hash, file, this.options.compression, this.options.maxObjectSize);
   }
 
-  /** The compressed bytes, verified, or undefined. */
+  /** The compressed bytes as stored, verified like {@link load}, or undefined when absent. */
   async loadRaw(hash: string): Promise<Uint8Array | undefined> {
-    const file = this.pathOf(hash);
-    const raw = await readIfExists(file);
-    if (!raw) return undefined;
-    decodeObject(raw, hash, file, this.options.compression, this.options.maxObjectSize);
+    const file = this.fileOf(hash);
+    const raw = await readOrUndefined(file);
+    if (raw) decodeObject(raw, hash, file, this.options.compression, this.options.maxObjectSize);
     return raw;
   }
 
-  /** True when the object's file exists (no verification). */
+  /** True when the object file exists (no verification). */
   async has(hash: string): Promise<boolean> {
-    return exists(this.pathOf(hash));
+    try {
+      return (await stat(this.fileOf(hash))).isFile();
+    } catch (err) {
+      if (isMissing(err)) return false;
+      throw err;
+    }
   }
 
-  /** Remove an object's file; true when it existed. */
+  /** Remove an object; resolves true when it existed. */
   async delete(hash: string): Promise<boolean> {
     try {
-      await unlink(this.pathOf(hash));
+      await unlink(this.fileOf(hash));
       return true;
     } catch (err) {
-      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return false;
+      if (isMissing(err)) return false;
       throw err;
     }
   }
 
-  /** When the object was written (ms since the epoch), or undefined. */
-  async time(hash: string): Promise<number | undefined> {
+  /** When the object file was written (its mtime, ms), or undefined when absent. */
+  async objectTime(hash: string): Promise<number | undefined> {
     try {
-      return (await stat(this.pathOf(hash))).mtimeMs;
+      return (await stat(this.fileOf(hash))).mtimeMs;
     } catch (err) {
-      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+      if (isMissing(err)) return undefined;
       throw err;
     }
   }
 
-  /** Every loose object's hash, by walking the folders (temp files and strangers skipped). */
+  /** Every loose object hash, by walking the folders; temp files and other names are skipped. */
   async *list(): AsyncIterable<string> {
-    for (const folder of await readdirIfExists(this.options.objectsDir)) {
-      if (!/^[0-9a-f]{2}$/.test(folder)) continue;
-      for (const file of await readdirIfExists(path.join(this.options.objectsDir, folder))) {
-        const hash = this.scheme.hashOf([folder, file]);
-        if (hash) yield hash;
-      }
+    for await (const { segments } of this.walk()) {
+      const hash = this.scheme.hashOf(segments);
+      if (hash) yield hash;
     }
   }
 
-  /** Count and block-rounded bytes of the loose objects (as `du` reports). */
-  async usage(): Promise<{ count: number; bytes: number }> {
-    let count = 0;
-    let bytes = 0;
-    for await (const hash of this.list()) {
-      try {
-        const s = await stat(this.pathOf(hash));
-        count++;
-        bytes += s.blocks * 512;
-      } catch {
-        // removed while counting
-      }
+  /** Loose object count and bytes (file sizes, and space allocated on disk). */
+  async stats(): Promise<{ objects: number; bytes: number; diskBytes: number }> {
+    const result = { objects: 0, bytes: 0, diskBytes: 0 };
+    for await (const { segments, file } of this.walk()) {
+      if (!this.scheme.hashOf(segments)) continue;
+      const s = await stat(file).catch(() => undefined);
+      if (!s) continue;
+      result.objects++;
+      result.bytes += s.size;
+      result.diskBytes += s.blocks * 512;
     }
-    return { count, bytes };
+    return result;
   }
 
-  /** Remove temp files older than `olderThanMs` and empty object folders. */
-  async prune(olderThanMs = 60 * 60 * 1000): Promise<{ tempFiles: number; folders: number }> {
-    let tempFiles = 0;
-    let folders = 0;
+  /**
+   * Remove temp files whose writer is gone (see `isStaleTemp`) and object folders left empty;
+   * the root itself stays.
+   */
+  async prune(): Promise<PruneReport> {
+    const report: PruneReport = { folders: 0, tempFiles: 0 };
     const now = Date.now();
-    for (const folder of await readdirIfExists(this.options.objectsDir)) {
-      if (!/^[0-9a-f]{2}$/.test(folder)) continue;
-      const dir = path.join(this.options.objectsDir, folder);
-      const entries = await readdirIfExists(dir);
-      for (const entry of entries) {
-        if (!entry.startsWith(TEMP_PREFIX)) continue;
-        const file = path.join(dir, entry);
-        try {
-          if (now - (await stat(file)).mtimeMs >= olderThanMs) {
-            await unlink(file);
-            tempFiles++;
-          }
-        } catch {
-          // already gone
-        }
-      }
-      if ((await readdirIfExists(dir)).length === 0) {
-        try {
-          await rmdir(dir);
-          this.madeFolders.delete(dir);
-          folders++;
-        } catch {
-          // a writer just added a file: keep the folder
-        }
-      }
+    for await (const { name, file } of this.walk(true)) {
+      if (!isTempName(name)) continue;
+      const s = await stat(file).catch(() => undefined);
+      if (s && isStaleTemp(name, s.mtimeMs, now) && (await unlink(file).then(() => true, () => false))) report.tempFiles++;
     }
-    return { tempFiles, folders };
+    report.folders = await this.pruneFolders(this.root, 0);
+    return report;
   }
 
-  private async writeRawFile(file: string, raw: Uint8Array): Promise<boolean> {
-    const dir = path.dirname(file);
-    if (!this.madeFolders.has(dir)) {
-      await mkdir(dir, { recursive: true });
-      this.madeFolders.add(dir);
+  private async pruneFolders(folder: string, level: number): Promise<number> {
+    let removed = 0;
+    for (const name of await readdirOrEmpty(folder)) {
+      if (!this.scheme.isFolder(name, level)) continue;
+      const child = path.join(folder, name);
+      if (level + 1 < this.scheme.depth) removed += await this.pruneFolders(child, level + 1);
+      // rmdir fails on a folder that is not empty (or that a writer just filled): that is fine.
+      if (await rmdir(child).then(() => true, () => false)) removed++;
     }
-    const temp = path.join(dir, `${TEMP_PREFIX}${process.pid}-${randomBytes(6).toString('hex')}`);
-    const fsync = this.options.durability === 'fsync';
-    let handle;
-    try {
-      handle = await open(temp, 'wx', 0o444);
-    } catch (err) {
-      // prune may have removed the folder between our mkdir and this open
-      if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
-      await mkdir(dir, { recursive: true });
-      handle = await open(temp, 'wx', 0o444);
+    return removed;
+  }
+
+  // Files below the object folders: object files, and temp files when asked.
+  private async *walk(withTemps = false, folder = this.root, level = 0, segments: string[] = []): AsyncIterable<{ name: string; file: string; segments: string[] }> {
+    for (const name of await readdirOrEmpty(folder)) {
+      const file = path.join(folder, name);
+      if (level < this.scheme.depth) {
+        if (this.scheme.isFolder(name, level)) yield* this.walk(withTemps, file, level + 1, [...segments, name]);
+      } else if (withTemps || !isTempName(name)) {
+        yield { name, file, segments: [...segments, name] };
+      }
     }
+  }
+
+  // Temp file in the same folder, then link (never replaces) or rename into place.
+  private async writeFile(hash: string, raw: Uint8Array): Promise<boolean> {
+    const file = this.fileOf(hash);
+    const folder = path.dirname(file);
+    const temp = path.join(folder, tempName());
+    const handle = await openInFolder(temp, folder, this.durability);
     try {
       await handle.writeFile(raw);
-      if (fsync) await handle.sync();
+      if (this.durability === 'fsync') await handle.sync();
     } finally {
       await handle.close();
     }
-    let added = true;
+    let created: boolean;
     try {
-      // link, unlike rename, fails when the target exists: an object is never rewritten.
       await link(temp, file);
+      created = true;
     } catch (err) {
-      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') {
+      const code = (err as NodeJS.ErrnoException).code;
+      if (code === 'EEXIST') created = false;
+      else if (code === 'EPERM' || code === 'ENOTSUP' || code === 'EOPNOTSUPP' || code === 'EXDEV') {
+        // No hard links here: rename may replace a concurrent writer's file, but with the
+        // same bytes (content addressing), so readers still see a whole, valid object.
+        await rename(temp, file);
+        created = true;
+      } else {
         await unlink(temp).catch(() => undefined);
         throw err;
       }
-      added = false;
     }
-    await unlink(temp);
-    if (fsync && added) await fsyncDir(dir);
-    return added;
+    await unlink(temp).catch(() => undefined);
+    if (created && this.durability === 'fsync') await syncFolder(folder);
+    return created;
   }
 }
 
-async function exists(file: string): Promise<boolean> {
-  try {
-    await stat(file);
-    return true;
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return false;
-    throw err;
+// prune may remove an empty folder between its creation and our open: create it again.
+async function openInFolder(temp: string, folder: string, durability: Durability) {
+  for (let attempt = 0; ; attempt++) {
+    await ensureFolder(folder, durability);
+    try {
+      return await open(temp, 'wx');
+    } catch (err) {
+      if (!isMissing(err) || attempt >= 3) throw err;
+    }
   }
 }
 
-async function readIfExists(file: string): Promise<Buffer | undefined> {
+async function readOrUndefined(file: string): Promise<Uint8Array | undefined> {
   try {
     return await readFile(file);
   } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    if (isMissing(err)) return undefined;
     throw err;
   }
 }
 
-async function readdirIfExists(dir: string): Promise<string[]> {
+async function readdirOrEmpty(folder: string): Promise<string[]> {
   try {
-    return await readdir(dir);
+    return await readdir(folder);
   } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return [];
+    if (isMissing(err)) return [];
     throw err;
   }
 }
-

@@ -1,0 +1,37 @@
+import { open, mkdir } from 'node:fs/promises';
+import path from 'node:path';
+
+/** How hard writes are made durable: `fsync` flushes file and folder before a write returns. */
+export type Durability = 'fsync' | 'none';
+
+/**
+ * fsync a folder, so a new name in it survives a power loss. Some platforms (Windows) and
+ * file systems cannot open or sync folders; that only weakens durability, so it is ignored.
+ */
+export async function syncFolder(folder: string): Promise<void> {
+  let handle;
+  try {
+    handle = await open(folder, 'r');
+    await handle.sync();
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code !== 'EISDIR' && code !== 'EPERM' && code !== 'EINVAL' && code !== 'EBADF' && code !== 'EACCES') throw err;
+  } finally {
+    await handle?.close();
+  }
+}
+
+/**
+ * Make sure `folder` exists; with `fsync`, a folder that had to be created is made durable in
+ * its parent too.
+ */
+export async function ensureFolder(folder: string, durability: Durability): Promise<void> {
+  const created = await mkdir(folder, { recursive: true });
+  if (created !== undefined && durability === 'fsync') await syncFolder(path.dirname(folder));
+}
+
+/** True for the errno codes that mean "no such file or folder". */
+export function isMissing(err: unknown): boolean {
+  const code = (err as NodeJS.ErrnoException | undefined)?.code;
+  return code === 'ENOENT' || code === 'ENOTDIR';
+}

@@ -1,0 +1,52 @@
+import path from 'node:path';
+import { InvalidConfigError, checkDriverOptions, stringOption } from '@gitty/core';
+import type { Durability } from './fs-sync.js';
+
+/** Options of the files driver: `{ driver: 'files', dir, … }` in a store config. */
+export interface FilesDriverOptions {
+  /** The store folder (created when missing). Holds `objects/` and `ref/head`. */
+  dir: string;
+  /** `fsync` (default): objects and head changes are flushed to disk before a call returns. `none`: faster, for tests and caches. */
+  durability?: Durability;
+  /** Read the head log at most once per this many ms for lookups, and poll it this often while watched (default 1000). */
+  pollInterval?: number;
+  /** Watch the head log with fs.watch as well as polling (default true; polling alone serves NFS). */
+  watchLog?: boolean;
+  /** A lock holder that crashed is taken over after this many ms (default 10,000; at least 2,000). */
+  lockStale?: number;
+  /** Give up waiting for the head log's lock after this many ms with LOCK_TIMEOUT (default 30,000). */
+  lockTimeout?: number;
+}
+
+/** Every option key the files driver accepts. */
+export const FILES_OPTION_KEYS = ['dir', 'durability', 'pollInterval', 'watchLog', 'lockStale', 'lockTimeout'] as const;
+
+function positive(options: Record<string, unknown>, key: string, min: number): number | undefined {
+  const value = options[key];
+  if (value === undefined) return undefined;
+  if (typeof value !== 'number' || !Number.isFinite(value) || value < min) {
+    throw new InvalidConfigError(`The files driver's "${key}" must be a number of milliseconds >= ${min}`);
+  }
+  return value;
+}
+
+/** Validate a files driver config (INVALID_CONFIG naming the option); `dir` becomes absolute. */
+export function parseFilesOptions(options: Record<string, unknown>, allowed: readonly string[] = FILES_OPTION_KEYS): FilesDriverOptions {
+  checkDriverOptions('files', options, allowed, ['dir']);
+  const dir = path.resolve(stringOption('files', options, 'dir'));
+  const durability = options.durability ?? 'fsync';
+  if (durability !== 'fsync' && durability !== 'none') {
+    throw new InvalidConfigError('The files driver\'s "durability" must be "fsync" or "none"');
+  }
+  if (options.watchLog !== undefined && typeof options.watchLog !== 'boolean') {
+    throw new InvalidConfigError('The files driver\'s "watchLog" must be true or false');
+  }
+  return {
+    dir,
+    durability,
+    pollInterval: positive(options, 'pollInterval', 0) ?? 1000,
+    watchLog: (options.watchLog as boolean | undefined) ?? true,
+    lockStale: positive(options, 'lockStale', 2000),
+    lockTimeout: positive(options, 'lockTimeout', 0),
+  };
+}

@@ -1,0 +1,48 @@
+import { randomBytes } from 'node:crypto';
+import os from 'node:os';
+
+/**
+ * Temp files are written next to their final place and then linked or renamed into it, so a
+ * reader never sees half an object. Their names start with `.tmp-` (never a hash, so every
+ * enumeration ignores them) and carry the writer's host and pid, so `prune` can tell a file
+ * whose writer died (same host, pid gone) from one still being written.
+ */
+export const TEMP_PREFIX = '.tmp-';
+
+/** How old a temp file of another host (or of a reused pid) must be before prune removes it. */
+export const STALE_TEMP_MS = 60 * 60 * 1000;
+
+const host = os.hostname().replace(/[^A-Za-z0-9_.]/g, '_').slice(0, 64) || 'host';
+
+/** A fresh temp file name for this process: `.tmp-<host>-<pid>-<random>`. */
+export function tempName(): string {
+  return `${TEMP_PREFIX}${host}-${process.pid}-${randomBytes(6).toString('hex')}`;
+}
+
+/** True when `name` is a temp file name (of any writer). */
+export function isTempName(name: string): boolean {
+  return name.startsWith(TEMP_PREFIX);
+}
+
+function processAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    // EPERM: it exists but belongs to someone else.
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/**
+ * True when a temp file may be removed: its writer on this host is gone, or it is older than
+ * `staleMs` (writers on other hosts, whose pids we cannot check, never take that long).
+ */
+export function isStaleTemp(name: string, mtimeMs: number, now = Date.now(), staleMs = STALE_TEMP_MS): boolean {
+  if (now - mtimeMs > staleMs) return true;
+  const rest = name.slice(TEMP_PREFIX.length);
+  const match = /^(.*)-(\d+)-[0-9a-f]+$/.exec(rest);
+  if (!match || match[1] !== host) return false;
+  const pid = Number(match[2]);
+  return pid !== process.pid && !processAlive(pid);
+}
