@@ -5,14 +5,17 @@
  *
  *   node --conditions=gitty-source --import tsx scripts/pack-size.ts [files=1000] [versions=10]
  *
- * Prints one JSON line. Sizes are deterministic (no timings), so tests may assert on ratios.
+ * Prints one JSON line: looseBytes (sum of loose object files), looseDiskBytes4k (each rounded up
+ * to a 4 KiB block), looseDu/packedDu (`du` of the store's objects folder before and after our
+ * repack), ourPack/ourIdx, gitPack/gitIdx and the ratios. Sizes are deterministic (no timings),
+ * so tests may assert on ratios.
  */
 import { mkdir, mkdtemp, readdir, rm, stat, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { spawn } from 'node:child_process';
-import { MemoryDriver, frameObject, nodeCompression, openStore } from '@gitty/core';
-import { PacksDriver } from '../src/packs-driver.js';
+import { defaultDriverContext, frameObject, nodeCompression, openStore } from '@gitty/core';
+import { createDriver } from '../src/index.js';
 
 /** Version `v` of file `f`: ~24 lines of ~60 bytes, each version appending to one line. */
 export function benchText(f: number, v: number): string {
@@ -23,6 +26,17 @@ export function benchText(f: number, v: number): string {
     lines[i] = `${lines[i]} (edit ${k} by user${(f + k) % 13})`;
   }
   return lines.join('\n') + '\n';
+}
+
+/** Bytes allocated on disk under `dir`, as `du` reports them. */
+function diskUse(dir: string): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const child = spawn('du', ['-s', '-B1', dir], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+    child.on('error', reject);
+    child.on('close', () => resolve(Number(out.split(/\s/)[0])));
+  });
 }
 
 function runGit(args: string[], input: string): Promise<string> {
@@ -42,7 +56,8 @@ function runGit(args: string[], input: string): Promise<string> {
 export async function measurePackSizes(files: number, versions: number) {
   const root = await mkdtemp(path.join(os.tmpdir(), 'gitty-pack-size-'));
   try {
-    const driver = await new PacksDriver(new MemoryDriver(), { dir: path.join(root, 'store'), compression: nodeCompression, maxObjectSize: 1 << 26 }).open();
+    const storeDir = path.join(root, 'store');
+    const driver = await createDriver({ dir: storeDir, durability: 'none' }, defaultDriverContext());
     const store = await openStore(driver);
     const gitDir = path.join(root, 'git.git');
     await runGit(['init', '-q', '--bare', gitDir], '');
@@ -73,7 +88,9 @@ export async function measurePackSizes(files: number, versions: number) {
         await writeLoose(c.commit, 'commit', commit!.data, name);
       }
     }
+    const looseDu = await diskUse(path.join(storeDir, 'objects'));
     const ours = await store.repack({ minFiles: 1 });
+    const packedDu = await diskUse(path.join(storeDir, 'objects'));
     const ourIdx = (await stat(ours.pack!.replace(/\.pack$/, '.idx'))).size;
     await store.close();
     const base = path.join(root, 'git-pack', 'pack');
@@ -85,7 +102,7 @@ export async function measurePackSizes(files: number, versions: number) {
     return {
       files, versions, objects: seen.size,
       averageTextBytes: Math.round(Array.from({ length: versions }, (_, v) => benchText(0, v).length).reduce((a, b) => a + b, 0) / versions),
-      looseBytes, looseDiskBytes4k: looseBlocks,
+      looseBytes, looseDiskBytes4k: looseBlocks, looseDu, packedDu,
       ourPack: ours.bytes, ourIdx, ourDeltas: ours.deltas,
       gitPack, gitIdx, gitFiles: objects,
       ratioOursToGit: +((ours.bytes + ourIdx) / (gitPack + gitIdx)).toFixed(3),

@@ -1,7 +1,7 @@
 import path from 'node:path';
 import { InvalidConfigError, stringOption, type DriverFactory } from '@gitty/core';
 import { existsSync } from 'node:fs';
-import { createDriver as createFilesDriver, headLogFile } from '@gitty/driver-files';
+import { createDriver as createFilesDriver } from '@gitty/driver-files';
 import { PacksDriver } from './packs-driver.js';
 import { restorePackedHeads } from './restore-heads.js';
 
@@ -17,7 +17,7 @@ export const createDriver: DriverFactory = async (options, context) => {
     throw new InvalidConfigError('The packs driver\'s "autoRepack" must be a non-negative integer (loose objects stored before an automatic repack; 0 = never)');
   }
   // Without a head log the files driver rebuilds heads from loose commits only; packed commits are added below.
-  const hadLog = existsSync(headLogFile(dir));
+  const hadLog = existsSync(path.join(dir, 'ref', 'head')); // the head log, DESIGN.md §4
   const inner = await createFilesDriver({ ...filesOptions, dir }, context);
   try {
     const driver = new PacksDriver(inner, {
