@@ -58,16 +58,26 @@ export function maintenanceCommands(program: Command): void {
       const minFiles = parseCount(options.minFiles, '--min-files', 0);
       const window = options.window === undefined ? undefined : parseCount(options.window, '--window');
       const depth = options.depth === undefined ? undefined : parseCount(options.depth, '--depth');
-      await ctx.withStore(async (store) => {
+      return ctx.withStore(async (store) => {
         const abort = new AbortController();
         const untrap = trapInterrupt(() => abort.abort());
         const bar = ctx.progress('repack');
         try {
-          const report = await store.repack({ minFiles, window, depth, onProgress: bar.listener, signal: abort.signal });
+          let report;
+          try {
+            report = await store.repack({ minFiles, window, depth, onProgress: bar.listener, signal: abort.signal });
+          } catch (err) {
+            if (!abort.signal.aborted) throw err;
+            bar.stop();
+            // The pack is renamed into place before its index and loose objects go only after both: nothing is lost.
+            ctx.out.note('gitty: repack interrupted; the store is valid — run it again to pack');
+            return 130;
+          }
           bar.stop();
           ctx.out.result(report, () => ctx.out.line(report.packed === 0
             ? 'nothing to repack'
             : `packed ${report.packed} objects (${report.deltas} deltas) into ${formatBytes(report.bytes)}; removed ${report.looseRemoved} loose objects and ${report.packsRemoved} packs`));
+          return 0;
         } finally {
           bar.stop();
           untrap();
