@@ -85,7 +85,7 @@ export class PackFile {
     return { type: resolved.type, data: resolved.data };
   }
 
-  /** CRC32 of the stored bytes of entry `i` (sorted position), for fsck; `end` is where the entry stops. */
+  /** CRC32 of the stored bytes of the entry at `offset` up to `end` (the next entry), for fsck. */
   async crcOf(offset: number, end: number): Promise<number> {
     const bytes = await this.bytes(offset, end - offset);
     return zlib.crc32(bytes);

@@ -1,4 +1,5 @@
-import { open, rename, rm } from 'node:fs/promises';
+import { open, readdir, rename, rm, stat } from 'node:fs/promises';
+import path from 'node:path';
 import type { Driver } from '@gitty/core';
 import type { PackSet } from './pack-set.js';
 import type { Tombstones } from './tombstones.js';
@@ -47,3 +48,18 @@ export async function installPack(tempPack: string, tempIdx: string, finalPack: 
   await rename(tempIdx, finalPack.replace(/\.pack$/, '.idx'));
 }
 
+
+/** Remove temp packs and broken-lock leftovers older than `maxAgeMs` (a live repack keeps its files fresh). */
+export async function pruneTempPacks(folder: string, maxAgeMs: number): Promise<number> {
+  const names = await readdir(folder).catch(() => [] as string[]);
+  let removed = 0;
+  for (const name of names.filter((n) => /^tmp-.*\.(pack|idx)$|^pack\.lock\.stale-/.test(n))) {
+    const file = path.join(folder, name);
+    const modified = (await stat(file).catch(() => undefined))?.mtimeMs;
+    if (modified !== undefined && Date.now() - modified > maxAgeMs) {
+      await rm(file, { recursive: true, force: true });
+      removed++;
+    }
+  }
+  return removed;
+}

@@ -1,4 +1,4 @@
-import { readdir, rm, stat } from 'node:fs/promises';
+import { stat } from 'node:fs/promises';
 import path from 'node:path';
 import {
   ClosedError, CorruptObjectError, assertHash, decodeObject, frameObject, isGittyError,
@@ -8,7 +8,7 @@ import {
 import { fsckPacks } from './fsck-packs.js';
 import { withPackLock } from './pack-lock.js';
 import { PackSet } from './pack-set.js';
-import type { PackStore } from './pack-store.js';
+import { pruneTempPacks, type PackStore } from './pack-store.js';
 import { repackStore } from './repack.js';
 import { Tombstones } from './tombstones.js';
 import { unpackStore } from './unpack.js';
@@ -178,17 +178,7 @@ export class PacksDriver implements Driver {
   async prune(): Promise<void> {
     this.check();
     await this.inner.prune?.();
-    let names: string[];
-    try {
-      names = await readdir(this.store.folder);
-    } catch {
-      return;
-    }
-    for (const name of names.filter((n) => /^tmp-.*\.(pack|idx)$|^pack\.lock\.stale-/.test(n))) {
-      const file = path.join(this.store.folder, name);
-      const age = Date.now() - ((await stat(file).catch(() => undefined))?.mtimeMs ?? Date.now());
-      if (age > TEMP_PACK_AGE_MS) await rm(file, { recursive: true, force: true });
-    }
+    await pruneTempPacks(this.store.folder, TEMP_PACK_AGE_MS);
   }
 
   async fsck(options: { onProgress?: ProgressListener } = {}): Promise<FsckIssue[]> {
