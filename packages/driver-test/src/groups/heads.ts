@@ -78,6 +78,18 @@ export function headTests(ctx: SuiteContext): void {
       expect(await collect(driver.heads({ ext: 'none' }))).toEqual([]);
     });
 
+    it('names that are Object.prototype keys are ordinary names', async ({ driver }) => {
+      for (const name of ['toString', 'constructor', '__proto__', 'hasOwnProperty']) expect(await driver.getHead(name)).toBeUndefined();
+      const heads = new Map<string, string>();
+      for (const name of ['__proto__', 'constructor', 'valueOf.pl']) heads.set(name, await commitHead(driver, name, name));
+      for (const [name, head] of heads) expect(await driver.getHead(name)).toBe(head);
+      expect(await driver.getHead('toString')).toBeUndefined();
+      expect(new Map((await collect(driver.heads())).map((h) => [h.name, h.head]))).toEqual(heads);
+      await driver.updateHead('__proto__', heads.get('__proto__')!, null);
+      expect(await driver.getHead('__proto__')).toBeUndefined();
+      expect((await collect(driver.heads())).length).toBe(2);
+    });
+
     it('concurrent compare-and-swap from many async callers: exactly one winner per round', async ({ driver }) => {
       const rounds = Math.max(2, Math.round(6 * ctx.scale));
       const callers = 12;
