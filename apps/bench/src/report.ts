@@ -38,6 +38,8 @@ export interface BenchReport {
   /** Every driver row: whether it ran, and why not. */
   drivers: { id: string; available: boolean; reason?: string }[];
   rows: Row[];
+  /** How long each workload took (includes untimed preparation). */
+  workloadSeconds: Partial<Record<WorkloadName, number>>;
   notes: string[];
 }
 
@@ -71,9 +73,9 @@ function cell(text: string): string {
 }
 
 function rowLine(row: Row): string {
-  const value = row.value === null ? 'not available' : `${formatNumber(row.value)} ${row.unit}`;
-  const peer = row.peer ? `${row.peer}: ${formatNumber(row.peerValue)} ${row.unit}` : '';
-  const ratio = row.ratio !== undefined ? `${formatNumber(row.ratio)}×` : '';
+  const value = row.value === null ? (row.note === 'not available' ? 'not available' : 'failed') : `${formatNumber(row.value)} ${row.unit}`.trim();
+  const peer = row.peer ? (row.peerValue === undefined ? row.peer : `${row.peer}: ${formatNumber(row.peerValue)} ${row.unit}`) : '';
+  const ratio = row.ratio !== undefined && Number.isFinite(row.ratio) ? `${formatNumber(row.ratio)}×` : '';
   const goal = row.goal ? `${row.goal.met ? '✅' : '❌'} ${row.goal.text}` : '';
   return `| ${cell(row.subject)} | ${cell(row.metric)} | ${value} | ${cell(peer)} | ${ratio} | ${cell(goal)} | ${cell(row.note ?? '')} |`;
 }

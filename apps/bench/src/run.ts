@@ -32,11 +32,15 @@ export async function runBench(options: BenchOptions): Promise<BenchReport> {
   const ctx = await Context.create(options, data);
   for (const { row, reason } of ctx.missing) ctx.log(`${row.id}: not available (${reason})`);
   const rows: Row[] = [];
+  const timings: Partial<Record<WorkloadName, number>> = {};
   try {
     for (const workload of options.only) {
       ctx.log(`${workload}…`);
+      const start = Date.now();
       try {
         rows.push(...(await WORKLOAD_RUNNERS[workload](ctx)));
+        timings[workload] = (Date.now() - start) / 1000;
+        ctx.log(`${workload}: ${timings[workload].toFixed(1)} s`);
       } catch (err) {
         ctx.notes.push(`${workload} failed: ${reasonOf(err)}`);
         ctx.log(`${workload} failed: ${err instanceof Error ? err.stack : String(err)}`);
@@ -56,6 +60,7 @@ export async function runBench(options: BenchOptions): Promise<BenchReport> {
       ...ctx.missing.map(({ row, reason }) => ({ id: row.id, available: false, reason })),
     ],
     rows,
+    workloadSeconds: timings,
     notes: ctx.notes,
   };
 }

@@ -17,6 +17,12 @@ export function spawnWorker(script: WorkerScript, config: unknown): ChildProcess
   return spawn(process.execPath, args, { stdio: ['ignore', 'inherit', 'pipe', 'ipc'] });
 }
 
+/** The line of a worker's stderr that says what went wrong (not a stack frame). */
+function errorLine(stderr: string): string {
+  const lines = stderr.trim().split('\n').map((l) => l.trim()).filter((l) => l && !l.startsWith('at '));
+  return lines.find((l) => /error/i.test(l)) ?? lines[lines.length - 1] ?? '';
+}
+
 /** A worker's messages, delivered in order, with a way to wait for the next one that matches. */
 export class WorkerChannel<M extends { type: string }> {
   private readonly queue: M[] = [];
@@ -30,7 +36,7 @@ export class WorkerChannel<M extends { type: string }> {
     });
     child.on('message', (message) => this.deliver(message as M));
     child.on('exit', (code, signal) => {
-      this.exited = new Error(`${label} exited (${code ?? signal}) ${this.stderr.trim().split('\n').slice(-3).join(' / ')}`);
+      this.exited = new Error(`${label} exited (${code ?? signal}): ${errorLine(this.stderr)}`);
       for (const w of this.waiters.splice(0)) w.reject(this.exited);
     });
   }
@@ -62,7 +68,7 @@ export class WorkerChannel<M extends { type: string }> {
       const timer = setTimeout(() => {
         const at = this.waiters.indexOf(waiter);
         if (at >= 0) this.waiters.splice(at, 1);
-        reject(new Error(`${this.label}: no "${type}" message within ${timeoutMs} ms ${this.stderr.trim().split('\n').slice(-3).join(' / ')}`));
+        reject(new Error(`${this.label}: no "${type}" message within ${timeoutMs} ms ${errorLine(this.stderr)}`));
       }, timeoutMs);
       this.waiters.push(waiter);
     });
