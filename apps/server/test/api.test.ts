@@ -4,16 +4,18 @@ import { waitFor } from '@gitty/driver-test/harness';
 import { DRIVER_CASES, readEvents, startTestServer, type StoreSetup, type TestServer } from './helpers.js';
 
 describe.each(DRIVER_CASES)('HTTP API on the $name driver', (driverCase) => {
-  let setup: StoreSetup;
+  let setup: StoreSetup | undefined;
+  let server: TestServer | undefined;
   let t: TestServer;
 
   beforeEach(async () => {
+    setup = server = undefined;
     setup = await driverCase.open();
-    t = await startTestServer({ store: setup.config, writeRateLimit: false });
+    t = server = await startTestServer({ store: setup.config, writeRateLimit: false });
   });
   afterEach(async () => {
-    await t.close();
-    await setup.cleanup();
+    await server?.close();
+    await setup?.cleanup();
   });
 
   it('creates a file and reads it back as JSON, as raw bytes and as base64', async () => {

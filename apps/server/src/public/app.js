@@ -115,7 +115,9 @@ function showConflict(body, mine) {
   renderDiff($('conflict-yours'), body.diffs?.toYours ?? null, 'You changed nothing.');
   const apply = $('apply-mine');
   apply.disabled = typeof body.merged !== 'string';
-  apply.title = apply.disabled ? 'Your changes do not apply cleanly to the new version' : '';
+  if (apply.disabled && body.head) {
+    $('conflict-text').textContent += ' Your changes touch the same lines as the server\'s, so they cannot be applied automatically: overwrite, or load the new version and redo them.';
+  }
   $('overwrite').disabled = !body.head;
   announce('Not saved: the file changed on the server. See the conflict below.', 'error');
   $('conflict-heading').focus();
