@@ -90,6 +90,12 @@ describe.each(DRIVER_CASES)('HTTP API on the $name driver', (driverCase) => {
     const history = await t.call('GET', '/files/c.txt/history?depth=10');
     expect(history.json.history).toHaveLength(2);
 
+    // Changes to the same line cannot be merged: both diffs, no `merged`.
+    const clash = await t.call('PUT', '/files/c.txt', { data: 'a!\nb\nc\nd\ne\nf\ng\n', previous: base });
+    expect(clash.status).toBe(409);
+    expect(clash.json.diffs.toYours).toMatch(/-a\n\+a!/);
+    expect(clash.json.merged).toBeUndefined();
+
     // Resolving: the merged text saved on the new head.
     const resolved = await t.call('PUT', '/files/c.txt', { data: stale.json.merged, previous: head });
     expect(resolved.status).toBe(200);
