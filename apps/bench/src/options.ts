@@ -33,6 +33,8 @@ export interface BenchOptions {
   /** Writes measured for replication latency, and how long the 3-node throughput run lasts (ms). */
   replicateWrites: number;
   replicateMs: number;
+  /** Nodes writing at once in the replication throughput run. */
+  replicateNodes: number;
   /** Driver rows to run (ids from the driver table); empty means all. */
   drivers: string[];
   /** Where stores and repositories are created (default: the OS temp dir). */
@@ -44,13 +46,13 @@ export interface BenchOptions {
 }
 
 const QUICK: Omit<BenchOptions, 'only' | 'seed' | 'drivers' | 'outDir' | 'verbose' | 'quick' | 'tmpDir'> = {
-  files: 100, versions: 5, ingestFiles: 60, rounds: 3, reads: 300, openSizes: [2000],
-  contenders: 8, contentionMs: 1500, replicateWrites: 200, replicateMs: 1500,
+  files: 60, versions: 5, ingestFiles: 30, rounds: 3, reads: 200, openSizes: [1000],
+  contenders: 8, contentionMs: 1000, replicateWrites: 100, replicateMs: 1000, replicateNodes: 3,
 };
 
 const FULL: typeof QUICK = {
   files: 1000, versions: 10, ingestFiles: 100, rounds: 5, reads: 2000, openSizes: [10_000, 100_000],
-  contenders: 8, contentionMs: 5000, replicateWrites: 2000, replicateMs: 5000,
+  contenders: 8, contentionMs: 5000, replicateWrites: 2000, replicateMs: 5000, replicateNodes: 3,
 };
 
 /** The options of a run: full defaults, or quick ones, with any field overridden. */

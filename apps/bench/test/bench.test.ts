@@ -15,7 +15,7 @@ describe('the bench, end to end in its smallest configuration', () => {
     cleanups.push(out.remove);
     const options = benchOptions({
       quick: true, files: 4, versions: 3, ingestFiles: 2, rounds: 1, reads: 10, openSizes: [40],
-      contenders: 2, contentionMs: 200, replicateWrites: 5, replicateMs: 200,
+      contenders: 2, contentionMs: 200, replicateWrites: 5, replicateMs: 200, replicateNodes: 2,
       drivers: ['memory', 'files', 'redis'], outDir: out.dir, verbose: false, tmpDir: out.dir,
     });
     const report = await runBench(options);

@@ -107,13 +107,14 @@ export async function replicateWorkload(ctx: BenchContext): Promise<Row[]> {
   } catch (err) {
     rows.push({ workload: 'replicate', subject: 'redis, A → B', metric: 'latency', unit: 'ms', value: null, note: `failed: ${reasonOf(err)}` });
   }
-  const three = 'redis, 3 nodes';
-  const alone = 'files, 3 processes';
+  const count = ctx.options.replicateNodes;
+  const three = `redis, ${count} nodes`;
+  const alone = `files, ${count} processes`;
   const rounds = ctx.options.quick ? 1 : Math.min(ctx.options.rounds, 2);
-  ctx.log(`replicate: throughput, 3 nodes vs files alone, ${rounds} round(s)`);
+  ctx.log(`replicate: throughput, ${count} nodes vs files alone, ${rounds} round(s)`);
   let failure: string | undefined;
   const values = await interleave([three, alone], rounds, (subject, round) =>
-    measureThroughput(ctx, subject === three ? redis : files, 3, round), (_s, err) => (failure = reasonOf(err)));
+    measureThroughput(ctx, subject === three ? redis : files, count, round), (_s, err) => (failure = reasonOf(err)));
   rows.push(comparedRow('replicate', values, three, alone, 'throughput', 'commits/s', {
     note: failure ? `failed: ${failure}` : 'each node writes its own files; the peer is the inner driver without replication',
   }));
