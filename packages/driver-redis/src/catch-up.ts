@@ -53,6 +53,7 @@ export class CatchUp {
   /** True once the node has synced with the current epoch and not lost the connection since. */
   synced = false;
   private lock: Promise<unknown> = Promise.resolve();
+  private backfill: Promise<void> = Promise.resolve();
 
   constructor(private readonly d: CatchUpDeps) {}
 
@@ -175,9 +176,10 @@ export class CatchUp {
         continue;
       }
       this.d.remember(hash);
-      if (own) continue;
+      // Our own announcements are normally here already, but a node restarted on an empty
+      // store under the same node id takes them like any other.
       if (await inner.hasObject(hash)) {
-        this.counters.duplicates++;
+        if (!own) this.counters.duplicates++;
         continue;
       }
       const raw = kind === 'o:' ? value : await cmd.getBuffer(keys.objectKey(hash)).catch(() => null);
@@ -240,6 +242,14 @@ export class CatchUp {
     this.counters.reconciles++;
     const missing: string[] = [];
     for (const head of Object.values(heads)) if (!(await this.d.inner.hasObject(head))) missing.push(head);
-    for (let i = 0; i < missing.length; i += 8) await Promise.all(missing.slice(i, i + 8).map((h) => this.d.ensureHead(h)));
+    // Fetched outside the lock: replication goes on while the history is backfilled.
+    this.backfill = this.backfill.then(async () => {
+      for (let i = 0; i < missing.length; i += 8) await Promise.all(missing.slice(i, i + 8).map((h) => this.d.ensureHead(h)));
+    });
+  }
+
+  /** Resolves when the objects of heads adopted by a reconcile so far have been fetched (or given up on). */
+  backfilled(): Promise<void> {
+    return this.backfill;
   }
 }

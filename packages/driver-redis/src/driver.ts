@@ -221,6 +221,7 @@ export class RedisDriver implements Driver {
     if (isReady(this.cmd)) {
       await this.announcePending().catch(() => undefined);
       await this.catchUp.catchUp().catch(() => undefined);
+      await this.catchUp.backfilled();
     }
     await this.view.flush();
   }
@@ -259,6 +260,7 @@ export class RedisDriver implements Driver {
     // Objects stored since the last head change still reach the other nodes.
     await this.announcePending().catch(() => undefined);
     await this.catchUp.exclusive(async () => undefined);
+    await this.catchUp.backfilled();
     await this.view.flush();
     await this.state.save();
     this.connections.sub.disconnect();

@@ -68,6 +68,8 @@ export class ObjectFetcher {
   }
 
   private async fetchOnce(hash: string): Promise<void> {
+    // Redis down: a read should not hang for the whole deadline on a connection that is gone.
+    if (!isReady(this.cmd)) throw new ObjectUnavailableError(hash, 'Redis is unavailable, so no peer can be asked');
     const deadline = Date.now() + this.timing.fetchTimeoutMs;
     let nextAsk = 0;
     let reason = 'no node answered';

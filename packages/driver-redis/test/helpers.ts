@@ -26,9 +26,12 @@ export async function registerFilesDriver(): Promise<void> {
   registerDriver('files', files.createDriver);
 }
 
-/** A node's inner store: the files driver in `dir` when available, else memory (with a state dir). */
-export function innerFor(dir: string, memoryId?: string): Record<string, unknown> {
-  return FILES_DRIVER ? { driver: 'files', dir } : { driver: 'memory', ...(memoryId ? { id: memoryId } : {}) };
+/**
+ * A node's inner store: the files driver in `dir` when available, else memory (`memoryId` makes
+ * it survive a close within this process). `durability: 'none'` skips fsync, for the heavy tests.
+ */
+export function innerFor(dir: string, memoryId?: string, durability: 'fsync' | 'none' = 'fsync'): Record<string, unknown> {
+  return FILES_DRIVER ? { driver: 'files', dir, durability } : { driver: 'memory', ...(memoryId ? { id: memoryId } : {}) };
 }
 
 /** A node in this process: its driver and a Store over it. */

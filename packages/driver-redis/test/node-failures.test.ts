@@ -40,7 +40,7 @@ describe('nodes that stop, freeze or die', () => {
     const redis = await server();
     const storeId = `catchup-${++stores}`;
     const bDir = await dir();
-    const bConfig = { url: redis.url, storeId, inner: innerFor(bDir, `${storeId}-b`), stateDir: bDir };
+    const bConfig = { url: redis.url, storeId, inner: innerFor(bDir, `${storeId}-b`, 'none'), stateDir: bDir };
     // The writer keeps its store in memory (it is not the subject); the restarted node uses files.
     const a = await openNode({ url: redis.url, storeId, inner: { driver: 'memory' } });
     open.push(a);
@@ -78,7 +78,7 @@ describe('nodes that stop, freeze or die', () => {
     const heads = new Map<string, string>();
     for (let i = 0; i < 5; i++) heads.set(`n${i}.pl`, (await a.store.create(`n${i}.pl`, `start ${i}`)).commit);
     const cDir = await dir();
-    const c = await NodeProcess.start({ url: redis.url, storeId, inner: innerFor(cDir), stateDir: cDir, maxLen: 20, blockMs: 200 });
+    const c = await NodeProcess.start({ url: redis.url, storeId, inner: innerFor(cDir, undefined, 'none'), stateDir: cDir, maxLen: 20, blockMs: 200 });
     processes.push(c);
     expect((JSON.parse(await c.send('report')) as NodeReport).heads).toEqual(Object.fromEntries(heads));
 
