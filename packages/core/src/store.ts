@@ -173,6 +173,10 @@ export class Store {
   async history(nameOrHash: string, options: HistoryOptions = {}): Promise<HistoryWindow> {
     this.check();
     if (options.includes !== undefined) assertHash(options.includes);
+    // NaN or a fraction would silently give an empty or odd window: refuse it instead.
+    if (options.depth !== undefined && !(Number.isSafeInteger(options.depth) && options.depth >= 0)) {
+      throw new InvalidArgumentError(`history depth must be a non-negative integer, not ${String(options.depth)}`);
+    }
     const start = await this.resolve(nameOrHash);
     if (this.driver.queryHistory && this.driver.capabilities.query && options.includes === undefined) {
       const depth = Math.max(1, options.depth ?? 5);
