@@ -58,6 +58,10 @@ describe('history windowing (SWISH gitty_history)', () => {
       expect(w.skipped).toBe(291);
       expect(w.history.map((c) => c.commit)).toEqual(newestFirst.slice(291, 301));
       expect(w.history.at(-1)!.previous).toBeUndefined();
+      for (const depth of [NaN, -1, 2.5, Infinity, '3' as unknown as number]) {
+        await expect(store.history('long.pl', { depth })).rejects.toMatchObject({ code: 'INVALID_ARGUMENT' });
+      }
+      expect((await store.history('long.pl', { depth: 0 })).history).toHaveLength(1);
     } finally {
       await store.close();
     }
