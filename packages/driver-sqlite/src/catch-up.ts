@@ -1,5 +1,5 @@
 import { CorruptObjectError, decodeCommit, type Commit, type GitObject, type ProgressListener } from '@gitty/core';
-import type { HeadLogReader, LogTail } from './head-log-port.js';
+import type { HeadLogAccess, LogRead } from './head-log-port.js';
 import type { IndexDb, IndexedHead } from './index-db.js';
 
 /** Loads an object by hash (the inner driver's `loadObject`, through the recent-writes cache). */
@@ -21,7 +21,7 @@ const PROGRESS_EVERY = 1000;
 export class IndexCatchUp {
   constructor(
     private readonly index: IndexDb,
-    private readonly log: HeadLogReader,
+    private readonly log: Pick<HeadLogAccess, 'readFrom'>,
     private readonly load: ObjectLoader,
   ) {}
 
@@ -30,8 +30,8 @@ export class IndexCatchUp {
     for (;;) {
       const position = this.index.position();
       if (!position) return { rebuild: 'missing' };
-      const tail = await this.log.readFrom(position.offset);
-      if (tail.epoch !== position.epoch) return { rebuild: 'epoch' };
+      const tail = await this.log.readFrom(position);
+      if (!tail || tail.reset || tail.epoch !== position.epoch) return { rebuild: 'epoch' };
       if (tail.offset === position.offset) return { applied: 0 };
       const updates = await this.resolve(finalHeads(tail), false);
       const committed = this.index.transaction(() => {
@@ -41,7 +41,7 @@ export class IndexCatchUp {
         this.index.setPosition({ epoch: tail.epoch, offset: tail.offset });
         return true;
       });
-      if (committed) return { applied: tail.changes.length };
+      if (committed) return { applied: tail.events.length };
     }
   }
 
@@ -50,7 +50,7 @@ export class IndexCatchUp {
    * and text, and every commit of every head's history (so history never reads objects).
    */
   async rebuild(onProgress?: ProgressListener): Promise<void> {
-    const tail = await this.log.readFrom(0);
+    const tail: LogRead = (await this.log.readFrom()) ?? { epoch: '', offset: 0, reset: true, events: [] };
     const heads = finalHeads(tail);
     const total = heads.size;
     onProgress?.({ phase: 'sqlite-reindex', done: 0, total });
@@ -128,9 +128,9 @@ export class IndexCatchUp {
 }
 
 /** The last state of each name the changes touch (null: deleted). */
-export function finalHeads(tail: LogTail): Map<string, string | null> {
+export function finalHeads(tail: LogRead): Map<string, string | null> {
   const heads = new Map<string, string | null>();
-  for (const change of tail.changes) heads.set(change.name, change.new);
+  for (const change of tail.events) heads.set(change.name, change.new);
   return heads;
 }
 

@@ -1,23 +1,31 @@
 import type { HeadChange } from '@gitty/core';
 
-/** What a read of the head log from a byte offset found. */
-export interface LogTail {
-  /** The log's epoch: changes when the log is rewritten, so offsets of another epoch mean nothing. */
+/** A place in the head log: which log (its epoch) and how far into it (bytes). */
+export interface LogPosition {
   epoch: string;
-  /** The complete head changes after the offset, in log order. */
-  changes: HeadChange[];
-  /** The byte offset just after the last complete line read (where the next read starts). */
   offset: number;
 }
 
+/** What a read of the head log found (driver-files' `HeadLogRead`). */
+export interface LogRead extends LogPosition {
+  /** True when the read started over from the log's beginning (no position, other epoch, shrunk). */
+  reset: boolean;
+  /** The head changes read, in log order, from complete lines only. */
+  events: HeadChange[];
+}
+
 /**
- * The part of driver-files' head log this driver reads: the epoch and the changes after a byte
- * offset. The log stays the truth for heads; the index only remembers how far it has applied it.
+ * What this driver uses of driver-files' `HeadLog` (which satisfies it as it is): tail reads
+ * from a persisted position, and appends under the log's cross-process lock. The log stays the
+ * truth for heads; the index only remembers how far it has applied it.
  */
-export interface HeadLogReader {
-  /**
-   * The changes after `offset`. When `offset` is past the end of the log, or the log's epoch
-   * differs from `epoch` (when given), the result's epoch tells the caller to rebuild.
-   */
-  readFrom(offset: number): Promise<LogTail>;
+export interface HeadLogAccess {
+  /** The log file (`<store>/ref/head`). */
+  readonly file: string;
+  /** The changes after `from` (the whole log when `from` is absent or stale); undefined when there is no log. */
+  readFrom(from?: LogPosition): Promise<LogRead | undefined>;
+  /** Append changes at `at` (the end a read inside the lock found); returns the new end. */
+  append(at: LogPosition, changes: readonly HeadChange[]): Promise<LogPosition>;
+  /** Run `work` holding the log's cross-process lock. */
+  withLock<T>(work: () => Promise<T>): Promise<T>;
 }

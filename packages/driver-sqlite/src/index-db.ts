@@ -1,13 +1,9 @@
 import { existsSync, rmSync } from 'node:fs';
 import Database from 'better-sqlite3';
 import { extensionOf, type Commit, type HeadEntry } from '@gitty/core';
+import type { LogPosition } from './head-log-port.js';
 import { SCHEMA_SQL, SCHEMA_VERSION, TABLES, nameKey } from './schema.js';
 
-/** Where the index stands in the head log: the log's epoch and the bytes of it applied. */
-export interface LogPosition {
-  epoch: string;
-  offset: number;
-}
 
 /** A head as the index stores it: the commit and, when its data changed, the new text. */
 export interface IndexedHead {

@@ -3,11 +3,16 @@
  * open, listings and history without reading objects, full-text search with FTS5.
  * @packageDocumentation
  */
+import { createDriver } from './factory.js';
+
+export { createDriver, type SqliteOptions } from './factory.js';
+export default createDriver;
 export { SqliteDriver, type SqliteDriverParts } from './sqlite-driver.js';
-export { IndexDb, type IndexState, type IndexedHead, type LogPosition, isDamage, removeIndexFiles } from './index-db.js';
+export { IndexDb, type IndexState, type IndexedHead, isDamage, removeIndexFiles } from './index-db.js';
 export { IndexCatchUp, type CatchUpResult, type ObjectLoader } from './catch-up.js';
-export type { HeadLogReader, LogTail } from './head-log-port.js';
+export type { HeadLogAccess, LogPosition, LogRead } from './head-log-port.js';
+export { LooseObjectsDriver } from './loose-driver.js';
+export { HeadWatch } from './head-watch.js';
 export { queryFiles, historyFrom } from './queries.js';
 export { searchIndex } from './search.js';
 export { SCHEMA_VERSION, INDEX_FILE } from './schema.js';
-export { LogFileReader, headLogPath } from './log-file-reader.js';

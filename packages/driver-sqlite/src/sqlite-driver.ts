@@ -1,10 +1,11 @@
 import {
-  ClosedError, UnsupportedError, type Commit, type Driver, type DriverCapabilities, type FileEntry, type FileQuery, type FsckIssue,
+  ClosedError, NotAtHeadError, UnsupportedError, assertHash, assertName, type Commit, type Driver, type DriverCapabilities, type FileEntry, type FileQuery, type FsckIssue,
   type GitObject, type HeadChange, type HeadEntry, type ProgressListener, type RepackOptions, type RepackReport,
   type SearchHit, decodeCommit,
 } from '@gitty/core';
 import { IndexCatchUp } from './catch-up.js';
-import type { HeadLogReader } from './head-log-port.js';
+import type { HeadLogAccess } from './head-log-port.js';
+import { HeadWatch } from './head-watch.js';
 import type { IndexDb } from './index-db.js';
 import { historyFrom, queryFiles } from './queries.js';
 import { RecentObjects } from './recent-objects.js';
@@ -12,10 +13,10 @@ import { searchIndex } from './search.js';
 
 /** What a {@link SqliteDriver} is built from. */
 export interface SqliteDriverParts {
-  /** The driver holding objects and doing the log-locked head CAS (files, or packs over files). */
+  /** The driver holding the objects (loose objects, or packs over them); its heads are not used. */
   inner: Driver;
-  /** The head log this index follows. */
-  log: HeadLogReader;
+  /** The head log this index follows and the CAS appends to (driver-files' `HeadLog`). */
+  log: HeadLogAccess;
   /** The open index (see {@link IndexDb.open}); the driver owns and closes it. */
   index: IndexDb;
   /** Milliseconds between two looks at the log tail on reads (default 1000; 0: every read). */
@@ -36,6 +37,8 @@ export class SqliteDriver implements Driver {
   private readonly catchUpper: IndexCatchUp;
   private readonly recent = new RecentObjects();
   private readonly throttleMs: number;
+  private readonly log: HeadLogAccess;
+  private readonly headWatch: HeadWatch;
   private lastLook = 0;
   /** Serializes index writes in this process (catch-ups and rebuilds). */
   private queue: Promise<unknown> = Promise.resolve();
@@ -45,8 +48,10 @@ export class SqliteDriver implements Driver {
     this.inner = parts.inner;
     this.index = parts.index;
     this.throttleMs = parts.throttleMs ?? 1000;
+    this.log = parts.log;
+    this.headWatch = new HeadWatch(parts.log, this.throttleMs || 1000);
     this.catchUpper = new IndexCatchUp(parts.index, parts.log, (hash) => this.loadForIndex(hash));
-    this.capabilities = { ...parts.inner.capabilities, query: true, search: true, reindex: true };
+    this.capabilities = { ...parts.inner.capabilities, sharedHeads: true, persistent: true, watch: true, query: true, search: true, reindex: true };
   }
 
   /**
@@ -96,11 +101,27 @@ export class SqliteDriver implements Driver {
     yield* this.index.heads(options.ext);
   }
 
-  /** The inner driver's CAS under the log lock; then the log tail (with this change) goes into the index. */
+  /**
+   * The CAS, as driver-files does it: under the head log's cross-process lock, catch up with
+   * the log, compare, append. The index then applies the log's tail (with this change) in one
+   * transaction before this returns, so this process reads its own write at once.
+   */
   async updateHead(name: string, expected: string | null, next: string | null): Promise<void> {
     this.check();
-    await this.inner.updateHead(name, expected, next);
-    await this.follow();
+    assertName(name);
+    if (expected !== null) assertHash(expected);
+    if (next !== null) assertHash(next);
+    await this.log.withLock(() =>
+      this.exclusive(async () => {
+        await this.applyTail();
+        const current = this.index.getHead(name) ?? null;
+        if (current !== expected) throw new NotAtHeadError(name, current, expected);
+        const change = { name, old: current, new: next };
+        this.headWatch.noteOwn(change);
+        await this.log.append(this.index.position()!, [change]);
+        await this.applyTail();
+      }),
+    );
   }
 
   /** Pick up other processes' changes now (and the inner driver's, e.g. new packs). */
@@ -108,6 +129,7 @@ export class SqliteDriver implements Driver {
     this.check();
     await this.inner.rescan();
     await this.follow();
+    await this.headWatch.poll();
   }
 
   async queryFiles(query: FileQuery): Promise<FileEntry[]> {
@@ -144,8 +166,10 @@ export class SqliteDriver implements Driver {
     await this.exclusive(() => this.catchUpper.rebuild(options.onProgress));
   }
 
+  /** Head changes other processes append to the head log (fs.watch on its folder, and polling). */
   watch(listener: (change: HeadChange) => void): () => void {
-    return this.inner.watch ? this.inner.watch(listener) : () => undefined;
+    this.check();
+    return this.headWatch.add(listener, this.index.position());
   }
 
   repack(options?: RepackOptions): Promise<RepackReport> {
@@ -193,6 +217,7 @@ export class SqliteDriver implements Driver {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
+    this.headWatch.stop();
     await this.queue.catch(() => undefined);
     this.recent.clear();
     this.index.close();
@@ -207,11 +232,14 @@ export class SqliteDriver implements Driver {
 
   /** Apply the log tail now, rebuilding if the log's epoch changed. */
   private async follow(onProgress?: ProgressListener): Promise<void> {
-    await this.exclusive(async () => {
-      this.lastLook = Date.now();
-      const result = await this.catchUpper.catchUp();
-      if ('rebuild' in result) await this.catchUpper.rebuild(onProgress);
-    });
+    await this.exclusive(() => this.applyTail(onProgress));
+  }
+
+  /** The body of {@link follow}; call only inside {@link exclusive}. */
+  private async applyTail(onProgress?: ProgressListener): Promise<void> {
+    this.lastLook = Date.now();
+    const result = await this.catchUpper.catchUp();
+    if ('rebuild' in result) await this.catchUpper.rebuild(onProgress);
   }
 
   private exclusive<T>(work: () => Promise<T>): Promise<T> {

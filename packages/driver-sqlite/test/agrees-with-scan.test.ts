@@ -19,7 +19,7 @@ describe('queries and search over 2,000 random files', () => {
   beforeAll(async () => {
     temp = await tempDir('gitty-sqlite-prop-');
     scan = await openStore(new MemoryDriver());
-    indexed = (await openOverMemory(temp.dir)).store;
+    indexed = await openOverMemory(temp.dir);
     await populate([scan, indexed], 2000, 20261123);
     expect(indexed.driver.capabilities.query).toBe(true);
   });
@@ -36,7 +36,7 @@ describe('queries and search over 2,000 random files', () => {
         const query: FileQuery = randomQuery(prng(seed));
         expect(await collect(indexed.files(query))).toEqual(await collect(scan.files(query)));
       }),
-      { numRuns: 300 },
+      { numRuns: 200 },
     );
   });
 
@@ -48,7 +48,7 @@ describe('queries and search over 2,000 random files', () => {
         const query = rand() < 0.5 ? {} : randomQuery(rand);
         expect(await indexed.search(text, query)).toEqual(await scan.search(text, query));
       }),
-      { numRuns: 300 },
+      { numRuns: 200 },
     );
   });
 

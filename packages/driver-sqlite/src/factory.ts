@@ -1,0 +1,87 @@
+import { existsSync } from 'node:fs';
+import { mkdir } from 'node:fs/promises';
+import path from 'node:path';
+import {
+  InvalidConfigError, checkDriverOptions, stringOption, type Driver, type DriverContext, type DriverFactory,
+} from '@gitty/core';
+import { HeadLog, LooseObjects, rebuildHeads, storeLayout, type Durability } from '@gitty/driver-files';
+import { PacksDriver } from '@gitty/driver-packs';
+import { IndexDb } from './index-db.js';
+import { LooseObjectsDriver } from './loose-driver.js';
+import { INDEX_FILE } from './schema.js';
+import { SqliteDriver } from './sqlite-driver.js';
+
+/** Options of `{ driver: 'sqlite', … }`. */
+export interface SqliteOptions {
+  /** The store folder (as for the files driver). */
+  dir: string;
+  /** Read and write packs too (default: when `<dir>/objects/pack` exists). */
+  packs?: boolean;
+  /** `fsync` (default) or `none`, as for the files driver: objects and log appends. */
+  durability?: Durability;
+  /** Least milliseconds between two looks at the head log's tail on reads (default 1000). */
+  throttleMs?: number;
+  /** Milliseconds SQLite waits for another process's write transaction (default 5000). */
+  busyTimeout?: number;
+  /** As for the files driver: give up on the log lock after this long (default 30000). */
+  lockTimeout?: number;
+  /** As for the files driver: break a log lock not refreshed for this long (default 10000). */
+  lockStale?: number;
+}
+
+const OPTIONS = ['dir', 'packs', 'durability', 'throttleMs', 'busyTimeout', 'lockTimeout', 'lockStale'] as const;
+
+function milliseconds(options: Record<string, unknown>, key: string): number | undefined {
+  const value = options[key];
+  if (value === undefined) return undefined;
+  if (typeof value !== 'number' || !Number.isFinite(value) || value < 0) {
+    throw new InvalidConfigError(`The sqlite driver's "${key}" must be a non-negative number of milliseconds`);
+  }
+  return value;
+}
+
+/** The object half: loose objects, with packs over them when asked for or present. */
+async function openObjects(dir: string, objects: LooseObjectsDriver, packs: boolean, context: DriverContext): Promise<Driver> {
+  if (!packs) return objects;
+  return new PacksDriver(objects, { dir, compression: context.compression, maxObjectSize: context.maxObjectSize }).open();
+}
+
+/**
+ * Factory for `{ driver: 'sqlite', dir, packs?, durability?, throttleMs?, busyTimeout?,
+ * lockTimeout?, lockStale? }`. Composes driver-files' parts (loose objects, the head log and its
+ * lock; packs when present) with `<dir>/index.sqlite`, and brings the index up to the log: a
+ * tail read when it is current, a rebuild (progress through `context.onProgress`) when it is
+ * missing, damaged or of another epoch. The whole log is never read unless rebuilding.
+ */
+export const createDriver: DriverFactory = async (options, context) => {
+  checkDriverOptions('sqlite', options, OPTIONS, ['dir']);
+  const dir = path.resolve(stringOption('sqlite', options, 'dir'));
+  const durability = options.durability ?? 'fsync';
+  if (durability !== 'fsync' && durability !== 'none') throw new InvalidConfigError('The sqlite driver\'s "durability" must be "fsync" or "none"');
+  if (options.packs !== undefined && typeof options.packs !== 'boolean') throw new InvalidConfigError('The sqlite driver\'s "packs" must be true or false');
+  const throttleMs = milliseconds(options, 'throttleMs');
+  const busyTimeout = milliseconds(options, 'busyTimeout');
+
+  const layout = storeLayout(dir);
+  await mkdir(layout.objects, { recursive: true });
+  await mkdir(path.dirname(layout.headLog), { recursive: true });
+  const loose = new LooseObjects({ root: layout.objects, compression: context.compression, maxObjectSize: context.maxObjectSize, durability });
+  const objects = new LooseObjectsDriver(loose);
+  const log = new HeadLog(layout.headLog, {
+    durability, lock: { timeoutMs: milliseconds(options, 'lockTimeout'), staleMs: milliseconds(options, 'lockStale') },
+  });
+  // A store without a head log gets one as the files driver makes it: heads from the commits.
+  await log.initialize(() => rebuildHeads(objects, context.onProgress));
+  const inner = await openObjects(dir, objects, (options.packs as boolean | undefined) ?? existsSync(path.join(dir, 'objects', 'pack')), context);
+  let index: IndexDb | undefined;
+  try {
+    index = IndexDb.open(path.join(dir, INDEX_FILE), { busyTimeout });
+    const driver = new SqliteDriver({ inner, log, index, throttleMs });
+    await driver.open(context.onProgress);
+    return driver;
+  } catch (err) {
+    index?.close();
+    await inner.close();
+    throw err;
+  }
+};
