@@ -1,12 +1,13 @@
 import { randomBytes } from 'node:crypto';
 import {
-  assertHash, ClosedError, decodeObject, extensionOf, frameObject, NotAtHeadError, RedisUnavailableError,
+  assertHash, ClosedError, decodeObject, extensionOf, frameObject,
   type Driver, type DriverCapabilities, type DriverContext, type GitObject, type HeadChange, type HeadEntry,
 } from '@gitty/core';
-import { runAnnounce, runCas, type AnnouncedObject, type RedisClient } from './cas-script.js';
+import type { RedisClient } from './cas-script.js';
 import { CatchUp } from './catch-up.js';
-import { connectQuietly, isReady, isReplyError } from './connection.js';
+import { connectQuietly, isReady } from './connection.js';
 import { HeadView } from './head-view.js';
+import { HeadWriter } from './head-writer.js';
 import { StoreKeys } from './keys.js';
 import { ObjectFetcher } from './object-fetch.js';
 import type { RedisDriverOptions } from './options.js';
@@ -33,8 +34,6 @@ export interface ReplicationStatus {
   unresolved: number;
 }
 
-const MAX_ANNOUNCED = 200;
-
 /**
  * A node of a replicated store: objects and heads in a local (inner) driver, heads shared
  * through Redis by a Lua CAS, new objects pushed to every node through a stream, missing ones
@@ -50,10 +49,7 @@ export class RedisDriver implements Driver {
   private readonly fetcher: ObjectFetcher;
   private readonly follower: StreamFollower;
   private readonly known = new KnownObjects();
-  private readonly pending = new Set<string>();
-  private readonly unresolved = new Map<string, { name: string; next: string | null }>();
-  private readonly resolvedCounts = { applied: 0, notApplied: 0 };
-  private requestCounter = 0;
+  private readonly writer: HeadWriter;
   private closing: Promise<void> | undefined;
   private readonly cmd: RedisClient;
 
@@ -87,6 +83,10 @@ export class RedisDriver implements Driver {
       onEntries: (entries) => this.catchUp.onEntries(entries),
       onIdle: () => this.checkEpoch(),
     });
+    this.writer = new HeadWriter({
+      cmd: this.cmd, keys: this.keys, state, view: this.view, catchUp: this.catchUp, known: this.known, node: this.node, options,
+      localRaw: (hash) => this.localRaw(hash),
+    });
     delegateOptional(this, inner, () => this.check());
   }
 
@@ -106,7 +106,7 @@ export class RedisDriver implements Driver {
     this.check();
     assertHash(hash);
     const stored = await this.inner.storeObject(hash, type, data);
-    if (stored) this.pending.add(hash);
+    if (stored) this.writer.pending.add(hash);
     return stored;
   }
 
@@ -138,7 +138,7 @@ export class RedisDriver implements Driver {
     this.check();
     assertHash(hash);
     this.known.delete(hash);
-    this.pending.delete(hash);
+    this.writer.pending.delete(hash);
     return this.inner.deleteObject(hash);
   }
 
@@ -167,59 +167,18 @@ export class RedisDriver implements Driver {
     }
   }
 
-  /**
-   * The CAS through Redis. Fails fast with REDIS_UNAVAILABLE when Redis is unreachable; when
-   * the connection drops after sending, the outcome is unknown to the caller (REDIS_UNAVAILABLE)
-   * and is resolved after reconnect from the request id — the request is never resent.
-   */
+  /** The CAS through Redis; see {@link HeadWriter.updateHead}. */
   async updateHead(name: string, expected: string | null, next: string | null): Promise<void> {
     this.check();
     if (next !== null) assertHash(next);
-    if (!isReady(this.cmd) || this.state.epoch === null) {
-      throw new RedisUnavailableError(`cannot change the head of "${name}": no connection to Redis`);
-    }
-    const requestId = `${this.node}-${++this.requestCounter}`;
-    const taken = [...this.pending].slice(0, MAX_ANNOUNCED);
-    for (const hash of taken) this.pending.delete(hash);
-    const restore = () => taken.forEach((hash) => this.pending.add(hash));
-    for (let attempt = 0; ; attempt++) {
-      let outcome;
-      try {
-        const objects = await this.announcement(taken);
-        outcome = await runCas(this.cmd, this.keys, {
-          epoch: this.state.epoch!, name, expected, next, requestId, maxLen: this.options.maxLen,
-          requestTtlMs: this.options.requestTtlMs, node: this.node, objects,
-        });
-      } catch (err) {
-        restore();
-        if (isReplyError(err)) throw new RedisUnavailableError(`Redis refused the head change of "${name}": ${(err as Error).message}`, { cause: err });
-        this.unresolved.set(requestId, { name, next });
-        throw new RedisUnavailableError(`the connection dropped while changing the head of "${name}"; the outcome is resolved after reconnect`, { cause: err });
-      }
-      if (outcome.kind === 'ok') {
-        if (next) this.known.add(next);
-        this.view.apply(name, next, outcome.stamp, false);
-        await this.view.flush();
-        return;
-      }
-      if (outcome.kind === 'conflict') {
-        restore();
-        throw new NotAtHeadError(name, outcome.head, expected);
-      }
-      // Redis lost the store (or moved to a newer generation): re-seed, then try again.
-      if (attempt >= 2) {
-        restore();
-        throw new RedisUnavailableError(`the store's epoch in Redis keeps changing; the head of "${name}" was not changed`);
-      }
-      await this.catchUp.sync();
-    }
+    return this.writer.updateHead(name, expected, next);
   }
 
   /** Push objects stored here but not yet announced, then pull what other nodes changed. */
   async rescan(): Promise<void> {
     this.check();
     if (isReady(this.cmd)) {
-      await this.announcePending().catch(() => undefined);
+      await this.writer.announcePending().catch(() => undefined);
       await this.catchUp.catchUp().catch(() => undefined);
       await this.catchUp.backfilled();
     }
@@ -234,7 +193,7 @@ export class RedisDriver implements Driver {
   status(): ReplicationStatus {
     const connected = isReady(this.cmd);
     return {
-      connected, stale: !connected || !this.catchUp.synced, epoch: this.state.epoch, cursor: this.state.cursor, unresolved: this.unresolved.size,
+      connected, stale: !connected || !this.catchUp.synced, epoch: this.state.epoch, cursor: this.state.cursor, unresolved: this.writer.unresolved.size,
     };
   }
 
@@ -243,9 +202,9 @@ export class RedisDriver implements Driver {
     const own: Record<string, number> = {};
     for (const [key, value] of Object.entries({ ...this.catchUp.counters, ...this.fetcher.counters })) own[`redis.${key}`] = value;
     own['redis.stale'] = this.status().stale ? 1 : 0;
-    own['redis.unresolved'] = this.unresolved.size;
-    own['redis.resolvedApplied'] = this.resolvedCounts.applied;
-    own['redis.resolvedNotApplied'] = this.resolvedCounts.notApplied;
+    own['redis.unresolved'] = this.writer.unresolved.size;
+    own['redis.resolvedApplied'] = this.writer.resolved.applied;
+    own['redis.resolvedNotApplied'] = this.writer.resolved.notApplied;
     return { ...((await this.inner.stats?.()) ?? {}), ...own };
   }
 
@@ -258,7 +217,7 @@ export class RedisDriver implements Driver {
     this.view.clearListeners();
     await this.follower.stop();
     // Objects stored since the last head change still reach the other nodes.
-    await this.announcePending().catch(() => undefined);
+    await this.writer.announcePending().catch(() => undefined);
     await this.catchUp.exclusive(async () => undefined);
     await this.catchUp.backfilled();
     await this.view.flush();
@@ -268,40 +227,14 @@ export class RedisDriver implements Driver {
     await this.inner.close();
   }
 
-  // Objects stored without a head change (yet): announced on their own, in batches.
-  private async announcePending(): Promise<void> {
-    while (this.pending.size > 0 && isReady(this.cmd) && this.state.epoch) {
-      const taken = [...this.pending].slice(0, MAX_ANNOUNCED);
-      for (const hash of taken) this.pending.delete(hash);
-      const objects = await this.announcement(taken);
-      if (objects.length > 0 && !(await runAnnounce(this.cmd, this.keys, this.state.epoch, this.options.maxLen, this.node, objects))) {
-        taken.forEach((hash) => this.pending.add(hash));
-        return;
-      }
-    }
-  }
-
   // After Redis comes back: catch up (or re-seed), then settle writes whose reply was lost.
   private async onReconnect(): Promise<void> {
     if (this.closing) return;
     try {
       await this.catchUp.sync();
-      await this.resolveUnresolved();
+      await this.writer.resolveUnresolved();
     } catch {
       // Dropped again: the next 'ready' retries.
-    }
-  }
-
-  // A CAS whose reply never came was applied exactly when its request key exists (the script
-  // sets it in the same atomic step) or, if Redis lost its data meanwhile, when the re-seeded
-  // head is the one it wrote. Commands on one connection run in order, so on a live connection
-  // the check cannot overtake the CAS. Never resent.
-  private async resolveUnresolved(): Promise<void> {
-    for (const [requestId, { name, next }] of [...this.unresolved]) {
-      const [done, head] = await Promise.all([this.cmd.get(this.keys.requestKey(requestId)), this.cmd.hget(this.keys.heads, name)]);
-      const applied = done !== null || (next !== null && head === next);
-      this.resolvedCounts[applied ? 'applied' : 'notApplied']++;
-      this.unresolved.delete(requestId);
     }
   }
 
@@ -311,27 +244,10 @@ export class RedisDriver implements Driver {
     try {
       const epoch = await this.cmd.get(this.keys.epoch);
       if (epoch !== this.state.epoch || !this.catchUp.synced) await this.catchUp.sync();
-      if (this.unresolved.size > 0) await this.resolveUnresolved();
+      if (this.writer.unresolved.size > 0) await this.writer.resolveUnresolved();
     } catch {
       // Unreachable again; retried at the next idle read or reconnect.
     }
-  }
-
-  // Inline when small; larger objects go to a short-lived key first, so the script stays small.
-  private async announcement(hashes: string[]): Promise<AnnouncedObject[]> {
-    const fields: AnnouncedObject[] = [];
-    for (const hash of hashes) {
-      const raw = await this.localRaw(hash);
-      if (!raw) continue;
-      const bytes = Buffer.from(raw.buffer, raw.byteOffset, raw.byteLength);
-      if (bytes.length <= this.options.inlineMax) {
-        fields.push([`o:${hash}`, bytes]);
-      } else {
-        await this.cmd.set(this.keys.objectKey(hash), bytes, 'PX', this.options.objectTtlMs);
-        fields.push([`r:${hash}`, '']);
-      }
-    }
-    return fields;
   }
 
   private async localRaw(hash: string): Promise<Uint8Array | undefined> {

@@ -15,7 +15,7 @@ async function threeNodesConverge(connection: Record<string, unknown>, storeId: 
   const nodes: NodeProcess[] = [];
   try {
     for (const [i, { dir }] of dirs.entries()) {
-      nodes.push(await NodeProcess.start({ ...connection, storeId, inner: innerFor(dir), stateDir: dir, nodeId: `node${i}` }));
+      nodes.push(await NodeProcess.start({ ...connection, storeId, inner: innerFor(dir, undefined, 'none'), stateDir: dir, nodeId: `node${i}` }));
     }
     const answers = await Promise.all(nodes.map((node, i) => node.send(`write 80 ${i + 1} ${NAMES.join(' ')}`)));
     const written = answers.map((a) => Number(/^done (\d+) (\d+)$/.exec(a)?.[1]));
