@@ -97,6 +97,9 @@ export async function loadInnerDrivers(row: DriverRow): Promise<void> {
   }
 }
 
+/** Rows that were opened without their preferred options (the driver rejected one), for the report's notes. */
+export const fallbacksUsed = new Set<string>();
+
 /** Open a row's driver at `place`, retrying without optional options the driver rejects. */
 export async function openRowDriver(row: DriverRow, place: StorePlace): Promise<Driver> {
   const availability = await loadDriver(row);
@@ -107,6 +110,7 @@ export async function openRowDriver(row: DriverRow, place: StorePlace): Promise<
     return await availability.factory(preferred, defaultDriverContext());
   } catch (err) {
     if (!isGittyError(err, 'INVALID_CONFIG') || JSON.stringify(preferred) === JSON.stringify(fallback)) throw err;
+    fallbacksUsed.add(`${row.id}: ${err.message}`);
     return availability.factory(fallback, defaultDriverContext());
   }
 }

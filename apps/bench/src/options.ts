@@ -51,7 +51,7 @@ const QUICK: Omit<BenchOptions, 'only' | 'seed' | 'drivers' | 'outDir' | 'verbos
 };
 
 const FULL: typeof QUICK = {
-  files: 1000, versions: 10, ingestFiles: 100, rounds: 5, reads: 2000, openSizes: [10_000, 100_000],
+  files: 1000, versions: 10, ingestFiles: 50, rounds: 5, reads: 1000, openSizes: [10_000, 100_000],
   contenders: 8, contentionMs: 5000, replicateWrites: 2000, replicateMs: 5000, replicateNodes: 3,
 };
 

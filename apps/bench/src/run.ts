@@ -1,6 +1,7 @@
 import type { BenchContext } from './context.js';
 import { BenchContext as Context } from './context.js';
 import { generateDataSet } from './data.js';
+import { fallbacksUsed } from './drivers.js';
 import { machineInfo } from './machine.js';
 import type { BenchOptions, WorkloadName } from './options.js';
 import type { BenchReport, Row } from './report.js';
@@ -49,6 +50,7 @@ export async function runBench(options: BenchOptions): Promise<BenchReport> {
   } finally {
     await ctx.close();
   }
+  for (const fallback of fallbacksUsed) ctx.notes.push(`opened without its preferred options (so with the driver's defaults): ${fallback}`);
   const { outDir: _outDir, verbose: _verbose, ...recorded } = options;
   return {
     startedAt: new Date(started).toISOString(),
