@@ -193,7 +193,7 @@ export class RedisDriver implements Driver {
   status(): ReplicationStatus {
     const connected = isReady(this.cmd);
     return {
-      connected, stale: !connected || !this.catchUp.synced, epoch: this.state.epoch, cursor: this.state.cursor, unresolved: this.writer.unresolved.size,
+      connected, stale: !connected || !isReady(this.connections.follower) || !this.catchUp.synced, epoch: this.state.epoch, cursor: this.state.cursor, unresolved: this.writer.unresolved.size,
     };
   }
 
