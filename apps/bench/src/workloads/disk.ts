@@ -41,7 +41,7 @@ export function repackBuilt(ctx: BenchContext, row: DriverRow): Promise<boolean>
 export async function diskWorkload(ctx: BenchContext): Promise<Row[]> {
   const repos = await gitPeerRepos(ctx);
   const gitLoose = await diskUsage(path.join(repos.loose, 'objects'), (f) => !f.includes(`${path.sep}pack${path.sep}`));
-  const gitPack = await diskUsage(path.join(repos.packed, 'objects', 'pack'));
+  const gitPack = await diskUsage(path.join(repos.packed, 'objects', 'pack'), (f) => /\.(pack|idx)$/.test(f));
   const textBytes = ctx.data.versions.reduce((n, v) => n + v.bytes.length, 0);
   const rows: Row[] = [];
   const unit = 'KiB';
@@ -60,10 +60,17 @@ export async function diskWorkload(ctx: BenchContext): Promise<Row[]> {
       if (!(await repackBuilt(ctx, row))) continue;
       const packed = await diskUsage(built.place.dir);
       rows.push(checkGoal({
-        workload: 'disk', subject: row.id, metric: 'after repack', unit, value: kib(packed.blocks),
+        workload: 'disk', subject: row.id, metric: 'after repack, whole store', unit, value: kib(packed.blocks),
         peer: 'git pack-objects', peerValue: kib(gitPack.blocks), ratio: packed.blocks / gitPack.blocks,
-        goal: row.id === 'packs' ? { text: '≤ 1.2× git', on: 'ratio', op: '<=', target: 1.2 } : undefined,
         note: looseNote(packed.apparent, packed.files),
+      }));
+      // The goal compares packs with packs: pack + idx only, as git's figure is.
+      const packFiles = await diskUsage(path.join(built.place.dir, 'objects', 'pack'), (f) => /\.(pack|idx)$/.test(f));
+      rows.push(checkGoal({
+        workload: 'disk', subject: row.id, metric: 'after repack, pack + idx', unit, value: kib(packFiles.blocks),
+        peer: 'git pack-objects', peerValue: kib(gitPack.blocks), ratio: packFiles.blocks / gitPack.blocks,
+        goal: row.id === 'packs' ? { text: '≤ 1.2× git', on: 'ratio', op: '<=', target: 1.2 } : undefined,
+        note: `${packFiles.files} files, ${Math.round(kib(packFiles.apparent))} KiB apparent (git: ${Math.round(kib(gitPack.apparent))} KiB apparent)`,
       }));
     } catch (err) {
       rows.push({ workload: 'disk', subject: row.id, metric: 'after ingest', unit, value: null, note: `failed: ${reasonOf(err)}` });
