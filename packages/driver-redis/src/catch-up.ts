@@ -85,8 +85,11 @@ export class CatchUp {
       let epoch = await cmd.get(keys.epoch);
       const mine = state.epoch;
       if (epoch === null || generationOf(epoch) < generationOf(mine)) {
-        // Lost (or restored from an older copy): start the next generation, unless a peer just did.
-        const next = `${Math.max(generationOf(mine), generationOf(epoch)) + 1}:${randomBytes(6).toString('hex')}`;
+        // Lost (or restored from an older copy): start the next generation, unless a peer just
+        // did. Generations are numbered by creation time (and always above every one this node
+        // saw), so two generations started after separate losses are still ordered.
+        const gen = Math.max(generationOf(mine) + 1, generationOf(epoch) + 1, Date.now());
+        const next = `${gen}:${randomBytes(6).toString('hex')}`;
         epoch = await runEpochSwap(cmd, keys, epoch ?? '', next);
       }
       if (epoch !== mine) {
