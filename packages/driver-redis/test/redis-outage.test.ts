@@ -159,6 +159,41 @@ describe('Redis unavailable', () => {
     }
   });
 
+  it('a node that slept through a delete and a Redis flush does not bring the deleted file back', async () => {
+    const redis = await server();
+    const storeId = `tomb-${++stores}`;
+    const configs = await Promise.all(['a', 'b'].map(async (who) => {
+      const made = await tempDir('gitty-redis-tomb-');
+      dirs.push(made);
+      return { url: redis.url, storeId, inner: innerFor(made.dir, `${storeId}-${who}`), stateDir: made.dir };
+    }));
+    let a = await openNode(configs[0]!);
+    let b = await openNode(configs[1]!);
+    const x = await a.store.create('x.txt', 'to be deleted while b sleeps');
+    const y = await a.store.create('y.txt', 'deleted, then created again');
+    await b.store.rescan();
+    expect(await b.store.head('x.txt')).toBe(x.commit);
+    await b.store.close();
+    await a.store.delete('x.txt', { previous: x.commit });
+    await a.store.delete('y.txt', { previous: y.commit });
+    const y2 = await a.store.create('y.txt', 'the new y');
+    await a.store.close();
+    // Redis loses everything while both nodes are down; the stale node returns first.
+    const raw = new Redis(redis.url);
+    await raw.flushall();
+    raw.disconnect();
+    b = await openNode(configs[1]!);
+    open.push(b);
+    a = await openNode(configs[0]!);
+    open.push(a);
+    await b.store.rescan();
+    for (const n of [a, b]) {
+      expect(await n.store.head('x.txt')).toBeUndefined();
+      expect(await n.store.head('y.txt')).toBe(y2.commit);
+    }
+    expect((await b.store.get('y.txt')).text).toBe('the new y');
+  });
+
   it('a CAS whose reply is lost fails with REDIS_UNAVAILABLE and is resolved after reconnect, never applied twice', async () => {
     const redis = await server();
     const storeId = `lost-${++stores}`;
