@@ -34,7 +34,7 @@ for (const workload of workloads) {
   try {
     const context = defaultDriverContext();
     await (await createFilesDriver({ dir: temp.dir }, context)).close();
-    const bulk = writeBulkObjects(temp.dir, { files, versions });
+    const bulk = await writeBulkObjects(temp.dir, { files, versions });
     const log = storeLayout(temp.dir).headLog;
     appendFileSync(log, bulk.changes.map((change) => JSON.stringify(change) + '\n').join(''));
     const { epoch, offset } = (await new HeadLog(log).readFrom())!;

@@ -22,7 +22,7 @@ describe(`a store of ${FILES.toLocaleString('en')} files with its index in place
     await (await createFilesDriver({ dir: temp.dir }, defaultDriverContext())).close();
     // … then the objects, the log lines and the index are written in bulk, as a long-lived
     // store would have them (the Store API would take minutes for 100k files).
-    bulk = writeBulkObjects(temp.dir, { files: FILES });
+    bulk = await writeBulkObjects(temp.dir, { files: FILES });
     const log = storeLayout(temp.dir).headLog;
     appendFileSync(log, bulk.changes.map((change) => JSON.stringify(change) + '\n').join(''));
     const { epoch, offset } = (await new HeadLog(log).readFrom())!;

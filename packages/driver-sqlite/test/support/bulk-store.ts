@@ -1,4 +1,5 @@
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
+import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { deflateSync } from 'node:zlib';
 import { decodeCommit, encodeCommit, frameObject, hashObject, type Commit, type HeadChange } from '@gitty/core';
@@ -29,21 +30,28 @@ const DISTINCT_TEXTS = 64;
  * files driver reads), skipping the Store API's per-write fsync and lock: building 100,000
  * files through the API would take minutes. Blobs are shared among files; commits are not.
  */
-export function writeBulkObjects(dir: string, options: { files: number; versions?: number }): BulkStore {
+export async function writeBulkObjects(dir: string, options: { files: number; versions?: number }): Promise<BulkStore> {
   const versions = options.versions ?? 1;
   const objects = join(dir, 'objects');
   for (let i = 0; i < 256; i++) mkdirSync(join(objects, i.toString(16).padStart(2, '0')), { recursive: true });
   const written = new Set<string>();
-  const put = (type: string, data: Uint8Array): string => {
+  // Writes overlap with hashing and deflating: a batch of them is in flight in libuv's pool.
+  let inFlight: Array<Promise<void>> = [];
+  const put = async (type: string, data: Uint8Array): Promise<string> => {
     const hash = hashObject(type, data);
     if (!written.has(hash)) {
       written.add(hash);
-      writeFileSync(join(objects, hash.slice(0, 2), hash.slice(2)), deflateSync(frameObject(type, data), { level: 1 }));
+      inFlight.push(writeFile(join(objects, hash.slice(0, 2), hash.slice(2)), deflateSync(frameObject(type, data), { level: 1 })));
+      if (inFlight.length >= 64) {
+        await Promise.all(inFlight);
+        inFlight = [];
+      }
     }
     return hash;
   };
   const texts = Array.from({ length: DISTINCT_TEXTS }, (_, i) => `:- module(m${i}, []).\n% text number ${i}\nfact(${i}).\n`);
-  const blobs = texts.map((text) => put('blob', new TextEncoder().encode(text)));
+  const blobs: string[] = [];
+  for (const text of texts) blobs.push(await put('blob', new TextEncoder().encode(text)));
   const result: BulkStore = { files: [], older: [], changes: [] };
   for (let i = 0; i < options.files; i++) {
     const name = `file${String(i).padStart(6, '0')}.${i % 3 === 0 ? 'md' : 'pl'}`;
@@ -55,7 +63,7 @@ export function writeBulkObjects(dir: string, options: { files: number; versions
         ...(previous ? { previous } : {}),
       };
       const bytes = encodeCommit(meta);
-      const hash = put('commit', bytes);
+      const hash = await put('commit', bytes);
       const commit = decodeCommit(bytes, hash);
       const body = new TextDecoder().decode(bytes);
       result.changes.push({ name, old: previous ?? null, new: hash });
@@ -64,6 +72,7 @@ export function writeBulkObjects(dir: string, options: { files: number; versions
       previous = hash;
     }
   }
+  await Promise.all(inFlight);
   return result;
 }
 
