@@ -6,6 +6,7 @@
  *    and the time until all three have every head.
  * Run: node --conditions=gitty-source --import tsx scripts/replication-latency.ts [writes] [memory|files]
  */
+import os from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { defaultDriverContext, openStore, registerDriver, type DriverFactory } from '@gitty/core';
 import { spawnTs, startRedisServer, tempDir } from '@gitty/driver-test/harness';
@@ -51,17 +52,24 @@ try {
   await started;
   const a = await openStore(await createDriver({ ...config, inner: await inner() }, defaultDriverContext()));
   const returned = new Map<string, number>();
+  const called = new Map<string, number>();
+  const load = os.loadavg()[0]!.toFixed(1);
   const t0 = now();
   for (let i = 0; i < writes; i++) {
+    const start = now();
     const commit = (await a.create(`f${i}.txt`, `content of file ${i}\n`)).commit;
     returned.set(commit, now());
+    called.set(commit, start);
   }
   const writeMs = now() - t0;
   while (readable.size < writes) await new Promise((r) => setTimeout(r, 50));
   const latencies = [...returned].map(([commit, t]) => readable.get(commit)! - t).sort((x, y) => x - y);
+  const fromCall = [...called].map(([commit, t]) => readable.get(commit)! - t).sort((x, y) => x - y);
   const fmt = (ms: number) => `${ms.toFixed(2)} ms`;
-  console.log(`inner: ${innerKind}; ${writes} sequential creates on A took ${fmt(writeMs)} (${((writes / writeMs) * 1000).toFixed(0)}/s)`);
-  console.log(`latency A returned -> readable on B: p50 ${fmt(percentile(latencies, 50))}, p99 ${fmt(percentile(latencies, 99))}, max ${fmt(latencies.at(-1)!)}, min ${fmt(latencies[0]!)}`);
+  const line = (xs: number[]) => `p50 ${fmt(percentile(xs, 50))}, p99 ${fmt(percentile(xs, 99))}, max ${fmt(xs.at(-1)!)}, min ${fmt(xs[0]!)}`;
+  console.log(`inner: ${innerKind}; load average ${load} on ${os.cpus().length} CPUs; ${writes} sequential creates on A took ${fmt(writeMs)} (${((writes / writeMs) * 1000).toFixed(0)}/s)`);
+  console.log(`latency A returned -> readable on B: ${line(latencies)}`);
+  console.log(`latency A called   -> readable on B: ${line(fromCall)}`);
   reader.stdin!.end();
   await a.close();
   await new Promise((r) => reader.once('exit', r));
