@@ -165,8 +165,7 @@ export async function repackStore(store: PackStore, options: RepackOptions = {})
     if (source.loose && (await store.loose.deleteObject(hash))) report.looseRemoved++;
   }
   for (const hash of alreadyPacked) if (await store.loose.deleteObject(hash)) report.looseRemoved++;
-  // The emptied loose folders cost a block each; the files driver removes them safely.
-  if (report.looseRemoved > 0) await store.loose.prune?.();
+  // Emptied loose folders stay until gc's prune: removing them here races writers in other processes.
   for (const pack of merged) {
     if (pack.path === report.pack) continue;
     await removePack(pack.path);

@@ -8,7 +8,8 @@ import { createDriver } from '../src/index.js';
 function factory(extra: Record<string, unknown> = {}) {
   return async () => {
     const { dir, remove } = await tempDir('gitty-packs-conf-');
-    const open = () => createDriver({ dir, ...extra }, defaultDriverContext());
+    // No fsync of loose objects: the files driver's own suite covers durability; packs fsync regardless.
+    const open = () => createDriver({ dir, durability: 'none', ...extra }, defaultDriverContext());
     return { driver: await open(), openAnother: open, cleanup: remove };
   };
 }

@@ -25,7 +25,7 @@ describe('crash safety of repack and unpack', () => {
     let store = await openStore({ driver: 'packs', dir });
     const history = await writeHistory(store, 20, 4);
     await store.close();
-    for (let round = 0; round < 6; round++) {
+    for (let round = 0; round < 5; round++) {
       const child = spawnTs(path.join(here, 'children', 'churn.ts'), [dir]);
       children.push(child);
       await new Promise<void>((resolve) => child.stdout!.once('data', () => resolve()));

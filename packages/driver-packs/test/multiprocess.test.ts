@@ -31,7 +31,7 @@ describe('several processes on one store, one of them repacking', () => {
   it('loses nothing and fails no read while another process repacks and unpacks', async () => {
     const { dir, remove } = await tempDir('gitty-packs-mp-');
     cleanups.push(remove);
-    const [writers, ops, names] = [3, 120, 12];
+    const [writers, ops, names] = [3, 80, 12];
     const repacker = finish(spawnTs(path.join(here, 'children', 'repacker.ts'), [dir]));
     const outputs = await Promise.all(
       Array.from({ length: writers }, (_, id) => finish(spawnTs(path.join(here, 'children', 'writer.ts'), [dir, String(id), String(ops), String(names)]))),
