@@ -1,7 +1,7 @@
 import {
-  ClosedError, NotAtHeadError, UnsupportedError, assertHash, assertName, type Commit, type Driver, type DriverCapabilities, type FileEntry, type FileQuery, type FsckIssue,
-  type GitObject, type HeadChange, type HeadEntry, type ProgressListener, type RepackOptions, type RepackReport,
-  type SearchHit, decodeCommit,
+  ClosedError, NotAtHeadError, UnsupportedError, assertHash, assertName, decodeCommit,
+  type Commit, type Driver, type DriverCapabilities, type FileEntry, type FileQuery, type FsckIssue, type GitObject,
+  type HeadChange, type HeadEntry, type ProgressListener, type RepackOptions, type RepackReport, type SearchHit,
 } from '@gitty/core';
 import { IndexCatchUp } from './catch-up.js';
 import type { HeadLogAccess } from './head-log-port.js';
@@ -24,10 +24,11 @@ export interface SqliteDriverParts {
 }
 
 /**
- * The sqlite driver: objects and head CAS go to the inner driver (loose files and the head
- * log, or packs); heads, listings, history and full-text search are answered from an SQLite
- * index that follows the head log. Reads look at the log tail at most every `throttleMs`;
- * `rescan()` looks now; a write through this driver is in the index when it returns.
+ * The sqlite driver: objects go to the inner driver (loose objects, or packs over them); heads
+ * are the head log's, changed by a CAS under the log's lock; heads, listings, history and
+ * full-text search are answered from an SQLite index that follows the log. Reads look at the
+ * log's tail at most every `throttleMs`; `rescan()` looks now; a write through this driver is
+ * in the index when it returns.
  */
 export class SqliteDriver implements Driver {
   readonly name = 'sqlite';
