@@ -83,7 +83,7 @@ describe('nodes that stop, freeze or die', () => {
     expect((JSON.parse(await c.send('report')) as NodeReport).heads).toEqual(Object.fromEntries(heads));
 
     c.child.kill('SIGSTOP');
-    for (let i = 0; i < 300; i++) {
+    for (let i = 0; i < 150; i++) {
       const name = `n${i % 5}.pl`;
       heads.set(name, (await a.store.update(name, `edit ${i}`, { previous: heads.get(name)! })).commit);
     }
