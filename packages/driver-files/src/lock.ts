@@ -1,3 +1,5 @@
+import { mkdir } from 'node:fs/promises';
+import path from 'node:path';
 import lockfile from 'proper-lockfile';
 import { LockTimeoutError } from '@gitty/core';
 
@@ -51,6 +53,7 @@ export class FileLock {
   private async acquire(): Promise<() => Promise<void>> {
     const deadline = Date.now() + this.timeoutMs;
     let delay = 1;
+    let madeFolder = false;
     for (;;) {
       try {
         return await lockfile.lock(this.file, {
@@ -62,7 +65,14 @@ export class FileLock {
           onCompromised: () => undefined,
         });
       } catch (err) {
-        if ((err as NodeJS.ErrnoException).code !== 'ELOCKED') throw err;
+        const code = (err as NodeJS.ErrnoException).code;
+        if (code === 'ENOENT' && !madeFolder) {
+          madeFolder = true;
+          // The folder the lock lives in does not exist yet (a new store): create it and retry.
+          await mkdir(path.dirname(this.file), { recursive: true });
+          continue;
+        }
+        if (code !== 'ELOCKED') throw err;
         if (Date.now() > deadline) throw new LockTimeoutError(this.lockPath, { cause: err });
         await new Promise((resolve) => setTimeout(resolve, delay * (0.5 + Math.random())));
         delay = Math.min(delay * 2, 50);

@@ -229,7 +229,9 @@ async function openInFolder(temp: string, folder: string, durability: Durability
 
 async function readOrUndefined(file: string): Promise<Uint8Array | undefined> {
   try {
-    return await readFile(file);
+    const buffer = await readFile(file);
+    // A plain Uint8Array, as the Driver contract says (a Buffer compares unequal in tests).
+    return new Uint8Array(buffer.buffer, buffer.byteOffset, buffer.byteLength);
   } catch (err) {
     if (isMissing(err)) return undefined;
     throw err;
