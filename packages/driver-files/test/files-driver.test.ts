@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { readdir } from 'node:fs/promises';
 import path from 'node:path';
-import { defaultDriverContext, openStore, registerDriver, type HeadChange } from '@gitty/core';
+import { defaultDriverContext, openStore, registerDriver, type HeadEvent } from '@gitty/core';
 import { waitFor } from '@gitty/driver-test/harness';
 import { createDriver } from '@gitty/driver-files';
 import { withStoreDir } from './support.js';
@@ -51,7 +51,7 @@ describe('files driver', () => {
     await withStoreDir(async (_dir, open) => {
       const watcher = await open({ pollInterval: 3_600_000 });
       const writer = await open();
-      const seen: HeadChange[] = [];
+      const seen: HeadEvent[] = [];
       watcher.on('head', (event) => seen.push(event));
       const a = await writer.create('a.txt', '1');
       await waitFor(() => seen.length === 1);
@@ -66,8 +66,8 @@ describe('files driver', () => {
     await withStoreDir(async (_dir, open) => {
       const watcher = await open({ pollInterval: 30, watchLog: false });
       const writer = await open();
-      const seen: HeadChange[] = [];
-      const own: HeadChange[] = [];
+      const seen: HeadEvent[] = [];
+      const own: HeadEvent[] = [];
       watcher.on('head', (event) => (event.origin === 'remote' ? seen : own).push(event));
       const a = await writer.create('a.txt', '1');
       const b = await writer.update('a.txt', '2', { previous: a.commit });
