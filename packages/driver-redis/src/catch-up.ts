@@ -167,9 +167,11 @@ export class CatchUp {
     }
   }
 
+  // The objects of one entry are stored concurrently (their writes and fsyncs overlap); the
+  // entry is done, and the head events after it applied, only when all are stored.
   private async storeAnnounced(entry: StreamEntry): Promise<void> {
-    const { cmd, keys, inner } = this.d;
     const own = entry.fields.get('node')?.toString() === this.d.node;
+    const stores: Array<Promise<void>> = [];
     for (const [field, value] of entry.fields) {
       const kind = field.slice(0, 2);
       if (kind !== 'o:' && kind !== 'r:') continue;
@@ -179,21 +181,26 @@ export class CatchUp {
         continue;
       }
       this.d.remember(hash);
-      // Our own announcements are normally here already, but a node restarted on an empty
-      // store under the same node id takes them like any other.
-      if (await inner.hasObject(hash)) {
-        if (!own) this.counters.duplicates++;
-        continue;
-      }
-      const raw = kind === 'o:' ? value : await cmd.getBuffer(keys.objectKey(hash)).catch(() => null);
-      if (!raw) continue; // expired: fetched from a peer when needed
-      try {
-        await this.d.storeVerified(hash, raw);
-        this.counters.replicated++;
-      } catch (err) {
-        if ((err as { code?: string }).code !== 'CORRUPT_OBJECT') throw err;
-        this.counters.rejected++;
-      }
+      stores.push(this.storeOne(hash, kind === 'o:' ? value : undefined, own));
+    }
+    await Promise.all(stores);
+  }
+
+  private async storeOne(hash: string, inline: Buffer | undefined, own: boolean): Promise<void> {
+    // Our own announcements are normally here already, but a node restarted on an empty store
+    // under the same node id takes them like any other.
+    if (await this.d.inner.hasObject(hash)) {
+      if (!own) this.counters.duplicates++;
+      return;
+    }
+    const raw = inline ?? (await this.d.cmd.getBuffer(this.d.keys.objectKey(hash)).catch(() => null));
+    if (!raw) return; // expired: fetched from a peer when needed
+    try {
+      await this.d.storeVerified(hash, raw);
+      this.counters.replicated++;
+    } catch (err) {
+      if ((err as { code?: string }).code !== 'CORRUPT_OBJECT') throw err;
+      this.counters.rejected++;
     }
   }
 
