@@ -151,6 +151,24 @@ export class HeadLog {
     }
   }
 
+  /** The log's current epoch (from its first line; '' when it has none), or undefined when there is no log. */
+  async readEpoch(): Promise<string | undefined> {
+    let handle;
+    try {
+      handle = await open(this.file, 'r');
+    } catch (err) {
+      if (isMissing(err)) return undefined;
+      throw err;
+    }
+    try {
+      const head = await readRange(handle, 0, 4096);
+      const newline = head.indexOf(NEWLINE);
+      return newline < 0 ? '' : (parseEpoch(head.subarray(0, newline).toString('utf8')) ?? '');
+    } finally {
+      await handle.close();
+    }
+  }
+
   /** Run `work` holding the log's cross-process lock. */
   withLock<T>(work: () => Promise<T>): Promise<T> {
     return this.lock.withLock(work);

@@ -38,6 +38,7 @@ describe('head log', () => {
   it('readFrom a remembered position returns only the new changes; a new epoch or a shrunk file starts over', async () => {
     await withLog(async (log, file) => {
       expect(await log.readFrom()).toBeUndefined();
+      expect(await log.readEpoch()).toBeUndefined();
       const start = await log.withLock(() => log.create([{ name: 'x', head: h('1') }]));
       const first = (await log.readFrom())!;
       expect(first).toMatchObject({ epoch: start.epoch, offset: start.offset, reset: true, events: [{ name: 'x', old: null, new: h('1') }] });
@@ -49,6 +50,7 @@ describe('head log', () => {
       // Compaction/rebuild: a whole new log with another epoch.
       const rebuilt = await log.withLock(() => log.create([{ name: 'z', head: h('4') }]));
       expect(rebuilt.epoch).not.toBe(start.epoch);
+      expect(await log.readEpoch()).toBe(rebuilt.epoch);
       expect(await log.readFrom(next)).toMatchObject({ epoch: rebuilt.epoch, reset: true, events: [{ name: 'z', old: null, new: h('4') }] });
 
       // Same epoch but shorter than the remembered offset (the file was cut): start over.
