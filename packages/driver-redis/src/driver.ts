@@ -107,6 +107,8 @@ export class RedisDriver implements Driver {
     assertHash(hash);
     const stored = await this.inner.storeObject(hash, type, data);
     if (stored) this.writer.pending.add(hash);
+    // Many objects without a head change (raw saves, imports): announce them without waiting.
+    if (this.writer.pending.size >= 400) void this.writer.announcePending().catch(() => undefined);
     return stored;
   }
 
