@@ -1,4 +1,5 @@
 import { defineConfig, mergeConfig } from 'vitest/config';
 import { sharedConfig } from '../../vitest.shared.js';
 
-export default mergeConfig(sharedConfig, defineConfig({}));
+// Every test spawns real gitty processes (~0.6 s of CPU each under tsx); a loaded machine needs the headroom.
+export default mergeConfig(sharedConfig, defineConfig({ test: { testTimeout: 240_000, hookTimeout: 120_000 } }));

@@ -8,9 +8,8 @@ import { action } from '../action.js';
 import type { CliContext } from '../context.js';
 import { CliError } from '../errors.js';
 import { formatBytes, shortHash, table, type Output } from '../output.js';
-import { storeFacts } from '../store-facts.js';
+import { storeFacts, summarizeFacts } from '../store-facts.js';
 import { printDiff } from './files.js';
-import { printFacts } from './maintenance.js';
 
 /** The demo's files: each entry is one version, saved in this order. */
 const VERSIONS: { name: string; text: string; author: string; tags: string[]; message: string }[] = [
@@ -98,7 +97,7 @@ async function runDemo(out: Output, store: Store, dir: string): Promise<void> {
     await store.update('hello.pl', 'stale edit\n', { previous: history[1]!.commit });
   } catch (err) {
     if (!(err instanceof NotAtHeadError)) throw err;
-    out.line(`   ${paint.red('refused')} NOT_AT_HEAD: hello.pl is at ${paint.yellow(shortHash(err.head))}, not at ${shortHash(err.expected)} — nothing is overwritten`);
+    out.line(`   ${paint.red('refused')} NOT_AT_HEAD: hello.pl is at ${paint.yellow(shortHash(err.head))}, not ${shortHash(err.expected)}; nothing overwritten`);
   }
 
   const blob = history[0]!.data;
@@ -117,15 +116,15 @@ async function runDemo(out: Output, store: Store, dir: string): Promise<void> {
   const fsck = await store.fsck();
   step(out, 8, 'Verify every object, history and head', 'gitty fsck');
   const orphans = fsck.counts.commits - saved.length;
-  const orphanNote = orphans > 0 ? paint.dim(` (${orphans} from the refused save, unreferenced: gc removes it after a grace period)`) : '';
-  out.line(`   ${fsck.ok ? paint.green('ok') : paint.red('damaged')}: ${fsck.counts.objects} objects, ${fsck.counts.commits} commits${orphanNote}, ${fsck.counts.heads} heads`);
+  const orphanNote = orphans > 0 ? paint.dim(` (${orphans} commit from the refused save awaits gc)`) : '';
+  out.line(`   ${fsck.ok ? paint.green('ok') : paint.red('damaged')}: ${fsck.counts.objects} objects, ${fsck.counts.commits} commits, ${fsck.counts.heads} heads${orphanNote}`);
 
   step(out, 9, 'Store statistics', 'gitty stats');
   const facts = await storeFacts(store);
-  printFacts(out.indented(' '), facts);
+  out.line(`   ${summarizeFacts(facts)}`);
 
   out.line();
-  out.line(`Explore the store yourself (see ${paint.cyan('gitty --help')}):`);
-  for (const example of ['ls', 'log hello.pl', 'diff hello.pl', `git cat-file -p ${shortHash(blob)}`]) out.line(`   ${paint.cyan(`${cli} ${example}`)}`);
+  out.line(`Explore this store (and ${paint.cyan('gitty --help')}):`);
+  for (const example of ['log hello.pl', `git cat-file -p ${shortHash(blob)}`]) out.line(`   ${paint.cyan(`${cli} ${example}`)}`);
   if (out.json) out.data({ store: dir, driver: store.driver.name, versions: saved, fsck, stats: facts });
 }

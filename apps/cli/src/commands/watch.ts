@@ -58,10 +58,13 @@ export function watchCommands(program: Command): void {
           ? store.on('head', (event) => printEvent(ctx.out, event))
           : await pollHeads(store, intervalMs, (event) => printEvent(ctx.out, event));
         ctx.out.note(`watching ${selection.origin} (${store.driver.name} driver); Ctrl-C to stop`);
+        // Drivers unref their watch timers (a library must not keep an app alive); this command must stay up.
+        const keepAlive = setInterval(() => {}, 1 << 30);
         await new Promise<void>((resolve) => {
           process.once('SIGINT', () => resolve());
           process.once('SIGTERM', () => resolve());
         });
+        clearInterval(keepAlive);
         stop();
       });
     }));
