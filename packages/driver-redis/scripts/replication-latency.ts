@@ -66,7 +66,9 @@ try {
   const latencies = [...returned].map(([commit, t]) => readable.get(commit)! - t).sort((x, y) => x - y);
   const fromCall = [...called].map(([commit, t]) => readable.get(commit)! - t).sort((x, y) => x - y);
   const fmt = (ms: number) => `${ms.toFixed(2)} ms`;
-  const line = (xs: number[]) => `p50 ${fmt(percentile(xs, 50))}, p99 ${fmt(percentile(xs, 99))}, max ${fmt(xs.at(-1)!)}, min ${fmt(xs[0]!)}`;
+  const under = (xs: number[], ms: number) => ((100 * xs.filter((x) => x < ms).length) / xs.length).toFixed(1);
+  const line = (xs: number[]) =>
+    `p50 ${fmt(percentile(xs, 50))}, p90 ${fmt(percentile(xs, 90))}, p99 ${fmt(percentile(xs, 99))}, max ${fmt(xs.at(-1)!)}, min ${fmt(xs[0]!)}; ${under(xs, 2)}% < 2 ms, ${under(xs, 10)}% < 10 ms`;
   console.log(`inner: ${innerKind}; load average ${load} on ${os.cpus().length} CPUs; ${writes} sequential creates on A took ${fmt(writeMs)} (${((writes / writeMs) * 1000).toFixed(0)}/s)`);
   console.log(`latency A returned -> readable on B: ${line(latencies)}`);
   console.log(`latency A called   -> readable on B: ${line(fromCall)}`);
