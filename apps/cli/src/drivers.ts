@@ -27,6 +27,6 @@ export function registerBuiltinDrivers(): void {
   registered = true;
   registerDriver('files', lazyFactory('@gitty/driver-files', () => import('@gitty/driver-files')));
   registerDriver('packs', lazyFactory('@gitty/driver-packs', () => import('@gitty/driver-packs')));
-  registerDriver('sqlite', lazyFactory('@gitty/driver-sqlite', () => import('@gitty/driver-sqlite' as string)));
-  registerDriver('redis', lazyFactory('@gitty/driver-redis', () => import('@gitty/driver-redis' as string)));
+  registerDriver('sqlite', lazyFactory('@gitty/driver-sqlite', () => import('@gitty/driver-sqlite')));
+  registerDriver('redis', lazyFactory('@gitty/driver-redis', () => import('@gitty/driver-redis')));
 }
