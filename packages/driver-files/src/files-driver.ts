@@ -9,6 +9,7 @@ import { LooseObjects } from './loose.js';
 import { parseFilesOptions, type FilesDriverOptions } from './options.js';
 import { rebuildHeads } from './rebuild-heads.js';
 import { SharedHeads } from './shared-heads.js';
+import { removeStaleTemps } from './temp-files.js';
 
 /** The parts of a files store below its folder. */
 export function storeLayout(dir: string): { objects: string; headLog: string } {
@@ -132,10 +133,11 @@ export class FilesDriver implements Driver {
     return this.sharedHeads.watch(listener);
   }
 
-  // Empty object folders and temp files whose writer is gone (gc calls this).
+  // Empty object folders and temp files whose writer is gone, also a log rebuild's (gc calls this).
   async prune(): Promise<void> {
     this.check();
     await this.loose.prune();
+    await removeStaleTemps(path.dirname(this.headLog.file));
   }
 
   async stats(): Promise<Record<string, number>> {

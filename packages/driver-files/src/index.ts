@@ -13,7 +13,7 @@ export { SharedHeads, type SharedHeadsOptions } from './shared-heads.js';
 export { FileLock, type FileLockOptions } from './lock.js';
 export { rebuildHeads, type CommitSource } from './rebuild-heads.js';
 export { type Durability, syncFolder, ensureFolder } from './fs-sync.js';
-export { TEMP_PREFIX, isTempName, tempName } from './temp-files.js';
+export { TEMP_PREFIX, isTempName, tempName, isStaleTemp, removeStaleTemps } from './temp-files.js';
 export { createGitScratchRepo, type GitScratchRepo } from './git-scratch.js';
 
 import { createDriver } from './files-driver.js';

@@ -1,5 +1,7 @@
 import { randomBytes } from 'node:crypto';
+import { readdir, stat, unlink } from 'node:fs/promises';
 import os from 'node:os';
+import path from 'node:path';
 
 /**
  * Temp files are written next to their final place and then linked or renamed into it, so a
@@ -45,4 +47,18 @@ export function isStaleTemp(name: string, mtimeMs: number, now = Date.now(), sta
   if (!match || match[1] !== host) return false;
   const pid = Number(match[2]);
   return pid !== process.pid && !processAlive(pid);
+}
+
+/** Remove the stale temp files directly in `folder` (see {@link isStaleTemp}); resolves how many. */
+export async function removeStaleTemps(folder: string): Promise<number> {
+  const names = await readdir(folder).catch(() => [] as string[]);
+  let removed = 0;
+  const now = Date.now();
+  for (const name of names) {
+    if (!isTempName(name)) continue;
+    const file = path.join(folder, name);
+    const s = await stat(file).catch(() => undefined);
+    if (s?.isFile() && isStaleTemp(name, s.mtimeMs, now) && (await unlink(file).then(() => true, () => false))) removed++;
+  }
+  return removed;
 }

@@ -1,9 +1,9 @@
 import { describe, expect, it } from 'vitest';
-import { readdir } from 'node:fs/promises';
+import { readdir, utimes, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { defaultDriverContext, openStore, registerDriver, type HeadEvent } from '@gitty/core';
 import { waitFor } from '@gitty/driver-test/harness';
-import { createDriver } from '@gitty/driver-files';
+import { TEMP_PREFIX, createDriver } from '@gitty/driver-files';
 import { withStoreDir } from './support.js';
 
 describe('files driver', () => {
@@ -89,7 +89,13 @@ describe('files driver', () => {
       expect(before).toMatchObject({ looseObjects: 3, heads: 1 });
       expect(before.looseBytes).toBeGreaterThan(0);
       expect(before.looseDiskBytes).toBeGreaterThanOrEqual(before.looseBytes!);
+      // A log rebuild's temp file left by a crash elsewhere, long ago.
+      const staleTemp = path.join(dir, 'ref', `${TEMP_PREFIX}otherhost-12-abcd`);
+      await writeFile(staleTemp, '{"epoch":');
+      const old = new Date(Date.now() - 2 * 3600_000);
+      await utimes(staleTemp, old, old);
       const report = await store.gc({ graceMs: 0 });
+      expect(await readdir(path.join(dir, 'ref'))).toEqual(['head']);
       expect(report.deleted).toBe(1);
       expect(await store.has(orphan)).toBe(false);
       expect(await readdir(path.join(dir, 'objects'))).not.toContain(orphan.slice(0, 2));
