@@ -107,6 +107,8 @@ export class ObjectFetcher {
     const [hash, from] = message.split(' ');
     if (!hash || !isHash(hash) || from === this.node || !isReady(this.cmd)) return;
     if (!(await this.local.hasObject(hash))) return;
+    // Already answered (the requester asked again before it read the answer): nothing to do.
+    if ((await this.cmd.exists(this.keys.objectKey(hash))) === 1) return;
     const claimed = await this.cmd.set(this.keys.claimKey(hash), this.node, 'PX', CLAIM_MS, 'NX');
     if (claimed !== 'OK') return;
     const raw = await this.local.loadRaw(hash);
