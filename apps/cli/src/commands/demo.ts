@@ -42,6 +42,16 @@ async function openDemoStore(dir: string, driver: string | undefined): Promise<S
   }
 }
 
+/**
+ * How the user can run gitty again: `node apps/cli/dist/main.js` after `pnpm demo` in the
+ * repository (no `gitty` on the PATH yet), else `gitty`.
+ */
+function invocation(): string {
+  const script = process.argv[1] ?? '';
+  const relative = path.relative(process.cwd(), script);
+  return script.endsWith('.js') && !relative.startsWith('..') && !path.isAbsolute(relative) ? `node ${relative}` : 'gitty';
+}
+
 function step(out: Output, n: number, title: string, command: string): void {
   out.line();
   out.line(`${out.paint.bold(`${n}. ${title}`)}  ${out.paint.dim(`$ ${command}`)}`);
@@ -68,7 +78,7 @@ export function demoCommands(program: Command): void {
 
 async function runDemo(out: Output, store: Store, dir: string): Promise<void> {
   const { paint } = out;
-  const cli = `gitty --store ${dir}${store.driver.name === 'files' ? '' : ` --driver ${store.driver.name}`}`;
+  const cli = `${invocation()} --store ${dir}${store.driver.name === 'files' ? '' : ` --driver ${store.driver.name}`}`;
   out.line(`${paint.bold('gitty')} — a versioned file store modelled on git`);
   out.line(paint.dim(`store: ${dir} (${store.driver.name} driver)`));
 
@@ -124,7 +134,7 @@ async function runDemo(out: Output, store: Store, dir: string): Promise<void> {
   out.line(`   ${summarizeFacts(facts)}`);
 
   out.line();
-  out.line(`Explore this store (and ${paint.cyan('gitty --help')}):`);
+  out.line(`Explore this store (and ${paint.cyan(`${invocation()} --help`)}):`);
   for (const example of ['log hello.pl', `git cat-file -p ${shortHash(blob)}`]) out.line(`   ${paint.cyan(`${cli} ${example}`)}`);
   if (out.json) out.data({ store: dir, driver: store.driver.name, versions: saved, fsck, stats: facts });
 }
