@@ -68,4 +68,17 @@ describe('every command on a files store (--store)', () => {
     const fsck = await gitty(['--store', store, '--json', 'fsck']);
     expect(fsck.json()).toMatchObject({ ok: true, counts: { objects: 6, heads: 2 } });
   });
+
+  it('reports a damaged object: fsck exits 1 naming it, get gives one line with the fix', async () => {
+    const { writeFile: write, chmod } = await import('node:fs/promises');
+    const file = path.join(store, 'objects', v.notes.data.slice(0, 2), v.notes.data.slice(2));
+    await chmod(file, 0o644);
+    await write(file, 'not zlib at all');
+    const [fsck, get] = await Promise.all([gitty(['--store', store, 'fsck']), gitty(['--store', store, 'get', 'notes.md'])]);
+    expect(fsck.code).toBe(1);
+    expect(fsck.stdout).toMatch(/^damaged: .* 1 corrupt\n {2}CORRUPT_OBJECT .*/);
+    expect(fsck.stdout).toContain(v.notes.data);
+    expect(get.code).toBe(1);
+    expect(get.stderr).toMatch(new RegExp(`^gitty: Corrupt object ${v.notes.data} .* — run \`gitty fsck\` to list damaged objects.*\n$`));
+  });
 });
