@@ -38,8 +38,19 @@ export class FileLock {
     return `${this.file}.lock`;
   }
 
+  /** Callers in this process queue here, so only one of them at a time polls the lock folder. */
+  private queue: Promise<unknown> = Promise.resolve();
+
   /** Run `work` while holding the lock; the lock is released even when `work` throws. */
-  async withLock<T>(work: () => Promise<T>): Promise<T> {
+  withLock<T>(work: () => Promise<T>): Promise<T> {
+    // Without this queue, many writers in one process would all poll the mkdir lock with
+    // random back-off, and a long tail of them would wait up to 50 ms per round.
+    const result = this.queue.then(() => this.holdWhile(work));
+    this.queue = result.catch(() => undefined);
+    return result;
+  }
+
+  private async holdWhile<T>(work: () => Promise<T>): Promise<T> {
     const release = await this.acquire();
     try {
       return await work();

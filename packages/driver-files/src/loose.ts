@@ -218,11 +218,12 @@ export class LooseObjects {
 // prune may remove an empty folder between its creation and our open: create it again.
 async function openInFolder(temp: string, folder: string, durability: Durability) {
   for (let attempt = 0; ; attempt++) {
-    await ensureFolder(folder, durability);
     try {
+      // Both steps may meet a concurrent prune removing the (empty) folder: retry them together.
+      await ensureFolder(folder, durability);
       return await open(temp, 'wx');
     } catch (err) {
-      if (!isMissing(err) || attempt >= 3) throw err;
+      if (!isMissing(err) || attempt >= 10) throw err;
     }
   }
 }
