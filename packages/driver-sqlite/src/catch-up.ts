@@ -1,4 +1,4 @@
-import { CorruptObjectError, decodeCommit, type Commit, type GitObject, type ProgressListener } from '@gitty/core';
+import { decodeCommit, isGittyError, type Commit, type GitObject, type ProgressListener } from '@gitty/core';
 import type { HeadLogAccess, LogRead } from './head-log-port.js';
 import type { IndexDb, IndexedHead } from './index-db.js';
 
@@ -85,7 +85,8 @@ export class IndexCatchUp {
       const { commit, body } = await this.commit(head, name, fresh);
       const indexed = fresh ? undefined : this.index.indexedData(name);
       let text: string | null | undefined;
-      if (indexed !== commit.data) {
+      if (body === null) text = null;
+      else if (indexed !== commit.data) {
         const blob = await this.load(commit.data);
         text = blob ? new TextDecoder().decode(blob.data) : null;
       }
@@ -94,18 +95,27 @@ export class IndexCatchUp {
     return updates;
   }
 
-  /** A commit from the index, or from its object when the index has not seen it. */
-  private async commit(hash: string, name: string, fresh: boolean): Promise<{ commit: Commit; body: string }> {
+  /**
+   * A commit from the index, or from its object when the index has not seen it. A head whose
+   * commit is missing or damaged is still the head (the log is the truth; fsck reports it, and
+   * deleting or updating it must stay possible): it gets a placeholder and no commits row, so
+   * listings and search leave it out, as the scan fallback cannot list it either.
+   */
+  private async commit(hash: string, name: string, fresh: boolean): Promise<{ commit: Commit; body: string | null }> {
     const known = fresh ? undefined : this.index.getCommit(hash);
     if (known) {
       const { commit: _hash, ...stored } = known;
       return { commit: known, body: JSON.stringify(stored) };
     }
-    const object = await this.load(hash);
-    if (!object || object.type !== 'commit') {
-      throw new CorruptObjectError(hash, 'head log', `the head of "${name}" is ${object ? `a ${object.type}` : 'missing'}, not a commit`);
+    const placeholder = { commit: { commit: hash, name, data: '', time: 0 }, body: null };
+    try {
+      const object = await this.load(hash);
+      if (!object || object.type !== 'commit') return placeholder;
+      return { commit: decodeCommit(object.data, hash, `head of "${name}"`), body: new TextDecoder().decode(object.data) };
+    } catch (err) {
+      if (isGittyError(err, 'CORRUPT_OBJECT')) return placeholder;
+      throw err;
     }
-    return { commit: decodeCommit(object.data, hash, `head of "${name}"`), body: new TextDecoder().decode(object.data) };
   }
 
   /** Every older commit of every head's history (a rebuild fills the commits table with them). */

@@ -8,8 +8,11 @@ import { SCHEMA_SQL, SCHEMA_VERSION, TABLES, nameKey } from './schema.js';
 /** A head as the index stores it: the commit and, when its data changed, the new text. */
 export interface IndexedHead {
   commit: Commit;
-  /** The commit's canonical JSON body, as stored in the commit object. */
-  body: string;
+  /**
+   * The commit's canonical JSON body, as stored in the commit object; null when the object is
+   * missing or not a commit: the head is kept (the log says so) but listed nowhere.
+   */
+  body: string | null;
   /**
    * The head's data decoded as UTF-8; undefined keeps the indexed text (same data hash); null
    * drops it (the data object is missing, so the scan fallback would skip the file too).
@@ -163,7 +166,7 @@ export class IndexDb {
   /** Point `name` at a new head commit, refreshing its text when given. */
   setHead(name: string, head: IndexedHead): void {
     const { commit } = head;
-    this.putCommit(commit, head.body);
+    if (head.body !== null) this.putCommit(commit, head.body);
     const author = typeof commit.author === 'string' ? commit.author : null;
     const tags = Array.isArray(commit.tags) ? commit.tags.filter((tag): tag is string => typeof tag === 'string') : [];
     const row = this.statements.getHeadRow.get(name);
