@@ -2,9 +2,9 @@ import path from 'node:path';
 import { readdir } from 'node:fs/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openStore, type Store } from '@gitty/core';
-import { tempDir, waitFor } from '@gitty/driver-test/harness';
+import { run, tempDir, tsNodeArgs, waitFor } from '@gitty/driver-test/harness';
 import { registerBuiltinDrivers } from '../src/drivers.js';
-import { collectOutput, gitty, startGitty } from './cli-process.js';
+import { MAIN, collectOutput, gitty, startGitty } from './cli-process.js';
 
 interface Listed { name: string; head: string }
 interface CopyReport { files: number; updated: number; upToDate: number; objects: number; raw: boolean; diverged: unknown[]; interrupted: boolean }
@@ -38,6 +38,7 @@ describe('copy and compare', () => {
     for (const [from, to] of hops) {
       const copy = await gitty(['--json', 'copy', from, to]);
       expect(copy.code, copy.stderr).toBe(0);
+      expect(copy.stderr).toBe(''); // piped: no progress bar
       expect(copy.json<CopyReport>()).toMatchObject({ files: 21, updated: 21, upToDate: 0, objects: 20 * 3 * 2 + 2, diverged: [], interrupted: false });
     }
     const [compareAll, lsSrc, lsEnd, logSrc, logEnd, fsck] = await Promise.all([
@@ -66,6 +67,18 @@ describe('copy and compare', () => {
     expect(next.code, next.stderr).toBe(0);
     expect(next.stdout).toMatch(/^copied 2 objects( \(raw\))?; files: 1 updated, 20 up to date, 21 in all\n$/);
     expect((await gitty(['--json', 'compare', src, `sqlite:${dir}/a`])).json()).toMatchObject({ identical: true, files: 21, versions: 62 });
+  });
+
+  it('shows a progress bar with counts and rate on a terminal, and colours', async () => {
+    const src = path.join(dir, 'tty-src');
+    await fillStore(src, 30, 1);
+    // util-linux `script` gives the child a pseudo-terminal for stdout and stderr.
+    const command = [process.execPath, ...tsNodeArgs(MAIN, ['copy', src, path.join(dir, 'tty-dst')])].join(' ');
+    const result = await run('script', ['-qec', command, '/dev/null'], { env: { ...process.env, NO_COLOR: undefined, TERM: 'xterm' } });
+    const screen = result.stdout.toString();
+    expect(result.code, screen).toBe(0);
+    expect(screen).toMatch(/copy files \[[#-]{24}\] \d+\/31 \d+\/s/);
+    expect(screen).toContain('\u001b[32mcopied\u001b[39m 62 objects');
   });
 
   it('leaves a diverged file alone and reports it', async () => {
