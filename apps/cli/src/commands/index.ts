@@ -4,6 +4,7 @@ import { fileCommands } from './files.js';
 import { gitCommands } from './git.js';
 import { maintenanceCommands } from './maintenance.js';
 import { migrateCommands } from './migrate.js';
+import { serveCommands } from './serve.js';
 import { watchCommands } from './watch.js';
 
 /** Adds one group of commands to the program. */
@@ -18,6 +19,7 @@ export const commandGroups: readonly CommandGroup[] = [
   maintenanceCommands, // init, fsck, repack, unpack, gc, reindex, stats
   migrateCommands, // copy, compare
   watchCommands, // watch
+  serveCommands, // serve (@gitty/server)
   gitCommands, // git
   demoCommands, // demo
 ];
