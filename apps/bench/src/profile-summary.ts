@@ -47,19 +47,24 @@ function areaOf(url: string, functionName: string): string {
 }
 
 async function main(): Promise<void> {
-  const [file, topArg] = process.argv.slice(2);
-  if (!file) {
-    process.stderr.write('usage: profile-summary <file.cpuprofile> [top]\n');
+  const args = process.argv.slice(2);
+  const files = args.filter((a) => !/^\d+$/.test(a));
+  const top = Number(args.find((a) => /^\d+$/.test(a)) ?? 20);
+  if (files.length === 0) {
+    process.stderr.write('usage: profile-summary <file.cpuprofile>... [top]\n');
     process.exitCode = 2;
     return;
   }
-  const top = Number(topArg ?? 20);
-  const summary = summarizeProfile(JSON.parse(await readFile(file, 'utf8')) as CpuProfile);
-  const pct = (ms: number) => `${((ms / summary.totalMs) * 100).toFixed(1)}%`;
-  process.stdout.write(`${file}: ${summary.totalMs.toFixed(0)} ms sampled\n\nby area:\n`);
-  for (const [area, ms] of summary.byArea.slice(0, 12)) process.stdout.write(`  ${pct(ms).padStart(6)}  ${area}\n`);
-  process.stdout.write('\nby function (self time):\n');
-  for (const [fn, ms] of summary.byFunction.slice(0, top)) process.stdout.write(`  ${pct(ms).padStart(6)}  ${fn}\n`);
+  // node --cpu-prof writes one profile per thread; each is summarized on its own.
+  for (const file of files) {
+    const summary = summarizeProfile(JSON.parse(await readFile(file, 'utf8')) as CpuProfile);
+    const pct = (ms: number) => `${((ms / summary.totalMs) * 100).toFixed(1)}%`;
+    process.stdout.write(`${file}: ${summary.totalMs.toFixed(0)} ms sampled\n\nby area:\n`);
+    for (const [area, ms] of summary.byArea.slice(0, 12)) process.stdout.write(`  ${pct(ms).padStart(6)}  ${area}\n`);
+    process.stdout.write('\nby function (self time):\n');
+    for (const [fn, ms] of summary.byFunction.slice(0, top)) process.stdout.write(`  ${pct(ms).padStart(6)}  ${fn}\n`);
+    process.stdout.write('\n');
+  }
 }
 
 if (process.argv[1] && import.meta.url.endsWith(path.basename(process.argv[1]))) {
