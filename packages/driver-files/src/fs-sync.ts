@@ -1,3 +1,4 @@
+import { closeSync, fsyncSync, openSync } from 'node:fs';
 import { open, mkdir } from 'node:fs/promises';
 import path from 'node:path';
 
@@ -34,4 +35,18 @@ export async function ensureFolder(folder: string, durability: Durability): Prom
 export function isMissing(err: unknown): boolean {
   const code = (err as NodeJS.ErrnoException | undefined)?.code;
   return code === 'ENOENT' || code === 'ENOTDIR';
+}
+
+/** {@link syncFolder}, synchronously (for the synchronous write path of loose objects). */
+export function fsyncFolderSync(folder: string): void {
+  let fd: number | undefined;
+  try {
+    fd = openSync(folder, 'r');
+    fsyncSync(fd);
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code !== 'EISDIR' && code !== 'EPERM' && code !== 'EINVAL' && code !== 'EBADF' && code !== 'EACCES') throw err;
+  } finally {
+    if (fd !== undefined) closeSync(fd);
+  }
 }

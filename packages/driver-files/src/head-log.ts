@@ -1,3 +1,4 @@
+import { closeSync, fstatSync, fsyncSync, openSync, readSync, writeSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import { open, rename, stat, unlink } from 'node:fs/promises';
 import path from 'node:path';
@@ -113,16 +114,18 @@ export class HeadLog {
    * pass next time.
    */
   async readFrom(from?: HeadLogPosition): Promise<HeadLogRead | undefined> {
-    let handle;
+    // Synchronous reads: a tail is usually empty or one line, and a thread-pool round trip per
+    // call would cost more than the read (every CAS does one).
+    let fd: number;
     try {
-      handle = await open(this.file, 'r');
+      fd = openSync(this.file, 'r');
     } catch (err) {
       if (isMissing(err)) return undefined;
       throw err;
     }
     try {
-      const size = (await handle.stat()).size;
-      const head = await readRange(handle, 0, Math.min(size, 4096));
+      const size = fstatSync(fd).size;
+      const head = readRangeSync(fd, 0, Math.min(size, 4096));
       const firstNewline = head.indexOf(NEWLINE);
       if (firstNewline < 0) return { epoch: '', offset: 0, reset: true, events: [], skipped: 0 };
       const firstLine = head.subarray(0, firstNewline).toString('utf8');
@@ -131,7 +134,7 @@ export class HeadLog {
       const start = epoch === undefined ? 0 : firstNewline + 1;
       const resume = from !== undefined && from.epoch === (epoch ?? '') && from.offset >= start && from.offset <= size;
       const offset = resume ? from.offset : start;
-      const bytes = await readRange(handle, offset, size - offset);
+      const bytes = readRangeSync(fd, offset, size - offset);
       const end = bytes.lastIndexOf(NEWLINE) + 1;
       const events: HeadChange[] = [];
       let skipped = 0;
@@ -147,7 +150,7 @@ export class HeadLog {
       }
       return { epoch: epoch ?? '', offset: offset + end, reset: !resume, events, skipped };
     } finally {
-      await handle.close();
+      closeSync(fd);
     }
   }
 
@@ -180,20 +183,20 @@ export class HeadLog {
    * returned. Returns the position after the appended lines.
    */
   async append(at: HeadLogPosition, changes: readonly HeadChange[]): Promise<HeadLogPosition> {
-    const handle = await open(this.file, 'a+');
+    const fd = openSync(this.file, 'a+');
     try {
-      const size = (await handle.stat()).size;
+      const size = fstatSync(fd).size;
       // A torn last line (a writer crashed mid-line): start ours on a fresh line.
-      const torn = size > 0 && (await readRange(handle, size - 1, 1))[0] !== NEWLINE;
+      const torn = size > 0 && readRangeSync(fd, size - 1, 1)[0] !== NEWLINE;
       const text = (torn ? '\n' : '') + changes.map(eventLine).join('');
       const bytes = Buffer.from(text, 'utf8');
-      await handle.write(bytes, 0, bytes.length, null);
-      if (this.durability === 'fsync') await handle.sync();
+      writeSync(fd, bytes, 0, bytes.length, null);
+      if (this.durability === 'fsync') fsyncSync(fd);
       // Under the lock nobody else appends, so what lies between `at` and `size` is only an
       // incomplete line: skip it together with ours.
       return { epoch: at.epoch, offset: Math.max(at.offset, size) + bytes.length };
     } finally {
-      await handle.close();
+      closeSync(fd);
     }
   }
 
@@ -246,6 +249,17 @@ async function readRange(handle: import('node:fs/promises').FileHandle, position
   let done = 0;
   while (done < buffer.length) {
     const { bytesRead } = await handle.read(buffer, done, buffer.length - done, position + done);
+    if (bytesRead === 0) break;
+    done += bytesRead;
+  }
+  return buffer.subarray(0, done);
+}
+
+function readRangeSync(fd: number, position: number, length: number): Buffer {
+  const buffer = Buffer.alloc(Math.max(0, length));
+  let done = 0;
+  while (done < buffer.length) {
+    const bytesRead = readSync(fd, buffer, done, buffer.length - done, position + done);
     if (bytesRead === 0) break;
     done += bytesRead;
   }

@@ -67,14 +67,16 @@ export class FileLock {
     let madeFolder = false;
     for (;;) {
       try {
-        return await lockfile.lock(this.file, {
+        // lockSync: mkdir (and a stat when contended) without two thread-pool round trips;
+        // waiting between attempts stays asynchronous below.
+        const release = lockfile.lockSync(this.file, {
           realpath: false,
           stale: this.staleMs,
-          retries: 0,
           // Called when our lock was taken over; the holder's work is a few ms long, so this
           // means the process stalled for longer than staleMs. Never throw from a timer.
           onCompromised: () => undefined,
         });
+        return async () => release();
       } catch (err) {
         const code = (err as NodeJS.ErrnoException).code;
         if (code === 'ENOENT' && !madeFolder) {
