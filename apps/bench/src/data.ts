@@ -26,17 +26,10 @@ export interface DataSet {
   byFile: GeneratedVersion[][];
 }
 
-/** mulberry32: a tiny seeded PRNG, so the same seed gives the same data on every machine. */
-export function seededRandom(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** mulberry32 from the shared harness: the same seed gives the same data on every machine. */
+import { seededRandom } from '@gitty/driver-test/harness';
+
+export { seededRandom };
 
 const WORDS = [
   'append', 'member', 'length', 'format', 'writeln', 'findall', 'between', 'succ', 'nth0', 'msort',

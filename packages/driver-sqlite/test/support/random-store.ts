@@ -1,16 +1,9 @@
 import type { FileQuery, Meta, Store } from '@gitty/core';
 
 /** A small deterministic PRNG (mulberry32), so a failing population can be reproduced from its seed. */
-export function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { seededRandom as prng } from '@gitty/driver-test/harness';
+
+export { prng };
 
 /** Words the contents are made of: mixed case, accents, a ligature, an astral symbol, quotes. */
 export const WORDS = [
