@@ -1,12 +1,15 @@
 import { decodeCommit, isGittyError, type Commit, type GitObject, type ProgressListener } from '@gitty/core';
-import type { HeadLogAccess, LogRead } from './head-log-port.js';
+import type { HeadLogAccess, LogPosition, LogRead } from './head-log-port.js';
 import type { IndexDb, IndexedHead } from './index-db.js';
 
 /** Loads an object by hash (the inner driver's `loadObject`, through the recent-writes cache). */
 export type ObjectLoader = (hash: string) => Promise<GitObject | undefined>;
 
-/** The outcome of a catch-up: how many head changes it applied, or that the index needs a rebuild. */
-export type CatchUpResult = { applied: number } | { rebuild: 'missing' | 'epoch' };
+/**
+ * The outcome of a catch-up: how many head changes it applied and the log position the index
+ * then holds (the log's end as read), or that the index needs a rebuild.
+ */
+export type CatchUpResult = { applied: number; position: LogPosition } | { rebuild: 'missing' | 'epoch' };
 
 /** How many commits a rebuild loads between two progress reports. */
 const PROGRESS_EVERY = 1000;
@@ -32,7 +35,7 @@ export class IndexCatchUp {
       if (!position) return { rebuild: 'missing' };
       const tail = await this.log.readFrom(position);
       if (!tail || tail.reset || tail.epoch !== position.epoch) return { rebuild: 'epoch' };
-      if (tail.offset === position.offset) return { applied: 0 };
+      if (tail.offset === position.offset) return { applied: 0, position };
       const updates = await this.resolve(finalHeads(tail), false);
       const committed = this.index.transaction(() => {
         const now = this.index.position();
@@ -41,16 +44,22 @@ export class IndexCatchUp {
         this.index.setPosition({ epoch: tail.epoch, offset: tail.offset });
         return true;
       });
-      if (committed) return { applied: tail.events.length };
+      if (committed) return { applied: tail.events.length, position: { epoch: tail.epoch, offset: tail.offset } };
     }
   }
 
   /**
    * Rebuild the index from the whole head log and the objects it names: every head's commit
    * and text, and every commit of every head's history (so history never reads objects).
+   * Loading the objects takes time, and other processes sharing the index may apply newer log
+   * lines meanwhile: the rebuild commits only while the index is not ahead of the log position
+   * it read (else it would move the shared index back, hiding acknowledged updates from every
+   * reader and letting a stale CAS compare against an old head). When the index got ahead, the
+   * rebuild reads the lines after its position, resolves them too and tries again.
+   * Returns the position committed.
    */
-  async rebuild(onProgress?: ProgressListener): Promise<void> {
-    const tail: LogRead = (await this.log.readFrom()) ?? { epoch: '', offset: 0, reset: true, events: [] };
+  async rebuild(onProgress?: ProgressListener): Promise<LogPosition> {
+    let tail: LogRead = (await this.log.readFrom()) ?? { epoch: '', offset: 0, reset: true, events: [] };
     const heads = finalHeads(tail);
     const total = heads.size;
     onProgress?.({ phase: 'sqlite-reindex', done: 0, total });
@@ -58,13 +67,28 @@ export class IndexCatchUp {
       if (done % PROGRESS_EVERY === 0) onProgress?.({ phase: 'sqlite-reindex', done, total });
     });
     const history = await this.histories(updates);
-    this.index.transaction(() => {
-      this.index.clear();
-      for (const [commit, body] of history) this.index.putCommit(commit, body);
-      apply(this.index, updates);
-      this.index.setPosition({ epoch: tail.epoch, offset: tail.offset });
-    });
-    onProgress?.({ phase: 'sqlite-reindex', done: total, total });
+    for (;;) {
+      const read: LogPosition = { epoch: tail.epoch, offset: tail.offset };
+      const committed = this.index.transaction(() => {
+        if (isAhead(this.index.position(), read)) return false;
+        this.index.clear();
+        for (const [commit, body] of history) this.index.putCommit(commit, body);
+        apply(this.index, updates);
+        this.index.setPosition(read);
+        return true;
+      });
+      if (committed) {
+        onProgress?.({ phase: 'sqlite-reindex', done: total, total });
+        return read;
+      }
+      const more = await this.log.readFrom(read);
+      // The log was replaced since the read (a new epoch): start over on the new log.
+      if (!more || more.reset || more.epoch !== read.epoch) return this.rebuild(onProgress);
+      const newer = await this.resolve(finalHeads(more), true);
+      for (const [name, update] of newer) updates.set(name, update);
+      history.push(...(await this.histories(newer)));
+      tail = more;
+    }
   }
 
   /** Commit and (when its data changed, or always on a rebuild) text of each new head. */
@@ -135,6 +159,15 @@ export class IndexCatchUp {
     }
     return found;
   }
+}
+
+/**
+ * True when the index already holds a later position of the same log than `read`: committing
+ * what was read there would move it back. An index of another epoch (the reason for most
+ * rebuilds) or without a position is never ahead.
+ */
+function isAhead(now: LogPosition | undefined, read: LogPosition): boolean {
+  return now !== undefined && now.epoch === read.epoch && now.offset > read.offset;
 }
 
 /** The last state of each name the changes touch (null: deleted). */

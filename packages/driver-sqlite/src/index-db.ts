@@ -116,6 +116,14 @@ export class IndexDb {
     return { epoch, offset };
   }
 
+  /**
+   * `name`'s head and the log position it reflects, read in one transaction (one snapshot), so
+   * a CAS can tell that the head it compares against is the one at the log's end.
+   */
+  headAndPosition(name: string): { head: string | undefined; position: LogPosition | undefined } {
+    return this.db.transaction(() => ({ head: this.getHead(name), position: this.position() })).deferred();
+  }
+
   /** Record the head log position applied (call inside the transaction that applied it). */
   setPosition(position: LogPosition): void {
     this.statements.setMeta.run('schema', SCHEMA_VERSION);

@@ -4,12 +4,23 @@ import {
   type HeadChange, type HeadEntry, type ProgressListener, type RepackOptions, type RepackReport, type SearchHit,
 } from '@gitty/core';
 import { IndexCatchUp } from './catch-up.js';
-import type { HeadLogAccess } from './head-log-port.js';
+import type { HeadLogAccess, LogPosition } from './head-log-port.js';
 import { HeadWatch } from './head-watch.js';
 import type { IndexDb } from './index-db.js';
 import { historyFrom, queryFiles } from './queries.js';
 import { RecentObjects } from './recent-objects.js';
 import { searchIndex } from './search.js';
+
+/**
+ * How often a CAS catches up again when the shared index is not at the log's end it just read.
+ * Processes only move the index forwards, so a second look settles it; the bound turns a bug
+ * into an error instead of a spin.
+ */
+const MAX_CAS_CATCH_UPS = 10;
+
+function samePosition(a: LogPosition | undefined, b: LogPosition): boolean {
+  return a !== undefined && a.epoch === b.epoch && a.offset === b.offset;
+}
 
 /** What a {@link SqliteDriver} is built from. */
 export interface SqliteDriverParts {
@@ -104,8 +115,11 @@ export class SqliteDriver implements Driver {
 
   /**
    * The CAS, as driver-files does it: under the head log's cross-process lock, catch up with
-   * the log, compare, append. The index then applies the log's tail (with this change) in one
-   * transaction before this returns, so this process reads its own write at once.
+   * the log, compare, append. The head compared is read together with the index's position in
+   * one transaction and used only when that position is the log's end, as the catch-up found
+   * it under the lock; otherwise (the shared index moved meanwhile) it catches up again. The
+   * index then applies the log's tail (with this change) in one transaction before this
+   * returns, so this process reads its own write at once.
    */
   async updateHead(name: string, expected: string | null, next: string | null): Promise<void> {
     this.check();
@@ -114,12 +128,21 @@ export class SqliteDriver implements Driver {
     if (next !== null) assertHash(next);
     await this.log.withLock(() =>
       this.exclusive(async () => {
-        await this.applyTail();
-        const current = this.index.getHead(name) ?? null;
+        let end: LogPosition;
+        let current: string | null;
+        for (let attempt = 1; ; attempt++) {
+          end = await this.applyTail();
+          const seen = this.index.headAndPosition(name);
+          current = seen.head ?? null;
+          if (samePosition(seen.position, end)) break;
+          if (attempt >= MAX_CAS_CATCH_UPS) {
+            throw new Error(`The sqlite index of ${this.log.file} kept moving away from the head log's end during a CAS; retry`);
+          }
+        }
         if (current !== expected) throw new NotAtHeadError(name, current, expected);
         const change = { name, old: current, new: next };
         this.headWatch.noteOwn(change);
-        await this.log.append(this.index.position()!, [change]);
+        await this.log.append(end, [change]);
         await this.applyTail();
       }),
     );
@@ -236,11 +259,15 @@ export class SqliteDriver implements Driver {
     await this.exclusive(() => this.applyTail(onProgress));
   }
 
-  /** The body of {@link follow}; call only inside {@link exclusive}. */
-  private async applyTail(onProgress?: ProgressListener): Promise<void> {
+  /**
+   * The body of {@link follow}; call only inside {@link exclusive}. Returns the log position
+   * the index reached (the log's end as read).
+   */
+  private async applyTail(onProgress?: ProgressListener): Promise<LogPosition> {
     this.lastLook = Date.now();
     const result = await this.catchUpper.catchUp();
-    if ('rebuild' in result) await this.catchUpper.rebuild(onProgress);
+    if ('rebuild' in result) return this.catchUpper.rebuild(onProgress);
+    return result.position;
   }
 
   private exclusive<T>(work: () => Promise<T>): Promise<T> {
