@@ -150,3 +150,6 @@ export function seededRandom(seed: number): () => number {
     return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
   };
 }
+
+export { startTcpProxy, type TcpProxy } from './tcp-proxy.js';
+export { startSentinelSet, type SentinelOptions, type SentinelSet } from './redis-sentinel.js';
