@@ -18,6 +18,7 @@ export const ErrorCodes = [
   'CLOSED',
   'LOCK_TIMEOUT',
   'REDIS_UNAVAILABLE',
+  'STORAGE_FULL',
 ] as const;
 
 /** One of the stable error codes in {@link ErrorCodes}. */
@@ -176,6 +177,20 @@ export class LockTimeoutError extends GittyError {
 export class RedisUnavailableError extends GittyError {
   constructor(reason: string, options?: { cause?: unknown }) {
     super('REDIS_UNAVAILABLE', `Redis is unavailable: ${reason}`, options);
+  }
+}
+
+/**
+ * A write found no room (ENOSPC, EDQUOT, EFBIG, or a write that kept writing nothing): nothing
+ * was acknowledged, and the store stays as it was. Free space and retry.
+ */
+export class StorageFullError extends GittyError {
+  constructor(
+    readonly path: string,
+    options?: { cause?: unknown },
+  ) {
+    const code = (options?.cause as { code?: unknown } | undefined)?.code;
+    super('STORAGE_FULL', `No room to write ${path}${typeof code === 'string' ? ` (${code})` : ''}`, options);
   }
 }
 
