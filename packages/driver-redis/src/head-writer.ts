@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { NotAtHeadError, RedisUnavailableError } from '@gitty/core';
 import { runAnnounce, runCas, type AnnouncedObject, type RedisClient } from './cas-script.js';
 import type { CatchUp } from './catch-up.js';
@@ -36,6 +37,10 @@ export class HeadWriter {
   readonly unresolved = new Map<string, { name: string; next: string | null }>();
   readonly resolved = { applied: 0, notApplied: 0 };
   private requestCounter = 0;
+  // Request ids must never repeat, not even across restarts of a node with a configured id:
+  // the CAS script answers a known id with its stored outcome (within requestTtlMs), so a
+  // restarted node counting from 0 again would have new writes "acknowledged" without applying them.
+  private readonly requestPrefix = randomBytes(8).toString('hex');
 
   constructor(private readonly d: HeadWriterDeps) {}
 
@@ -49,7 +54,7 @@ export class HeadWriter {
     if (!isReady(cmd) || state.epoch === null) {
       throw new RedisUnavailableError(`cannot change the head of "${name}": no connection to Redis`);
     }
-    const requestId = `${this.d.node}-${++this.requestCounter}`;
+    const requestId = `${this.d.node}-${this.requestPrefix}-${++this.requestCounter}`;
     const taken = this.take();
     const restore = () => taken.forEach((hash) => this.pending.add(hash));
     for (let attempt = 0; ; attempt++) {
