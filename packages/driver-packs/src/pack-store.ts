@@ -1,4 +1,4 @@
-import { open, readdir, rename, rm, stat } from 'node:fs/promises';
+import { readdir, rename, rm, stat } from 'node:fs/promises';
 import path from 'node:path';
 import type { Driver } from '@gitty/core';
 import type { PackSet } from './pack-set.js';
@@ -15,26 +15,7 @@ export interface PackStore {
   maxObjectSize: number;
 }
 
-/** Write `bytes` to `file` and fsync it. */
-export async function writeSynced(file: string, bytes: Uint8Array): Promise<void> {
-  const handle = await open(file, 'wx', 0o444);
-  try {
-    await handle.writeFile(bytes);
-    await handle.sync();
-  } finally {
-    await handle.close();
-  }
-}
-
-/** fsync a folder so the renames in it are durable. */
-export async function syncFolder(folder: string): Promise<void> {
-  const handle = await open(folder, 'r');
-  try {
-    await handle.sync();
-  } finally {
-    await handle.close();
-  }
-}
+export { syncFolder, writeSynced } from './pack-io.js';
 
 /** Remove a pack: its idx first, so no reader discovers it half-removed, then the pack. */
 export async function removePack(packPath: string): Promise<void> {

@@ -66,8 +66,9 @@ export class PacksDriver implements Driver {
   async storeObject(hash: string, type: string, data: Uint8Array): Promise<boolean> {
     this.check();
     assertHash(hash);
-    if (this.packed(hash)) return false;
-    if (this.store.tombstones.has(hash)) await withPackLock(this.store.folder, () => this.store.tombstones.mark(hash, false));
+    if (await this.livePacked(hash)) return false;
+    // A packed copy that gc deleted stays deleted: the object is written loose again, and the
+    // repack that packs this loose copy marks it live before removing the loose file.
     const stored = await this.inner.storeObject(hash, type, data);
     if (stored) await this.maybeRepack();
     return stored;
@@ -82,7 +83,7 @@ export class PacksDriver implements Driver {
   async hasObject(hash: string): Promise<boolean> {
     this.check();
     assertHash(hash);
-    return (await this.lookup(hash, async () => (await this.inner.hasObject(hash)) || undefined, async (h) => this.packed(h) || undefined, false)) ?? false;
+    return (await this.lookup(hash, async () => (await this.inner.hasObject(hash)) || undefined, async (h) => (await this.livePacked(h)) || undefined, false)) ?? false;
   }
 
   async *objects(): AsyncIterable<string> {
@@ -210,6 +211,18 @@ export class PacksDriver implements Driver {
   /** True when a live (not deleted) packed copy of `hash` is attached. */
   private packed(hash: string): boolean {
     return !this.store.tombstones.has(hash) && this.store.packs.find(hash) !== undefined;
+  }
+
+  /**
+   * True when a live packed copy of `hash` is attached, judged by the deleted list as it is on
+   * disk now (a cheap stat, re-read only when it changed): another process's gc may have
+   * deleted the packed copy since this process last looked, and deciding on that stale view
+   * would skip a write the store needs.
+   */
+  private async livePacked(hash: string): Promise<boolean> {
+    if (this.store.packs.find(hash) === undefined) return false;
+    await this.store.tombstones.refresh();
+    return !this.store.tombstones.has(hash);
   }
 
   private async readPacked(hash: string): Promise<GitObject | undefined> {

@@ -67,8 +67,13 @@ export async function repackStore(store: PackStore, options: RepackOptions = {})
     }
   };
   const alreadyPacked: string[] = []; // loose copies of objects a kept pack holds: just removed
+  // Loose objects whose packed copies are on the deleted list: stored again after a gc (or by a
+  // plain files process). The loose copy is live, so the new pack's copy is marked live before
+  // the loose one goes.
+  const revived: string[] = [];
   for (const hash of looseHashes) {
     options.signal?.throwIfAborted();
+    if (store.tombstones.has(hash)) revived.push(hash);
     const holder = store.tombstones.has(hash) ? undefined : store.packs.find(hash);
     if (holder && !merged.includes(holder)) {
       alreadyPacked.push(hash);
@@ -161,6 +166,7 @@ export async function repackStore(store: PackStore, options: RepackOptions = {})
 
   // The new pack is in place: now, and only now, drop what it replaced.
   await store.packs.scan();
+  await store.tombstones.markAll(revived.filter((hash) => sources.get(hash)?.loose === true), false);
   for (const [hash, source] of sources) {
     if (source.loose && (await store.loose.deleteObject(hash))) report.looseRemoved++;
   }
