@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import {
-  assertHash, ClosedError, decodeObject, extensionOf, frameObject,
+  assertHash, ClosedError, decodeCommit, decodeObject, extensionOf, frameObject,
   type Driver, type DriverCapabilities, type DriverContext, type GitObject, type HeadChange, type HeadEntry,
 } from '@gitty/core';
 import type { RedisClient } from './cas-script.js';
@@ -86,6 +86,7 @@ export class RedisDriver implements Driver {
     this.writer = new HeadWriter({
       cmd: this.cmd, keys: this.keys, state, view: this.view, catchUp: this.catchUp, known: this.known, node: this.node, options,
       localRaw: (hash) => this.localRaw(hash),
+      headObjects: (head) => this.headObjects(head),
     });
     delegateOptional(this, inner, () => this.check());
   }
@@ -255,6 +256,18 @@ export class RedisDriver implements Driver {
   private async localRaw(hash: string): Promise<Uint8Array | undefined> {
     if (this.inner.loadRaw) return this.inner.loadRaw(hash);
     return this.rawOf(await this.inner.loadObject(hash));
+  }
+
+  private async headObjects(head: string): Promise<string[]> {
+    const commit = await this.inner.loadObject(head);
+    if (commit?.type !== 'commit') return [];
+    let data: unknown;
+    try {
+      data = decodeCommit(commit.data, head).data;
+    } catch {
+      return [head]; // a damaged commit is still announced; its readers reject it
+    }
+    return typeof data === 'string' && (await this.inner.hasObject(data)) ? [head, data] : [head];
   }
 
   private rawOf(object: GitObject | undefined): Uint8Array | undefined {

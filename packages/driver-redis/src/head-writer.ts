@@ -21,6 +21,8 @@ export interface HeadWriterDeps {
   options: RedisDriverOptions;
   /** Compressed bytes of a local object (undefined when it is gone). */
   localRaw(hash: string): Promise<Uint8Array | undefined>;
+  /** The objects a head needs to be read: its commit and the commit's blob (those stored locally). */
+  headObjects(head: string): Promise<string[]>;
 }
 
 const MAX_ANNOUNCED = 200;
@@ -55,7 +57,21 @@ export class HeadWriter {
       throw new RedisUnavailableError(`cannot change the head of "${name}": no connection to Redis`);
     }
     const requestId = `${this.d.node}-${this.requestPrefix}-${++this.requestCounter}`;
-    const taken = this.take();
+    // The head's own commit and blob always travel in its CAS, whatever else is pending (and
+    // whether or not a concurrent CAS took them): otherwise the head could reach the other
+    // nodes before its objects and be unreadable there once this node dies.
+    const own = next ? await this.d.headObjects(next) : [];
+    for (const hash of own) this.pending.delete(hash);
+    if (this.pending.size > MAX_ANNOUNCED) {
+      // Older objects first, so history saved without head changes precedes the head too.
+      try {
+        await this.announcePending();
+      } catch (err) {
+        own.forEach((hash) => this.pending.add(hash));
+        throw new RedisUnavailableError(`cannot change the head of "${name}": ${(err as Error).message}`, { cause: err });
+      }
+    }
+    const taken = [...own, ...this.take(MAX_ANNOUNCED - own.length)];
     const restore = () => taken.forEach((hash) => this.pending.add(hash));
     for (let attempt = 0; ; attempt++) {
       let outcome;
@@ -118,8 +134,8 @@ export class HeadWriter {
     }
   }
 
-  private take(): string[] {
-    const taken = [...this.pending].slice(0, MAX_ANNOUNCED);
+  private take(limit = MAX_ANNOUNCED): string[] {
+    const taken = [...this.pending].slice(0, limit);
     for (const hash of taken) this.pending.delete(hash);
     return taken;
   }

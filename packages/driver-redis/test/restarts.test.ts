@@ -61,3 +61,21 @@ describe('a node restarted with the same nodeId', () => {
     }
   });
 });
+
+describe('a writer killed right after its write', () => {
+  it('after many raw saves, the head still travels with its own commit and blob', async () => {
+    const redis = await startRedisServer();
+    servers.push(redis);
+    const storeId = `announce-${++stores}`;
+    const reader = await openNode({ url: redis.url, storeId, inner: innerFor(await dir()), fetchTimeoutMs: 1_000 });
+    open.push(reader);
+    const wDir = await dir();
+    const writer = await NodeProcess.start({ url: redis.url, storeId, inner: innerFor(wDir), stateDir: wDir });
+    processes.push(writer);
+    expect(await writer.send('save 350 w')).toBe('saved');
+    const commit = committed(await writer.send('create doc.txt 300'));
+    await writer.kill();
+    await waitFor(async () => (await reader.store.head('doc.txt')) === commit, 10_000);
+    expect((await reader.store.get('doc.txt')).text.startsWith('doc.txt doc.txt')).toBe(true);
+  });
+});
