@@ -84,9 +84,22 @@ export function errorResponse(error: unknown): { status: number; body: ErrorBody
   return { status: 500, body: { code: 'INTERNAL', message: 'Internal server error' }, headers: {} };
 }
 
-/** Fastify error handler: logs unexpected failures, answers `{code, message}`. */
-export function handleError(error: unknown, request: FastifyRequest, reply: FastifyReply): void {
-  const { status, body, headers } = errorResponse(error);
-  if (status >= 500) request.log.error({ err: error }, 'request failed');
-  void reply.code(status).headers(headers).send(body);
+/**
+ * A fastify error handler: answers `{code, message}` and logs unexpected failures (5xx) — to
+ * fastify's logger when it is on, else one line to `errorLog`, so a 500 is never silent.
+ */
+export function errorHandler(errorLog: { write(line: string): unknown } | undefined) {
+  return (error: unknown, request: FastifyRequest, reply: FastifyReply): void => {
+    const { status, body, headers } = errorResponse(error);
+    if (status >= 500) {
+      if (errorLog) errorLog.write(`${new Date().toISOString()} ${request.method} ${request.url.split('?')[0]} → ${status}: ${describe(error)}\n`);
+      else request.log.error({ err: error }, 'request failed');
+    }
+    void reply.code(status).headers(headers).send(body);
+  };
+}
+
+function describe(error: unknown): string {
+  if (error instanceof Error) return (error.stack ?? `${error.name}: ${error.message}`).replace(/\n\s*/g, ' | ');
+  return String(error);
 }

@@ -35,6 +35,29 @@ export interface ServerOptions {
   logger?: boolean;
   /** Behind a reverse proxy: take the client address (for rate limiting) from X-Forwarded-For (default false). */
   trustProxy?: boolean;
+  /**
+   * Keep a `meta.time` sent by the client (for imports of versions with their own dates).
+   * Default false: the server sets the time itself and a request giving one answers 400.
+   */
+  acceptClientTime?: boolean;
+  /**
+   * Where failed requests (5xx) are logged, one line each, when `logger` is off
+   * (default: standard error). With `logger: true` they go to fastify's logger.
+   */
+  errorLog?: { write(line: string): unknown };
+  /**
+   * Host names (the `Host` header without its port) the server answers besides the ones it is
+   * bound to, against DNS rebinding; `'*'` answers any. Default: the bound host, and for a
+   * loopback host also `localhost`, `127.0.0.1` and `[::1]`; for a wildcard host (0.0.0.0, ::)
+   * any IP address, `localhost` and this machine's host name.
+   */
+  allowedHosts?: readonly string[];
+  /**
+   * Failed token attempts per client IP: a bucket of `burst` failures refilled at `rate` per
+   * second; when it is empty every write from that client answers 429 until it refills.
+   * Default `{ rate: 0.1, burst: 10 }`; `false` turns it off.
+   */
+  authFailureLimit?: WriteRateLimit | false;
 }
 
 /** {@link ServerOptions} with defaults applied and values checked. */
@@ -49,6 +72,10 @@ export interface ResolvedOptions {
   webPage: boolean;
   logger: boolean;
   trustProxy: boolean;
+  acceptClientTime: boolean;
+  errorLog: { write(line: string): unknown };
+  allowedHosts: readonly string[];
+  authFailureLimit: WriteRateLimit | false;
 }
 
 function positiveInteger(value: unknown, key: string, fallback: number, allowZero = false): number {
@@ -67,14 +94,14 @@ export function resolveOptions(options: ServerOptions): ResolvedOptions {
   if (options.host !== undefined && (typeof options.host !== 'string' || options.host.length === 0)) {
     throw new InvalidConfigError('Server option "host" must be a non-empty string');
   }
-  let writeRateLimit: WriteRateLimit | false = { rate: 10, burst: 50 };
-  if (options.writeRateLimit === false) writeRateLimit = false;
-  else if (options.writeRateLimit !== undefined) {
-    const { rate, burst } = options.writeRateLimit;
-    if (!(typeof rate === 'number' && rate > 0 && Number.isFinite(rate))) {
-      throw new InvalidConfigError('Server option "writeRateLimit.rate" must be a positive number of writes per second');
-    }
-    writeRateLimit = { rate, burst: positiveInteger(burst, 'writeRateLimit.burst', Math.max(1, Math.ceil(rate))) };
+  const writeRateLimit = bucketOption(options.writeRateLimit, 'writeRateLimit', { rate: 10, burst: 50 });
+  const authFailureLimit = bucketOption(options.authFailureLimit, 'authFailureLimit', { rate: 0.1, burst: 10 });
+  const allowedHosts = options.allowedHosts ?? [];
+  if (!Array.isArray(allowedHosts) || !allowedHosts.every((h) => typeof h === 'string' && h.length > 0)) {
+    throw new InvalidConfigError('Server option "allowedHosts" must be an array of host names such as "gitty.example.org"');
+  }
+  if (options.errorLog !== undefined && typeof options.errorLog?.write !== 'function') {
+    throw new InvalidConfigError('Server option "errorLog" must have a write(line) method');
   }
   if (options.token !== undefined && (typeof options.token !== 'string' || options.token.length === 0)) {
     throw new InvalidConfigError('Server option "token" must be a non-empty string');
@@ -94,5 +121,19 @@ export function resolveOptions(options: ServerOptions): ResolvedOptions {
     webPage: options.webPage ?? true,
     logger: options.logger ?? false,
     trustProxy: options.trustProxy ?? false,
+    acceptClientTime: options.acceptClientTime ?? false,
+    errorLog: options.errorLog ?? process.stderr,
+    allowedHosts,
+    authFailureLimit,
   };
+}
+
+function bucketOption(value: WriteRateLimit | false | undefined, key: string, fallback: WriteRateLimit): WriteRateLimit | false {
+  if (value === false) return false;
+  if (value === undefined) return fallback;
+  const { rate, burst } = value;
+  if (!(typeof rate === 'number' && rate > 0 && Number.isFinite(rate))) {
+    throw new InvalidConfigError(`Server option "${key}.rate" must be a positive number per second`);
+  }
+  return { rate, burst: positiveInteger(burst, `${key}.burst`, Math.max(1, Math.ceil(rate))) };
 }

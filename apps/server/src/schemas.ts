@@ -18,9 +18,12 @@ export const commitSchema = {
     data: HASH,
     time: { type: 'number', description: 'Seconds since the epoch' },
     previous: HASH,
-    author: { type: 'string' },
-    tags: { type: 'array', items: { type: 'string' } },
-    commit_message: { type: 'string' },
+    // Written through this API these have their documented types (core checks them), but a
+    // store written by another program (SWISH stores `commit_message: 1`) may hold any JSON:
+    // they are answered as stored, so a commit's hash still matches its content.
+    author: { description: 'A string when written through this API; any JSON in stores written elsewhere' },
+    tags: { description: 'An array of strings when written through this API; any JSON in stores written elsewhere' },
+    commit_message: { description: 'A string when written through this API; any JSON in stores written elsewhere' },
   },
   additionalProperties: true,
 } as const;
@@ -50,7 +53,16 @@ const encoding = { type: 'string', enum: ['utf8', 'base64'], default: 'utf8', de
 const meta = {
   type: 'object',
   additionalProperties: true,
-  description: 'User metadata (author, tags, commit_message, …); reserved keys are set by the store',
+  description: 'User metadata: `author` and `commit_message` strings, `tags` an array of strings, anything else any JSON. '
+    + 'Reserved keys (name, data, previous, commit) are set by the store; `time` only where the server accepts client times.',
+  // Types are described, not declared: fastify's validator would coerce `author: 7` to "7" and
+  // `tags: "x"` to ["x"]; the store checks them instead and refuses wrong types.
+  properties: {
+    author: { description: 'A string' },
+    commit_message: { description: 'A string' },
+    tags: { description: 'An array of strings' },
+    time: { description: 'Seconds since the epoch (a finite number); refused unless the server accepts client times (imports)' },
+  },
 } as const;
 
 const versionBody = {

@@ -2,7 +2,7 @@ import Fastify, { type FastifyInstance } from 'fastify';
 import { openStore, Store } from '@gitty/core';
 import { applyCors, writeGuard } from './access.js';
 import { registerBuiltinDrivers } from './drivers.js';
-import { handleError, HttpError } from './http-errors.js';
+import { errorHandler, HttpError } from './http-errors.js';
 import { openApiDocument, routeCollector } from './openapi.js';
 import { strictBodyTypes } from './strict-body.js';
 import { resolveOptions, type ServerOptions } from './options.js';
@@ -44,6 +44,7 @@ export async function createServer(options: ServerOptions): Promise<GittyServer>
   }
   const closeStore = options.closeStore ?? ownsStore;
 
+  const handleError = errorHandler(resolved.logger ? undefined : resolved.errorLog);
   const app = Fastify({
     logger: resolved.logger,
     trustProxy: resolved.trustProxy,
@@ -86,7 +87,7 @@ export async function createServer(options: ServerOptions): Promise<GittyServer>
     return payload;
   });
 
-  fileRoutes(app, store);
+  fileRoutes(app, store, resolved);
   objectRoutes(app, store);
   eventRoutes(app, store, streams, resolved.keepAliveMs);
   app.get('/healthz', { schema: healthSchema }, async () => ({ ok: !store.isClosed, driver: store.driver.name }));

@@ -20,7 +20,10 @@ export { MemoryDriver, MemoryBacking, createDriver as createMemoryDriver } from 
 export { Store, type Data, type Version, type HeadEvent, type StoreOptions } from './store.js';
 export { openStore, openDriver, defaultDriverContext } from './open-store.js';
 export { type HistoryWindow, type HistoryOptions, historyWindow } from './history.js';
-export { type CommitDiff, diffVersions } from './commit-diff.js';
+export {
+  type CommitDiff, type DiffLimits, DEFAULT_DIFF_LIMITS, diffVersions, diffVersionsAsync, boundedLineDiff, boundedPatch, tooLargeNote,
+} from './commit-diff.js';
+export { assertMetaTypes, commitDisplay, metaText, type CommitDisplay } from './meta-check.js';
 export { type FsckReport, runFsck } from './fsck.js';
 export { type GcOptions, type GcReport, collectGarbage } from './gc.js';
 export { matchesQuery, orderAndPage, scanFiles } from './scan-queries.js';

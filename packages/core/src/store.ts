@@ -1,6 +1,6 @@
 import type { Compression } from './compression.js';
 import { carryOverMeta, decodeCommit, encodeCommit, type Commit, type Meta } from './commit-codec.js';
-import { diffVersions, type CommitDiff } from './commit-diff.js';
+import { diffVersionsAsync, type CommitDiff, type DiffLimits } from './commit-diff.js';
 import type {
   Driver, FileEntry, FileQuery, HeadChange, ProgressListener, RepackOptions, RepackReport, SearchHit,
 } from './driver.js';
@@ -13,6 +13,7 @@ import { collectGarbage, type GcOptions, type GcReport } from './gc.js';
 import { assertHash, hashObject, isHash } from './hash.js';
 import { historyWindow, type HistoryOptions, type HistoryWindow } from './history.js';
 import { LruCache } from './lru.js';
+import { assertMetaTypes } from './meta-check.js';
 import { assertName } from './names.js';
 import { assertObjectSize, isObjectType, type GitObject } from './object-codec.js';
 import { scanFiles, scanSearch } from './scan-queries.js';
@@ -83,12 +84,15 @@ export class Store {
   /**
    * Create a new file. Throws FILE_EXISTS (naming the head) when it exists, INVALID_NAME,
    * OBJECT_TOO_LARGE. Reserved keys in `meta` (name, data, time, previous, commit) are ignored,
-   * except `time`, which may be given (seconds) for imports.
+   * except `time`, which may be given (seconds) for imports. Documented keys must have their
+   * types (`tags` strings in an array, `author` and `commit_message` strings, `time` a finite
+   * number): INVALID_ARGUMENT otherwise, and nothing is written.
    */
   async create(name: string, data: Data, meta: Meta = {}): Promise<Commit> {
     this.check();
     assertName(name);
     const bytes = toBytes(data);
+    assertMetaTypes(meta);
     // An early, cheap refusal; the CAS below is what guarantees it (no rescan needed here).
     const existing = await this.driver.getHead(name);
     if (existing) throw new FileExistsError(name, existing);
@@ -115,6 +119,7 @@ export class Store {
     if (previous === undefined) throw new InvalidArgumentError(`update of "${name}" needs meta.previous (the head it replaces)`);
     assertHash(previous);
     const bytes = toBytes(data);
+    assertMetaTypes(meta);
     const prevCommit = await this.commit(previous);
     if (prevCommit.name !== name) {
       throw new InvalidArgumentError(`previous ${previous} is a version of "${prevCommit.name}", not of "${name}"`);
@@ -202,18 +207,21 @@ export class Store {
   /**
    * The difference between two versions (names or hashes). With one argument, between that
    * version and its previous one; a first version diffs as `{ initial: true }` against nothing.
+   * The line diff is bounded by `limits` (default 20,000 changed lines, 3 s) and yields to the
+   * event loop while it runs; beyond the limits `data` only says "files differ, N → M lines"
+   * and `tooLarge` is set.
    */
-  async diff(from: string | null, to?: string): Promise<CommitDiff> {
+  async diff(from: string | null, to?: string, limits?: DiffLimits): Promise<CommitDiff> {
     this.check();
     if (to === undefined) {
       if (from === null) throw new InvalidArgumentError('diff needs at least one version');
       const target = await this.get(from);
-      if (!target.commit.previous) return { ...diffVersions(null, target), initial: true };
+      if (!target.commit.previous) return { ...(await diffVersionsAsync(null, target, limits)), initial: true };
       const base = await this.get(target.commit.previous);
-      return diffVersions(base, target);
+      return diffVersionsAsync(base, target, limits);
     }
     const [a, b] = await Promise.all([from === null ? null : this.get(from), this.get(to)]);
-    const result = diffVersions(a, b);
+    const result = await diffVersionsAsync(a, b, limits);
     return a === null && !b.commit.previous ? { ...result, initial: true } : result;
   }
 

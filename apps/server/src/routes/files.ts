@@ -2,6 +2,7 @@ import type { FastifyInstance } from 'fastify';
 import { InvalidArgumentError, NotAtHeadError, NotFoundError, type FileEntry, type FileQuery, type Meta, type Store } from '@gitty/core';
 import { conflictBody } from '../conflict.js';
 import { decodeData, encodeData, type DataEncoding } from '../data-encoding.js';
+import type { ResolvedOptions } from '../options.js';
 import { createSchema, deleteSchema, getFileSchema, historySchema, listSchema, updateSchema } from '../schemas.js';
 
 interface NameParams { name: string }
@@ -9,10 +10,18 @@ interface VersionBody { data: string; encoding?: DataEncoding; meta?: Meta }
 interface ListQuery extends Omit<FileQuery, 'namePrefix'> { prefix?: string; q?: string }
 
 /** Routes on named files: create, update (with conflict answers), read, delete, history, list. */
-export function fileRoutes(app: FastifyInstance, store: Store): void {
+export function fileRoutes(app: FastifyInstance, store: Store, options: Pick<ResolvedOptions, 'acceptClientTime'>): void {
+  /** The request's metadata; `time` is the server's to set unless it accepts client times (imports). */
+  const metaOf = (meta: Meta | undefined): Meta => {
+    if (meta?.time !== undefined && !options.acceptClientTime) {
+      throw new InvalidArgumentError('"meta.time" is set by the server; it accepts a client\'s time only when started for imports (acceptClientTime)');
+    }
+    return meta ?? {};
+  };
+
   app.post<{ Params: NameParams; Body: VersionBody }>('/files/:name', { schema: createSchema }, async (request, reply) => {
     const { data, encoding, meta } = request.body;
-    const commit = await store.create(request.params.name, decodeData(data, encoding), meta ?? {});
+    const commit = await store.create(request.params.name, decodeData(data, encoding), metaOf(meta));
     return reply.code(201).header('x-gitty-commit', commit.commit).send({ commit });
   });
 
@@ -30,7 +39,7 @@ export function fileRoutes(app: FastifyInstance, store: Store): void {
           if (common.name !== name) throw new InvalidArgumentError(`previous ${previous} is a version of "${common.name}", not of "${name}"`);
           throw new NotAtHeadError(name, head, previous);
         }
-        const commit = await store.update(name, bytes, { ...meta, previous });
+        const commit = await store.update(name, bytes, { ...metaOf(meta), previous });
         return reply.header('x-gitty-commit', commit.commit).send({ commit });
       } catch (err) {
         if (!(err instanceof NotAtHeadError)) throw err;
