@@ -1,7 +1,12 @@
 import { CorruptObjectError, InvalidArgumentError } from './errors.js';
+import { isHash } from './hash.js';
+import { decodeSwishCommit, encodeSwishCommit, isSwishCommit } from './swish-commit.js';
 
-/** A JSON value as stored in commit metadata. */
-export type JsonValue = string | number | boolean | null | JsonValue[] | { [key: string]: JsonValue };
+/**
+ * A JSON value as stored in commit metadata. `bigint` appears only in commits of SWISH stores:
+ * an integer beyond ±(2^53−1) keeps its exact value that way (see `swish-commit.ts`).
+ */
+export type JsonValue = string | number | bigint | boolean | null | JsonValue[] | { [key: string]: JsonValue };
 
 /** User metadata: any JSON object. Reserved keys are set by the store. */
 export type Meta = { [key: string]: JsonValue };
@@ -42,6 +47,8 @@ export function canonicalJson(value: JsonValue): string {
     if (!Number.isFinite(value)) throw new InvalidArgumentError(`metadata number ${value} is not finite`);
     return JSON.stringify(value);
   }
+  // Exact digits; JSON.parse reads them back rounded, which is why SWISH stores keep big integers as Prolog text.
+  if (typeof value === 'bigint') return value.toString();
   if (Array.isArray(value)) return `[${value.map(canonicalJson).join(',')}]`;
   if (typeof value === 'object') {
     const keys = Object.keys(value).sort();
@@ -56,28 +63,51 @@ export function canonicalJson(value: JsonValue): string {
   throw new InvalidArgumentError(`metadata value of type ${typeof value} is not JSON`);
 }
 
-/** Encode commit metadata (without `commit`) as the bytes of a commit object. */
-export function encodeCommit(meta: Meta): Uint8Array {
+/** How a store writes commit objects: canonical JSON (gitty's own) or SWISH's Prolog dicts. */
+export type CommitFormat = 'json' | 'swish';
+
+/**
+ * Encode commit metadata (without `commit`) as the bytes of a commit object, in `format`
+ * (default canonical JSON; `swish`: see `encodeSwishCommit`).
+ */
+export function encodeCommit(meta: Meta, format: CommitFormat = 'json'): Uint8Array {
+  if (format === 'swish') return encodeSwishCommit(meta);
   const { commit: _ignored, ...stored } = meta;
   return new TextEncoder().encode(canonicalJson(stored) + '\n');
 }
 
 /** Decode a commit object's bytes; `hash` becomes the returned `commit` key. */
 export function decodeCommit(data: Uint8Array, hash: string, where = 'commit'): Commit {
+  // SWISH's commits are Prolog dicts ("gitty{"); JSON never starts with "g", so the bytes decide.
+  if (isSwishCommit(data)) return decodeSwishCommit(data, hash, where);
   let parsed: unknown;
   try {
     parsed = JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(data));
   } catch (err) {
     throw new CorruptObjectError(hash, where, 'commit is not valid UTF-8 JSON', { cause: err });
   }
-  if (
-    typeof parsed !== 'object' || parsed === null || Array.isArray(parsed) ||
-    typeof (parsed as Commit).name !== 'string' || typeof (parsed as Commit).data !== 'string' ||
-    typeof (parsed as Commit).time !== 'number'
-  ) {
-    throw new CorruptObjectError(hash, where, 'commit lacks name, data or time');
+  checkCommitShape(parsed, hash, where);
+  return { ...parsed, commit: hash } as Commit;
+}
+
+/**
+ * Throw CORRUPT_OBJECT unless a decoded commit body has the keys gitty follows: an object with
+ * a non-empty `name`, a finite `time`, `data` a hash and `previous` (when present) a hash.
+ * Only these structural keys are checked — other metadata may hold any JSON (SWISH writes e.g.
+ * `commit_message: 1`). Without this a crafted `previous` would be looked up as a file name
+ * (splicing another file's history) and a bad `data` would crash fsck and gc.
+ */
+export function checkCommitShape(parsed: unknown, hash: string, where = 'commit'): asserts parsed is Omit<Commit, 'commit'> {
+  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) {
+    throw new CorruptObjectError(hash, where, 'commit is not a JSON object');
   }
-  return { ...(parsed as Omit<Commit, 'commit'>), commit: hash } as Commit;
+  const body = parsed as Record<string, unknown>;
+  if (typeof body.name !== 'string' || body.name.length === 0) throw new CorruptObjectError(hash, where, 'commit lacks a name');
+  if (typeof body.time !== 'number' || !Number.isFinite(body.time)) throw new CorruptObjectError(hash, where, 'commit lacks a numeric time');
+  if (!isHash(body.data)) throw new CorruptObjectError(hash, where, 'commit "data" is not an object hash');
+  if (body.previous !== undefined && !isHash(body.previous)) {
+    throw new CorruptObjectError(hash, where, 'commit "previous" is not an object hash');
+  }
 }
 
 /**

@@ -78,9 +78,36 @@ describe('commit codec', () => {
     }
   });
 
+  it('refuses crafted commits whose structural keys are wrong (CORRUPT_OBJECT), whatever other metadata holds', () => {
+    const enc = (s: string) => new TextEncoder().encode(s);
+    const hash = 'a'.repeat(40);
+    const good = { name: 'a.pl', data: 'd'.repeat(40), time: 1 };
+    const bad: unknown[] = [
+      null, [good], 'text', 7,
+      { name: 'a.pl', time: 1 }, // no data
+      { ...good, data: 'other.pl' }, // data not a hash
+      { ...good, data: 'D'.repeat(40) },
+      { ...good, previous: 'b.pl' }, // previous resolved as a file name before
+      { ...good, previous: null },
+      { ...good, previous: 42 },
+      { ...good, name: '' },
+      { ...good, time: '1' },
+    ];
+    for (const body of bad) {
+      expect(() => decodeCommit(enc(JSON.stringify(body)), hash), JSON.stringify(body)).toThrow(expect.objectContaining({ code: 'CORRUPT_OBJECT' }));
+    }
+    // Non-UTF-8 bytes inside an otherwise valid JSON string.
+    const latin1 = enc(JSON.stringify({ ...good, title: 'x' }));
+    latin1[latin1.indexOf(0x78)] = 0xe9;
+    expect(() => decodeCommit(latin1, hash)).toThrow(expect.objectContaining({ code: 'CORRUPT_OBJECT' }));
+    // Other metadata is not ours to check (SWISH writes e.g. a numeric commit_message).
+    const odd = decodeCommit(enc(JSON.stringify({ ...good, previous: 'c'.repeat(40), commit_message: 1, tags: 'x' })), hash);
+    expect(odd).toMatchObject({ commit: hash, previous: 'c'.repeat(40), commit_message: 1 });
+  });
+
   it('carries metadata over except reserved and identity keys; given keys win', () => {
     const previous = decodeCommit(encodeCommit({
-      name: 'a.pl', data: 'd', time: 1, previous: 'p', tags: ['t'], title: 'T', author: 'jan', user: 'u', avatar: 'x',
+      name: 'a.pl', data: 'd'.repeat(40), time: 1, previous: 'e'.repeat(40), tags: ['t'], title: 'T', author: 'jan', user: 'u', avatar: 'x',
       identity: 'i', peer: 'p', commit_message: 'm', email: 'e', profile_id: 'pid',
     }), 'c'.repeat(40));
     expect(carryOverMeta(previous, {})).toEqual({ tags: ['t'], title: 'T' });

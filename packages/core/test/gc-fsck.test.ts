@@ -111,6 +111,30 @@ describe('fsck', () => {
     }
   });
 
+  it('reports crafted commits (previous or data not hashes) as BAD_COMMIT; gc refuses with CORRUPT_OBJECT and deletes nothing', async () => {
+    const { store, driver, backing } = await memoryStore();
+    try {
+      const a = await store.create('a.pl', 'one');
+      const b = await store.create('b.pl', 'two');
+      // "previous" naming another file: resolving it must never splice b.pl's history into c.pl.
+      const splice = await commitObject(driver, { name: 'c.pl', data: await store.save('three'), time: 2, previous: 'b.pl' });
+      const noHash = await commitObject(driver, { name: 'd.pl', data: '../../etc/passwd', time: 2 });
+      await driver.updateHead('c.pl', null, splice);
+      await driver.updateHead('d.pl', null, noHash);
+      const orphan = await store.save('orphan');
+      for (const hash of backing.objects.keys()) age(backing, hash, 2 * HOUR);
+      const report = await store.fsck();
+      const found = report.errors.map((e) => `${e.code} ${e.name ?? (e.hash === splice ? 'splice' : 'noHash')}`).sort();
+      expect(found).toEqual(['BAD_COMMIT noHash', 'BAD_COMMIT splice', 'BAD_HEAD c.pl', 'BAD_HEAD d.pl']);
+      await expect(store.gc()).rejects.toMatchObject({ code: 'CORRUPT_OBJECT' });
+      expect(await store.has(orphan)).toBe(true);
+      expect((await store.get(a.commit)).text).toBe('one');
+      expect((await store.get(b.commit)).text).toBe('two');
+    } finally {
+      await store.close();
+    }
+  });
+
   it('re-verifies every object: a damaged one is reported CORRUPT_OBJECT and counted', async () => {
     const { store, backing } = await memoryStore();
     try {
