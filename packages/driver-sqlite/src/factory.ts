@@ -7,6 +7,7 @@ import {
 import { HeadLog, LooseObjects, rebuildHeads, storeLayout, type Durability } from '@gitty/driver-files';
 import { PacksDriver } from '@gitty/driver-packs';
 import { IndexDb } from './index-db.js';
+import { LatePacksDriver } from './late-packs.js';
 import { LooseObjectsDriver } from './loose-driver.js';
 import { INDEX_FILE } from './schema.js';
 import { SqliteDriver } from './sqlite-driver.js';
@@ -40,10 +41,14 @@ function milliseconds(options: Record<string, unknown>, key: string): number | u
   return value;
 }
 
-/** The object half: loose objects, with packs over them when asked for or present. */
+/**
+ * The object half: loose objects, with packs over them when asked for or present; otherwise
+ * loose objects that attach packs as soon as another process makes some.
+ */
 async function openObjects(dir: string, objects: LooseObjectsDriver, packs: boolean, context: DriverContext): Promise<Driver> {
-  if (!packs) return objects;
-  return new PacksDriver(objects, { dir, compression: context.compression, maxObjectSize: context.maxObjectSize }).open();
+  const openPacks = (loose: Driver): Promise<Driver> =>
+    new PacksDriver(loose, { dir, compression: context.compression, maxObjectSize: context.maxObjectSize }).open();
+  return packs ? openPacks(objects) : new LatePacksDriver(objects, dir, openPacks);
 }
 
 /**
