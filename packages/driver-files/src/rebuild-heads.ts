@@ -1,18 +1,29 @@
-import { decodeCommit, isGittyError, type Commit, type Driver, type HeadEntry, type ProgressListener } from '@gitty/core';
+import { decodeCommit, isGittyError, type Driver, type HeadEntry, type ProgressListener } from '@gitty/core';
 
 /** What {@link rebuildHeads} needs: any driver's object enumeration and verified loads. */
 export type CommitSource = Pick<Driver, 'objects' | 'loadObject'>;
 
+/** What the rebuild keeps of one commit. */
+interface Candidate {
+  hash: string;
+  time: number;
+  previous: string | undefined;
+}
+
 /**
- * Rebuild heads by reading every object (SWISH's read_heads_from_objects): for each name the
- * commit with the newest `time`; on equal times, one that no other commit of that name names
- * as `previous`, then the greater hash, so every process rebuilding the same store agrees.
+ * Rebuild heads by reading every object (SWISH's read_heads_from_objects). For each name the
+ * head is the tip of its chain: a commit no other commit of that name names as `previous`.
+ * `time` only breaks ties between several tips (orphans of crashed writers), then the greater
+ * hash, so every process rebuilding the same store agrees whatever order the objects are
+ * listed in. Time alone would roll a head back: `update` accepts an explicit (older) `time`.
  * Corrupt objects and commits that do not decode are skipped (fsck reports them).
  * Reports progress as phase `rebuild-heads` (`done` objects read, `total` once known).
- * Used by the files driver when no head log exists, and by the packs and SQLite drivers.
+ * The source must list every object once, loose and packed alike (the packs driver passes
+ * one that does): a rebuild over part of the objects would pick wrong tips.
+ * Used by the files driver when no (valid) head log exists, and by the packs and SQLite drivers.
  */
 export async function rebuildHeads(source: CommitSource, onProgress?: ProgressListener): Promise<HeadEntry[]> {
-  const best = new Map<string, Commit[]>();
+  const byName = new Map<string, Candidate[]>();
   const hashes: string[] = [];
   for await (const hash of source.objects()) hashes.push(hash);
   const total = hashes.length;
@@ -21,29 +32,31 @@ export async function rebuildHeads(source: CommitSource, onProgress?: ProgressLi
   for (const hash of hashes) {
     done++;
     if (done % 500 === 0) onProgress?.({ phase: 'rebuild-heads', done, total });
-    let commit: Commit;
     try {
       const object = await source.loadObject(hash);
       if (!object || object.type !== 'commit') continue;
-      commit = decodeCommit(object.data, hash);
+      const commit = decodeCommit(object.data, hash);
+      const candidates = byName.get(commit.name) ?? [];
+      candidates.push({ hash, time: commit.time, previous: commit.previous });
+      byName.set(commit.name, candidates);
     } catch (err) {
       if (isGittyError(err, 'CORRUPT_OBJECT')) continue;
       throw err;
     }
-    const candidates = best.get(commit.name);
-    if (!candidates || commit.time > candidates[0]!.time) best.set(commit.name, [commit]);
-    else if (commit.time === candidates[0]!.time) candidates.push(commit);
   }
   onProgress?.({ phase: 'rebuild-heads', done: total, total });
   const heads: HeadEntry[] = [];
-  for (const [name, candidates] of best) heads.push({ name, head: pickNewest(candidates) });
+  for (const [name, candidates] of byName) heads.push({ name, head: pickTip(candidates) });
   return heads.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
 }
 
-// Among commits with the same (newest) time: not anyone's previous, then the greatest hash.
-function pickNewest(candidates: Commit[]): string {
-  const previous = new Set(candidates.map((c) => c.previous));
-  const tips = candidates.filter((c) => !previous.has(c.commit));
+/** The chain tip among one name's commits: not anyone's previous; then the newest; then the greatest hash. */
+export function pickTip(candidates: readonly Candidate[]): string {
+  const named = new Set(candidates.map((c) => c.previous));
+  const tips = candidates.filter((c) => !named.has(c.hash));
+  // No tip only for a crafted cycle (content hashes cannot form one): fall back to time.
   const pool = tips.length > 0 ? tips : candidates;
-  return pool.map((c) => c.commit).sort().at(-1)!;
+  let best = pool[0]!;
+  for (const c of pool) if (c.time > best.time || (c.time === best.time && c.hash > best.hash)) best = c;
+  return best.hash;
 }
