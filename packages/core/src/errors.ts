@@ -8,6 +8,7 @@ export const ErrorCodes = [
   'NOT_FOUND',
   'INVALID_NAME',
   'INVALID_HASH',
+  'AMBIGUOUS',
   'INVALID_ARGUMENT',
   'CORRUPT_OBJECT',
   'OBJECT_TOO_LARGE',
@@ -86,6 +87,16 @@ export class InvalidNameError extends GittyError {
 export class InvalidHashError extends GittyError {
   constructor(readonly hash: unknown) {
     super('INVALID_HASH', `Invalid object hash ${JSON.stringify(String(hash)).slice(0, 60)}: expected 40 lower-case hex digits`);
+  }
+}
+
+/** An abbreviated hash matches more than one object; `candidates` lists them with their types. */
+export class AmbiguousError extends GittyError {
+  constructor(
+    readonly prefix: string,
+    readonly candidates: readonly { hash: string; type: string }[],
+  ) {
+    super('AMBIGUOUS', `Hash prefix "${prefix}" is ambiguous: ${candidates.map((c) => `${c.hash} (${c.type})`).join(', ')}`);
   }
 }
 

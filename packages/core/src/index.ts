@@ -5,6 +5,7 @@
  */
 export * from './errors.js';
 export { isHash, assertHash, hashObject, objectHeader, sha1Hex } from './hash.js';
+export { MIN_HASH_PREFIX, isHashPrefix, resolveHashPrefix } from './hash-prefix.js';
 export { type Compression, nodeCompression, pakoCompression, concatBytes } from './compression.js';
 export {
   type GitObject, DEFAULT_MAX_OBJECT_SIZE, isObjectType, frameObject, unframeObject, encodeObject, decodeObject, assertObjectSize,
