@@ -8,20 +8,24 @@ export type RedisClient = Redis | Cluster;
 // the CAS, so a replica always reads an object's bytes before the head that needs it.
 // The request key makes a resent request (reply lost) return the first outcome instead of
 // applying twice; the epoch check refuses writes into a Redis that lost the store until the
-// node has re-seeded it.
+// node has re-seeded it, and the counter check refuses writes into a Redis whose sequence is
+// below what the node has already seen (restarted from an older copy of the same epoch): such
+// a write would reuse sequence numbers and stamps of acknowledged changes that Redis lost.
 const CAS_LUA = `
 local done = redis.call('GET', KEYS[6])
 if done then return {'ok', done} end
 local epoch = redis.call('GET', KEYS[4])
 if epoch ~= ARGV[1] then return {'epoch', epoch or ''} end
+local counter = tonumber(redis.call('GET', KEYS[5]) or '0')
+if counter < tonumber(ARGV[9]) then return {'regressed', tostring(counter)} end
 local current = redis.call('HGET', KEYS[1], ARGV[2]) or ''
 if current ~= ARGV[3] then return {'conflict', current} end
 local gen = string.match(ARGV[1], '^(%d+):') or '0'
-local n = tonumber(ARGV[9])
+local n = tonumber(ARGV[10])
 if n > 0 then
   local seq = redis.call('INCR', KEYS[5])
   local args = {'XADD', KEYS[3], 'MAXLEN', '~', ARGV[6], '*', 'seq', seq, 'type', 'objects', 'node', ARGV[8]}
-  for i = 10, 9 + n * 2 do args[#args + 1] = ARGV[i] end
+  for i = 11, 10 + n * 2 do args[#args + 1] = ARGV[i] end
   redis.call(unpack(args))
 end
 local seq = redis.call('INCR', KEYS[5])
@@ -79,10 +83,16 @@ end
 return changed
 `;
 
-// Start a newer generation only if the epoch is still the one the node saw (or missing).
+// Start a newer generation only if the epoch is still the one the node saw (or missing). The
+// new generation starts with an empty stream and counter, like after a flush: entries of the
+// old one (possibly rolled back) must not be replayed under the new epoch.
 const EPOCH_LUA = `
 local current = redis.call('GET', KEYS[1]) or ''
-if current == ARGV[1] then redis.call('SET', KEYS[1], ARGV[2]) return ARGV[2] end
+if current == ARGV[1] then
+  redis.call('SET', KEYS[1], ARGV[2])
+  redis.call('DEL', KEYS[2], KEYS[3])
+  return ARGV[2]
+end
 return current
 `;
 
@@ -98,7 +108,7 @@ export function defineReplicaCommands(client: RedisClient): void {
   client.defineCommand('gittyCas', { numberOfKeys: 6, lua: CAS_LUA });
   client.defineCommand('gittyAnnounce', { numberOfKeys: 3, lua: ANNOUNCE_LUA });
   client.defineCommand('gittyMerge', { numberOfKeys: 5, lua: MERGE_LUA });
-  client.defineCommand('gittyEpoch', { numberOfKeys: 1, lua: EPOCH_LUA });
+  client.defineCommand('gittyEpoch', { numberOfKeys: 3, lua: EPOCH_LUA });
 }
 
 function commands(client: RedisClient): ReplicaCommands {
@@ -112,7 +122,9 @@ export type AnnouncedObject = [field: string, value: Buffer | string];
 export type CasOutcome =
   | { kind: 'ok'; id: string; stamp: string }
   | { kind: 'conflict'; head: string | null }
-  | { kind: 'epoch'; epoch: string | null };
+  | { kind: 'epoch'; epoch: string | null }
+  /** Redis's counter is below `minSeq`: it lost acknowledged changes (restarted from an older copy). */
+  | { kind: 'regressed'; seq: number };
 
 /** The head change and everything the script needs to apply it once. */
 export interface CasRequest {
@@ -124,6 +136,8 @@ export interface CasRequest {
   maxLen: number;
   requestTtlMs: number;
   node: string;
+  /** The highest sequence number of this epoch the node has seen; a lower counter in Redis means data loss. */
+  minSeq: number;
   objects: AnnouncedObject[];
 }
 
@@ -131,7 +145,7 @@ export interface CasRequest {
 export async function runCas(client: RedisClient, keys: StoreKeys, r: CasRequest): Promise<CasOutcome> {
   const [kind, value] = await commands(client).gittyCas(
     keys.heads, keys.stamps, keys.stream, keys.epoch, keys.seq, keys.requestKey(r.requestId),
-    r.epoch, r.name, r.expected ?? '', r.next ?? '', r.requestId, r.maxLen, r.requestTtlMs, r.node, r.objects.length,
+    r.epoch, r.name, r.expected ?? '', r.next ?? '', r.requestId, r.maxLen, r.requestTtlMs, r.node, r.minSeq, r.objects.length,
     ...r.objects.flat(),
   );
   if (kind === 'ok') {
@@ -139,6 +153,7 @@ export async function runCas(client: RedisClient, keys: StoreKeys, r: CasRequest
     return { kind, id, stamp };
   }
   if (kind === 'conflict') return { kind, head: value === '' ? null : value };
+  if (kind === 'regressed') return { kind, seq: Number(value) };
   return { kind: 'epoch', epoch: value === '' ? null : value };
 }
 
@@ -167,5 +182,5 @@ export async function runMerge(
 
 /** Replace the epoch if it is still `seen` ('' for missing); resolves the epoch now in force. */
 export async function runEpochSwap(client: RedisClient, keys: StoreKeys, seen: string, next: string): Promise<string> {
-  return commands(client).gittyEpoch(keys.epoch, seen, next);
+  return commands(client).gittyEpoch(keys.epoch, keys.stream, keys.seq, seen, next);
 }

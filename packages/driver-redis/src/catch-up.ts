@@ -14,6 +14,8 @@ export interface ReplicaCounters {
   malformed: number;
   reconciles: number;
   merges: number;
+  /** Times Redis was found rolled back within an epoch (restarted from an older copy, lagging replica promoted). */
+  rollbacks: number;
 }
 
 /** What catching up needs from the driver. */
@@ -49,7 +51,7 @@ const MERGE_CHUNK = 300;
  *   stamp wins per name), then replays the new stream from its start.
  */
 export class CatchUp {
-  readonly counters: ReplicaCounters = { replicated: 0, duplicates: 0, rejected: 0, malformed: 0, reconciles: 0, merges: 0 };
+  readonly counters: ReplicaCounters = { replicated: 0, duplicates: 0, rejected: 0, malformed: 0, reconciles: 0, merges: 0, rollbacks: 0 };
   /** True once the node has synced with the current epoch and not lost the connection since. */
   synced = false;
   private lock: Promise<unknown> = Promise.resolve();
@@ -79,12 +81,46 @@ export class CatchUp {
     return this.exclusive(() => this.syncNow());
   }
 
+  /**
+   * The idle check: sync when the epoch moved or the node is not synced, and treat a Redis that
+   * went back in time within the epoch as a loss (new generation and merge).
+   */
+  verify(): Promise<void> {
+    return this.exclusive(async () => {
+      if (!this.synced || (await this.probe()) !== 'ok') await this.syncNow();
+    });
+  }
+
+  /**
+   * Is Redis still the one this node followed? 'epoch': the epoch changed (flush, newer
+   * generation). 'rollback': same epoch, but Redis went back in time — its counter is below a
+   * sequence number this node saw, or the entry at the node's cursor vanished from a stream
+   * that was not trimmed past it (restarted from an older snapshot, failover to a lagging
+   * replica). Either way acknowledged changes may be gone from Redis.
+   */
+  private async probe(): Promise<'ok' | 'epoch' | 'rollback'> {
+    const { cmd, keys, state } = this.d;
+    const replies = await cmd.multi().get(keys.epoch).get(keys.seq).xrange(keys.stream, state.cursor, state.cursor)
+      .xrange(keys.stream, '-', '+', 'COUNT', 1).exec();
+    if (!replies) throw new Error('probe transaction aborted');
+    for (const [err] of replies) if (err) throw err;
+    const [epoch, seq, atCursor, first] = replies.map(([, value]) => value) as [
+      string | null, string | null, Array<[string, string[]]>, Array<[string, string[]]>,
+    ];
+    if (epoch !== state.epoch) return 'epoch';
+    if (Number(seq ?? 0) < state.highestSeq()) return 'rollback';
+    const firstId = first[0]?.[0];
+    if (state.cursor !== '0-0' && atCursor.length === 0 && firstId !== undefined && compareStreamIds(firstId, state.cursor) <= 0) return 'rollback';
+    return 'ok';
+  }
+
   private async syncNow(): Promise<void> {
     const { cmd, keys, state } = this.d;
     for (let attempt = 0; attempt < 5; attempt++) {
       let epoch = await cmd.get(keys.epoch);
       const mine = state.epoch;
-      if (epoch === null || generationOf(epoch) < generationOf(mine)) {
+      const rolledBack = epoch !== null && epoch === mine && (await this.probe()) === 'rollback';
+      if (epoch === null || generationOf(epoch) < generationOf(mine) || rolledBack) {
         // Lost (or restored from an older copy): start the next generation, unless a peer just
         // did. Generations are numbered by creation time (and always above every one this node
         // saw), so two generations started after separate losses are still ordered.
@@ -96,6 +132,7 @@ export class CatchUp {
         if (!(await this.merge(epoch))) continue;
         state.restart(epoch);
         this.counters.merges++;
+        if (rolledBack) this.counters.rollbacks++;
       }
       await this.replay();
       this.synced = true;
@@ -140,6 +177,7 @@ export class CatchUp {
 
   private async apply(entries: StreamEntry[]): Promise<void> {
     const { state } = this.d;
+    let probed = false;
     for (const entry of entries) {
       if (compareStreamIds(entry.id, state.cursor) <= 0) continue;
       const seq = Number(entry.fields.get('seq')?.toString());
@@ -150,7 +188,17 @@ export class CatchUp {
         continue;
       }
       if (seq <= state.seq) {
-        // A copy of an entry already applied (or a replayed one): never applied twice.
+        // After the cursor, yet numbered at or below it: a copy of an applied entry, or Redis
+        // went back in time (then the epoch or the counter tells, and this node re-seeds).
+        if (!probed) {
+          probed = true;
+          if ((await this.probe()) !== 'ok') {
+            this.synced = false;
+            await this.syncNow();
+            return;
+          }
+        }
+        // A copy of an entry already applied: never applied twice.
         this.counters.duplicates++;
         state.cursor = entry.id;
         continue;

@@ -241,12 +241,11 @@ export class RedisDriver implements Driver {
     }
   }
 
-  // The follower is idle: a good moment to notice a flushed Redis and to settle lost replies.
+  // The follower is idle: a good moment to notice a flushed or rolled-back Redis and to settle lost replies.
   private async checkEpoch(): Promise<void> {
     if (this.closing || !isReady(this.cmd)) return;
     try {
-      const epoch = await this.cmd.get(this.keys.epoch);
-      if (epoch !== this.state.epoch || !this.catchUp.synced) await this.catchUp.sync();
+      await this.catchUp.verify();
       if (this.writer.unresolved.size > 0) await this.writer.resolveUnresolved();
     } catch {
       // Unreachable again; retried at the next idle read or reconnect.

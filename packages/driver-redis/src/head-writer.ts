@@ -79,7 +79,7 @@ export class HeadWriter {
         const objects = await this.announcement(taken);
         outcome = await runCas(cmd, keys, {
           epoch: state.epoch!, name, expected, next, requestId, maxLen: options.maxLen,
-          requestTtlMs: options.requestTtlMs, node: this.d.node, objects,
+          requestTtlMs: options.requestTtlMs, node: this.d.node, minSeq: state.highestSeq(), objects,
         });
       } catch (err) {
         restore();
@@ -88,6 +88,7 @@ export class HeadWriter {
         throw new RedisUnavailableError(`the connection dropped while changing the head of "${name}"; the outcome is resolved after reconnect`, { cause: err });
       }
       if (outcome.kind === 'ok') {
+        state.noteOwnStamp(outcome.stamp);
         if (next) this.d.known.add(next);
         this.d.view.apply(name, next, outcome.stamp, false);
         await this.d.view.flush();
@@ -97,7 +98,8 @@ export class HeadWriter {
         restore();
         throw new NotAtHeadError(name, outcome.head, expected);
       }
-      // Redis lost the store (or moved to a newer generation): re-seed, then try again.
+      // Redis lost the store, rolled back (regressed), or moved to a newer generation: re-seed
+      // (a new generation and a merge), then try again.
       if (attempt >= 2) {
         restore();
         throw new RedisUnavailableError(`the store's epoch in Redis keeps changing; the head of "${name}" was not changed`);

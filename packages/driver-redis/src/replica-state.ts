@@ -24,6 +24,8 @@ export class ReplicaState {
   epoch: string | null = null;
   cursor = '0-0';
   seq = 0;
+  /** Highest sequence number of this epoch in a stamp of this node's own writes (not yet read back, maybe). */
+  ownSeq = 0;
   readonly stamps = new Map<string, [string | null, string]>();
   private timer: NodeJS.Timeout | undefined;
   private saving: Promise<void> = Promise.resolve();
@@ -56,7 +58,22 @@ export class ReplicaState {
     this.epoch = epoch;
     this.cursor = '0-0';
     this.seq = 0;
+    this.ownSeq = 0;
     this.scheduleSave();
+  }
+
+  /** Remember the sequence number of an own write's stamp (`<generation>:<seq>`) in this epoch. */
+  noteOwnStamp(stamp: string): void {
+    const seq = Number(stamp.split(':')[1]);
+    if (Number.isSafeInteger(seq) && seq > this.ownSeq) this.ownSeq = seq;
+  }
+
+  /**
+   * The highest sequence number of this epoch the node has seen (applied or written). Redis's
+   * counter is never below it unless Redis lost acknowledged changes.
+   */
+  highestSeq(): number {
+    return Math.max(this.seq, this.ownSeq);
   }
 
   /** Save soon (coalesces bursts of applied entries into one write). */
