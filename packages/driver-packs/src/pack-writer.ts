@@ -1,7 +1,9 @@
 import { createHash } from 'node:crypto';
 import { open, type FileHandle } from 'node:fs/promises';
 import zlib from 'node:zlib';
+import { CorruptObjectError } from '@gitty/core';
 import { entryHeader, ofsDeltaDistance, packHeader, PackType } from './pack-format.js';
+import { asStorageError, writeFully } from './pack-io.js';
 
 /** Where an object went in a pack: what the idx records for it. */
 export interface PackedEntry {
@@ -19,6 +21,8 @@ const FLUSH_AT = 1 << 20;
  * Writes a git pack v2 to a file, one entry at a time: whole objects and OFS_DELTA entries whose
  * base was written earlier. The entry count is patched into the header at the end and the sha1
  * trailer is computed over the finished file, so entries stream without being held in memory.
+ * Every write is complete or throws (STORAGE_FULL when the disk, a quota or the file size limit
+ * has no room): a short write never leaves a hole in the pack.
  */
 export class PackWriter {
   readonly entries: PackedEntry[] = [];
@@ -36,7 +40,12 @@ export class PackWriter {
   static async create(path: string, level = 6): Promise<PackWriter> {
     const file = await open(path, 'wx+', 0o444);
     const writer = new PackWriter(file, path, level);
-    await file.write(packHeader(0), 0, 12, 0);
+    try {
+      await writeFully(file, packHeader(0), 0, path);
+    } catch (err) {
+      await file.close();
+      throw err;
+    }
     return writer;
   }
 
@@ -75,18 +84,22 @@ export class PackWriter {
   /** Finish: patch the count, append the sha1 trailer, fsync and close. Returns the pack checksum (hex). */
   async finish(): Promise<string> {
     await this.flush();
-    await this.file.write(packHeader(this.entries.length), 0, 12, 0);
+    await writeFully(this.file, packHeader(this.entries.length), 0, this.path);
     const sha = createHash('sha1');
     const chunk = Buffer.alloc(FLUSH_AT);
     for (let at = 0; at < this.offset; ) {
       const { bytesRead } = await this.file.read(chunk, 0, Math.min(chunk.length, this.offset - at), at);
-      if (bytesRead === 0) throw new Error(`short read while checksumming ${this.path}`);
+      if (bytesRead === 0) throw new CorruptObjectError(undefined, this.path, `ends at ${at} bytes, ${this.offset} were written`);
       sha.update(chunk.subarray(0, bytesRead));
       at += bytesRead;
     }
     const trailer = sha.digest();
-    await this.file.write(trailer, 0, 20, this.offset);
-    await this.file.sync();
+    await writeFully(this.file, trailer, this.offset, this.path);
+    try {
+      await this.file.sync();
+    } catch (err) {
+      throw asStorageError(err, this.path);
+    }
     await this.file.close();
     return trailer.toString('hex');
   }
@@ -117,6 +130,6 @@ export class PackWriter {
     const at = this.offset - this.pendingBytes;
     this.pending = [];
     this.pendingBytes = 0;
-    await this.file.write(data, 0, data.length, at);
+    await writeFully(this.file, data, at, this.path);
   }
 }

@@ -8,7 +8,9 @@ import { packTypeOf } from './pack-format.js';
 import { writePackIndex } from './pack-index.js';
 import type { PackFile } from './pack-reader.js';
 import { installPack, removePack, syncFolder, writeSynced, type PackStore } from './pack-store.js';
+import { asStorageError } from './pack-io.js';
 import { PackWriter } from './pack-writer.js';
+import { verifyWrittenPack } from './verify-pack.js';
 
 /** Defaults, as SWISH's files driver: pack once 1,000 loose objects exist; merge packs under 10 MB. */
 export const REPACK_DEFAULTS = { minFiles: 1000, smallPack: 10 * 1024 * 1024, window: 1, depth: 50 } as const;
@@ -28,7 +30,13 @@ type Source = { loose: true } | { loose: false; pack: PackFile };
  * temp name and fsynced, then its idx; the pack is renamed into place first and the idx last;
  * loose objects and merged packs are removed only after that.
  */
-export async function repackStore(store: PackStore, options: RepackOptions = {}): Promise<RepackReport> {
+/** Points where fault-injection tests step in; production code passes none. */
+export interface RepackHooks {
+  /** Called with the written, fsynced temp pack (and its idx beside it) before it is checked and installed. */
+  beforeInstall?: (tempPack: string) => Promise<void>;
+}
+
+export async function repackStore(store: PackStore, options: RepackOptions = {}, hooks: RepackHooks = {}): Promise<RepackReport> {
   const minFiles = options.minFiles ?? REPACK_DEFAULTS.minFiles;
   const smallPack = options.smallPack ?? REPACK_DEFAULTS.smallPack;
   const window = Math.max(1, options.window ?? REPACK_DEFAULTS.window);
@@ -99,10 +107,12 @@ export async function repackStore(store: PackStore, options: RepackOptions = {})
   };
 
   const tempBase = path.join(store.folder, `tmp-${process.pid}-${randomBytes(6).toString('hex')}`);
-  const writer = await PackWriter.create(`${tempBase}.pack`);
+  let writer: PackWriter | undefined;
   const placed = new Map<string, { offset: number; depth: number }>();
   const total = sources.size;
   try {
+    writer = await PackWriter.create(`${tempBase}.pack`);
+    const into = writer;
     /** Write `hash`, as a delta on the best of `bases` (newest first) when that is smaller. */
     const emit = async (hash: string, object: GitObject, bases: { hash: string; data: Uint8Array }[]) => {
       if (placed.has(hash)) return;
@@ -114,7 +124,7 @@ export async function repackStore(store: PackStore, options: RepackOptions = {})
         const delta = createDelta(new DeltaIndex(base.data), object.data, Math.min(object.data.length, best?.delta.length ?? Infinity));
         if (delta) best = { offset: at.offset, delta, depth: at.depth + 1 };
       }
-      const written = await writer.addSmaller(hash, types.get(hash)!, object.data, best);
+      const written = await into.addSmaller(hash, types.get(hash)!, object.data, best);
       placed.set(hash, { offset: written.offset, depth: written.delta ? best!.depth : 0 });
       if (written.delta) report.deltas++;
       if (placed.size % 500 === 0) options.onProgress?.({ phase: 'repack', done: placed.size, total });
@@ -144,24 +154,27 @@ export async function repackStore(store: PackStore, options: RepackOptions = {})
     // Everything outside a chain (orphans, trees, tags) goes in whole.
     for (const hash of [...sources.keys()].sort()) if (!placed.has(hash)) await emit(hash, await load(hash), []);
     if (placed.size === 0) {
-      await writer.abandon();
+      await into.abandon();
       await rm(`${tempBase}.pack`, { force: true });
       return report;
     }
 
-    const checksum = await writer.finish();
-    await writeSynced(`${tempBase}.idx`, writePackIndex(writer.entries, checksum));
+    const checksum = await into.finish();
+    await writeSynced(`${tempBase}.idx`, writePackIndex(into.entries, checksum));
+    await hooks.beforeInstall?.(`${tempBase}.pack`);
+    // Read back before anything is removed: a pack that does not read whole never replaces a copy.
+    await verifyWrittenPack(`${tempBase}.pack`, placed.keys(), store.maxObjectSize);
     const finalPack = path.join(store.folder, `pack-${checksum}.pack`);
     await installPack(`${tempBase}.pack`, `${tempBase}.idx`, finalPack);
     await syncFolder(store.folder);
     report.pack = finalPack;
     report.packed = placed.size;
-    report.bytes = writer.size + 20;
+    report.bytes = into.size + 20;
   } catch (err) {
-    await writer.abandon();
+    await writer?.abandon();
     await rm(`${tempBase}.pack`, { force: true });
     await rm(`${tempBase}.idx`, { force: true });
-    throw err;
+    throw asStorageError(err, `${tempBase}.pack`);
   }
 
   // The new pack is in place: now, and only now, drop what it replaced.
