@@ -1,6 +1,6 @@
 import type { Compression } from './compression.js';
 import type { GitObject } from './object-codec.js';
-import type { Commit } from './commit-codec.js';
+import type { Commit, CommitFormat } from './commit-codec.js';
 
 /** A head change: `old` null means the file was created, `new` null that it was deleted. */
 export interface HeadChange {
@@ -141,6 +141,12 @@ export interface Driver {
   readonly name: string;
   /** Optional features; see {@link DriverCapabilities}. */
   readonly capabilities: DriverCapabilities;
+  /**
+   * How the Store encodes new commits for this driver (default `json`). A SWISH store says
+   * `swish`; wrapping drivers pass their inner driver's value on. Decoding needs no hint: the
+   * bytes tell the formats apart.
+   */
+  readonly commitFormat?: CommitFormat;
 
   /** Store an object under `hash` (already computed by the core). Idempotent; resolves true when it was new. */
   storeObject(hash: string, type: string, data: Uint8Array): Promise<boolean>;

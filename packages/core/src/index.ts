@@ -11,8 +11,10 @@ export {
   type GitObject, DEFAULT_MAX_OBJECT_SIZE, isObjectType, frameObject, unframeObject, encodeObject, decodeObject, assertObjectSize,
 } from './object-codec.js';
 export {
-  type JsonValue, type Meta, type Commit, RESERVED_KEYS, IDENTITY_KEYS, canonicalJson, encodeCommit, decodeCommit, carryOverMeta,
+  type JsonValue, type Meta, type Commit, type CommitFormat, RESERVED_KEYS, IDENTITY_KEYS, canonicalJson, encodeCommit, decodeCommit, carryOverMeta,
 } from './commit-codec.js';
+export { type Term, TermReader, PrologSyntaxError, readClause, writeAtom, writeString, writeFloat } from './prolog-term.js';
+export { isSwishCommit, decodeSwishCommit, encodeSwishCommit, termToJson, jsonToTerm } from './swish-commit.js';
 export { MAX_NAME_LENGTH, assertName, extensionOf } from './names.js';
 export type * from './driver.js';
 export { type StoreConfig, validateStoreConfig, driverOptions, checkDriverOptions, stringOption } from './config.js';

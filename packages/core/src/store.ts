@@ -357,7 +357,7 @@ export class Store {
     const dataHash = await this.storeObject('blob', bytes);
     const stored: Meta = { ...meta, name, data: dataHash, time: typeof time === 'number' && Number.isFinite(time) ? time : Date.now() / 1000 };
     if (previous) stored.previous = previous;
-    const body = encodeCommit(stored);
+    const body = encodeCommit(stored, this.driver.commitFormat);
     const hash = await this.storeObject('commit', body);
     const commit = decodeCommit(body, hash);
     this.commits.set(hash, commit);

@@ -10,6 +10,8 @@ import { parseFilesOptions, type FilesDriverOptions } from './options.js';
 import { rebuildHeads } from './rebuild-heads.js';
 import { SharedHeads } from './shared-heads.js';
 import { removeStaleTemps } from './temp-files.js';
+import { resolveStoreFormat } from './swish/detect.js';
+import { SwishFilesDriver } from './swish/swish-driver.js';
 
 /** The parts of a files store below its folder. */
 export function storeLayout(dir: string): { objects: string; headLog: string } {
@@ -167,6 +169,12 @@ export class FilesDriver implements Driver {
 
 /**
  * Factory for `{ driver: 'files', dir, durability?, pollInterval?, watchLog?, lockStale?,
- * lockTimeout? }` (see {@link FilesDriverOptions}); INVALID_CONFIG names a bad option.
+ * lockTimeout?, format? }` (see {@link FilesDriverOptions}); INVALID_CONFIG names a bad option.
+ * A SWISH-format folder (or `format: 'swish'`) opens a {@link SwishFilesDriver}.
  */
-export const createDriver: DriverFactory = async (options, context) => FilesDriver.open(parseFilesOptions(options), context);
+export const createDriver: DriverFactory = async (options, context) => {
+  const parsed = parseFilesOptions(options);
+  // A folder keeps the format it has; `format` only chooses for a new folder (or must agree).
+  const format = resolveStoreFormat(parsed.dir, parsed.format);
+  return format === 'swish' ? SwishFilesDriver.open(parsed, context) : FilesDriver.open(parsed, context);
+};

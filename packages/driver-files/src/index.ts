@@ -9,12 +9,13 @@ export { type FilesDriverOptions, FILES_OPTION_KEYS, parseFilesOptions } from '.
 export { LooseObjects, type LooseObjectsOptions, type PruneReport } from './loose.js';
 export { type ObjectPathScheme, gitObjectPaths, objectFile } from './object-path.js';
 export { HeadLog, type HeadLogOptions, type HeadLogPosition, type HeadLogRead, parseEventLine } from './head-log.js';
-export { SharedHeads, type SharedHeadsOptions } from './shared-heads.js';
+export { SharedHeads, type SharedHeadsOptions, type HeadLogPort } from './shared-heads.js';
 export { FileLock, type FileLockOptions } from './lock.js';
 export { rebuildHeads, type CommitSource } from './rebuild-heads.js';
 export { type Durability, syncFolder, ensureFolder } from './fs-sync.js';
 export { TEMP_PREFIX, isTempName, tempName, isStaleTemp, removeStaleTemps } from './temp-files.js';
 export { createGitScratchRepo, type GitScratchRepo } from './git-scratch.js';
+export * from './swish/index.js';
 
 import { createDriver } from './files-driver.js';
 export default createDriver;

@@ -16,10 +16,16 @@ export interface FilesDriverOptions {
   lockStale?: number;
   /** Give up waiting for the head log's lock after this many ms with LOCK_TIMEOUT (default 30,000). */
   lockTimeout?: number;
+  /**
+   * The on-disk layout: `git` (gitty's own, git-compatible objects) or `swish` (SWISH's gitty:
+   * gzip objects at `<dir>/ab/cd/…`, SWISH packs, a Prolog head log). Default: what the folder
+   * already holds, else `git`. Asking for the other format than the folder holds is INVALID_CONFIG.
+   */
+  format?: 'git' | 'swish';
 }
 
 /** Every option key the files driver accepts. */
-export const FILES_OPTION_KEYS = ['dir', 'durability', 'pollInterval', 'watchLog', 'lockStale', 'lockTimeout'] as const;
+export const FILES_OPTION_KEYS = ['dir', 'durability', 'pollInterval', 'watchLog', 'lockStale', 'lockTimeout', 'format'] as const;
 
 function positive(options: Record<string, unknown>, key: string, min: number): number | undefined {
   const value = options[key];
@@ -41,8 +47,12 @@ export function parseFilesOptions(options: Record<string, unknown>, allowed: rea
   if (options.watchLog !== undefined && typeof options.watchLog !== 'boolean') {
     throw new InvalidConfigError('The files driver\'s "watchLog" must be true or false');
   }
+  if (options.format !== undefined && options.format !== 'git' && options.format !== 'swish') {
+    throw new InvalidConfigError('The files driver\'s "format" must be "git" or "swish"');
+  }
   return {
     dir,
+    format: options.format as FilesDriverOptions['format'],
     durability,
     pollInterval: positive(options, 'pollInterval', 0) ?? 1000,
     watchLog: (options.watchLog as boolean | undefined) ?? true,

@@ -3,6 +3,9 @@ import path from 'node:path';
 import { NotAtHeadError, type HeadChange, type HeadEntry } from '@gitty/core';
 import type { HeadLog, HeadLogPosition, HeadLogRead } from './head-log.js';
 
+/** What {@link SharedHeads} needs of a head log: the JSON {@link HeadLog} or SWISH's Prolog one. */
+export type HeadLogPort = Pick<HeadLog, 'file' | 'readFrom' | 'withLock' | 'append' | 'create'>;
+
 /** Options of {@link SharedHeads}. */
 export interface SharedHeadsOptions {
   /** Read the log at most once per this many ms for plain lookups, and poll at this rate while watched. */
@@ -40,7 +43,7 @@ export class SharedHeads {
   lastBackgroundError: unknown;
 
   constructor(
-    readonly log: HeadLog,
+    readonly log: HeadLogPort,
     private readonly options: SharedHeadsOptions,
   ) {}
 

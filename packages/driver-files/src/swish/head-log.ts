@@ -1,0 +1,234 @@
+import { closeSync, fstatSync, fsyncSync, openSync, readSync, writeSync } from 'node:fs';
+import { open, rename, stat, unlink } from 'node:fs/promises';
+import path from 'node:path';
+import {
+  NotAtHeadError, PrologSyntaxError, isHash, readClause, writeAtom, type HeadChange, type HeadEntry, type Term,
+} from '@gitty/core';
+import { ensureFolder, isMissing, syncFolder, type Durability } from '../fs-sync.js';
+import type { HeadLogOptions, HeadLogPosition, HeadLogRead } from '../head-log.js';
+import { FileLock } from '../lock.js';
+import { tempName } from '../temp-files.js';
+
+const NEWLINE = 0x0a;
+
+/** A line of SWISH's `ref/head` that is not a term gitty understands. */
+export interface MalformedHeadLine {
+  /** 1-based line number. */
+  line: number;
+  /** Why it was skipped. */
+  reason: string;
+}
+
+/** The text of one atom-like argument (`-` is none), or undefined when the term is no such thing. */
+function hashArg(term: Term): string | null | undefined {
+  if (term.kind !== 'atom') return undefined;
+  if (term.name === '-') return null;
+  return isHash(term.name) ? term.name : undefined;
+}
+
+/**
+ * One line of SWISH's head log as a change: `head(Name, Old, New).` with `-` for none, or a
+ * string giving why it is not one. Epoch lines are handled by the caller.
+ */
+export function parseSwishHeadLine(line: string): HeadChange | string {
+  let term: Term;
+  try {
+    term = readClause(line);
+  } catch (err) {
+    return err instanceof PrologSyntaxError ? `not a Prolog term (${err.message})` : String(err);
+  }
+  if (term.kind !== 'compound' || term.name !== 'head' || term.args.length !== 3) return 'not a head/3 term';
+  const [nameTerm, oldTerm, newTerm] = term.args as [Term, Term, Term];
+  const name = nameTerm.kind === 'atom' ? nameTerm.name : nameTerm.kind === 'string' ? nameTerm.text : undefined;
+  const old = hashArg(oldTerm);
+  const next = hashArg(newTerm);
+  if (name === undefined || name.length === 0) return 'the name is not an atom';
+  if (old === undefined || next === undefined || next === null) return 'old or new is not a hash (or - for none)';
+  return { name, old, new: next };
+}
+
+/** `epoch(T).` → "T", or undefined when the line is no epoch term. */
+function parseEpochLine(line: string): string | undefined {
+  const match = /^epoch\((\d+)\)\.\s*$/.exec(line.trim());
+  return match?.[1];
+}
+
+/** The line SWISH's gitty_update_head appends: `head(Name,Old,New).` quoted as `~q` would. */
+export function swishHeadLine(change: HeadChange): string {
+  if (change.new === null) throw new Error('SWISH head logs cannot record a deletion');
+  return `head(${writeAtom(change.name)},${change.old === null ? '-' : writeAtom(change.old)},${writeAtom(change.new)}).\n`;
+}
+
+/**
+ * SWISH's head log, `<store>/ref/head`: `epoch(T).`, a blank line, then one
+ * `head(Name, Old, New).` per head change (`-` for none), appended by SWISH's processes and by
+ * gitty alike. Same interface as the JSON {@link HeadLog}, so {@link SharedHeads} keeps heads,
+ * watches and does the CAS over it unchanged.
+ *
+ * Replay: a line sets the head of Name to New whatever its Old says — the rule SWISH applies
+ * when it (re)starts (`restore_heads`), so every gitty and SWISH process that reads the whole
+ * file agrees. gitty's CAS runs under gitty's lock (`ref/head.lock`) after reading to the end;
+ * SWISH appends under its own `fcntl` lock, which Node cannot take, so just before writing the
+ * append checks that the file did not grow since the read and otherwise refuses with
+ * NOT_AT_HEAD when a new line touched the same name (the caller retries).
+ *
+ * SWISH never records deletions in this file, so neither can gitty (see {@link swishHeadLine}).
+ */
+export class SwishHeadLog {
+  readonly lock: FileLock;
+  private readonly durability: Durability;
+
+  constructor(
+    readonly file: string,
+    options: HeadLogOptions = {},
+  ) {
+    this.durability = options.durability ?? 'fsync';
+    this.lock = new FileLock(file, options.lock);
+  }
+
+  async exists(): Promise<boolean> {
+    return stat(this.file).then(() => true, (err) => (isMissing(err) ? false : Promise.reject(err)));
+  }
+
+  async size(): Promise<number> {
+    return stat(this.file).then((s) => s.size, (err) => (isMissing(err) ? 0 : Promise.reject(err)));
+  }
+
+  /** As {@link HeadLog.readFrom}: the changes after `from`, or the whole log (`reset`) when `from` no longer applies. */
+  async readFrom(from?: HeadLogPosition): Promise<HeadLogRead | undefined> {
+    const read = await this.readLines(from);
+    if (!read) return undefined;
+    const { malformed: _lines, ...result } = read;
+    return result;
+  }
+
+  private async readLines(from: HeadLogPosition | undefined): Promise<(HeadLogRead & { malformed: MalformedHeadLine[] }) | undefined> {
+    let fd: number;
+    try {
+      fd = openSync(this.file, 'r');
+    } catch (err) {
+      if (isMissing(err)) return undefined;
+      throw err;
+    }
+    try {
+      const size = fstatSync(fd).size;
+      const head = readRange(fd, 0, Math.min(size, 4096));
+      const firstNewline = head.indexOf(NEWLINE);
+      const epoch = firstNewline < 0 ? undefined : parseEpochLine(head.subarray(0, firstNewline).toString('utf8'));
+      const start = epoch === undefined ? 0 : firstNewline + 1;
+      const resume = from !== undefined && from.epoch === (epoch ?? '') && from.offset >= start && from.offset <= size;
+      const offset = resume ? from.offset : start;
+      const bytes = readRange(fd, offset, size - offset);
+      const end = bytes.lastIndexOf(NEWLINE) + 1;
+      const events: HeadChange[] = [];
+      const malformed: MalformedHeadLine[] = [];
+      // Line numbers count from the file's start only on a whole read.
+      let lineNo = resume ? Number.NaN : epoch === undefined ? 0 : 1;
+      let lineStart = 0;
+      while (lineStart < end) {
+        const lineEnd = bytes.indexOf(NEWLINE, lineStart);
+        const line = bytes.subarray(lineStart, lineEnd).toString('utf8');
+        lineStart = lineEnd + 1;
+        lineNo++;
+        if (line.trim() === '') continue;
+        const parsed = parseSwishHeadLine(line);
+        if (typeof parsed === 'string') malformed.push({ line: lineNo, reason: parsed });
+        else events.push(parsed);
+      }
+      return { epoch: epoch ?? '', offset: offset + end, reset: !resume, events, skipped: malformed.length, malformed };
+    } finally {
+      closeSync(fd);
+    }
+  }
+
+  /** Every line of the whole log that is no head change (fsck names them; SWISH's own reader would stop there). */
+  async malformedLines(): Promise<MalformedHeadLine[]> {
+    return (await this.readWhole())?.malformed ?? [];
+  }
+
+  private async readWhole(): Promise<{ malformed: MalformedHeadLine[] } | undefined> {
+    const read = await this.readLines(undefined);
+    return read && { malformed: read.malformed };
+  }
+
+  withLock<T>(work: () => Promise<T>): Promise<T> {
+    return this.lock.withLock(work);
+  }
+
+  /**
+   * Append changes (inside {@link withLock}, after reading to `at`). When the file grew since
+   * (a SWISH process appended without our lock), the new lines are checked first: if one moved
+   * a head being changed here, nothing is written and NOT_AT_HEAD names the head it set.
+   */
+  async append(at: HeadLogPosition, changes: readonly HeadChange[]): Promise<HeadLogPosition> {
+    const fd = openSync(this.file, 'a+');
+    try {
+      const size = fstatSync(fd).size;
+      if (size > at.offset) {
+        const grown = readRange(fd, at.offset, size - at.offset).toString('utf8');
+        for (const line of grown.split('\n')) {
+          const parsed = line.trim() === '' ? undefined : parseSwishHeadLine(line);
+          if (parsed === undefined || typeof parsed === 'string') continue;
+          const mine = changes.find((c) => c.name === parsed.name);
+          if (mine) throw new NotAtHeadError(mine.name, parsed.new, mine.old);
+        }
+      }
+      const torn = size > 0 && readRange(fd, size - 1, 1)[0] !== NEWLINE;
+      const bytes = Buffer.from((torn ? '\n' : '') + changes.map(swishHeadLine).join(''), 'utf8');
+      // One write call with O_APPEND: SWISH's concurrent appends land before or after it, never inside.
+      writeSync(fd, bytes, 0, bytes.length, null);
+      if (this.durability === 'fsync') fsyncSync(fd);
+      // Lines others appended between `at` and `size` were checked above; the next read applies them.
+      return { epoch: at.epoch, offset: size > at.offset ? at.offset : size + bytes.length };
+    } finally {
+      closeSync(fd);
+    }
+  }
+
+  /** Write a whole new log (as SWISH's save_heads does: epoch, blank line, one creation per head), replacing any by rename. */
+  async create(heads: Iterable<HeadEntry>): Promise<HeadLogPosition> {
+    const folder = path.dirname(this.file);
+    await ensureFolder(folder, this.durability);
+    const epoch = String(Math.round(Date.now() / 1000));
+    let text = `epoch(${epoch}).\n\n`;
+    for (const { name, head } of heads) text += swishHeadLine({ name, old: null, new: head });
+    const bytes = Buffer.from(text, 'utf8');
+    const temp = path.join(folder, tempName());
+    const handle = await open(temp, 'wx');
+    try {
+      await handle.writeFile(bytes);
+      if (this.durability === 'fsync') await handle.sync();
+    } finally {
+      await handle.close();
+    }
+    try {
+      await rename(temp, this.file);
+    } catch (err) {
+      await unlink(temp).catch(() => undefined);
+      throw err;
+    }
+    if (this.durability === 'fsync') await syncFolder(folder);
+    return { epoch, offset: bytes.length };
+  }
+
+  /** Write a log holding what `rebuild` computes when none exists (under the lock). */
+  async initialize(rebuild: () => Promise<Iterable<HeadEntry>>): Promise<boolean> {
+    if (await this.exists()) return false;
+    return this.withLock(async () => {
+      if (await this.exists()) return false;
+      await this.create(await rebuild());
+      return true;
+    });
+  }
+}
+
+function readRange(fd: number, position: number, length: number): Buffer {
+  const buffer = Buffer.alloc(Math.max(0, length));
+  let done = 0;
+  while (done < buffer.length) {
+    const bytesRead = readSync(fd, buffer, done, buffer.length - done, position + done);
+    if (bytesRead === 0) break;
+    done += bytesRead;
+  }
+  return buffer.subarray(0, done);
+}

@@ -1,0 +1,128 @@
+import { execFile } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
+import type { JsonValue } from '@gitty/core';
+import { tempDir } from '@gitty/driver-test/harness';
+
+const execFileAsync = promisify(execFile);
+const here = path.dirname(fileURLToPath(import.meta.url));
+
+/** The repository's root (this file is `packages/driver-files/test/swish/`). */
+export const repoRoot = path.resolve(here, '../../../..');
+
+/** The fixture SWISH made: a store (`store/`) plus `manifest.json`, its `swish-gitty dump`. */
+export const fixtureArchive = path.join(here, '../fixtures/swish/swish-store.tar.gz');
+export const fixtureManifest = path.join(here, '../fixtures/swish/manifest.json');
+
+/** Unpack the fixture into a temp folder; `dir` is the SWISH store. */
+export async function extractFixture(): Promise<{ dir: string; remove: () => Promise<void> }> {
+  const temp = await tempDir('gitty-swish-');
+  await execFileAsync('tar', ['xzf', fixtureArchive, '-C', temp.dir, 'store']);
+  return { dir: path.join(temp.dir, 'store'), remove: temp.remove };
+}
+
+/**
+ * Real SWISH: `<repo>/../shared/swish/swish-gitty` (the test machine's layout) running SWISH's
+ * own gitty under `swipl`. `reason` says why it is unavailable; tests then skip, loudly.
+ */
+export function locateSwish(): { bin: string; reason?: undefined } | { bin?: undefined; reason: string } {
+  const bin = process.env.GITTY_SWISH_GITTY ?? path.resolve(repoRoot, '../shared/swish/swish-gitty');
+  if (!existsSync(bin)) return { reason: `SWISH runner not found at ${bin} (set GITTY_SWISH_GITTY)` };
+  const swipl = (process.env.PATH ?? '').split(path.delimiter).some((d) => d !== '' && existsSync(path.join(d, 'swipl')));
+  if (!swipl) return { reason: 'swipl is not installed (apt-get install -y swi-prolog-nox; scripts/setup-test-machine.sh does it)' };
+  return { bin };
+}
+
+/** Say loudly, once per file, that the real-SWISH tests of this file are skipped and why. */
+export function warnSwishMissing(reason: string, what: string): void {
+  process.stderr.write(`\n*** SKIPPED ${what}: real SWISH is not available: ${reason} ***\n\n`);
+}
+
+/** Run `swish-gitty <args>` and return its stdout (rejects with stderr on a non-zero exit). */
+export async function swish(bin: string, args: readonly string[]): Promise<string> {
+  try {
+    const { stdout } = await execFileAsync(bin, [...args], { maxBuffer: 256 * 1024 * 1024, timeout: 120_000 });
+    return stdout;
+  } catch (err) {
+    const e = err as { stderr?: string; stdout?: string; code?: number };
+    throw new Error(`swish-gitty ${args.join(' ')} failed (exit ${String(e.code)}): ${e.stderr ?? ''}${e.stdout ?? ''}`);
+  }
+}
+
+/** One file of a `swish-gitty dump`: its name and history, each version's metadata plus `text`. */
+export interface DumpedFile {
+  name: string;
+  history: Array<{ [key: string]: JsonValue }>;
+}
+
+/** `swish-gitty dump DIR`, parsed exactly (integers beyond 2^53 as bigints). */
+export async function swishDump(bin: string, dir: string): Promise<DumpedFile[]> {
+  return parseExactJson(await swish(bin, ['dump', dir])) as unknown as DumpedFile[];
+}
+
+/** JSON.parse, except that integers beyond 2^53 become bigints (so nothing is rounded). */
+export function parseExactJson(text: string): JsonValue {
+  let pos = 0;
+  const ws = () => {
+    while (pos < text.length && ' \t\n\r'.includes(text[pos]!)) pos++;
+  };
+  const value = (): JsonValue => {
+    ws();
+    const c = text[pos];
+    if (c === '{') {
+      pos++;
+      const object: { [key: string]: JsonValue } = {};
+      ws();
+      if (text[pos] === '}') {
+        pos++;
+        return object;
+      }
+      for (;;) {
+        ws();
+        const key = value() as string;
+        ws();
+        if (text[pos++] !== ':') throw new Error(`expected : at ${pos}`);
+        Object.defineProperty(object, key, { value: value(), enumerable: true, writable: true, configurable: true });
+        ws();
+        if (text[pos] === ',') pos++;
+        else if (text[pos] === '}') {
+          pos++;
+          return object;
+        } else throw new Error(`expected , or } at ${pos}`);
+      }
+    }
+    if (c === '[') {
+      pos++;
+      const array: JsonValue[] = [];
+      ws();
+      if (text[pos] === ']') {
+        pos++;
+        return array;
+      }
+      for (;;) {
+        array.push(value());
+        ws();
+        if (text[pos] === ',') pos++;
+        else if (text[pos] === ']') {
+          pos++;
+          return array;
+        } else throw new Error(`expected , or ] at ${pos}`);
+      }
+    }
+    const literal = /^(?:"(?:[^"\\]|\\.)*"|-?\d+(?:\.\d+)?(?:[eE][+-]?\d+)?|true|false|null)/.exec(text.slice(pos, pos + 100_000));
+    if (!literal) throw new Error(`unexpected JSON at ${pos}`);
+    pos += literal[0].length;
+    const token = literal[0];
+    if (/^-?\d+$/.test(token)) {
+      const big = BigInt(token);
+      return Number.isSafeInteger(Number(big)) ? Number(big) : big;
+    }
+    return JSON.parse(token) as JsonValue;
+  };
+  const result = value();
+  ws();
+  if (pos !== text.length) throw new Error(`trailing text at ${pos}`);
+  return result;
+}
