@@ -91,6 +91,28 @@ export class IndexCatchUp {
     }
   }
 
+  /**
+   * Index again the heads that wait for one of `hashes` (their commit or data was missing when
+   * they were indexed; see the `waiting` table), now that it may be stored. Each is written
+   * only if it is still the head, so a concurrent catch-up's newer head is never replaced.
+   */
+  async indexWaiting(hashes: Iterable<string>): Promise<void> {
+    const heads = new Map<string, string | null>();
+    for (const hash of hashes) {
+      for (const name of this.index.waitingFor(hash)) {
+        const head = this.index.getHead(name);
+        if (head !== undefined) heads.set(name, head);
+      }
+    }
+    if (heads.size === 0) return;
+    const updates = await this.resolve(heads, true);
+    this.index.transaction(() => {
+      for (const [name, update] of updates) {
+        if (update && this.index.getHead(name) === update.commit.commit) this.index.setHead(name, update);
+      }
+    });
+  }
+
   /** Commit and (when its data changed, or always on a rebuild) text of each new head. */
   private async resolve(
     heads: Map<string, string | null>,

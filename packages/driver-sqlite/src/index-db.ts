@@ -74,6 +74,10 @@ export class IndexDb {
       getCommit: db.prepare<[string], { meta: string }>('SELECT meta FROM commits WHERE hash = ?'),
       hasCommit: db.prepare<[string], { one: number }>('SELECT 1 AS one FROM commits WHERE hash = ?'),
       putCommit: db.prepare('INSERT OR IGNORE INTO commits (hash, name, previous, data, time, meta) VALUES (?, ?, ?, ?, ?, ?)'),
+      waitingFor: db.prepare<[string], { name: string }>('SELECT name FROM waiting WHERE hash = ?'),
+      anyWaiting: db.prepare<[], { hash: string }>('SELECT DISTINCT hash FROM waiting'),
+      addWaiting: db.prepare('INSERT OR IGNORE INTO waiting (hash, name) VALUES (?, ?)'),
+      clearWaiting: db.prepare('DELETE FROM waiting WHERE name = ?'),
     };
   }
 
@@ -171,9 +175,25 @@ export class IndexDb {
     this.statements.putCommit.run(commit.commit, commit.name, commit.previous ?? null, commit.data, commit.time, body.trimEnd());
   }
 
-  /** Point `name` at a new head commit, refreshing its text when given. */
+  /** The files whose head waits for object `hash` (see the `waiting` table). */
+  waitingFor(hash: string): string[] {
+    return this.statements.waitingFor.all(hash).map((row) => row.name);
+  }
+
+  /** Every object some head waits for. */
+  waitedFor(): string[] {
+    return this.statements.anyWaiting.all().map((row) => row.hash);
+  }
+
+  /**
+   * Point `name` at a new head commit, refreshing its text when given. A head whose commit
+   * (body null) or data (text null) is missing is recorded as waiting for that object.
+   */
   setHead(name: string, head: IndexedHead): void {
     const { commit } = head;
+    this.statements.clearWaiting.run(name);
+    if (head.body === null) this.statements.addWaiting.run(commit.commit, name);
+    else if (head.text === null) this.statements.addWaiting.run(commit.data, name);
     if (head.body !== null) this.putCommit(commit, head.body);
     const author = typeof commit.author === 'string' ? commit.author : null;
     const tags = Array.isArray(commit.tags) ? commit.tags.filter((tag): tag is string => typeof tag === 'string') : [];
@@ -202,6 +222,7 @@ export class IndexDb {
 
   /** Remove `name`'s head, tags and text. */
   deleteHead(name: string): void {
+    this.statements.clearWaiting.run(name);
     const row = this.statements.getHeadRow.get(name);
     if (!row) return;
     this.statements.deleteTags.run(row.id);

@@ -4,7 +4,7 @@
  */
 
 /** Bumped whenever a table changes shape; an index of another version is rebuilt, never migrated. */
-export const SCHEMA_VERSION = 1;
+export const SCHEMA_VERSION = 2;
 
 /** The index file's name inside the store folder. */
 export const INDEX_FILE = 'index.sqlite';
@@ -26,6 +26,9 @@ export const INDEX_FILE = 'index.sqlite';
  *   snippets and the exact substring check.
  * - `contents_fts`: FTS5 over the lower-cased contents with the trigram tokenizer (see
  *   search.ts for why); contentless, since `contents` holds the text.
+ * - `waiting`: heads indexed before an object they need was stored (the head's commit, or its
+ *   data blob): the object's hash and the file name. Storing that object re-indexes the head
+ *   (a replicated head can arrive before its objects).
  */
 export const SCHEMA_SQL = `
 CREATE TABLE IF NOT EXISTS meta (
@@ -66,6 +69,12 @@ CREATE TABLE IF NOT EXISTS contents (
   data TEXT NOT NULL,
   text TEXT NOT NULL
 );
+CREATE TABLE IF NOT EXISTS waiting (
+  hash TEXT NOT NULL,
+  name TEXT NOT NULL,
+  PRIMARY KEY (hash, name)
+) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS waiting_by_name ON waiting (name);
 CREATE VIRTUAL TABLE IF NOT EXISTS contents_fts USING fts5 (
   lower,
   tokenize = 'trigram case_sensitive 1',
@@ -75,7 +84,7 @@ CREATE VIRTUAL TABLE IF NOT EXISTS contents_fts USING fts5 (
 `;
 
 /** Names of every table, dropped in this order before a rebuild. */
-export const TABLES = ['contents_fts', 'contents', 'head_tags', 'heads', 'commits', 'meta'] as const;
+export const TABLES = ['contents_fts', 'contents', 'head_tags', 'heads', 'commits', 'waiting', 'meta'] as const;
 
 /** `name` as UTF-16BE bytes: memcmp order on these equals JavaScript's `<` on strings. */
 export function nameKey(name: string): Buffer {

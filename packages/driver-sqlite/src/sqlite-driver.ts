@@ -75,10 +75,19 @@ export class SqliteDriver implements Driver {
     await this.follow(onProgress);
   }
 
-  storeObject(hash: string, type: string, data: Uint8Array): Promise<boolean> {
+  /**
+   * Store through the inner driver. A head indexed before this object existed (a replicated
+   * head can arrive before its commit and blob) is indexed again now, so listings and search
+   * include it from here on.
+   */
+  async storeObject(hash: string, type: string, data: Uint8Array): Promise<boolean> {
     this.check();
     if (type === 'commit' || type === 'blob') this.recent.remember(hash, type, data);
-    return this.inner.storeObject(hash, type, data);
+    const stored = await this.inner.storeObject(hash, type, data);
+    if ((type === 'commit' || type === 'blob') && this.index.waitingFor(hash).length > 0) {
+      await this.exclusive(() => this.catchUpper.indexWaiting([hash]));
+    }
+    return stored;
   }
 
   loadObject(hash: string): Promise<GitObject | undefined> {
@@ -153,6 +162,7 @@ export class SqliteDriver implements Driver {
     this.check();
     await this.inner.rescan();
     await this.follow();
+    await this.exclusive(() => this.indexArrived());
     await this.headWatch.poll();
   }
 
@@ -268,6 +278,15 @@ export class SqliteDriver implements Driver {
     const result = await this.catchUpper.catchUp();
     if ('rebuild' in result) return this.catchUpper.rebuild(onProgress);
     return result.position;
+  }
+
+  /** Index the waiting heads whose objects another process (or a repack) has stored meanwhile. */
+  private async indexArrived(): Promise<void> {
+    const arrived: string[] = [];
+    for (const hash of this.index.waitedFor()) {
+      if (await this.inner.hasObject(hash)) arrived.push(hash);
+    }
+    await this.catchUpper.indexWaiting(arrived);
   }
 
   private exclusive<T>(work: () => Promise<T>): Promise<T> {
