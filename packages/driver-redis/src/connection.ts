@@ -16,11 +16,17 @@ const FAIL_FAST: RedisOptions = {
 
 /**
  * Open one connection (or cluster client) with fail-fast settings; `role` names it in CLIENT
- * LIST. Only the command connection has a command timeout (the follower blocks on purpose).
+ * LIST. A connection can die silently (peer gone, state dropped by a firewall): TCP keepalive
+ * probes after a second of silence, and a socket that owes a reply and receives nothing for
+ * longer than its deadline is destroyed and reconnected (ioredis `socketTimeout`) — for the
+ * follower, whose XREAD blocks on purpose, the deadline is the block time plus the command
+ * timeout. Only the command connection also fails single commands at the command timeout.
  */
 export function createClient(options: RedisDriverOptions, role: 'cmd' | 'follow' | 'sub'): RedisClient {
   const base: RedisOptions = {
     ...FAIL_FAST, ...options.redis, ...FAIL_FAST, connectionName: `gitty-${role}`,
+    keepAlive: 1_000,
+    socketTimeout: role === 'follow' ? options.blockMs + options.commandTimeoutMs : options.commandTimeoutMs,
     ...(role === 'cmd' ? { commandTimeout: options.commandTimeoutMs } : {}),
   };
   if (options.cluster) {

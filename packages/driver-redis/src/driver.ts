@@ -51,6 +51,7 @@ export class RedisDriver implements Driver {
   private readonly known = new KnownObjects();
   private readonly writer: HeadWriter;
   private closing: Promise<void> | undefined;
+  private watchdog: NodeJS.Timeout | undefined;
   private readonly cmd: RedisClient;
 
   constructor(
@@ -101,6 +102,12 @@ export class RedisDriver implements Driver {
     this.cmd.on('ready', () => void this.onReconnect());
     this.cmd.on('close', () => (this.catchUp.synced = false));
     this.follower.start();
+    // The pub/sub connection owes no reply while idle, so a silently dead one would never be
+    // noticed: ping it (its socket timeout reconnects it when no answer comes).
+    this.watchdog = setInterval(() => {
+      if (isReady(this.connections.sub)) void this.connections.sub.ping().catch(() => undefined);
+    }, this.options.blockMs);
+    this.watchdog.unref();
   }
 
   async storeObject(hash: string, type: string, data: Uint8Array): Promise<boolean> {
@@ -195,8 +202,10 @@ export class RedisDriver implements Driver {
   /** Replication health: connected, possibly stale, unresolved writes. */
   status(): ReplicationStatus {
     const connected = isReady(this.cmd);
+    // A follower that heard nothing for longer than a blocked read may take is on a dead link.
+    const silent = Date.now() - this.follower.lastReply > this.options.blockMs + this.options.commandTimeoutMs;
     return {
-      connected, stale: !connected || !isReady(this.connections.follower) || !this.catchUp.synced, epoch: this.state.epoch, cursor: this.state.cursor, unresolved: this.writer.unresolved.size,
+      connected, stale: !connected || !isReady(this.connections.follower) || silent || !this.catchUp.synced, epoch: this.state.epoch, cursor: this.state.cursor, unresolved: this.writer.unresolved.size,
     };
   }
 
@@ -217,6 +226,7 @@ export class RedisDriver implements Driver {
   }
 
   private async shutdown(): Promise<void> {
+    clearInterval(this.watchdog);
     this.view.clearListeners();
     await this.follower.stop();
     // Objects stored since the last head change still reach the other nodes.
