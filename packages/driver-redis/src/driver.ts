@@ -68,6 +68,7 @@ export class RedisDriver implements Driver {
     this.cmd = connections.cmd;
     this.view = new HeadView(inner, state);
     state.beforeSave = () => this.view.flush();
+    state.pendingWrites = () => this.view.unwritten;
     this.fetcher = new ObjectFetcher(this.cmd, connections.sub, this.keys, this.node, {
       hasObject: (hash) => inner.hasObject(hash),
       loadRaw: (hash) => this.localRaw(hash),
@@ -192,7 +193,7 @@ export class RedisDriver implements Driver {
       await this.catchUp.catchUp().catch(() => undefined);
       await this.catchUp.backfilled();
     }
-    await this.view.flush();
+    await this.view.retryUnwritten();
   }
 
   watch(listener: (change: HeadChange) => void): () => void {
@@ -256,6 +257,7 @@ export class RedisDriver implements Driver {
     if (this.closing || !isReady(this.cmd)) return;
     try {
       await this.catchUp.verify();
+      if (this.view.unwritten.size > 0) await this.view.retryUnwritten();
       if (this.writer.unresolved.size > 0) await this.writer.resolveUnresolved();
     } catch {
       // Unreachable again; retried at the next idle read or reconnect.

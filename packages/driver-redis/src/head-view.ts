@@ -9,6 +9,8 @@ import type { ReplicaState } from './replica-state.js';
  */
 export class HeadView {
   readonly heads = new Map<string, string>();
+  /** Names whose head the inner store failed to write (full disk, I/O error): retried, and saved in the state. */
+  readonly unwritten = new Set<string>();
   private readonly listeners = new Set<(change: HeadChange) => void>();
   private innerWrites: Promise<void> = Promise.resolve();
 
@@ -17,9 +19,24 @@ export class HeadView {
     private readonly state: ReplicaState,
   ) {}
 
-  /** Start from the inner store's heads (the truth as of this node's last run). */
+  /**
+   * Start from the inner store's heads (the truth as of this node's last run), except names
+   * whose write failed last time: for those the saved state knows the head (the cursor has moved
+   * past their change, so replay would not bring it again); they are written through now.
+   */
   async load(): Promise<void> {
     for await (const { name, head } of this.inner.heads()) this.heads.set(name, head);
+    for (const name of this.state.unwritten) {
+      const known = this.state.stamps.get(name);
+      if (known) this.set(name, known[0], false);
+    }
+    this.state.unwritten.clear();
+  }
+
+  /** Write again the heads whose write failed (called when idle and on rescan). */
+  retryUnwritten(): Promise<void> {
+    for (const name of [...this.unwritten]) this.writeThrough(name);
+    return this.innerWrites;
   }
 
   /**
@@ -67,17 +84,20 @@ export class HeadView {
       for (let attempt = 0; attempt < 5; attempt++) {
         const target = this.heads.get(name) ?? null;
         const current = (await this.inner.getHead(name)) ?? null;
-        if (current === target) return;
+        if (current === target) break;
         try {
           await this.inner.updateHead(name, current, target);
-          return;
+          break;
         } catch (err) {
           if (!(err instanceof NotAtHeadError)) throw err;
         }
       }
+      this.unwritten.delete(name);
     }).catch(() => {
-      // The inner store refused (closed while shutting down): the view and Redis stay right,
-      // and the next start reconciles the inner store from the stream.
+      // The inner store refused (full disk, I/O error, closed while shutting down). The replay
+      // cursor moves on regardless, so the name is remembered — in memory to retry when idle,
+      // and in the saved state so a restart writes it from there instead of rolling it back.
+      this.unwritten.add(name);
     });
   }
 }

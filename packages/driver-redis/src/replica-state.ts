@@ -11,6 +11,8 @@ export interface ReplicaSnapshot {
   seq: number;
   /** name → [head or null for deleted, stamp of that change]. */
   stamps: Record<string, [string | null, string]>;
+  /** Names whose head (as in `stamps`) the inner store failed to write: written at the next start. */
+  unwritten?: string[];
 }
 
 const FILE = 'redis-replica.json';
@@ -27,6 +29,10 @@ export class ReplicaState {
   /** Highest sequence number of this epoch in a stamp of this node's own writes (not yet read back, maybe). */
   ownSeq = 0;
   readonly stamps = new Map<string, [string | null, string]>();
+  /** Loaded from the file: names to write to the inner store at start (see {@link ReplicaSnapshot.unwritten}). */
+  readonly unwritten = new Set<string>();
+  /** Names whose inner write has failed, asked for after the inner writes before a save are done. */
+  pendingWrites: () => Iterable<string> = () => [];
   private timer: NodeJS.Timeout | undefined;
   private saving: Promise<void> = Promise.resolve();
   /** Awaited after the snapshot is taken and before it is written (the inner heads it describes must be written first). */
@@ -47,6 +53,7 @@ export class ReplicaState {
       for (const [name, entry] of Object.entries(parsed.stamps ?? {})) {
         if (Array.isArray(entry) && typeof entry[1] === 'string') state.stamps.set(name, [typeof entry[0] === 'string' ? entry[0] : null, entry[1]]);
       }
+      for (const name of Array.isArray(parsed.unwritten) ? parsed.unwritten : []) if (typeof name === 'string') state.unwritten.add(name);
     } catch {
       // Missing or unreadable: start fresh; the next sync replays or reconciles.
     }
@@ -94,6 +101,10 @@ export class ReplicaState {
     const snapshot: ReplicaSnapshot = { epoch: this.epoch, cursor: this.cursor, seq: this.seq, stamps: Object.fromEntries(this.stamps) };
     this.saving = this.saving.then(async () => {
       await this.beforeSave();
+      // Failed inner writes as of now: their heads are in the snapshot's stamps (or newer ones,
+      // which a replay from the snapshot's cursor brings again).
+      const unwritten = [...this.pendingWrites()];
+      if (unwritten.length > 0) snapshot.unwritten = unwritten;
       await mkdir(path.dirname(file), { recursive: true });
       const temp = `${file}.${process.pid}.tmp`;
       await writeFile(temp, JSON.stringify(snapshot));
