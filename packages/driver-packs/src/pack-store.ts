@@ -34,7 +34,7 @@ export async function installPack(tempPack: string, tempIdx: string, finalPack: 
 export async function pruneTempPacks(folder: string, maxAgeMs: number): Promise<number> {
   const names = await readdir(folder).catch(() => [] as string[]);
   let removed = 0;
-  for (const name of names.filter((n) => /^tmp-.*\.(pack|idx)$|^pack\.lock\.stale-/.test(n))) {
+  for (const name of names.filter((n) => /^tmp-.*\.(pack|idx)$|^pack\.lock\.(break\.)?stale-/.test(n))) {
     const file = path.join(folder, name);
     const modified = (await stat(file).catch(() => undefined))?.mtimeMs;
     if (modified !== undefined && Date.now() - modified > maxAgeMs) {

@@ -165,14 +165,14 @@ export class PacksDriver implements Driver {
 
   async repack(options: RepackOptions = {}): Promise<RepackReport> {
     this.check();
-    const report = await withPackLock(this.store.folder, () => repackStore(this.store, options));
+    const report = await withPackLock(this.store.folder, (lock) => repackStore(this.store, options, { lock }));
     this.storedSinceRepack = 0;
     return report;
   }
 
   async unpack(options: { onProgress?: ProgressListener } = {}): Promise<{ unpacked: number }> {
     this.check();
-    return withPackLock(this.store.folder, () => unpackStore(this.store, options.onProgress));
+    return withPackLock(this.store.folder, (lock) => unpackStore(this.store, options.onProgress, lock));
   }
 
   /** The files driver's prune, plus temp packs that a repack killed over an hour ago left behind. */

@@ -6,6 +6,7 @@ import { createDelta } from './delta.js';
 import { DeltaIndex } from './delta-index.js';
 import { packTypeOf } from './pack-format.js';
 import { writePackIndex } from './pack-index.js';
+import type { HeldPackLock } from './pack-lock.js';
 import type { PackFile } from './pack-reader.js';
 import { installPack, removePack, syncFolder, writeSynced, type PackStore } from './pack-store.js';
 import { asStorageError } from './pack-io.js';
@@ -30,13 +31,15 @@ type Source = { loose: true } | { loose: false; pack: PackFile };
  * temp name and fsynced, then its idx; the pack is renamed into place first and the idx last;
  * loose objects and merged packs are removed only after that.
  */
-/** Points where fault-injection tests step in; production code passes none. */
-export interface RepackHooks {
-  /** Called with the written, fsynced temp pack (and its idx beside it) before it is checked and installed. */
+/** The pack lock a repack runs under, and where fault-injection tests step in. */
+export interface RepackControl {
+  /** Checked before anything is removed: a repack that lost its lock removes nothing. */
+  lock?: HeldPackLock;
+  /** Test hook: called with the written, fsynced temp pack (its idx beside it) before it is checked and installed. */
   beforeInstall?: (tempPack: string) => Promise<void>;
 }
 
-export async function repackStore(store: PackStore, options: RepackOptions = {}, hooks: RepackHooks = {}): Promise<RepackReport> {
+export async function repackStore(store: PackStore, options: RepackOptions = {}, control: RepackControl = {}): Promise<RepackReport> {
   const minFiles = options.minFiles ?? REPACK_DEFAULTS.minFiles;
   const smallPack = options.smallPack ?? REPACK_DEFAULTS.smallPack;
   const window = Math.max(1, options.window ?? REPACK_DEFAULTS.window);
@@ -161,10 +164,11 @@ export async function repackStore(store: PackStore, options: RepackOptions = {},
 
     const checksum = await into.finish();
     await writeSynced(`${tempBase}.idx`, writePackIndex(into.entries, checksum));
-    await hooks.beforeInstall?.(`${tempBase}.pack`);
+    await control.beforeInstall?.(`${tempBase}.pack`);
     // Read back before anything is removed: a pack that does not read whole never replaces a copy.
     await verifyWrittenPack(`${tempBase}.pack`, placed.keys(), store.maxObjectSize);
     const finalPack = path.join(store.folder, `pack-${checksum}.pack`);
+    await control.lock?.assertHeld();
     await installPack(`${tempBase}.pack`, `${tempBase}.idx`, finalPack);
     await syncFolder(store.folder);
     report.pack = finalPack;
@@ -179,6 +183,7 @@ export async function repackStore(store: PackStore, options: RepackOptions = {},
 
   // The new pack is in place: now, and only now, drop what it replaced.
   await store.packs.scan();
+  await control.lock?.assertHeld();
   await store.tombstones.markAll(revived.filter((hash) => sources.get(hash)?.loose === true), false);
   for (const [hash, source] of sources) {
     if (source.loose && (await store.loose.deleteObject(hash))) report.looseRemoved++;
@@ -191,6 +196,7 @@ export async function repackStore(store: PackStore, options: RepackOptions = {},
     report.packsRemoved++;
   }
   await store.packs.scan();
+  await control.lock?.assertHeld();
   await store.tombstones.compact((hash) => store.packs.find(hash) !== undefined);
   options.onProgress?.({ phase: 'repack', done: total, total });
   return report;

@@ -1,7 +1,7 @@
-import { open, readFile, rename, stat } from 'node:fs/promises';
+import { open, readFile, rename, rm, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { isHash } from '@gitty/core';
-import { syncFolder, writeFully } from './pack-io.js';
+import { asStorageError, syncFolder, writeFully } from './pack-io.js';
 
 /** What identifies one version of the list file: a compaction renames a new file (another inode) over it. */
 interface FileVersion {
@@ -79,16 +79,20 @@ export class Tombstones {
   async markAll(hashes: readonly string[], deleted: boolean): Promise<void> {
     if (hashes.length === 0) return;
     const lines = Buffer.from(hashes.map((h) => `${deleted ? '-' : '+'}${h}\n`).join(''), 'latin1');
-    const handle = await open(this.file, 'a');
-    let created: boolean;
     try {
-      created = (await handle.stat()).size === 0;
-      await writeFully(handle, lines, null, this.file);
-      await handle.sync();
-    } finally {
-      await handle.close();
+      const handle = await open(this.file, 'a');
+      let created: boolean;
+      try {
+        created = (await handle.stat()).size === 0;
+        await writeFully(handle, lines, null, this.file);
+        await handle.sync();
+      } finally {
+        await handle.close();
+      }
+      if (created) await syncFolder(path.dirname(this.file));
+    } catch (err) {
+      throw asStorageError(err, this.file);
     }
-    if (created) await syncFolder(path.dirname(this.file));
     for (const hash of hashes) {
       if (deleted) this.deleted.add(hash);
       else this.deleted.delete(hash);
@@ -102,14 +106,19 @@ export class Tombstones {
     await this.refresh();
     const lines = Buffer.from([...this.deleted].filter(keep).map((h) => `-${h}\n`).join(''), 'latin1');
     const temp = `${this.file}.tmp-${process.pid}`;
-    const handle = await open(temp, 'w');
     try {
-      await writeFully(handle, lines, 0, temp);
-      await handle.sync();
-    } finally {
-      await handle.close();
+      const handle = await open(temp, 'w');
+      try {
+        await writeFully(handle, lines, 0, temp);
+        await handle.sync();
+      } finally {
+        await handle.close();
+      }
+      await rename(temp, this.file);
+    } catch (err) {
+      await rm(temp, { force: true });
+      throw asStorageError(err, temp);
     }
-    await rename(temp, this.file);
     await syncFolder(path.dirname(this.file));
     this.loaded = undefined;
     await this.refresh();

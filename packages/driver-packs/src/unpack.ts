@@ -1,4 +1,5 @@
 import type { ProgressListener } from '@gitty/core';
+import type { HeldPackLock } from './pack-lock.js';
 import { removePack, type PackStore } from './pack-store.js';
 
 /**
@@ -7,7 +8,7 @@ import { removePack, type PackStore } from './pack-store.js';
  * crash midway leaves every object readable from one place or the other. Deleted (tombstoned)
  * objects are dropped for good.
  */
-export async function unpackStore(store: PackStore, onProgress?: ProgressListener): Promise<{ unpacked: number }> {
+export async function unpackStore(store: PackStore, onProgress?: ProgressListener, lock?: HeldPackLock): Promise<{ unpacked: number }> {
   await store.packs.scan();
   await store.tombstones.refresh();
   let unpacked = 0;
@@ -19,9 +20,11 @@ export async function unpackStore(store: PackStore, onProgress?: ProgressListene
       if (await store.loose.storeObject(hash, object.type, object.data)) unpacked++;
       if (unpacked % 500 === 0) onProgress?.({ phase: 'unpack', done: unpacked });
     }
+    await lock?.assertHeld(); // a takeover means another repack may rely on this pack
     await removePack(pack.path);
   }
   await store.packs.scan();
+  await lock?.assertHeld();
   await store.tombstones.compact((hash) => store.packs.find(hash) !== undefined);
   onProgress?.({ phase: 'unpack', done: unpacked, total: unpacked });
   return { unpacked };
