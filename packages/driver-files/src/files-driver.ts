@@ -7,7 +7,7 @@ import {
 import { HeadLog } from './head-log.js';
 import { LooseObjects } from './loose.js';
 import { parseFilesOptions, type FilesDriverOptions } from './options.js';
-import { rebuildHeads } from './rebuild-heads.js';
+import { rebuildHeads, type CommitSource } from './rebuild-heads.js';
 import { SharedHeads } from './shared-heads.js';
 import { removeStaleTemps } from './temp-files.js';
 import { resolveStoreFormat } from './swish/detect.js';
@@ -16,6 +16,16 @@ import { SwishFilesDriver } from './swish/swish-driver.js';
 /** The parts of a files store below its folder. */
 export function storeLayout(dir: string): { objects: string; headLog: string } {
   return { objects: path.join(dir, 'objects'), headLog: path.join(dir, 'ref', 'head') };
+}
+
+/** What a driver composed over the files driver adds to it (see {@link FilesDriver.open}). */
+export interface FilesDriverParts {
+  /**
+   * Every object a heads rebuild must read, given the loose ones: a rebuild over part of the
+   * objects picks wrong heads, and must never be completed in a second step (a crash between
+   * the steps would keep the partial result for good).
+   */
+  commitSource?: (loose: CommitSource) => CommitSource | Promise<CommitSource>;
 }
 
 /**
@@ -45,8 +55,12 @@ export class FilesDriver implements Driver {
     readonly sharedHeads: SharedHeads,
   ) {}
 
-  /** Open (creating when missing) the store in `options.dir`. */
-  static async open(options: FilesDriverOptions, context: DriverContext): Promise<FilesDriver> {
+  /**
+   * Open (creating when missing) the store in `options.dir`. `parts.commitSource` widens what a
+   * heads rebuild reads beyond the loose objects (the packs driver adds its packed objects), so
+   * a rebuild runs once over every object and writes the log once.
+   */
+  static async open(options: FilesDriverOptions, context: DriverContext, parts: FilesDriverParts = {}): Promise<FilesDriver> {
     const dir = path.resolve(options.dir);
     const layout = storeLayout(dir);
     await mkdir(layout.objects, { recursive: true });
@@ -58,8 +72,10 @@ export class FilesDriver implements Driver {
     const headLog = new HeadLog(layout.headLog, {
       durability, lock: { staleMs: options.lockStale, timeoutMs: options.lockTimeout },
     });
-    await headLog.initialize(() => rebuildHeads({ objects: () => loose.list(), loadObject: (h) => loose.load(h) }, context.onProgress));
-    const heads = new SharedHeads(headLog, { pollInterval: options.pollInterval ?? 1000, watchFile: options.watchLog ?? true });
+    const looseSource: CommitSource = { objects: () => loose.list(), loadObject: (h) => loose.load(h) };
+    const rebuild = async () => rebuildHeads(parts.commitSource ? await parts.commitSource(looseSource) : looseSource, context.onProgress);
+    await headLog.initialize(rebuild);
+    const heads = new SharedHeads(headLog, { pollInterval: options.pollInterval ?? 1000, watchFile: options.watchLog ?? true, rebuild });
     await heads.refresh(true);
     return new FilesDriver(dir, loose, headLog, heads);
   }

@@ -1,11 +1,14 @@
-import { closeSync, fstatSync, fsyncSync, openSync, readSync, writeSync } from 'node:fs';
+import { closeSync, constants, fstatSync, fsyncSync, openSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import { open, rename, stat, unlink } from 'node:fs/promises';
 import path from 'node:path';
-import { isHash, type HeadChange, type HeadEntry } from '@gitty/core';
+import { GittyError, NotAtHeadError, isHash, type HeadChange, type HeadEntry } from '@gitty/core';
 import { ensureFolder, isMissing, syncFolder, type Durability } from './fs-sync.js';
 import { FileLock, type FileLockOptions } from './lock.js';
+import { completeLines, holdsNewline, readRangeSync } from './log-lines.js';
+import { headLogTestHooks } from './test-hooks.js';
 import { tempName } from './temp-files.js';
+import { asStorageError, writeFullySync } from './write-fully.js';
 
 /** A reader's place in a head log: which log (its epoch) and how far (bytes). Persist both. */
 export interface HeadLogPosition {
@@ -23,9 +26,46 @@ export interface HeadLogRead extends HeadLogPosition {
   reset: boolean;
   /** Head changes in log order, from complete lines only. */
   events: HeadChange[];
-  /** Complete lines that were not valid events (e.g. a torn line a crash left), skipped. */
+  /**
+   * Complete lines that were not valid events (e.g. a torn line a crash left), skipped — on a
+   * read from the start also lines whose `old` is not the head they claim to replace.
+   */
   skipped: number;
 }
+
+/** What {@link HeadLog.scan} read (the events went to its visitor). */
+export interface HeadLogScan extends HeadLogPosition {
+  /** As {@link HeadLogRead.reset}: the visitor got the whole log, not a tail. */
+  reset: boolean;
+  /** Complete lines that were no events (torn lines, garbage), skipped. */
+  skipped: number;
+  /**
+   * True when the read stopped before a line holding NUL bytes (only with `stopAtNul`): on NFS
+   * a reader may see a line's place before its bytes. `offset` is that line's start; read it
+   * again under the lock, where it is either the real line or garbage for good.
+   */
+  stoppedAtNul: boolean;
+}
+
+/**
+ * A head log line that another process appended while this one believed it held the lock (its
+ * lock was taken over after a stall longer than `lockStale`), or the log was replaced: nothing
+ * of this append counts. Code LOCK_TIMEOUT (the lock was lost); read the log again and retry.
+ */
+export class HeadLogMovedError extends GittyError {
+  constructor(readonly file: string) {
+    super('LOCK_TIMEOUT', `The head log ${file} changed under its lock (the lock was lost after a stall longer than lockStale, or the log was replaced); nothing was acknowledged, retry`);
+  }
+}
+
+/**
+ * Appended in front of a change when the log ends in an incomplete line (a writer crashed, or
+ * found the disk full, mid-line): it ends that line as garbage. A plain newline could complete
+ * a line that lacked only its newline, and apply a change whose writer was told it failed.
+ */
+const TORN_LINE_END = ' #torn\n';
+
+const NUL = 0x00;
 
 /** Options of {@link HeadLog}. */
 export interface HeadLogOptions {
@@ -75,17 +115,22 @@ function parseEpoch(line: string): string | undefined {
  * `{"name","old","new"}` line per head change. It is append-only while its epoch lasts;
  * rebuilding or compacting writes a whole new file (new epoch) and renames it into place.
  *
- * Writers append under {@link lock} (a proper-lockfile lock that works on NFS) and must read
- * the log to its end inside the lock before deciding (the CAS). Readers need no lock: they
- * remember a {@link HeadLogPosition} and call {@link readFrom}, which reads only complete
- * lines — an incomplete last line (a writer in progress, or torn by a crash) is left for a
- * later read, and the next append starts on a fresh line so a torn line becomes one skipped
- * garbage line. Reused by the packs and SQLite drivers (the SQLite index persists its
- * position and catches up from it).
+ * **Replay rule**: a line applies only when its `old` is the head its name has at that point of
+ * the log (null: none); other lines are skipped by every reader. So the log alone decides
+ * which of two changes from the same head won — the first — whatever happened to the lock.
+ *
+ * Writers append under {@link lock} after reading the log to its end inside the lock (the
+ * CAS), and {@link append} verifies the outcome: no stall of any length (GC pause, SIGSTOP,
+ * VM pause, slow NFS) can make two changes from one head both acknowledged. Readers need no
+ * lock: they remember a {@link HeadLogPosition} and read on ({@link scan}, {@link readFrom}),
+ * complete lines only, in chunks (a log of any size). An incomplete last line is left for a
+ * later read; the next append ends it as garbage. Reused by the packs and SQLite drivers.
  */
 export class HeadLog {
   /** The lock every writer holds while appending or replacing the log. */
   readonly lock: FileLock;
+  /** gitty's own log: an epoch line first, and the replay rule (see the class comment) holds. */
+  readonly strict = true;
   private readonly durability: Durability;
 
   constructor(
@@ -108,12 +153,51 @@ export class HeadLog {
   }
 
   /**
-   * Read the changes after `from` (or the whole log when `from` is undefined, its epoch is
-   * not the log's, or the file is shorter than its offset — then `reset` is true). Resolves
-   * undefined when the log does not exist. The returned epoch and offset are the position to
-   * pass next time.
+   * Stream the changes after `from` to `visit`, in log order, as written (the replay rule is the
+   * caller's: it knows the heads at `from`); `onStart` learns first whether this is a tail or
+   * the whole log. Reads the whole log (`reset`) when `from` is
+   * undefined, of another epoch, or beyond the file's end. A log without an epoch line (empty,
+   * or damaged) is reported with epoch '' and nothing visited: it is not to be trusted.
+   * Resolves undefined when there is no log.
+   */
+  async scan(
+    from: HeadLogPosition | undefined,
+    visit: (change: HeadChange) => void,
+    options: { stopAtNul?: boolean; onStart?: (reset: boolean) => void } = {},
+  ): Promise<HeadLogScan | undefined> {
+    return this.scanLines(from, visit, options.stopAtNul ?? false, false, options.onStart);
+  }
+
+  /**
+   * Read the changes after `from` (see {@link scan}) into an array. A read from the start
+   * applies the replay rule (lines whose `old` is not the head are dropped and counted in
+   * `skipped`); a tail is returned as written, for the caller to apply the rule with its heads.
+   * A log without an epoch line is read whole as events (epoch ''). Resolves undefined when
+   * there is no log.
    */
   async readFrom(from?: HeadLogPosition): Promise<HeadLogRead | undefined> {
+    const events: HeadChange[] = [];
+    const result = await this.scanLines(from, (event) => events.push(event), false, true);
+    if (!result) return undefined;
+    const { stoppedAtNul: _nul, ...read } = result;
+    if (!read.reset) return { ...read, events };
+    const heads = new Map<string, string>();
+    const valid = events.filter((e) => {
+      if ((heads.get(e.name) ?? null) !== e.old) return false;
+      if (e.new === null) heads.delete(e.name);
+      else heads.set(e.name, e.new);
+      return true;
+    });
+    return { ...read, events: valid, skipped: read.skipped + events.length - valid.length };
+  }
+
+  private async scanLines(
+    from: HeadLogPosition | undefined,
+    visit: (change: HeadChange) => void,
+    stopAtNul: boolean,
+    readEpochless: boolean,
+    onStart?: (reset: boolean) => void,
+  ): Promise<HeadLogScan | undefined> {
     // Synchronous reads: a tail is usually empty or one line, and a thread-pool round trip per
     // call would cost more than the read (every CAS does one).
     let fd: number;
@@ -125,30 +209,25 @@ export class HeadLog {
     }
     try {
       const size = fstatSync(fd).size;
-      const head = readRangeSync(fd, 0, Math.min(size, 4096));
-      const firstNewline = head.indexOf(NEWLINE);
-      if (firstNewline < 0) return { epoch: '', offset: 0, reset: true, events: [], skipped: 0 };
-      const firstLine = head.subarray(0, firstNewline).toString('utf8');
-      const epoch = parseEpoch(firstLine);
-      // A log whose first line is no epoch (written by hand?) is read whole, as events.
-      const start = epoch === undefined ? 0 : firstNewline + 1;
+      const { epoch, start } = readEpochSync(fd, size);
+      if (epoch === undefined && !readEpochless) return { epoch: '', offset: 0, reset: true, skipped: 0, stoppedAtNul: false };
       const resume = from !== undefined && from.epoch === (epoch ?? '') && from.offset >= start && from.offset <= size;
-      const offset = resume ? from.offset : start;
-      const bytes = readRangeSync(fd, offset, size - offset);
-      const end = bytes.lastIndexOf(NEWLINE) + 1;
-      const events: HeadChange[] = [];
+      let offset = resume ? from.offset : start;
+      onStart?.(!resume);
       let skipped = 0;
-      let lineStart = 0;
-      while (lineStart < end) {
-        const lineEnd = bytes.indexOf(NEWLINE, lineStart);
-        const line = bytes.subarray(lineStart, lineEnd).toString('utf8');
-        lineStart = lineEnd + 1;
-        if (line.trim() === '') continue;
-        const event = parseEventLine(line);
-        if (event) events.push(event);
-        else skipped++;
+      for (const line of completeLines(fd, offset, size)) {
+        if (line.bytes.includes(NUL)) {
+          if (stopAtNul) return { epoch: epoch ?? '', offset, reset: !resume, skipped, stoppedAtNul: true };
+          skipped++;
+        } else {
+          const text = line.bytes.toString('utf8');
+          const event = text.trim() === '' ? null : parseEventLine(text);
+          if (event) visit(event);
+          else if (event === undefined) skipped++;
+        }
+        offset = line.end;
       }
-      return { epoch: epoch ?? '', offset: offset + end, reset: !resume, events, skipped };
+      return { epoch: epoch ?? '', offset, reset: !resume, skipped, stoppedAtNul: false };
     } finally {
       closeSync(fd);
     }
@@ -156,19 +235,17 @@ export class HeadLog {
 
   /** The log's current epoch (from its first line; '' when it has none), or undefined when there is no log. */
   async readEpoch(): Promise<string | undefined> {
-    let handle;
+    let fd: number;
     try {
-      handle = await open(this.file, 'r');
+      fd = openSync(this.file, 'r');
     } catch (err) {
       if (isMissing(err)) return undefined;
       throw err;
     }
     try {
-      const head = await readRange(handle, 0, 4096);
-      const newline = head.indexOf(NEWLINE);
-      return newline < 0 ? '' : (parseEpoch(head.subarray(0, newline).toString('utf8')) ?? '');
+      return readEpochSync(fd, fstatSync(fd).size).epoch ?? '';
     } finally {
-      await handle.close();
+      closeSync(fd);
     }
   }
 
@@ -178,23 +255,81 @@ export class HeadLog {
   }
 
   /**
-   * Append changes. Call only inside {@link withLock}, after reading the log to its end
-   * (`readFrom`) and checking the CAS against what was read; `at` is the position that read
-   * returned. Returns the position after the appended lines.
+   * Append changes. Call inside {@link withLock}, after reading the log to its end and checking
+   * the CAS against what was read; `at` is the position that read returned. `headAt` gives the
+   * heads as of `at` (omit it and any other change to one of these names counts as a conflict).
+   *
+   * The lock can have been lost by a stall (see {@link FileLock}), so:
+   * 1. right before writing, the log must still end at `at` (else HeadLogMovedError, nothing
+   *    written);
+   * 2. the lines are written in one O_APPEND write (looping over short writes; ENOSPC, EDQUOT
+   *    and EFBIG are STORAGE_FULL) and flushed;
+   * 3. the log is read again from `at`: by the replay rule each line must apply where it landed
+   *    — a line another writer put in between that moved one of these heads first makes this
+   *    one void for every reader, and NOT_AT_HEAD names the head that won. A line that is not
+   *    in the file at all (the log was replaced meanwhile) is HeadLogMovedError.
+   * A stall between 1 and 2 is what 3 catches. Only the return acknowledges the changes;
+   * returns the position after the last of them.
    */
-  async append(at: HeadLogPosition, changes: readonly HeadChange[]): Promise<HeadLogPosition> {
-    const fd = openSync(this.file, 'a+');
+  async append(at: HeadLogPosition, changes: readonly HeadChange[], headAt?: (name: string) => string | null): Promise<HeadLogPosition> {
+    if (changes.length === 0) return at;
+    const lines = changes.map(eventLine);
+    headLogTestHooks.beforeCheck?.();
+    let fd: number;
+    try {
+      // No O_CREAT: a log deleted meanwhile must not come back as a file without an epoch.
+      fd = openSync(this.file, constants.O_RDWR | constants.O_APPEND);
+    } catch (err) {
+      if (isMissing(err)) throw new HeadLogMovedError(this.file);
+      throw err;
+    }
     try {
       const size = fstatSync(fd).size;
-      // A torn last line (a writer crashed mid-line): start ours on a fresh line.
-      const torn = size > 0 && readRangeSync(fd, size - 1, 1)[0] !== NEWLINE;
-      const text = (torn ? '\n' : '') + changes.map(eventLine).join('');
-      const bytes = Buffer.from(text, 'utf8');
-      writeSync(fd, bytes, 0, bytes.length, null);
-      if (this.durability === 'fsync') fsyncSync(fd);
-      // Under the lock nobody else appends, so what lies between `at` and `size` is only an
-      // incomplete line: skip it together with ours.
-      return { epoch: at.epoch, offset: Math.max(at.offset, size) + bytes.length };
+      if (size < at.offset || readEpochSync(fd, size).epoch !== at.epoch || holdsNewline(fd, at.offset, size)) {
+        throw new HeadLogMovedError(this.file);
+      }
+      const bytes = Buffer.from((size > at.offset ? TORN_LINE_END : '') + lines.join(''), 'utf8');
+      headLogTestHooks.beforeWrite?.();
+      writeFullySync(fd, bytes, null, this.file);
+      if (this.durability === 'fsync') flush(fd, this.file);
+    } finally {
+      closeSync(fd);
+    }
+    return this.verifyAppended(at, changes, lines, headAt);
+  }
+
+  // Step 3 of append: find our lines after `at` in the file now at the log's path and replay
+  // what precedes each of them.
+  private verifyAppended(at: HeadLogPosition, changes: readonly HeadChange[], lines: readonly string[], headAt?: (name: string) => string | null): HeadLogPosition {
+    const ours = new Set(changes.map((c) => c.name));
+    const moved = new Map<string, string | null>();
+    const headOf = (name: string): string | null | undefined => (moved.has(name) ? moved.get(name) : headAt?.(name));
+    let fd: number;
+    try {
+      fd = openSync(this.file, 'r');
+    } catch (err) {
+      if (isMissing(err)) throw new HeadLogMovedError(this.file);
+      throw err;
+    }
+    try {
+      const size = fstatSync(fd).size;
+      if (readEpochSync(fd, size).epoch !== at.epoch) throw new HeadLogMovedError(this.file);
+      let next = 0;
+      for (const line of completeLines(fd, at.offset, size)) {
+        if (line.bytes.includes(NUL)) continue;
+        const text = line.bytes.toString('utf8');
+        const event = parseEventLine(text);
+        if (!event) continue;
+        const current = headOf(event.name);
+        if (next < lines.length && `${text}\n` === lines[next]) {
+          if (current !== undefined && current !== event.old) throw new NotAtHeadError(event.name, current, event.old);
+          moved.set(event.name, event.new);
+          if (++next === lines.length) return { epoch: at.epoch, offset: line.end };
+        } else if (current === undefined ? ours.has(event.name) : current === event.old) {
+          moved.set(event.name, event.new);
+        }
+      }
+      throw new HeadLogMovedError(this.file);
     } finally {
       closeSync(fd);
     }
@@ -213,55 +348,62 @@ export class HeadLog {
     for (const { name, head } of heads) text += eventLine({ name, old: null, new: head });
     const bytes = Buffer.from(text, 'utf8');
     const temp = path.join(folder, tempName());
-    const handle = await open(temp, 'wx');
     try {
-      await handle.writeFile(bytes);
-      if (this.durability === 'fsync') await handle.sync();
-    } finally {
-      await handle.close();
-    }
-    try {
+      const handle = await open(temp, 'wx');
+      try {
+        writeFullySync(handle.fd, bytes, 0, temp);
+        if (this.durability === 'fsync') await handle.sync();
+      } finally {
+        await handle.close();
+      }
       await rename(temp, this.file);
     } catch (err) {
       await unlink(temp).catch(() => undefined);
-      throw err;
+      throw asStorageError(err, temp);
     }
     if (this.durability === 'fsync') await syncFolder(folder);
     return { epoch, offset: bytes.length };
   }
 
   /**
-   * Make sure a log exists: when absent, take the lock, check again, and write one holding the
-   * heads `rebuild` computes (e.g. {@link rebuildHeads}). Resolves true when it wrote one.
+   * Make sure a trustworthy log exists: when it is absent, or has no epoch line (empty, or a
+   * damaged first line — reading it would show an empty or wrong store and let `create` accept
+   * names that exist), take the lock, check again, and write one holding the heads `rebuild`
+   * computes (e.g. {@link rebuildHeads}). A damaged log is kept aside as `head.broken-<ms>`.
+   * Resolves true when it wrote one.
    */
   async initialize(rebuild: () => Promise<Iterable<HeadEntry>>): Promise<boolean> {
-    if (await this.exists()) return false;
+    if (await this.readEpoch()) return false;
     return this.withLock(async () => {
-      if (await this.exists()) return false;
-      await this.create(await rebuild());
+      if (await this.readEpoch()) return false;
+      await this.replace(rebuild);
       return true;
     });
   }
+
+  /**
+   * Inside the lock: write a new log from `rebuild`, keeping a log without an epoch (if any)
+   * aside as `head.broken-<ms>` for inspection. Returns the position at its end.
+   */
+  async replace(rebuild: () => Promise<Iterable<HeadEntry>>): Promise<HeadLogPosition> {
+    const heads = await rebuild();
+    if ((await this.readEpoch()) === '') await rename(this.file, `${this.file}.broken-${Date.now()}`).catch(() => undefined);
+    return this.create(heads);
+  }
 }
 
-async function readRange(handle: import('node:fs/promises').FileHandle, position: number, length: number): Promise<Buffer> {
-  const buffer = Buffer.alloc(Math.max(0, length));
-  let done = 0;
-  while (done < buffer.length) {
-    const { bytesRead } = await handle.read(buffer, done, buffer.length - done, position + done);
-    if (bytesRead === 0) break;
-    done += bytesRead;
-  }
-  return buffer.subarray(0, done);
+/** The epoch of the log open as `fd` (undefined: none) and where its events start. */
+function readEpochSync(fd: number, size: number): { epoch: string | undefined; start: number } {
+  const head = readRangeSync(fd, 0, Math.min(size, 4096));
+  const newline = head.indexOf(NEWLINE);
+  const epoch = newline < 0 ? undefined : parseEpoch(head.subarray(0, newline).toString('utf8'));
+  return { epoch, start: epoch === undefined ? 0 : newline + 1 };
 }
 
-function readRangeSync(fd: number, position: number, length: number): Buffer {
-  const buffer = Buffer.alloc(Math.max(0, length));
-  let done = 0;
-  while (done < buffer.length) {
-    const bytesRead = readSync(fd, buffer, done, buffer.length - done, position + done);
-    if (bytesRead === 0) break;
-    done += bytesRead;
+function flush(fd: number, file: string): void {
+  try {
+    fsyncSync(fd);
+  } catch (err) {
+    throw asStorageError(err, file);
   }
-  return buffer.subarray(0, done);
 }

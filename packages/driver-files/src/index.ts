@@ -4,14 +4,14 @@
  * SQLite drivers, which build on them.
  * @packageDocumentation
  */
-export { FilesDriver, createDriver, storeLayout } from './files-driver.js';
+export { FilesDriver, type FilesDriverParts, createDriver, storeLayout } from './files-driver.js';
 export { type FilesDriverOptions, FILES_OPTION_KEYS, parseFilesOptions } from './options.js';
 export { LooseObjects, type LooseObjectsOptions, type PruneReport } from './loose.js';
 export { type ObjectPathScheme, gitObjectPaths, objectFile } from './object-path.js';
-export { HeadLog, type HeadLogOptions, type HeadLogPosition, type HeadLogRead, parseEventLine } from './head-log.js';
+export { HeadLog, HeadLogMovedError, type HeadLogOptions, type HeadLogPosition, type HeadLogRead, type HeadLogScan, parseEventLine } from './head-log.js';
 export { SharedHeads, type SharedHeadsOptions, type HeadLogPort } from './shared-heads.js';
 export { FileLock, type FileLockOptions } from './lock.js';
-export { rebuildHeads, type CommitSource } from './rebuild-heads.js';
+export { rebuildHeads, pickTip, type CommitSource } from './rebuild-heads.js';
 export { type Durability, syncFolder, ensureFolder } from './fs-sync.js';
 export { TEMP_PREFIX, isTempName, tempName, isStaleTemp, removeStaleTemps } from './temp-files.js';
 export { createGitScratchRepo, type GitScratchRepo } from './git-scratch.js';

@@ -1,24 +1,82 @@
-import { mkdir } from 'node:fs/promises';
+import { mkdirSync, readFileSync, readlinkSync, renameSync, rmSync, statSync, utimesSync, writeFileSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import os from 'node:os';
 import path from 'node:path';
-import lockfile from 'proper-lockfile';
 import { LockTimeoutError } from '@gitty/core';
+import { asStorageError } from './write-fully.js';
+import { tempName } from './temp-files.js';
 
 /** Options of {@link FileLock}. */
 export interface FileLockOptions {
   /**
    * A lock whose holder stopped refreshing it for this long is taken over (default 10 s,
-   * at least 2 s): how long others wait after a holder crashed.
+   * at least 2 s): how long others wait after a holder on another host crashed, or a holder
+   * stalled (a holder on this host that died is taken over at once).
    */
   staleMs?: number;
   /** Give up with LOCK_TIMEOUT after waiting this long (default 30 s). */
   timeoutMs?: number;
 }
 
+/** Who holds a lock: written to `<lock>/owner` right after the `mkdir`. */
+interface LockOwner {
+  host: string;
+  /** The pid namespace (Linux), so containers sharing a host name never judge each other's pids. */
+  ns: string;
+  pid: number;
+  /** Unique per acquisition: tells this holder's lock from a successor's. */
+  token: string;
+}
+
+const HOST = os.hostname();
+const PID_NAMESPACE = (() => {
+  try {
+    return readlinkSync('/proc/self/ns/pid');
+  } catch {
+    return '';
+  }
+})();
+
+const OWNER_FILE = 'owner';
+
+function readOwner(lockFolder: string): LockOwner | undefined {
+  try {
+    const value = JSON.parse(readFileSync(path.join(lockFolder, OWNER_FILE), 'utf8')) as Partial<LockOwner>;
+    if (typeof value.host !== 'string' || typeof value.pid !== 'number' || typeof value.token !== 'string') return undefined;
+    return { host: value.host, ns: typeof value.ns === 'string' ? value.ns : '', pid: value.pid, token: value.token };
+  } catch {
+    return undefined; // not written yet, or being written: judged by its age alone
+  }
+}
+
+function processAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM'; // exists, but is someone else's
+  }
+}
+
+/** True when `owner` ran on this host (and pid namespace) and its process is gone. */
+function holderDied(owner: LockOwner | undefined): boolean {
+  return owner !== undefined && owner.host === HOST && owner.ns === PID_NAMESPACE && owner.pid !== process.pid && !processAlive(owner.pid);
+}
+
 /**
- * A cross-process, cross-machine mutual exclusion on one file, built on proper-lockfile: the
- * lock is a `<file>.lock` folder created with `mkdir` (atomic on NFS too) whose mtime the
- * holder refreshes; a holder that crashed is detected by a stale mtime. Waiting retries with
- * jittered, growing delays, because proper-lockfile itself does not queue.
+ * A cross-process, cross-machine mutual exclusion on one file: the lock is a `<file>.lock`
+ * folder created with `mkdir` (atomic, NFS too) holding an `owner` file (host, pid namespace,
+ * pid, a token per acquisition). The holder refreshes the folder's mtime while it holds it.
+ * A waiter takes the lock over when its holder died on this host (pid gone: at once) or
+ * stopped refreshing it for `staleMs` (a crash elsewhere, or a stall: GC pause, SIGSTOP, VM
+ * pause). Take-over and release move the folder aside (rename) and look at whose it was, so a
+ * holder never removes a successor's lock and a waiter that raced another waiter's take-over
+ * puts the fresh lock back.
+ *
+ * **A lock can still be lost**: a holder that stalls longer than `staleMs` loses it without
+ * knowing. Mutual exclusion is therefore only what makes writers efficient; correctness of
+ * the head log never depends on it (see `HeadLog.append`, which verifies where its line
+ * landed).
  */
 export class FileLock {
   private readonly staleMs: number;
@@ -51,45 +109,117 @@ export class FileLock {
   }
 
   private async holdWhile<T>(work: () => Promise<T>): Promise<T> {
-    const release = await this.acquire();
+    const token = await this.acquire();
+    // Refresh the mtime so waiters know we are alive; stop once the lock is no longer ours.
+    const refresh = setInterval(() => {
+      if (readOwner(this.lockPath)?.token !== token) {
+        clearInterval(refresh);
+        return;
+      }
+      const now = new Date();
+      try {
+        utimesSync(this.lockPath, now, now);
+      } catch {
+        // taken over meanwhile; the next tick notices
+      }
+    }, Math.max(250, this.staleMs / 4));
+    refresh.unref();
     try {
       return await work();
     } finally {
-      // A release can fail only if the lock was compromised (taken over as stale); the work
-      // is done by then and nothing better can be done than to carry on.
-      await release().catch(() => undefined);
+      clearInterval(refresh);
+      this.release(token);
     }
   }
 
-  private async acquire(): Promise<() => Promise<void>> {
+  /** Take the lock; resolves this acquisition's token. */
+  private async acquire(): Promise<string> {
     const deadline = Date.now() + this.timeoutMs;
     let delay = 1;
     let madeFolder = false;
     for (;;) {
       try {
-        // lockSync: mkdir (and a stat when contended) without two thread-pool round trips;
-        // waiting between attempts stays asynchronous below.
-        const release = lockfile.lockSync(this.file, {
-          realpath: false,
-          stale: this.staleMs,
-          // Called when our lock was taken over; the holder's work is a few ms long, so this
-          // means the process stalled for longer than staleMs. Never throw from a timer.
-          onCompromised: () => undefined,
-        });
-        return async () => release();
+        mkdirSync(this.lockPath);
+        const token = this.writeOwner();
+        if (token !== undefined) return token;
+        continue;
       } catch (err) {
         const code = (err as NodeJS.ErrnoException).code;
         if (code === 'ENOENT' && !madeFolder) {
           madeFolder = true;
           // The folder the lock lives in does not exist yet (a new store): create it and retry.
-          await mkdir(path.dirname(this.file), { recursive: true });
+          mkdirSync(path.dirname(this.file), { recursive: true });
           continue;
         }
-        if (code !== 'ELOCKED') throw err;
-        if (Date.now() > deadline) throw new LockTimeoutError(this.lockPath, { cause: err });
-        await new Promise((resolve) => setTimeout(resolve, delay * (0.5 + Math.random())));
-        delay = Math.min(delay * 2, 50);
+        if (code !== 'EEXIST') throw asStorageError(err, this.lockPath);
       }
+      if (this.takeOverIfAbandoned()) continue;
+      if (Date.now() > deadline) throw new LockTimeoutError(this.lockPath);
+      await new Promise((resolve) => setTimeout(resolve, delay * (0.5 + Math.random())));
+      delay = Math.min(delay * 2, 50);
+    }
+  }
+
+  // undefined: the folder we made was moved meanwhile (a take-over that judged it by age).
+  private writeOwner(): string | undefined {
+    const token = randomBytes(12).toString('hex');
+    const owner: LockOwner = { host: HOST, ns: PID_NAMESPACE, pid: process.pid, token };
+    try {
+      writeFileSync(path.join(this.lockPath, OWNER_FILE), JSON.stringify(owner), { flag: 'wx' });
+    } catch (err) {
+      const code = (err as NodeJS.ErrnoException).code;
+      if (code === 'EEXIST' || code === 'ENOENT') return undefined;
+      // No room for the owner file: do not leave an ownerless lock behind for others to age out.
+      rmSync(this.lockPath, { recursive: true, force: true });
+      throw asStorageError(err, this.lockPath);
+    }
+    return token;
+  }
+
+  /** When the lock's holder died here or went stale, move the lock aside; true when it did. */
+  private takeOverIfAbandoned(): boolean {
+    const seen = statSync(this.lockPath, { throwIfNoEntry: false });
+    if (!seen) return true; // released meanwhile: try again at once
+    const owner = readOwner(this.lockPath);
+    const abandoned = holderDied(owner) || Date.now() - seen.mtimeMs > this.staleMs;
+    if (!abandoned) return false;
+    const aside = this.moveAside();
+    if (!aside) return true; // another waiter moved it first
+    const moved = readOwner(aside);
+    const same = owner ? moved?.token === owner.token : !moved && statSync(aside, { throwIfNoEntry: false })?.mtimeMs === seen.mtimeMs;
+    // We raced another waiter's take-over and moved its fresh lock: put it back.
+    if (!same && this.putBack(aside)) return false;
+    rmSync(aside, { recursive: true, force: true });
+    return true;
+  }
+
+  /** Release: move the lock aside, and remove it only if it is still ours (else put it back). */
+  private release(token: string): void {
+    if (readOwner(this.lockPath)?.token !== token) return; // taken over: not ours to remove
+    const aside = this.moveAside();
+    if (!aside) return;
+    if (readOwner(aside)?.token !== token && this.putBack(aside)) return;
+    rmSync(aside, { recursive: true, force: true });
+  }
+
+  // A temp name next to the lock (prune removes one a crash left behind).
+  private moveAside(): string | undefined {
+    const aside = path.join(path.dirname(this.lockPath), tempName());
+    try {
+      renameSync(this.lockPath, aside);
+      return aside;
+    } catch {
+      return undefined;
+    }
+  }
+
+  private putBack(aside: string): boolean {
+    try {
+      // Fails when a new lock folder holding an owner exists by now; its holder keeps it.
+      renameSync(aside, this.lockPath);
+      return true;
+    } catch {
+      return false;
     }
   }
 }

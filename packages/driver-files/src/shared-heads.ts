@@ -1,10 +1,15 @@
 import { watch as watchFolder, type FSWatcher } from 'node:fs';
 import path from 'node:path';
-import { NotAtHeadError, type HeadChange, type HeadEntry } from '@gitty/core';
-import type { HeadLog, HeadLogPosition, HeadLogRead } from './head-log.js';
+import { NotAtHeadError, isGittyError, type HeadChange, type HeadEntry } from '@gitty/core';
+import { HeadLogMovedError, type HeadLog, type HeadLogPosition, type HeadLogScan } from './head-log.js';
 
-/** What {@link SharedHeads} needs of a head log: the JSON {@link HeadLog} or SWISH's Prolog one. */
-export type HeadLogPort = Pick<HeadLog, 'file' | 'readFrom' | 'withLock' | 'append' | 'create'>;
+/**
+ * What {@link SharedHeads} needs of a head log: the JSON {@link HeadLog} or SWISH's Prolog one.
+ * `scan` (streaming reads) and `strict` (the replay rule: a line applies only when its `old` is
+ * the head; logs without an epoch are not trusted) are the JSON log's; without them the log is
+ * read with `readFrom` and its last line per name wins.
+ */
+export type HeadLogPort = Pick<HeadLog, 'file' | 'readFrom' | 'withLock' | 'append' | 'create'> & Partial<Pick<HeadLog, 'scan' | 'strict'>>;
 
 /** Options of {@link SharedHeads}. */
 export interface SharedHeadsOptions {
@@ -12,7 +17,16 @@ export interface SharedHeadsOptions {
   pollInterval: number;
   /** Also watch the log's folder with fs.watch (instant on local file systems; NFS needs the polling). */
   watchFile: boolean;
+  /**
+   * Heads from the objects (e.g. {@link rebuildHeads}), for a log that vanished or lost its
+   * epoch while open: a CAS then writes a new log from these, under the lock. Without it the
+   * heads in memory are used, which may be stale.
+   */
+  rebuild?: () => Promise<Iterable<HeadEntry>>;
 }
+
+/** How often a CAS reads and decides again after finding the log moved under its lock. */
+const MAX_CAS_ATTEMPTS = 5;
 
 /**
  * The heads of a store, held in memory and shared with other processes through a
@@ -20,7 +34,12 @@ export interface SharedHeadsOptions {
  * - Lookups read the log's new lines at most once per `pollInterval` ({@link refresh});
  *   {@link refresh}(true) (rescan) and every CAS read it unconditionally.
  * - {@link compareAndSwap} takes the cross-process lock, catches up with the log, checks
- *   `expected` against that latest state and appends: two processes can never both win.
+ *   `expected` against that latest state and appends; the append verifies where its line
+ *   landed, so two processes never both win, even when a stall cost one of them the lock.
+ * - Replay follows the log's rule (a line applies only when its `old` is the head); a line in
+ *   a tail that does not fit what this instance holds makes it read the whole log again.
+ * - A line holding NUL bytes (NFS showing a line's place before its bytes) is read again
+ *   under the lock instead of being skipped for good.
  * - {@link watch} listeners hear changes other processes (or other instances) made, fed by
  *   fs.watch on the log's folder and by polling; a rebuilt log (new epoch) is reported as the
  *   difference between the old and new heads. Changes made through this instance are not
@@ -37,7 +56,9 @@ export class SharedHeads {
   private timer: NodeJS.Timeout | undefined;
   private pendingWake: NodeJS.Timeout | undefined;
   private closed = false;
-  /** Complete log lines skipped as invalid since opening (torn lines after crashes). */
+  /** The change this instance is appending: not reported to listeners when read back. */
+  private own: HeadChange | undefined;
+  /** Complete log lines skipped as invalid since opening (torn lines after crashes, void changes). */
   skippedLines = 0;
   /** The last error of a background (watch/poll) read, for diagnostics. */
   lastBackgroundError: unknown;
@@ -76,16 +97,36 @@ export class SharedHeads {
   /**
    * The CAS: under the log's lock, catch up, require the head of `name` to be `expected`
    * (null: absent) or throw NotAtHeadError naming the actual head, then append the change.
+   * When the append finds the log moved (the lock was lost to a stall), it reads and decides
+   * again; when another writer's line landed first, NotAtHeadError names its head.
    */
   async compareAndSwap(name: string, expected: string | null, next: string | null): Promise<void> {
     await this.exclusive(() =>
       this.log.withLock(async () => {
-        await this.catchUp(true);
-        const current = this.heads.get(name) ?? null;
-        if (current !== expected) throw new NotAtHeadError(name, current, expected);
-        if (current === next) return;
-        this.position = await this.log.append(this.position!, [{ name, old: current, new: next }]);
-        this.apply({ name, old: current, new: next });
+        for (let attempt = 1; ; attempt++) {
+          await this.catchUp(true);
+          const current = this.heads.get(name) ?? null;
+          if (current !== expected) throw new NotAtHeadError(name, current, expected);
+          if (current === next) return;
+          const change: HeadChange = { name, old: current, new: next };
+          try {
+            await this.log.append(this.position!, [change], (n) => this.heads.get(n) ?? null);
+          } catch (err) {
+            if (err instanceof HeadLogMovedError && attempt < MAX_CAS_ATTEMPTS) continue;
+            // Take in the line that won (ours is void for every reader).
+            if (isGittyError(err, 'NOT_AT_HEAD')) await this.catchUp(true).catch(() => undefined);
+            throw err;
+          }
+          // Read what follows our last position — other writers' lines too, if the lock was
+          // lost — so heads and position stay what the log says.
+          this.own = change;
+          try {
+            await this.catchUp(true);
+          } finally {
+            this.own = undefined;
+          }
+          return;
+        }
       }),
     );
   }
@@ -114,42 +155,116 @@ export class SharedHeads {
     return result;
   }
 
-  // Read from the remembered position. Inside the lock (`locked`), a missing log is written
-  // anew from the heads we know, so appends always follow an epoch line.
+  // Read on from the remembered position. Inside the lock (`locked`), a missing log or one
+  // without an epoch is written anew (from the objects when a rebuild is configured), so
+  // appends always follow an epoch line; outside it such a log leaves the heads as they are.
   private async catchUp(locked = false): Promise<void> {
     this.lastRead = Date.now();
-    const read: HeadLogRead | undefined = await this.log.readFrom(this.position);
-    if (!read) {
-      if (!locked) return;
-      this.position = await this.log.create(this.entries());
+    const strict = this.log.strict === true;
+    const before = this.position;
+    const changes: HeadChange[] = [];
+    let full: Map<string, string> | undefined;
+    let misfit = false;
+    const apply = (event: HeadChange) => {
+      if (full) {
+        if (strict && (full.get(event.name) ?? null) !== event.old) {
+          this.skippedLines++;
+          return;
+        }
+        setHead(full, event);
+        return;
+      }
+      changes.push(event);
+    };
+    const onStart = (reset: boolean) => {
+      if (reset) full = new Map();
+    };
+    const read = await this.scanLog(before, apply, onStart, !locked);
+    if (!read || (strict && read.epoch === '')) {
+      if (locked) await this.rewrite();
       return;
     }
     this.skippedLines += read.skipped;
-    if (read.reset) this.replaceAll(read.events);
-    else for (const event of read.events) this.apply(event, true);
+    if (read.reset) {
+      this.replaceAll(full ?? new Map());
+    } else {
+      // A tail: apply in order; a line that does not fit our heads means we (or the log) went
+      // wrong somewhere — read it all again.
+      for (const event of changes) {
+        const current = this.heads.get(event.name) ?? null;
+        if (strict && current !== event.old) {
+          misfit = true;
+          break;
+        }
+        this.apply(event, true);
+      }
+    }
     this.position = { epoch: read.epoch, offset: read.offset };
+    if (misfit) {
+      this.position = undefined;
+      const heads = new Map<string, string>();
+      const all = await this.scanLog(undefined, (event) => {
+        if ((heads.get(event.name) ?? null) === event.old) setHead(heads, event);
+        else this.skippedLines++;
+      }, () => undefined, false);
+      if (!all) return;
+      this.replaceAll(heads, true);
+      this.position = { epoch: all.epoch, offset: all.offset };
+      return;
+    }
+    // A line that may not have arrived yet (NFS): read it again under the lock, where it is final.
+    if (read.stoppedAtNul && !locked) await this.log.withLock(() => this.catchUp(true));
+  }
+
+  // scan when the log streams, else readFrom (SWISH's log).
+  private async scanLog(
+    from: HeadLogPosition | undefined,
+    visit: (event: HeadChange) => void,
+    onStart: (reset: boolean) => void,
+    stopAtNul: boolean,
+  ): Promise<HeadLogScan | undefined> {
+    if (this.log.scan) return this.log.scan(from, visit, { stopAtNul, onStart });
+    const read = await this.log.readFrom(from);
+    if (!read) return undefined;
+    onStart(read.reset);
+    for (const event of read.events) visit(event);
+    return { epoch: read.epoch, offset: read.offset, reset: read.reset, skipped: read.skipped, stoppedAtNul: false };
+  }
+
+  // The log is missing or has no epoch: write a new one (we hold the lock).
+  private async rewrite(): Promise<void> {
+    const heads = this.options.rebuild ? [...(await this.options.rebuild())] : this.entries();
+    const replace = (this.log as Partial<Pick<HeadLog, 'replace'>>).replace;
+    this.position = replace ? await replace.call(this.log, async () => heads) : await this.log.create(heads);
+    const next = new Map<string, string>();
+    for (const { name, head } of heads) next.set(name, head);
+    this.replaceAll(next);
   }
 
   private apply(change: HeadChange, report = false): void {
-    if (change.new === null) this.heads.delete(change.name);
-    else this.heads.set(change.name, change.new);
+    setHead(this.heads, change);
+    const own = this.own;
+    if (own && own.name === change.name && own.old === change.old && own.new === change.new) {
+      this.own = undefined;
+      return;
+    }
     if (report) this.emit(change);
   }
 
-  // A new epoch (or a first read): report only what differs from what we knew.
-  private replaceAll(events: readonly HeadChange[]): void {
-    const next = new Map<string, string>();
-    for (const e of events) {
-      if (e.new === null) next.delete(e.name);
-      else next.set(e.name, e.new);
-    }
-    const first = this.position === undefined;
+  // A new epoch, a first read or a full re-read: report only what differs from what we knew.
+  private replaceAll(next: Map<string, string>, report = this.position !== undefined): void {
     const before = new Map(this.heads);
     this.heads.clear();
     for (const [name, head] of next) this.heads.set(name, head);
-    if (first) return;
-    for (const [name, head] of next) if (before.get(name) !== head) this.emit({ name, old: before.get(name) ?? null, new: head });
-    for (const [name, head] of before) if (!next.has(name)) this.emit({ name, old: head, new: null });
+    if (!report) return;
+    for (const [name, head] of next) if (before.get(name) !== head) this.emitUnlessOwn({ name, old: before.get(name) ?? null, new: head });
+    for (const [name, head] of before) if (!next.has(name)) this.emitUnlessOwn({ name, old: head, new: null });
+  }
+
+  private emitUnlessOwn(change: HeadChange): void {
+    const own = this.own;
+    if (own && own.name === change.name && own.new === change.new) return;
+    this.emit(change);
   }
 
   private emit(change: HeadChange): void {
@@ -207,4 +322,9 @@ export class SharedHeads {
       this.lastBackgroundError = err;
     });
   }
+}
+
+function setHead(heads: Map<string, string>, change: HeadChange): void {
+  if (change.new === null) heads.delete(change.name);
+  else heads.set(change.name, change.new);
 }

@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { readdir, stat, unlink } from 'node:fs/promises';
+import { readdir, rm, stat, unlink } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 
@@ -49,7 +49,10 @@ export function isStaleTemp(name: string, mtimeMs: number, now = Date.now(), sta
   return pid !== process.pid && !processAlive(pid);
 }
 
-/** Remove the stale temp files directly in `folder` (see {@link isStaleTemp}); resolves how many. */
+/**
+ * Remove the stale temp files directly in `folder` (see {@link isStaleTemp}) — and temp-named
+ * folders: lock folders a crash left after moving them aside; resolves how many.
+ */
 export async function removeStaleTemps(folder: string): Promise<number> {
   const names = await readdir(folder).catch(() => [] as string[]);
   let removed = 0;
@@ -58,7 +61,9 @@ export async function removeStaleTemps(folder: string): Promise<number> {
     if (!isTempName(name)) continue;
     const file = path.join(folder, name);
     const s = await stat(file).catch(() => undefined);
-    if (s?.isFile() && isStaleTemp(name, s.mtimeMs, now) && (await unlink(file).then(() => true, () => false))) removed++;
+    if (!s || !isStaleTemp(name, s.mtimeMs, now)) continue;
+    const gone = s.isDirectory() ? rm(file, { recursive: true }) : unlink(file);
+    if (await gone.then(() => true, () => false)) removed++;
   }
   return removed;
 }

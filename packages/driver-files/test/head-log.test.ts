@@ -61,7 +61,7 @@ describe('head log', () => {
     });
   });
 
-  it('skips garbage lines, leaves an incomplete last line for later, and the next append starts on a fresh line', async () => {
+  it('skips garbage lines, leaves an incomplete last line for later, and the next append ends it as garbage', async () => {
     await withLog(async (log, file) => {
       await log.withLock(() => log.create([]));
       await appendFile(file, `not json\n${JSON.stringify({ name: 'bad', old: null, new: 'nothex' })}\n`);
@@ -76,8 +76,20 @@ describe('head log', () => {
       const after = await log.withLock(() => log.append(read, [{ name: 'ok', old: h('a'), new: h('b') }]));
       expect(after.offset).toBe((await readFile(file)).length);
       const text = await readFile(file, 'utf8');
-      expect(text.endsWith(`{"name":"torn","old":nu\n${JSON.stringify({ name: 'ok', old: h('a'), new: h('b') })}\n`)).toBe(true);
+      expect(text.endsWith(`{"name":"torn","old":nu #torn\n${JSON.stringify({ name: 'ok', old: h('a'), new: h('b') })}\n`)).toBe(true);
       expect((await log.readFrom(read))!).toMatchObject({ skipped: 1, events: [{ name: 'ok', old: h('a'), new: h('b') }] });
+    });
+  });
+
+  it('a failed append that lacks only its newline never comes into force when the next append follows it', async () => {
+    await withLog(async (log, file) => {
+      const start = await log.withLock(() => log.create([]));
+      // A writer told "failed" (disk full after all but the newline): the line is complete JSON.
+      await appendFile(file, JSON.stringify({ name: 'ghost', old: null, new: h('9') }));
+      await log.withLock(() => log.append(start, [{ name: 'real', old: null, new: h('1') }]));
+      const read = (await log.readFrom())!;
+      expect(read.events).toEqual([{ name: 'real', old: null, new: h('1') }]);
+      expect(read.skipped).toBe(1);
     });
   });
 
