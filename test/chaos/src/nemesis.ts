@@ -1,0 +1,146 @@
+import { existsSync, rmSync, statSync, truncateSync } from 'node:fs';
+import path from 'node:path';
+import type { TcpProxy } from '@gitty/driver-test/harness';
+import type { ClientProcess } from './client-process.js';
+import type { Clocks } from './clock.js';
+import type { Disk } from './disk.js';
+import { monotonicMs } from './history.js';
+import type { RedisBox } from './redis-box.js';
+import type { PlannedFault } from './schedule.js';
+
+/** What the nemesis acts on. */
+export interface Cluster {
+  clients: ClientProcess[];
+  /** Kill client `i` is done by the nemesis; this starts it again (same node id, next incarnation). */
+  restart(client: number): Promise<void>;
+  /** The head log's lock folder of client `i`'s store. */
+  lockPath(client: number): string;
+  /** The folder holding client `i`'s store (for the SQLite index). */
+  storeDir(client: number): string;
+  disk: Disk;
+  clocks: Clocks;
+  redis?: RedisBox;
+  proxy?: TcpProxy;
+}
+
+/** A fault as injected: when (monotonic ms), what, and a note on how. */
+export interface InjectedFault extends PlannedFault {
+  startedAt: number;
+  healedAt: number;
+  note: string;
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** Poll (without sleeping between looks) until `lock` exists; false after `timeoutMs`. */
+async function waitForLock(lock: string, timeoutMs: number): Promise<boolean> {
+  const deadline = monotonicMs() + timeoutMs;
+  while (monotonicMs() < deadline) {
+    if (existsSync(lock)) return true;
+    await new Promise((r) => setImmediate(r));
+  }
+  return false;
+}
+
+/** Inject one fault, hold it for its duration, heal it. Every fault is real: signals, files, sockets, processes. */
+export async function inject(cluster: Cluster, fault: PlannedFault): Promise<InjectedFault> {
+  const startedAt = monotonicMs();
+  const client = cluster.clients[fault.client];
+  let note = '';
+  switch (fault.kind) {
+    case 'kill':
+      note = `SIGKILL pid ${client?.pid}, restarted after ${fault.durationMs} ms`;
+      await client?.kill();
+      await sleep(fault.durationMs);
+      await cluster.restart(fault.client);
+      break;
+    case 'stall': {
+      // A stall hurts most while a lock is held: wait (briefly) for the head log's lock to exist.
+      const held = await waitForLock(cluster.lockPath(fault.client), 2_000);
+      const stalled = fault.param === 1 ? cluster.clients.filter((_, i) => i !== fault.client) : client ? [client] : [];
+      for (const c of stalled) c.signal('SIGSTOP');
+      note = `SIGSTOP pid ${stalled.map((c) => c.pid).join(',')} for ${fault.durationMs} ms${held ? ' while the log lock was held' : ''}, then SIGCONT`;
+      await sleep(fault.durationMs);
+      for (const c of stalled) c.signal('SIGCONT');
+      break;
+    }
+    case 'disk-full':
+      await cluster.disk.fill(cluster.clients.filter((c) => c.alive).map((c) => c.pid));
+      note = `${cluster.disk.method} full for ${fault.durationMs} ms`;
+      await sleep(fault.durationMs);
+      await cluster.disk.release();
+      break;
+    case 'clock-jump':
+      if (!cluster.clocks.available) {
+        note = 'skipped: libfaketime not installed';
+        break;
+      }
+      note = `wall clock of client ${fault.client} ${fault.param >= 0 ? '+' : ''}${fault.param} s for ${fault.durationMs} ms`;
+      cluster.clocks.jump(fault.client, fault.param);
+      await sleep(fault.durationMs);
+      cluster.clocks.jump(fault.client, 0);
+      break;
+    case 'sqlite-index': {
+      const file = path.join(cluster.storeDir(fault.client), 'index.sqlite');
+      if (!existsSync(file)) {
+        note = 'no index yet';
+      } else if (fault.param === 1) {
+        const size = statSync(file).size;
+        const keep = Math.floor(size / 2 / 4096) * 4096;
+        truncateSync(file, keep);
+        note = `truncated ${file} from ${size} to ${keep} bytes in use`;
+      } else {
+        rmSync(file, { force: true });
+        note = `deleted ${file} in use`;
+      }
+      break;
+    }
+    case 'redis-kill':
+      note = `redis-server SIGKILL, restarted empty after ${fault.durationMs} ms`;
+      await cluster.redis?.kill();
+      await sleep(fault.durationMs);
+      await cluster.redis?.restartEmpty();
+      break;
+    case 'redis-rollback': {
+      const saved = await cluster.redis?.snapshot();
+      note = saved ? `snapshot, ${fault.durationMs} ms of writes, SIGKILL, restarted from the snapshot` : 'snapshot failed';
+      await sleep(fault.durationMs);
+      if (saved) await cluster.redis?.restartFromSnapshot();
+      break;
+    }
+    case 'redis-flushall':
+      note = `FLUSHALL: ${await cluster.redis?.cli('FLUSHALL')}`;
+      break;
+    case 'redis-client-kill':
+      note = `CLIENT KILL TYPE normal: ${await cluster.redis?.cli('CLIENT', 'KILL', 'TYPE', 'normal')} connections`;
+      break;
+    case 'proxy-delay':
+      note = `proxy delays ${fault.param} ms for ${fault.durationMs} ms`;
+      cluster.proxy?.delay(fault.param);
+      await sleep(fault.durationMs);
+      cluster.proxy?.delay(0);
+      break;
+    case 'proxy-drop':
+      note = `proxy reset ${cluster.proxy?.connections} connections`;
+      cluster.proxy?.dropConnections();
+      break;
+    case 'proxy-blackhole':
+      note = `proxy silent (connections open, bytes discarded) for ${fault.durationMs} ms`;
+      cluster.proxy?.blackhole();
+      await sleep(fault.durationMs);
+      cluster.proxy?.heal();
+      break;
+  }
+  return { ...fault, startedAt, healedAt: monotonicMs(), note };
+}
+
+/** Undo whatever a fault may have left: every process running and continued, space, clocks, Redis, the proxy. */
+export async function healAll(cluster: Cluster): Promise<void> {
+  cluster.proxy?.delay(0);
+  cluster.proxy?.heal();
+  await cluster.redis?.ensureRunning();
+  await cluster.disk.release();
+  cluster.clocks.healAll(cluster.clients.length);
+  for (const client of cluster.clients) client.signal('SIGCONT');
+  for (let i = 0; i < cluster.clients.length; i++) if (!cluster.clients[i]!.alive) await cluster.restart(i);
+}
