@@ -1,5 +1,4 @@
-import { createTwoFilesPatch } from 'diff';
-import { NotFoundError, type Store } from '@gitty/core';
+import { boundedPatch, NotFoundError, tooLargeNote, type DiffLimits, type Store } from '@gitty/core';
 import { textOf } from './data-encoding.js';
 import { mergeThreeWay } from './merge.js';
 
@@ -22,6 +21,8 @@ export interface ConflictBody {
 /**
  * Build the 409 answer for an update whose `previous` is no longer the head: diffs from the
  * common version (the submitted previous) to the current head and to the submitted data.
+ * The two diffs and the merge run concurrently, each bounded by `limits` and yielding to the
+ * event loop; a diff beyond them is the note "files differ, N → M lines", and no merge is offered.
  */
 export async function conflictBody(
   store: Store,
@@ -29,6 +30,7 @@ export async function conflictBody(
   previous: string,
   head: string | null,
   submitted: Uint8Array,
+  limits?: DiffLimits,
 ): Promise<ConflictBody> {
   const message = head === null
     ? `File "${name}" was deleted; it no longer has a head`
@@ -37,17 +39,15 @@ export async function conflictBody(
   const yours = textOf(submitted);
   const theirs = head === null ? undefined : await loadText(store, head);
   const label = (hash: string) => `${name}@${hash.slice(0, 10)}`;
-  const toHead = common !== undefined && theirs !== undefined && head !== null
-    ? createTwoFilesPatch(label(previous), label(head), common, theirs, undefined, undefined, { context: 3 })
-    : null;
-  const toYours = common !== undefined && yours !== undefined
-    ? createTwoFilesPatch(label(previous), `${name}@yours`, common, yours, undefined, undefined, { context: 3 })
-    : null;
+  const patch = async (fromLabel: string, toLabel: string, a: string, b: string) =>
+    (await boundedPatch(fromLabel, toLabel, a, b, limits)) ?? tooLargeNote(fromLabel, toLabel, a, b);
+  const [toHead, toYours, merged] = await Promise.all([
+    common !== undefined && theirs !== undefined && head !== null ? patch(label(previous), label(head), common, theirs) : null,
+    common !== undefined && yours !== undefined ? patch(label(previous), `${name}@yours`, common, yours) : null,
+    common !== undefined && yours !== undefined && theirs !== undefined ? mergeThreeWay(common, theirs, yours, limits) : undefined,
+  ]);
   const body: ConflictBody = { code: 'NOT_AT_HEAD', message, head, diffs: { toHead, toYours } };
-  if (common !== undefined && yours !== undefined && theirs !== undefined) {
-    const merged = mergeThreeWay(common, theirs, yours);
-    if (merged !== undefined) body.merged = merged;
-  }
+  if (merged !== undefined) body.merged = merged;
   return body;
 }
 

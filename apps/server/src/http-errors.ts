@@ -2,7 +2,7 @@ import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
 import { isGittyError, type ErrorCode } from '@gitty/core';
 
 /** Codes the HTTP layer adds to the core's catalogue (auth, rate limit, unexpected failures). */
-export type ServerErrorCode = 'UNAUTHORIZED' | 'RATE_LIMITED' | 'UNSUPPORTED_MEDIA_TYPE' | 'INTERNAL';
+export type ServerErrorCode = 'UNAUTHORIZED' | 'RATE_LIMITED' | 'UNSUPPORTED_MEDIA_TYPE' | 'HOST_NOT_ALLOWED' | 'INTERNAL';
 
 /** The body of every error response. Conflicts add `head` and `diffs` (see the conflict route). */
 export interface ErrorBody {

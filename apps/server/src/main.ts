@@ -1,14 +1,16 @@
 #!/usr/bin/env node
 /**
  * Run the gitty server: `node dist/main.js --config gitty.json` or `--driver files --dir ./store`.
- * Options: --port (8080), --host (127.0.0.1), --token (or GITTY_TOKEN), --cors <origin> (repeatable),
- * --body-limit <bytes>, --write-rate <per second> (0: off). Stops gracefully on SIGINT/SIGTERM.
+ * Options: --port (8080), --host (127.0.0.1), --token-file <file> (or GITTY_TOKEN, GITTY_TOKEN_FILE;
+ * --token works too but shows in `ps`), --allow-host <name> (repeatable), --cors <origin> (repeatable),
+ * --body-limit <bytes>, --write-rate <per second> (0: off), --accept-client-time (imports).
+ * Stops gracefully on SIGINT/SIGTERM.
  */
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import type { StoreConfig } from '@gitty/core';
-import { startServer } from './server.js';
+import { startServer, startupMessage } from './server.js';
 import type { ServerOptions } from './options.js';
 
 async function storeConfig(values: { config?: string; driver?: string; dir?: string }): Promise<StoreConfig> {
@@ -23,6 +25,21 @@ async function storeConfig(values: { config?: string; driver?: string; dir?: str
   return { driver: values.driver, ...(values.dir ? { dir: path.resolve(values.dir) } : {}) };
 }
 
+/**
+ * The write token: from --token-file or GITTY_TOKEN_FILE (a file holding it, trailing newline
+ * ignored), GITTY_TOKEN, or --token (visible to other users in `ps`, so the others come first
+ * in the docs).
+ */
+async function tokenOf(argument: string | undefined, file: string | undefined): Promise<string | undefined> {
+  const path = file ?? process.env.GITTY_TOKEN_FILE;
+  if (path) {
+    const token = (await readFile(path, 'utf8')).replace(/\r?\n$/, '');
+    if (token.length === 0 || /\s/.test(token)) throw new Error(`the token file ${path} must hold one token without white space`);
+    return token;
+  }
+  return argument ?? (process.env.GITTY_TOKEN || undefined);
+}
+
 function integer(value: string | undefined, name: string): number | undefined {
   if (value === undefined) return undefined;
   const n = Number(value);
@@ -34,7 +51,8 @@ async function main(): Promise<void> {
   const { values } = parseArgs({
     options: {
       config: { type: 'string' }, driver: { type: 'string' }, dir: { type: 'string' },
-      port: { type: 'string' }, host: { type: 'string' }, token: { type: 'string' },
+      port: { type: 'string' }, host: { type: 'string' }, token: { type: 'string' }, 'token-file': { type: 'string' },
+      'allow-host': { type: 'string', multiple: true }, 'accept-client-time': { type: 'boolean' },
       cors: { type: 'string', multiple: true }, 'body-limit': { type: 'string' }, 'write-rate': { type: 'string' },
       log: { type: 'boolean' },
     },
@@ -44,14 +62,18 @@ async function main(): Promise<void> {
     store: await storeConfig(values),
     port: integer(values.port, 'port'),
     host: values.host,
-    token: values.token ?? process.env.GITTY_TOKEN ?? undefined,
+    token: await tokenOf(values.token, values['token-file']),
+    allowedHosts: values['allow-host'],
+    acceptClientTime: values['accept-client-time'] ?? false,
     corsOrigins: values.cors,
     bodyLimit: integer(values['body-limit'], 'body-limit'),
     writeRateLimit: writeRate === undefined ? undefined : writeRate === 0 ? false : { rate: writeRate, burst: writeRate * 5 },
     logger: values.log ?? false,
   };
   const server = await startServer(options);
-  process.stdout.write(`gitty server listening on ${server.url} (driver ${server.store.driver.name})\n`);
+  const { line, warning } = startupMessage(server, options);
+  process.stdout.write(`${line}\n`);
+  if (warning) process.stderr.write(`${warning}\n`);
   let stopping = false;
   const stop = (signal: NodeJS.Signals) => {
     if (stopping) return;

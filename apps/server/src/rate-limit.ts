@@ -34,6 +34,14 @@ export class WriteRateLimiter {
     return Math.max(1, Math.ceil((1 - bucket.tokens) / this.limit.rate));
   }
 
+  /** Seconds `client` must wait before a token is available, without taking one (0: available now). */
+  wait(client: string): number {
+    const bucket = this.buckets.get(client);
+    if (!bucket) return 0;
+    const tokens = Math.min(this.limit.burst, bucket.tokens + ((this.now() - bucket.updated) / 1000) * this.limit.rate);
+    return tokens >= 1 ? 0 : Math.max(1, Math.ceil((1 - tokens) / this.limit.rate));
+  }
+
   /** How many clients are tracked now. */
   get size(): number {
     return this.buckets.size;

@@ -191,6 +191,7 @@ export const diffSchema = {
         to: commitSchema,
         initial: { type: 'boolean' },
         binary: { type: 'boolean' },
+        tooLarge: { type: 'boolean', description: 'The versions were too different to diff within the server\'s limits; `data` only says "files differ, N → M lines"' },
         data: { type: 'string', description: 'Unified diff of the data' },
         tags: {
           type: 'object',

@@ -1,6 +1,7 @@
 import Fastify, { type FastifyInstance } from 'fastify';
 import { openStore, Store } from '@gitty/core';
-import { applyCors, writeGuard } from './access.js';
+import { hostname } from 'node:os';
+import { applyCors, hostGuard, writeGuard } from './access.js';
 import { registerBuiltinDrivers } from './drivers.js';
 import { errorHandler, HttpError } from './http-errors.js';
 import { openApiDocument, routeCollector } from './openapi.js';
@@ -69,7 +70,9 @@ export async function createServer(options: ServerOptions): Promise<GittyServer>
     throw new HttpError(404, 'NOT_FOUND', `No route ${request.method} ${request.url.split('?')[0]}`);
   });
   const guard = writeGuard(resolved);
+  const checkHost = hostGuard(resolved, hostname());
   app.addHook('onRequest', async (request, reply) => {
+    checkHost(request);
     if (applyCors(resolved, request, reply)) return reply;
     guard(request);
     return undefined;
@@ -133,4 +136,19 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
   const port = typeof address === 'object' && address ? address.port : resolved.port;
   const host = resolved.host.includes(':') ? `[${resolved.host}]` : resolved.host;
   return { ...server, url: `http://${host}:${port}`, port };
+}
+
+/**
+ * The startup line for a running server: where it listens, the driver, and whether writes
+ * need a token; plus a warning when they do not (anyone who can reach the port may write).
+ */
+export function startupMessage(server: RunningServer, options: Pick<ServerOptions, 'token'>): { line: string; warning?: string } {
+  const writes = options.token ? 'writes need a token' : 'writes need NO token';
+  const line = `gitty server listening on ${server.url} (driver ${server.store.driver.name}; ${writes})`;
+  if (options.token) return { line };
+  return {
+    line,
+    warning: 'warning: writes need no token: anyone who can reach this address may change the store; '
+      + 'give one with --token-file <file> or GITTY_TOKEN',
+  };
 }

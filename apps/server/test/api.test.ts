@@ -149,6 +149,19 @@ describe.each(DRIVER_CASES)('HTTP API on the $name driver', (driverCase) => {
     expect((await t.call('DELETE', '/files/gone')).status).toBe(404);
   });
 
+  it('answers a PUT on a deleted file with 409 NOT_AT_HEAD and head null, as for any stale previous (issue 15, item 5)', async () => {
+    const v1 = (await t.call('POST', '/files/gone.txt', { data: 'a\nb\n' })).json.commit.commit;
+    expect((await t.call('DELETE', `/files/gone.txt?previous=${v1}`)).status).toBe(204);
+    const put = await t.call('PUT', '/files/gone.txt', { data: 'a\nB\n', previous: v1 });
+    expect(put.status).toBe(409);
+    expect(put.json).toMatchObject({ code: 'NOT_AT_HEAD', head: null, diffs: { toHead: null } });
+    expect(put.json.diffs.toYours).toMatch(/-b\n\+B/);
+    expect((await t.call('GET', '/files/gone.txt')).status).toBe(404);
+    // A previous that never existed is still 404.
+    const unknown = await t.call('PUT', '/files/never.txt', { data: 'x', previous: '1'.repeat(40) });
+    expect([unknown.status, unknown.json.code]).toEqual([404, 'NOT_FOUND']);
+  });
+
   it('streams head changes on /events', async () => {
     const events = await readEvents(t.url);
     const v1 = (await t.call('POST', '/files/e', { data: '1' })).json.commit.commit;

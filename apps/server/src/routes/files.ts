@@ -32,12 +32,15 @@ export function fileRoutes(app: FastifyInstance, store: Store, options: Pick<Res
       const bytes = decodeData(data, encoding);
       // Refuse a stale previous before writing anything; the CAS inside update still decides races.
       const head = await store.head(name);
-      if (head === undefined) throw new NotFoundError('file', name);
       try {
         if (head !== previous) {
-          const common = await store.commit(previous);
+          // A previous that is not a version of this file is a bad request (or 404), not a conflict.
+          const common = await store.commit(previous).catch((err: unknown) => {
+            throw err instanceof NotFoundError && head === undefined ? new NotFoundError('file', name) : err;
+          });
           if (common.name !== name) throw new InvalidArgumentError(`previous ${previous} is a version of "${common.name}", not of "${name}"`);
-          throw new NotAtHeadError(name, head, previous);
+          // Deleted meanwhile: a conflict with no head, as for any other stale previous.
+          throw new NotAtHeadError(name, head ?? null, previous);
         }
         const commit = await store.update(name, bytes, { ...metaOf(meta), previous });
         return reply.header('x-gitty-commit', commit.commit).send({ commit });
