@@ -1,6 +1,6 @@
 import { stat, readFile } from 'node:fs/promises';
 import path from 'node:path';
-import { BUILTIN_DRIVERS, InvalidConfigError, validateStoreConfig, type StoreConfig } from '@gitty/core';
+import { InvalidConfigError, validateStoreConfig, type StoreConfig } from '@gitty/core';
 import { CliError, UsageError } from './errors.js';
 
 /** The store-selecting global options. */
@@ -16,6 +16,9 @@ export interface StoreSelection {
   /** `--store ./dir`, `gitty.config.json`, … */
   origin: string;
 }
+
+/** Built-in drivers that `<driver>:<dir>` can name (those over a folder). */
+const FOLDER_SPEC_DRIVERS = ['files', 'packs', 'sqlite'];
 
 /** The config file looked for in the working directory when no store is given. */
 export const DEFAULT_CONFIG_FILE = 'gitty.config.json';
@@ -53,9 +56,19 @@ export async function selectStore(
  * driver over a directory (`sqlite:./s`), a `.json` config file, or a directory (files driver).
  */
 export async function parseStoreSpec(spec: string, cwd: string = process.cwd()): Promise<StoreSelection> {
-  const prefixed = /^([a-z]+):(.+)$/.exec(spec);
-  if (prefixed && prefixed[1] && prefixed[2] && prefixed[1] in BUILTIN_DRIVERS) {
-    return { config: { driver: prefixed[1], dir: path.resolve(cwd, prefixed[2]) }, origin: spec };
+  // Two letters at least: `C:\store` on Windows is a path, not a driver.
+  const prefixed = /^([a-z][a-z0-9+.-]+):(.*)$/i.exec(spec);
+  if (prefixed) {
+    const [, driver = '', dir = ''] = prefixed;
+    if (driver === 'redis') throw new UsageError(`"${spec}": the redis driver needs a config file`, 'write a .json config with "url" and an "inner" store config, and give its path');
+    if (!FOLDER_SPEC_DRIVERS.includes(driver)) {
+      throw new UsageError(
+        `Unknown driver "${driver}" in "${spec}"`,
+        `write <driver>:<dir> with ${FOLDER_SPEC_DRIVERS.slice(0, -1).join(', ')} or ${FOLDER_SPEC_DRIVERS.at(-1)}, or ./${spec} for a folder of that name`,
+      );
+    }
+    if (dir === '') throw new UsageError(`No folder in "${spec}"`, `write ${driver}:<dir>`);
+    return { config: { driver, dir: path.resolve(cwd, dir) }, origin: spec };
   }
   if (spec.endsWith('.json')) return { config: await loadConfigFile(path.resolve(cwd, spec)), origin: spec };
   if (spec.length === 0) throw new UsageError('An empty store argument', 'give a directory, <driver>:<dir> or a .json config file');
@@ -72,8 +85,8 @@ export async function loadConfigFile(file: string): Promise<StoreConfig> {
     text = await readFile(file, 'utf8');
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
-    if (code === 'ENOENT') throw new CliError(`Config file ${file} does not exist`, 'check the --config path');
-    throw new CliError(`Cannot read config file ${file}: ${(err as Error).message}`);
+    if (code === 'ENOENT') throw new CliError('INVALID_CONFIG', `Config file ${file} does not exist`, 'check the --config path');
+    throw new CliError('INVALID_CONFIG', `Cannot read config file ${file}: ${(err as Error).message}`);
   }
   let parsed: unknown;
   try {
@@ -106,28 +119,6 @@ function resolveDirs<T extends Record<string, unknown>>(config: T, base: string)
     else out[key] = value;
   }
   return out as T;
-}
-
-/** Every `dir` option in a config, nested inner configs included. */
-export function storeDirs(config: Record<string, unknown>): string[] {
-  const dirs: string[] = [];
-  for (const [key, value] of Object.entries(config)) {
-    if (key === 'dir' && typeof value === 'string') dirs.push(value);
-    else if (isPlainObject(value)) dirs.push(...storeDirs(value));
-  }
-  return dirs;
-}
-
-/**
- * Refuse to open a store whose directory does not exist (the drivers would create it, hiding
- * a typo); `gitty init` and copy targets create it instead.
- */
-export async function assertStoreExists(selection: StoreSelection): Promise<void> {
-  for (const dir of storeDirs(selection.config)) {
-    const found = await stat(dir).catch(() => undefined);
-    if (!found) throw new CliError(`No store at ${dir}`, `create one with \`gitty init --store ${dir}\`, or check ${selection.origin}`);
-    if (!found.isDirectory()) throw new CliError(`${dir} is not a directory`, `check ${selection.origin}`);
-  }
 }
 
 async function isFile(file: string): Promise<boolean> {

@@ -1,9 +1,9 @@
-import { mkdir } from 'node:fs/promises';
 import type { Command } from 'commander';
 import { openStore, type Store } from '@gitty/core';
-import { assertStoreExists, selectStore, storeDirs, type StoreSelection, type StoreSelectionOptions } from './config.js';
+import { selectStore, type StoreSelection, type StoreSelectionOptions } from './config.js';
 import { Output } from './output.js';
 import { progressDisplay, type ProgressDisplay } from './progress.js';
+import { prepareStoreFolders, type StoreAccess } from './store-guard.js';
 
 /** The global options every command sees. */
 export interface GlobalOptions extends StoreSelectionOptions {
@@ -35,23 +35,22 @@ export class CliContext {
   }
 
   /**
-   * Open the selected store, run `work`, and close the store whatever happens. The store's
-   * directory must exist unless `create` is set (`init`).
+   * Open the selected store, run `work`, and close the store whatever happens. The store must
+   * exist unless `access` allows creating it (see {@link StoreAccess}).
    */
-  async withStore<T>(work: (store: Store, selection: StoreSelection) => Promise<T>, options: { create?: boolean } = {}): Promise<T> {
+  async withStore<T>(work: (store: Store, selection: StoreSelection) => Promise<T>, options: { access?: StoreAccess } = {}): Promise<T> {
     const selection = await this.selection();
     return withOpenStore(selection, work, options);
   }
 }
 
-/** Open a store from a selection, run `work`, close it. */
+/** Open a store from a selection (checked, or created, as `access` says), run `work`, close it. */
 export async function withOpenStore<T>(
   selection: StoreSelection,
   work: (store: Store, selection: StoreSelection) => Promise<T>,
-  options: { create?: boolean } = {},
+  options: { access?: StoreAccess } = {},
 ): Promise<T> {
-  if (options.create) for (const dir of storeDirs(selection.config)) await mkdir(dir, { recursive: true });
-  else await assertStoreExists(selection);
+  await prepareStoreFolders(selection, options.access);
   const store = await openStore(selection.config);
   try {
     return await work(store, selection);

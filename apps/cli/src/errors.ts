@@ -13,9 +13,20 @@ export class UsageError extends Error {
   }
 }
 
+/**
+ * The codes of failures the CLI detects itself (documented in the README next to the core's):
+ * `NO_STORE` (the selected folder is missing, is not a store, or lacks the index its driver
+ * needs), `READ_FAILED` (an input file cannot be read), `GIT_FAILED` (git cannot run or has
+ * nothing to read), `NOT_EMPTY` (`demo` given a store that has files), `INVALID_CONFIG` (a config
+ * file is missing or unreadable, as the core's code).
+ */
+export type CliErrorCode = 'NO_STORE' | 'READ_FAILED' | 'GIT_FAILED' | 'NOT_EMPTY' | 'INVALID_CONFIG';
+
 /** A failure the CLI itself detects (missing store directory, unreadable input): exit status 1. */
 export class CliError extends Error {
   constructor(
+    /** The stable code `--json` reports. */
+    readonly code: CliErrorCode,
     message: string,
     readonly hint?: string,
     readonly exitCode = 1,
@@ -44,11 +55,13 @@ function hintFor(err: GittyError): string | undefined {
         ? `someone saved first: fetch \`gitty get ${e.fileName ?? '<name>'}\`, reapply your change and put with --expect ${e.head}`
         : `create it with \`gitty put ${e.fileName ?? '<name>'}\` without --expect`;
     case 'NOT_FOUND':
-      return e.what === 'file' ? 'list the files with `gitty ls`' : 'list versions with `gitty log <name>`; hashes are 40 hex digits';
+      return e.what === 'file' ? 'list the files with `gitty ls`' : 'list versions with `gitty log <name>`';
     case 'INVALID_NAME':
       return 'a name is 1-255 characters without "/", "\\", control characters or surrounding spaces';
     case 'INVALID_HASH':
-      return 'a hash is 40 lower-case hexadecimal digits, as `gitty log` prints them';
+      return 'a hash is 40 hexadecimal digits, or a unique prefix of at least 4 (`gitty log` prints 10)';
+    case 'AMBIGUOUS':
+      return 'give more digits of the hash';
     case 'CORRUPT_OBJECT':
       return 'run `gitty fsck` to list damaged objects, and restore them from another copy (`gitty copy`)';
     case 'OBJECT_TOO_LARGE':
@@ -74,7 +87,7 @@ function hintFor(err: GittyError): string | undefined {
 export function describeError(err: unknown): ErrorReport {
   if (isGittyError(err)) return { code: err.code, message: err.message, hint: hintFor(err), exitCode: 1 };
   if (err instanceof UsageError) return { code: 'USAGE', message: err.message, hint: err.hint, exitCode: 2 };
-  if (err instanceof CliError) return { code: 'CLI', message: err.message, hint: err.hint, exitCode: err.exitCode };
+  if (err instanceof CliError) return { code: err.code, message: err.message, hint: err.hint, exitCode: err.exitCode };
   const message = err instanceof Error ? err.message : String(err);
   const code = (err as { code?: unknown } | null)?.code;
   return { code: typeof code === 'string' ? code : 'INTERNAL', message: message.split('\n')[0] ?? message, exitCode: 1 };

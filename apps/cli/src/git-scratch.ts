@@ -26,7 +26,7 @@ export async function storeFolderOf(dirs: readonly string[]): Promise<string> {
   for (const dir of dirs) {
     if ((await stat(path.join(dir, 'objects')).catch(() => undefined))?.isDirectory()) return dir;
   }
-  throw new CliError('This store has no objects folder for git to read', 'use a store on disk (files or packs driver, or sqlite over one)');
+  throw new CliError('GIT_FAILED', 'This store has no objects folder for git to read', 'use a store on disk (files or packs driver, or sqlite over one)');
 }
 
 /** Run git against a scratch repository with inherited stdio; resolves with git's exit status. */
@@ -37,7 +37,7 @@ export function runGit(gitDir: string, args: readonly string[]): Promise<number>
       // Auto-gc off: harmless to the store either way (git never prunes alternates), but pointless work.
       env: { ...process.env, GIT_DIR: gitDir, GIT_CONFIG_NOSYSTEM: '1', GIT_TERMINAL_PROMPT: '0', GIT_CONFIG_COUNT: '1', GIT_CONFIG_KEY_0: 'gc.auto', GIT_CONFIG_VALUE_0: '0' },
     });
-    child.on('error', (err) => reject(new CliError(`Cannot run git: ${err.message}`, 'install git 2.x and put it on PATH')));
+    child.on('error', (err) => reject(new CliError('GIT_FAILED', `Cannot run git: ${err.message}`, 'install git 2.x and put it on PATH')));
     child.on('close', (code, signal) => resolve(code ?? (signal ? 128 : 1)));
   });
 }

@@ -98,9 +98,11 @@ export function shortHash(hash: string | null | undefined): string {
   return hash ? hash.slice(0, 10) : '-';
 }
 
-/** Seconds since the epoch as `YYYY-MM-DD HH:MM:SS` (UTC). */
-export function formatTime(seconds: number): string {
-  return new Date(seconds * 1000).toISOString().replace('T', ' ').slice(0, 19);
+/** Seconds since the epoch as `YYYY-MM-DD HH:MM:SS` (UTC); `?` for a value that is no such time. */
+export function formatTime(seconds: unknown): string {
+  const date = typeof seconds === 'number' ? new Date(seconds * 1000) : undefined;
+  if (!date || Number.isNaN(date.getTime())) return '?';
+  return date.toISOString().replace('T', ' ').slice(0, 19);
 }
 
 /** Bytes as B/KiB/MiB. */

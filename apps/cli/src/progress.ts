@@ -29,7 +29,9 @@ export function progressDisplay(label: string, options: { json: boolean; stream?
       format: (opts, params, payload: { phase: string; known: boolean; rate: string }) => {
         const counts = payload.known ? `${params.value}/${params.total}` : `${params.value}`;
         const bar = payload.known && opts.barsize ? `${barOf(params.progress, opts.barsize)} ` : '';
-        return `${label} ${payload.phase} ${bar}${counts} ${payload.rate}/s`;
+        // A phase named like the command (`repack`'s phase `repack`) is said once.
+        const phase = payload.phase === label || payload.phase === '' ? '' : ` ${payload.phase}`;
+        return `${label}${phase} ${bar}${counts} ${payload.rate}/s`;
       },
       barsize: 24,
     },

@@ -60,7 +60,7 @@ describe('every command on a files store (--store)', () => {
       gitty(['--store', store, 'gc', '--grace', '1h']),
     ]);
     expect(dry.code, dry.stderr).toBe(0);
-    expect(dry.json()).toEqual({ reachable: 6, unreachable: 2, deleted: 0, kept: 0 });
+    expect(dry.json()).toEqual({ reachable: 6, unreachable: 2, deleted: 0, kept: 0, dryRun: true, wouldDelete: 2 });
     expect(kept.code, kept.stderr).toBe(0);
     expect(kept.stdout).toBe('6 reachable, 2 unreachable: deleted 0, kept 2 younger than 1h\n');
     const gc = await gitty(['--store', store, '--json', 'gc', '--grace', '0']);

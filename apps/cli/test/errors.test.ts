@@ -43,7 +43,7 @@ describe('bad input gets one clear line and the right exit status', () => {
       gitty(['--config', path.join(dir, 'missing.json'), 'ls']),
     ]);
     expectOneLine(none, 2, /No store selected — give --store <dir>, set GITTY_STORE/);
-    expectOneLine(absent, 1, /No store at .*nope — create one with `gitty init --store/);
+    expectOneLine(absent, 1, /No store at .*nope — create one with `gitty --store .*nope init`/);
     expectOneLine(unknownDriver, 1, /Driver "nosuchdriver" not found: not a built-in driver.* — built-in drivers: memory, files/);
     expectOneLine(broken, 1, /broken\.json is not valid JSON/);
     expectOneLine(noDriver, 1, /nodriver\.json: The config lacks "driver"/);
@@ -61,7 +61,7 @@ describe('bad input gets one clear line and the right exit status', () => {
       gitty(['--store', store, 'put', 'new.txt', '-', '--expect', first], { input: 'x' }),
     ]);
     expectOneLine(badName, 1, /Invalid file name "a\/b.txt": contains a control character, "\/" or "\\" — a name is 1-255 characters/);
-    expectOneLine(badHash, 1, /a hash is 40 lower-case hexadecimal digits/);
+    expectOneLine(badHash, 1, /a hash is 40 hexadecimal digits, or a unique prefix of at least 4/);
     expectOneLine(unknownHash, 1, new RegExp(`No commit "${unknown}" — list versions with \`gitty log <name>\``));
     expectOneLine(stale, 1, new RegExp(`File "a.txt" is at ${head}, not at ${first} — someone saved first: .*--expect ${head}`));
     expectOneLine(expectOnNew, 1, /File "new.txt" has no head .*create it with `gitty put new.txt` without --expect/);

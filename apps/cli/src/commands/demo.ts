@@ -67,7 +67,7 @@ export function demoCommands(program: Command): void {
       const store = await openDemoStore(dir, ctx.globals.driver);
       try {
         for await (const { name } of store.driver.heads()) {
-          throw new CliError(`The demo needs an empty store, but ${dir} already has "${name}"`, 'run `gitty demo` without a directory, or give a new one');
+          throw new CliError('NOT_EMPTY', `The demo needs an empty store, but ${dir} already has "${name}"`, 'run `gitty demo` without a directory, or give a new one');
         }
         await runDemo(ctx.out, store, dir);
       } finally {

@@ -1,11 +1,13 @@
 import { readFile } from 'node:fs/promises';
 import type { Command } from 'commander';
-import { NotAtHeadError, type Commit, type CommitDiff, type FileEntry, type FileQuery, type Meta } from '@gitty/core';
+import { NotAtHeadError, NotFoundError, type Commit, type CommitDiff, type FileEntry, type FileQuery, type Meta } from '@gitty/core';
 import { action, collect } from '../action.js';
+import { metaText, tagsText } from '../commit-text.js';
 import type { CliContext } from '../context.js';
 import { parseCount } from '../duration.js';
 import { CliError, UsageError } from '../errors.js';
 import { formatTime, shortHash, table, type Output } from '../output.js';
+import { resolveCommitHash, resolveObjectHash, resolveVersion } from '../resolve-version.js';
 
 interface PutOptions { expect?: string; author?: string; tag?: string[]; message?: string }
 interface ListOptions { ext?: string; tag?: string; author?: string; prefix?: string; order?: string; limit?: string }
@@ -20,23 +22,24 @@ async function readInput(file: string | undefined): Promise<Uint8Array> {
   try {
     return await readFile(file);
   } catch (err) {
-    throw new CliError(`Cannot read ${file}: ${(err as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (err as Error).message}`);
+    throw new CliError('READ_FAILED', `Cannot read ${file}: ${(err as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (err as Error).message}`);
   }
 }
 
+// Metadata is shown whatever its stored type (see commit-text.ts).
 function describeCommit(out: Output, c: Commit): string {
   const { paint } = out;
-  const tags = c.tags?.length ? ` ${paint.magenta(c.tags.map((t) => `#${t}`).join(' '))}` : '';
-  const message = typeof c.commit_message === 'string' ? ` ${c.commit_message}` : '';
-  return `${paint.yellow(shortHash(c.commit))}  ${paint.dim(formatTime(c.time))}  ${c.author ?? '-'}${message}${tags}`;
+  const tags = tagsText(c.tags);
+  const message = metaText(c.commit_message);
+  return `${paint.yellow(shortHash(c.commit))}  ${paint.dim(formatTime(c.time))}  ${metaText(c.author) || '-'}${message ? ` ${message}` : ''}${tags ? ` ${paint.magenta(tags)}` : ''}`;
 }
 
-/** Data for JSON: text when it is UTF-8, else base64. */
-function dataField(bytes: Uint8Array): { text: string } | { base64: string } {
+/** Data for JSON as the HTTP API sends it: `{ data, encoding: 'utf8' }` when UTF-8 text, else base64. */
+function dataField(bytes: Uint8Array): { data: string; encoding: 'utf8' | 'base64' } {
   try {
-    return { text: new TextDecoder('utf-8', { fatal: true }).decode(bytes) };
+    return { data: new TextDecoder('utf-8', { fatal: true }).decode(bytes), encoding: 'utf8' };
   } catch {
-    return { base64: Buffer.from(bytes).toString('base64') };
+    return { data: Buffer.from(bytes).toString('base64'), encoding: 'base64' };
   }
 }
 
@@ -60,7 +63,7 @@ function addListFilters(command: Command): Command {
     .option('--limit <n>', 'at most this many');
 }
 
-/** put, get, cat, ls, log, diff, search: reading and writing files. */
+/** put, rm, get, cat, ls, log, diff, search: reading and writing files. */
 export function fileCommands(program: Command): void {
   program
     .command('put <name> [file]')
@@ -79,8 +82,9 @@ export function fileCommands(program: Command): void {
         const head = await store.head(name);
         let commit: Commit;
         if (options.expect !== undefined) {
-          if (!head) throw new NotAtHeadError(name, null, options.expect);
-          commit = await store.update(name, data, { ...meta, previous: options.expect });
+          const expected = await resolveCommitHash(store, options.expect);
+          if (!head) throw new NotAtHeadError(name, null, expected);
+          commit = await store.update(name, data, { ...meta, previous: expected });
         } else if (head) {
           commit = await store.update(name, data, { ...meta, previous: head });
         } else {
@@ -93,16 +97,29 @@ export function fileCommands(program: Command): void {
             ? `${paint.green('created')} ${paint.bold(name)} ${paint.yellow(commit.commit)}`
             : `${paint.green('updated')} ${paint.bold(name)} ${shortHash(commit.previous)} → ${paint.yellow(commit.commit)}`);
         });
+      }, { access: 'create-if-empty' });
+    }));
+
+  program
+    .command('rm <name>')
+    .description('delete a file: its head goes, its versions stay readable by hash until gc')
+    .option('--previous <hash>', 'delete only while this is the head (compare-and-swap; a unique prefix will do)')
+    .action(action(async (ctx: CliContext, name: string, options: { previous?: string }) => {
+      await ctx.withStore(async (store) => {
+        const head = options.previous === undefined ? await store.head(name) : await resolveCommitHash(store, options.previous);
+        if (!head) throw new NotFoundError('file', name);
+        await store.delete(name, { previous: head });
+        ctx.out.result({ deleted: name, head }, () => ctx.out.line(`${ctx.out.paint.red('deleted')} ${ctx.out.paint.bold(name)} (was ${shortHash(head)})`));
       });
     }));
 
   program
     .command('get <version>')
-    .description('print a file\'s data: its newest version by name, or any version by commit hash')
+    .description('print a file\'s data: its newest version by name, or any version by commit hash (or a unique prefix of 4+ digits)')
     .option('--meta', 'print the commit metadata instead of the data')
     .action(action(async (ctx: CliContext, nameOrHash: string, options: { meta?: boolean }) => {
       await ctx.withStore(async (store) => {
-        const version = await store.get(nameOrHash);
+        const version = await store.get(await resolveVersion(store, nameOrHash));
         if (ctx.out.json) ctx.out.data({ commit: version.commit, ...dataField(version.data) });
         else if (options.meta) ctx.out.line(JSON.stringify(version.commit, null, 2));
         else ctx.out.bytes(version.data);
@@ -116,8 +133,9 @@ export function fileCommands(program: Command): void {
     .option('-s, --size', 'print only the size in bytes')
     .action(action(async (ctx: CliContext, hash: string, options: { type?: boolean; size?: boolean }) => {
       await ctx.withStore(async (store) => {
-        const object = await store.load(hash);
-        if (ctx.out.json) ctx.out.data({ hash, type: object.type, size: object.data.length, ...dataField(object.data) });
+        const full = await resolveObjectHash(store, hash);
+        const object = await store.load(full);
+        if (ctx.out.json) ctx.out.data({ hash: full, type: object.type, size: object.data.length, ...dataField(object.data) });
         else if (options.type) ctx.out.line(object.type);
         else if (options.size) ctx.out.line(String(object.data.length));
         else ctx.out.bytes(object.data);
@@ -134,8 +152,8 @@ export function fileCommands(program: Command): void {
           const { paint } = ctx.out;
           if (entries.length === 0) ctx.out.note('no files');
           const rows = entries.map(({ name, head, commit }) => [
-            paint.bold(name), paint.yellow(shortHash(head)), paint.dim(formatTime(commit.time)), commit.author ?? '-',
-            commit.tags?.length ? paint.magenta(commit.tags.map((t) => `#${t}`).join(' ')) : '',
+            paint.bold(name), paint.yellow(shortHash(head)), paint.dim(formatTime(commit.time)), metaText(commit.author) || '-',
+            paint.magenta(tagsText(commit.tags)),
           ]);
           for (const row of table(rows)) ctx.out.line(row.trimEnd());
         });
@@ -144,13 +162,14 @@ export function fileCommands(program: Command): void {
 
   program
     .command('log <version>')
-    .description('show a file\'s history, newest first')
-    .option('--depth <n>', 'how many versions (default 10)', '10')
-    .option('--includes <hash>', 'show the window around this version')
+    .description('show a file\'s history, newest first (from a name, or a commit hash or unique prefix)')
+    .option('--depth <n>', 'how many versions', '10')
+    .option('--includes <hash>', 'show the window around this version (a hash or unique prefix)')
     .action(action(async (ctx: CliContext, nameOrHash: string, options: { depth: string; includes?: string }) => {
       const depth = parseCount(options.depth, '--depth');
       await ctx.withStore(async (store) => {
-        const window = await store.history(nameOrHash, { depth, includes: options.includes });
+        const includes = options.includes === undefined ? undefined : await resolveCommitHash(store, options.includes);
+        const window = await store.history(await resolveVersion(store, nameOrHash), { depth, includes });
         ctx.out.result(window, () => {
           if (window.skipped > 0) ctx.out.line(ctx.out.paint.dim(`… ${window.skipped} newer versions`));
           for (const commit of window.history) ctx.out.line(describeCommit(ctx.out, commit));
@@ -162,16 +181,18 @@ export function fileCommands(program: Command): void {
 
   program
     .command('diff <a> [b]')
-    .description('show what changed: between two versions, or a version and its previous one')
+    .description('show what changed: between two versions, or a version and its previous one (names, hashes or unique prefixes)')
     .action(action(async (ctx: CliContext, a: string, b: string | undefined) => {
       await ctx.withStore(async (store) => {
-        const diff = await store.diff(a, b);
+        // Bounded by the core's diff limits: texts too different to diff in time print "files differ, N → M lines".
+        const diff = await store.diff(await resolveVersion(store, a), b === undefined ? undefined : await resolveVersion(store, b));
         ctx.out.result(diff, () => printDiff(ctx.out, diff));
       });
     }));
 
   addListFilters(program.command('search <text>').description('find files whose newest version contains the text (indexed where the driver can)'))
     .action(action(async (ctx: CliContext, text: string, options: ListOptions) => {
+      if (text === '') throw new UsageError('Nothing to search for', 'give the text to find, e.g. `gitty search "member("`');
       const query = fileQuery(options);
       await ctx.withStore(async (store) => {
         const hits = await store.search(text, query);

@@ -20,7 +20,7 @@ export function printFacts(out: Output, facts: StoreFacts): void {
 export function maintenanceCommands(program: Command): void {
   program
     .command('init')
-    .description('create an empty store (the directory is made if needed)')
+    .description('create an empty store (the directory is made if needed); the only command that makes a store of a folder with other files')
     .action(action(async (ctx: CliContext) => {
       await ctx.withStore(async (store, selection) => {
         let files = 0;
@@ -30,7 +30,7 @@ export function maintenanceCommands(program: Command): void {
             ? `Initialised an empty gitty store (${store.driver.name} driver) from ${selection.origin}`
             : `A gitty store with ${files} files already exists there (${store.driver.name} driver)`);
         });
-      }, { create: true });
+      }, { access: 'init' });
     }));
 
   program
@@ -104,8 +104,10 @@ export function maintenanceCommands(program: Command): void {
       await ctx.withStore(async (store) => {
         const bar = ctx.progress('gc');
         const report = await store.gc({ graceMs, dryRun: options.dryRun === true, onProgress: bar.listener }).finally(() => bar.stop());
-        ctx.out.result(report, () => ctx.out.line(
-          `${report.reachable} reachable, ${report.unreachable} unreachable: ${options.dryRun ? 'would delete' : 'deleted'} ${options.dryRun ? report.unreachable - report.kept : report.deleted}, kept ${report.kept} younger than ${options.grace}`,
+        // A dry run deletes nothing (deleted: 0); what it would delete is every unreachable object not kept.
+        const wouldDelete = report.unreachable - report.kept;
+        ctx.out.result(options.dryRun ? { ...report, dryRun: true, wouldDelete } : report, () => ctx.out.line(
+          `${report.reachable} reachable, ${report.unreachable} unreachable: ${options.dryRun ? 'would delete' : 'deleted'} ${options.dryRun ? wouldDelete : report.deleted}, kept ${report.kept} younger than ${options.grace}`,
         ));
       });
     }));
@@ -117,7 +119,7 @@ export function maintenanceCommands(program: Command): void {
       const bar = ctx.progress('reindex');
       await store.reindex({ onProgress: bar.listener }).finally(() => bar.stop());
       ctx.out.result({ reindexed: true }, () => ctx.out.line('reindexed'));
-    })));
+    }, { access: 'reindex' })));
 
   program
     .command('stats')

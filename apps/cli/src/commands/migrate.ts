@@ -37,7 +37,7 @@ export function migrateCommands(program: Command): void {
             return 130;
           }
           return report.diverged.length > 0 ? 1 : 0;
-        }, { create: true }));
+        }, { access: 'create-if-empty' }));
       } finally {
         untrap();
       }

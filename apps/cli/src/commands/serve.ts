@@ -1,8 +1,8 @@
 import type { Command } from 'commander';
 import { action } from '../action.js';
-import { assertStoreExists } from '../config.js';
 import type { CliContext } from '../context.js';
 import { UsageError } from '../errors.js';
+import { prepareStoreFolders } from '../store-guard.js';
 
 function port(value: string): number {
   const n = Number(value);
@@ -16,6 +16,13 @@ function positive(value: string, flag: string): number {
   return n;
 }
 
+/** `--write-rate`: writes per second per client, 0 turning the limit off. */
+function writesPerSecond(value: string): number {
+  const n = Number(value);
+  if (value.trim() === '' || !Number.isFinite(n) || n < 0) throw new UsageError(`Invalid --write-rate "${value}"`, 'give writes per second per client, or 0 for no limit');
+  return n;
+}
+
 /** serve: the HTTP service and web page of @gitty/server over the selected store, until Ctrl-C. */
 export function serveCommands(program: Command): void {
   program
@@ -26,11 +33,11 @@ export function serveCommands(program: Command): void {
     .option('--token <token>', 'bearer token required for writes (default: $GITTY_TOKEN; none: writes open)')
     .option('--cors <origins...>', 'origins allowed by CORS (default: CORS off)')
     .option('--body-limit <bytes>', 'largest request body in bytes')
-    .option('--write-rate <perSecond>', 'writes per second allowed per client')
+    .option('--write-rate <perSecond>', 'writes per second allowed per client, 0: no limit (default: 10, bursts of 50)')
     .action(action(async (ctx: CliContext, options: { port: string; host: string; token?: string; cors?: string[]; bodyLimit?: string; writeRate?: string }) => {
       const selection = await ctx.selection();
-      await assertStoreExists(selection);
-      const rate = options.writeRate === undefined ? undefined : positive(options.writeRate, '--write-rate');
+      await prepareStoreFolders(selection);
+      const rate = options.writeRate === undefined ? undefined : writesPerSecond(options.writeRate);
       const { startServer } = await import('@gitty/server');
       const server = await startServer({
         store: selection.config,
@@ -39,7 +46,7 @@ export function serveCommands(program: Command): void {
         token: options.token ?? process.env.GITTY_TOKEN,
         corsOrigins: options.cors,
         bodyLimit: options.bodyLimit === undefined ? undefined : positive(options.bodyLimit, '--body-limit'),
-        writeRateLimit: rate === undefined ? undefined : { rate, burst: Math.max(1, Math.ceil(rate * 5)) },
+        writeRateLimit: rate === undefined ? undefined : rate === 0 ? false : { rate, burst: Math.max(1, Math.ceil(rate * 5)) },
       });
       if (ctx.out.json) ctx.out.event({ listening: server.url, store: selection.origin });
       else ctx.out.line(`gitty serving ${selection.origin} at ${server.url} (Ctrl-C to stop)`);
