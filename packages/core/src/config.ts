@@ -1,3 +1,4 @@
+import path from 'node:path';
 import type { Compression } from './compression.js';
 import type { ProgressListener } from './driver.js';
 import { InvalidConfigError } from './errors.js';
@@ -17,6 +18,12 @@ export interface StoreConfig {
   compression?: 'node' | 'pako' | Compression;
   /** Where relative module specifiers and packages are resolved from (default: the working directory). */
   resolveFrom?: string;
+  /**
+   * The folder relative path options resolve against (those the driver declares in its
+   * factory's `pathOptions`, e.g. `dir`); default: the working directory. The CLI sets it to
+   * the config file's folder. Inner configs inherit it.
+   */
+  baseDir?: string;
   /** Progress of long work while opening. */
   onProgress?: ProgressListener;
   /** How many parsed commits to keep in memory (default 10,000). */
@@ -25,7 +32,7 @@ export interface StoreConfig {
 }
 
 /** Keys the core consumes; everything else goes to the driver. */
-export const CORE_KEYS = ['driver', 'maxObjectSize', 'compression', 'resolveFrom', 'onProgress', 'commitCacheSize'] as const;
+export const CORE_KEYS = ['driver', 'maxObjectSize', 'compression', 'resolveFrom', 'baseDir', 'onProgress', 'commitCacheSize'] as const;
 
 /** Validate the parts of a config the core owns; throws INVALID_CONFIG naming what is wrong. */
 export function validateStoreConfig(config: unknown): StoreConfig {
@@ -47,6 +54,9 @@ export function validateStoreConfig(config: unknown): StoreConfig {
   if (c.resolveFrom !== undefined && typeof c.resolveFrom !== 'string') {
     throw new InvalidConfigError('"resolveFrom" must be a directory path');
   }
+  if (c.baseDir !== undefined && (typeof c.baseDir !== 'string' || c.baseDir.length === 0)) {
+    throw new InvalidConfigError('"baseDir" must be a directory path');
+  }
   if (c.commitCacheSize !== undefined && !(Number.isSafeInteger(c.commitCacheSize) && (c.commitCacheSize as number) >= 0)) {
     throw new InvalidConfigError('"commitCacheSize" must be a non-negative integer');
   }
@@ -58,6 +68,20 @@ export function driverOptions(config: StoreConfig): Record<string, unknown> {
   const options: Record<string, unknown> = { ...config };
   for (const key of CORE_KEYS) delete options[key];
   return options;
+}
+
+/**
+ * `options` with each relative path option of `pathOptions` (the factory's declaration)
+ * resolved against `baseDir` (default: the working directory). Other options are untouched.
+ */
+export function resolvePathOptions(options: Record<string, unknown>, pathOptions: readonly string[] | undefined, baseDir?: string): Record<string, unknown> {
+  if (!pathOptions?.length) return options;
+  const resolved: Record<string, unknown> = { ...options };
+  for (const key of pathOptions) {
+    const value = options[key];
+    if (typeof value === 'string' && value.length > 0) resolved[key] = path.resolve(baseDir ?? process.cwd(), value);
+  }
+  return resolved;
 }
 
 /** The effective maximum object size of a config. */

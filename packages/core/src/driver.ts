@@ -127,6 +127,12 @@ export interface DriverContext {
   onProgress?: ProgressListener;
   /** Opens an inner driver from its config (for wrapping drivers such as redis). */
   openInner(config: unknown): Promise<Driver>;
+  /**
+   * Resolves a relative path the way declared `pathOptions` are resolved (against the config's
+   * `baseDir`), for a path a driver derives itself (e.g. a default taken from an inner config).
+   * Contexts made by hand may lack it: then resolve against the working directory.
+   */
+  resolvePath?(path: string): string;
 }
 
 /**
@@ -206,6 +212,12 @@ export interface Driver {
 
 /**
  * What a driver module exports (as `createDriver` or `default`): opens a driver from its
- * options (the config minus `driver`).
+ * options (the config minus `driver`). A factory whose options name files or folders declares
+ * them in `pathOptions` (`createDriver.pathOptions = ['dir']`): the core resolves a relative
+ * one against the config's `baseDir` (a config file's folder, for the CLI) before the factory
+ * sees it, so every driver's paths mean the same thing wherever the process runs.
  */
-export type DriverFactory = (options: Record<string, unknown>, context: DriverContext) => Promise<Driver>;
+export type DriverFactory = ((options: Record<string, unknown>, context: DriverContext) => Promise<Driver>) & {
+  /** Names of options that are file system paths (see above). */
+  pathOptions?: readonly string[];
+};

@@ -25,10 +25,19 @@ export const ErrorCodes = [
 /** One of the stable error codes in {@link ErrorCodes}. */
 export type ErrorCode = (typeof ErrorCodes)[number];
 
-/** Base class of every error gitty throws on purpose. Test `err.code`, not the class. */
+/**
+ * The brand every {@link GittyError} carries, under a registry symbol: two copies of
+ * `@gitty/core` in one application (a driver that bundled or nested its own) share it, so
+ * {@link isGittyError} recognises either copy's errors, where `instanceof` would not.
+ */
+export const GITTY_ERROR_BRAND: unique symbol = Symbol.for('@gitty/core/GittyError');
+
+/** Base class of every error gitty throws on purpose. Test `err.code` (see {@link isGittyError}), not the class. */
 export class GittyError extends Error {
   /** The stable, machine-readable code. */
   readonly code: ErrorCode;
+  /** See {@link GITTY_ERROR_BRAND} (on the prototype, so it stays out of logs and inspection). */
+  declare readonly [GITTY_ERROR_BRAND]: true;
 
   constructor(code: ErrorCode, message: string, options?: { cause?: unknown }) {
     super(message, options);
@@ -36,6 +45,8 @@ export class GittyError extends Error {
     this.name = new.target.name;
   }
 }
+
+Object.defineProperty(GittyError.prototype, GITTY_ERROR_BRAND, { value: true });
 
 /** `create` found that the file already has a head. */
 export class FileExistsError extends GittyError {
@@ -205,7 +216,45 @@ export class StorageFullError extends GittyError {
   }
 }
 
-/** True when `err` is a GittyError, optionally with the given code. */
-export function isGittyError(err: unknown, code?: ErrorCode): err is GittyError {
-  return err instanceof GittyError && (code === undefined || err.code === code);
+/**
+ * The error class of each code, for {@link isGittyError}'s narrowing: a code whose errors carry
+ * more than a message (the head of `NOT_AT_HEAD`, the path of `LOCK_TIMEOUT`, …) maps to its
+ * subclass, every other code to {@link GittyError}.
+ */
+export interface GittyErrorByCode {
+  FILE_EXISTS: FileExistsError;
+  NOT_AT_HEAD: NotAtHeadError;
+  NOT_FOUND: NotFoundError;
+  INVALID_NAME: InvalidNameError;
+  INVALID_HASH: InvalidHashError;
+  AMBIGUOUS: AmbiguousError;
+  INVALID_ARGUMENT: InvalidArgumentError;
+  CORRUPT_OBJECT: CorruptObjectError;
+  OBJECT_TOO_LARGE: ObjectTooLargeError;
+  OBJECT_UNAVAILABLE: ObjectUnavailableError;
+  DRIVER_NOT_FOUND: DriverNotFoundError;
+  INVALID_CONFIG: InvalidConfigError;
+  UNSUPPORTED: UnsupportedError;
+  CLOSED: ClosedError;
+  LOCK_TIMEOUT: LockTimeoutError;
+  REDIS_UNAVAILABLE: RedisUnavailableError;
+  STORAGE_FULL: StorageFullError;
+}
+
+/** The error type {@link isGittyError} narrows to for `code`. */
+export type GittyErrorOf<C extends ErrorCode> = C extends keyof GittyErrorByCode ? GittyErrorByCode[C] : GittyError;
+
+/**
+ * True when `err` is a GittyError, optionally with the given code; narrows to that code's
+ * class, so `if (isGittyError(err, 'NOT_AT_HEAD')) err.head` compiles. It checks the brand
+ * ({@link GITTY_ERROR_BRAND}) and the code, not the class, so errors thrown by another copy of
+ * `@gitty/core` in the same application are recognised too.
+ */
+export function isGittyError<C extends ErrorCode>(err: unknown, code: C): err is GittyErrorOf<C>;
+export function isGittyError(err: unknown): err is GittyError;
+export function isGittyError(err: unknown, code?: ErrorCode): boolean {
+  if (typeof err !== 'object' || err === null) return false;
+  const candidate = err as { [GITTY_ERROR_BRAND]?: unknown; code?: unknown };
+  if (candidate[GITTY_ERROR_BRAND] !== true || typeof candidate.code !== 'string') return false;
+  return code === undefined || candidate.code === code;
 }

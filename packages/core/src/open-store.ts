@@ -1,7 +1,9 @@
+import path from 'node:path';
 import { nodeCompression, pakoCompression, type Compression } from './compression.js';
-import { driverOptions, maxObjectSizeOf, validateStoreConfig, type StoreConfig } from './config.js';
+import { driverOptions, maxObjectSizeOf, resolvePathOptions, validateStoreConfig, type StoreConfig } from './config.js';
 import type { Driver, DriverContext } from './driver.js';
-import { GittyError, InvalidConfigError } from './errors.js';
+import { assertDriverShape } from './driver-shape.js';
+import { InvalidConfigError, isGittyError } from './errors.js';
 import { resolveDriverFactory } from './registry.js';
 import { Store } from './store.js';
 
@@ -23,23 +25,32 @@ export async function openDriver(config: unknown, inherited?: Partial<StoreConfi
     compression: compressionOf(merged),
     maxObjectSize: maxObjectSizeOf(merged),
     onProgress: merged.onProgress,
+    resolvePath: (relative) => path.resolve(merged.baseDir ?? process.cwd(), relative),
     openInner: (inner) => {
       if (typeof inner !== 'object' || inner === null) {
         throw new InvalidConfigError(`The ${merged.driver} driver needs "inner": the config of the local driver it wraps`);
       }
       const { driver: _d, ...rest } = merged;
       const shared: Partial<StoreConfig> = {
-        maxObjectSize: rest.maxObjectSize, compression: rest.compression, resolveFrom: rest.resolveFrom, onProgress: rest.onProgress,
+        maxObjectSize: rest.maxObjectSize, compression: rest.compression, resolveFrom: rest.resolveFrom, baseDir: rest.baseDir, onProgress: rest.onProgress,
       };
       return openDriver(inner, shared);
     },
   };
+  let driver: Driver;
   try {
-    return await factory(driverOptions(merged), context);
+    driver = await factory(resolvePathOptions(driverOptions(merged), factory.pathOptions, merged.baseDir), context);
   } catch (err) {
-    if (err instanceof GittyError) throw err;
+    if (isGittyError(err)) throw err;
     throw new InvalidConfigError(`The ${merged.driver} driver failed to open: ${err instanceof Error ? err.message : String(err)}`);
   }
+  try {
+    assertDriverShape(driver, merged.driver);
+  } catch (err) {
+    await (driver as Partial<Driver> | undefined)?.close?.().catch(() => undefined);
+    throw err;
+  }
+  return driver;
 }
 
 /**
@@ -52,6 +63,7 @@ export function defaultDriverContext(overrides: Partial<DriverContext> = {}): Dr
     compression: nodeCompression,
     maxObjectSize: maxObjectSizeOf({ driver: 'memory' }),
     openInner: (inner) => openDriver(inner),
+    resolvePath: (relative) => path.resolve(relative),
     ...overrides,
   };
 }
@@ -62,6 +74,7 @@ export function defaultDriverContext(overrides: Partial<DriverContext> = {}): Dr
  */
 export async function openStore(config: StoreConfig | Driver): Promise<Store> {
   if (isDriver(config)) {
+    assertDriverShape(config, config.name);
     return new Store(config, { compression: nodeCompression, maxObjectSize: maxObjectSizeOf({ driver: config.name }) });
   }
   const valid = validateStoreConfig(config);

@@ -47,8 +47,20 @@ function factoryOf(module: unknown, spec: string): DriverFactory {
   return candidate as DriverFactory;
 }
 
+/** A path (`./x.js`, `/abs`, `C:\\x`), URL (`file:`) or scoped package (`@scope/x`). */
 function isModuleSpecifier(name: string): boolean {
   return /[./@:\\]/.test(name);
+}
+
+/** An unscoped npm package name (`gitty-driver-jsonfile`), optionally with a subpath. */
+function isPackageName(name: string): boolean {
+  return /^[a-z0-9~][a-z0-9._~-]*(\/[^/].*)?$/i.test(name);
+}
+
+/** True when `err` says that `spec` itself (not something it imports) could not be found. */
+function isMissingModule(err: unknown, spec: string): boolean {
+  const code = (err as { code?: unknown } | null)?.code;
+  return (code === 'MODULE_NOT_FOUND' || code === 'ERR_MODULE_NOT_FOUND') && err instanceof Error && err.message.includes(`'${spec}'`);
 }
 
 async function importFrom(spec: string, base: string): Promise<unknown> {
@@ -93,9 +105,9 @@ export async function resolveDriverFactory(driver: string, resolveFrom?: string)
     });
   }
 
-  if (!isModuleSpecifier(driver)) {
-    const names = Object.keys(BUILTIN_DRIVERS).join(', ');
-    throw new DriverNotFoundError(driver, `not a built-in driver (${names}) nor a module specifier such as "./my-driver.js" or "my-package"`);
+  const names = Object.keys(BUILTIN_DRIVERS).join(', ');
+  if (!isModuleSpecifier(driver) && !isPackageName(driver)) {
+    throw new DriverNotFoundError(driver, `not a built-in driver (${names}) nor a module specifier such as "./my-driver.js", "my-package" or "@scope/my-package"`);
   }
   const errors: unknown[] = [];
   for (const base of bases) {
@@ -105,6 +117,9 @@ export async function resolveDriverFactory(driver: string, resolveFrom?: string)
       if (err instanceof DriverNotFoundError) throw err;
       errors.push(err);
     }
+  }
+  if (!isModuleSpecifier(driver) && errors.every((err) => isMissingModule(err, driver))) {
+    throw new DriverNotFoundError(driver, `not a built-in driver (${names}), and no package "${driver}" is installed: npm install ${driver}`, { cause: errors[0] });
   }
   const reason = errors[0] instanceof Error ? errors[0].message.split('\n')[0] : 'cannot be imported';
   throw new DriverNotFoundError(driver, `cannot import it (${reason})`, { cause: errors[0] });

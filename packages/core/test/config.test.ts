@@ -1,3 +1,5 @@
+import { copyFile, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
@@ -114,5 +116,56 @@ describe('driver resolution', () => {
     } finally {
       await Promise.all([a.close(), b.close(), c.close()]);
     }
+  });
+});
+
+describe('third-party packaging', () => {
+  it('a bare package name that is not installed fails with DRIVER_NOT_FOUND saying how to install it', async () => {
+    const err = await failure(() => openStore({ driver: 'gitty-driver-nobody-has', resolveFrom: here }));
+    expect(err.code).toBe('DRIVER_NOT_FOUND');
+    expect(err.message).toContain('npm install gitty-driver-nobody-has');
+  });
+
+  it('a bare package name is imported like a scoped one', async () => {
+    // An application folder whose node_modules holds an unscoped driver package (and core).
+    const app = await mkdtemp(path.join(os.tmpdir(), 'gitty-bare-app-'));
+    try {
+      const pkg = path.join(app, 'node_modules', 'gitty-driver-bare-fixture');
+      await mkdir(pkg, { recursive: true });
+      await writeFile(path.join(pkg, 'package.json'), JSON.stringify({ name: 'gitty-driver-bare-fixture', version: '1.0.0', type: 'module', main: 'index.js' }));
+      await copyFile(path.join(here, 'fixtures', 'tiny-driver.js'), path.join(pkg, 'index.js'));
+      const store = await openStore({ driver: 'gitty-driver-bare-fixture', resolveFrom: app });
+      try {
+        await store.create('bare.md', 'from a bare-name package');
+        expect((await store.get('bare.md')).text).toBe('from a bare-name package');
+      } finally {
+        await store.close();
+      }
+    } finally {
+      await rm(app, { recursive: true, force: true });
+    }
+  });
+
+  it('relative path options the factory declares resolve against baseDir; others are left alone', async () => {
+    const seen: Array<Record<string, unknown>> = [];
+    const factory = Object.assign(async (options: Record<string, unknown>) => {
+      seen.push(options);
+      return new MemoryDriver();
+    }, { pathOptions: ['file', 'cacheDir'] });
+    registerDriver('paths-fixture', factory);
+    await (await openStore({ driver: 'paths-fixture', baseDir: '/srv/conf', file: 'data/store.json', cacheDir: '/abs/cache', label: 'a/b' })).close();
+    expect(seen.at(-1)).toEqual({ file: '/srv/conf/data/store.json', cacheDir: '/abs/cache', label: 'a/b' });
+    await (await openStore({ driver: 'paths-fixture', file: 'here.json' })).close();
+    expect(seen.at(-1)).toEqual({ file: path.resolve('here.json') });
+    await expect(openStore({ driver: 'paths-fixture', baseDir: 3 } as never)).rejects.toMatchObject({ code: 'INVALID_CONFIG' });
+  });
+
+  it('a factory that returns no driver fails at open with DRIVER_NOT_FOUND naming the missing methods', async () => {
+    registerDriver('half-driver', async () => ({ name: 'half', capabilities: { search: true }, loadObject: async () => undefined, updateHead: async () => undefined }) as never);
+    const err = await failure(() => openStore({ driver: 'half-driver' }));
+    expect(err.code).toBe('DRIVER_NOT_FOUND');
+    for (const method of ['getHead', 'heads', 'storeObject', 'close', 'search (capabilities.search is true)']) expect(err.message).toContain(method);
+    const direct = await failure(() => openStore({ name: 'half', capabilities: {}, loadObject: async () => undefined, updateHead: async () => undefined } as never));
+    expect(direct.code).toBe('DRIVER_NOT_FOUND');
   });
 });

@@ -90,3 +90,5 @@ export const createDriver: DriverFactory = async (options, context) => {
     throw err;
   }
 };
+/** `dir` in a config file is relative to that file (see the core's `baseDir`). */
+createDriver.pathOptions = ['dir'];
