@@ -111,7 +111,7 @@ function parseEpoch(line: string): string | undefined {
 }
 
 /**
- * The head log `<store>/ref/head` (DESIGN §4): JSON lines, an epoch line first, then one
+ * The head log `<store>/ref/head` (see the README's store layout): JSON lines, an epoch line first, then one
  * `{"name","old","new"}` line per head change. It is append-only while its epoch lasts;
  * rebuilding or compacting writes a whole new file (new epoch) and renames it into place.
  *

@@ -18,4 +18,6 @@ export { createGitScratchRepo, type GitScratchRepo } from './git-scratch.js';
 export * from './swish/index.js';
 
 import { createDriver } from './files-driver.js';
+/** `dir` in a config file is relative to that file (see the core's `baseDir`). */
+createDriver.pathOptions = ['dir'];
 export default createDriver;

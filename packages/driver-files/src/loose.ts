@@ -31,7 +31,7 @@ export interface PruneReport {
 
 /**
  * Loose objects below one `objects` folder, one zlib file per object, byte-compatible with
- * git (DESIGN §4). Safe to share between processes and machines:
+ * git (see the README's store layout). Safe to share between processes and machines:
  * - a write goes to a temp file in the object's own folder, is optionally fsynced, then is
  *   hard-linked into place (falling back to rename where links are unsupported), so readers
  *   see a whole object or none; an existing object file is never rewritten;

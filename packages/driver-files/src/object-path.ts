@@ -41,7 +41,7 @@ export const gitObjectPaths: ObjectPathScheme = {
 };
 
 /**
- * The absolute file of `hash` below `root`. Validates the hash first (DESIGN §5.4): an
+ * The absolute file of `hash` below `root`. Validates the hash first (defence in depth): an
  * untrusted string never becomes a path.
  */
 export function objectFile(root: string, scheme: ObjectPathScheme, hash: string): string {

@@ -17,7 +17,7 @@ export const createDriver: DriverFactory = async (options, context) => {
     throw new InvalidConfigError('The packs driver\'s "autoRepack" must be a non-negative integer (loose objects stored before an automatic repack; 0 = never)');
   }
   // Without a head log the files driver rebuilds heads from loose commits only; packed commits are added below.
-  const hadLog = existsSync(path.join(dir, 'ref', 'head')); // the head log, DESIGN.md §4
+  const hadLog = existsSync(path.join(dir, 'ref', 'head')); // the head log (driver-files)
   const inner = await createFilesDriver({ ...filesOptions, dir }, context);
   try {
     const driver = new PacksDriver(inner, {
@@ -34,3 +34,6 @@ export const createDriver: DriverFactory = async (options, context) => {
     throw err;
   }
 };
+
+/** `dir` in a config file is relative to that file (see the core's `baseDir`). */
+createDriver.pathOptions = ['dir'];

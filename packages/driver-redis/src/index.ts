@@ -28,7 +28,9 @@ export const createDriver: DriverFactory = async (options, context) => {
   const connections = { cmd: createClient(parsed, 'cmd'), follower: createClient(parsed, 'follow'), sub: createClient(parsed, 'sub') };
   try {
     defineReplicaCommands(connections.cmd);
-    const state = await ReplicaState.open(parsed.stateDir, parsed.storeId);
+    // The default stateDir is the inner config's raw `dir`: resolve it as the core resolved that.
+    const stateDir = parsed.stateDir === undefined ? undefined : (context.resolvePath?.(parsed.stateDir) ?? parsed.stateDir);
+    const state = await ReplicaState.open(stateDir, parsed.storeId);
     const driver = new RedisDriver(parsed, inner, state, context, connections);
     await driver.start();
     return driver;
@@ -38,5 +40,8 @@ export const createDriver: DriverFactory = async (options, context) => {
     throw err;
   }
 };
+
+/** `stateDir` in a config file is relative to that file (see the core's `baseDir`). */
+createDriver.pathOptions = ['stateDir'];
 
 export default createDriver;
