@@ -2,17 +2,27 @@ import { createHash } from 'node:crypto';
 import { readSync } from 'node:fs';
 import { open, readFile, type FileHandle } from 'node:fs/promises';
 import zlib from 'node:zlib';
-import { CorruptObjectError, LruCache, hashObject, type GitObject } from '@gitty/core';
+import { CorruptObjectError, hashObject, isGittyError, type GitObject } from '@gitty/core';
+import { sharedBaseCache, type BaseCache } from './base-cache.js';
 import { applyDelta, deltaSizes } from './delta.js';
 import { parseEntryHeader, PackType, typeName, type EntryHeader } from './pack-format.js';
 import { PackIndex } from './pack-index.js';
 
 /** Longest delta chain a reader follows before calling the pack corrupt (git's pack.depth maximum is 4095). */
 export const MAX_CHAIN = 4096;
-/** Delta bases kept per pack (by entry offset). */
-const BASE_CACHE_ENTRIES = 256;
+/** Identifies each opened pack in the shared base cache. */
+let nextPackId = 1;
 /** Bytes read at an entry's offset at first: its header and, for most objects, all its payload. */
 const FIRST_READ = 4096;
+
+/**
+ * The most compressed bytes an entry of `size` bytes may take: zlib's most conservative
+ * deflateBound (any level and memLevel, fixed-code blocks) is `size + size/8 + size/64 + 11`;
+ * this is well above it. A stream running longer is corrupt, and no read grows past it.
+ */
+export function maxCompressedSize(size: number): number {
+  return size + Math.ceil(size / 4) + 1024;
+}
 
 /** One entry read from a pack: its type name and bytes, with its header. */
 interface Resolved extends GitObject {
@@ -26,7 +36,7 @@ interface Resolved extends GitObject {
  * Every failure is CORRUPT_OBJECT naming the pack.
  */
 export class PackFile {
-  private readonly bases = new LruCache<number, GitObject>(BASE_CACHE_ENTRIES);
+  private readonly id = nextPackId++;
 
   private constructor(
     readonly path: string,
@@ -35,10 +45,14 @@ export class PackFile {
     /** Size of the pack file. */
     readonly size: number,
     private readonly maxObjectSize: number,
+    private readonly bases: BaseCache,
   ) {}
 
-  /** Open `pack-X.pack` through `pack-X.idx`; the idx must describe this pack (matching checksum). */
-  static async open(packPath: string, maxObjectSize: number): Promise<PackFile> {
+  /**
+   * Open `pack-X.pack` through `pack-X.idx`; the idx must describe this pack (matching checksum).
+   * Delta bases go to `bases` (by default one cache shared by every pack of the process).
+   */
+  static async open(packPath: string, maxObjectSize: number, bases: BaseCache = sharedBaseCache): Promise<PackFile> {
     const idxPath = packPath.replace(/\.pack$/, '.idx');
     const index = new PackIndex(await readFile(idxPath), idxPath);
     const file = await open(packPath, 'r');
@@ -58,7 +72,7 @@ export class PackFile {
       if (trailer.toString('hex') !== index.packChecksum) {
         throw new CorruptObjectError(undefined, packPath, 'pack trailer does not match its idx');
       }
-      return new PackFile(packPath, index, file, size, maxObjectSize);
+      return new PackFile(packPath, index, file, size, maxObjectSize, bases);
     } catch (err) {
       await file.close();
       throw err;
@@ -79,7 +93,15 @@ export class PackFile {
 
   /** The object at entry `offset`, resolved through its delta chain and checked to hash to `hash`. */
   async readAt(offset: number, hash: string): Promise<GitObject> {
-    const resolved = await this.resolve(offset);
+    let resolved: GitObject;
+    try {
+      resolved = await this.resolve(offset);
+    } catch (err) {
+      // A closed (retired) pack is the caller's miss to handle; anything else that breaks while
+      // decoding this entry (an allocation the bytes asked for, say) is this pack's corruption.
+      if (isGittyError(err) || (err as NodeJS.ErrnoException).code === 'EBADF') throw err;
+      throw new CorruptObjectError(hash, this.path, `entry at offset ${offset} cannot be read: ${(err as Error).message}`, { cause: err });
+    }
     const actual = hashObject(resolved.type, resolved.data);
     if (actual !== hash) throw new CorruptObjectError(hash, this.path, `entry at offset ${offset} hashes to ${actual}`);
     return { type: resolved.type, data: resolved.data };
@@ -107,7 +129,7 @@ export class PackFile {
 
   /** Release the file handle. */
   async close(): Promise<void> {
-    this.bases.clear();
+    this.bases.dropPack(this.id);
     await this.file.close().catch(() => undefined);
   }
 
@@ -121,7 +143,7 @@ export class PackFile {
       if (seen.has(at)) throw new CorruptObjectError(undefined, this.path, `delta cycle through offset ${at}`);
       if (chain.length > MAX_CHAIN) throw new CorruptObjectError(undefined, this.path, `delta chain longer than ${MAX_CHAIN} at offset ${offset}`);
       seen.add(at);
-      const cached = this.bases.get(at);
+      const cached = this.bases.get(this.id, at);
       if (cached) {
         // A copy when handed out as is: callers may write into what they get.
         base = chain.length === 0 ? { type: cached.type, data: Uint8Array.from(cached.data) } : cached;
@@ -142,12 +164,12 @@ export class PackFile {
       }
     }
     // Cache the bases we pass through: the next read of a neighbouring version reuses them.
-    if (chain.length > 0) this.bases.set(at, base);
+    if (chain.length > 0) this.bases.set(this.id, at, base);
     for (let k = chain.length - 1; k >= 0; k--) {
       const link = chain[k]!;
       const where = `${this.path} (delta at offset ${link.offset})`;
       base = { type: base.type, data: applyDelta(base.data, link.delta, where, this.maxObjectSize) };
-      if (k > 0) this.bases.set(link.offset, base);
+      if (k > 0) this.bases.set(this.id, link.offset, base);
     }
     return base;
   }
@@ -175,13 +197,13 @@ export class PackFile {
   /**
    * Inflate the payload of an entry, bounded by its declared size: an inflate bomb stops at the
    * bound, and a stream that ends early or late is corrupt. `start` holds the bytes already read;
-   * when the stream runs past them, reads grow to zlib's worst case for the declared size, then
-   * to the pack's end.
+   * when the stream runs past them, reads grow to zlib's usual size for the declared size, then
+   * to its worst case (see {@link maxCompressedSize}) — never to the rest of the pack.
    */
   private async inflate(header: EntryHeader, offset: number, start: Buffer): Promise<Uint8Array> {
-    const available = this.size - 20 - header.dataOffset;
+    const limit = Math.min(this.size - 20 - header.dataOffset, maxCompressedSize(header.size));
     const guess = header.size + (header.size >> 10) + 64;
-    const lengths = [start.length, ...[guess, available].filter((n) => n > start.length && n <= available)];
+    const lengths = [start.length, ...[guess, limit].filter((n) => n > start.length && n <= limit)];
     for (const length of lengths) {
       const compressed = length === start.length ? start : await this.bytes(header.dataOffset, length);
       let data: Buffer;
@@ -189,7 +211,7 @@ export class PackFile {
         data = zlib.inflateSync(compressed, { maxOutputLength: Math.max(1, header.size) });
       } catch (err) {
         const code = (err as { code?: string }).code;
-        if (code === 'Z_BUF_ERROR' && length < available) continue; // read more of the stream
+        if (code === 'Z_BUF_ERROR' && length < limit) continue; // read more of the stream
         const reason = code === 'ERR_BUFFER_TOO_LARGE' ? `inflates beyond its declared ${header.size} bytes` : `cannot inflate (${code ?? String(err)})`;
         throw new CorruptObjectError(undefined, this.path, `entry at offset ${offset} ${reason}`, { cause: err });
       }
