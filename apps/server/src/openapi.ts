@@ -49,7 +49,11 @@ function responses(schema: Schema | undefined): Schema {
  * with), so the document and the enforcement cannot disagree. Routes whose schema has
  * no schema (the web page, this document) are left out.
  */
-export function openApiDocument(routes: readonly DocumentedRoute[], info: { title: string; version: string }): Schema {
+export function openApiDocument(
+  routes: readonly DocumentedRoute[],
+  info: { title: string; version: string; description?: string },
+  servers: ReadonlyArray<{ url: string; description?: string }> = [],
+): Schema {
   const paths: Record<string, Record<string, Schema>> = {};
   for (const route of routes) {
     const schema = route.schema;
@@ -57,6 +61,7 @@ export function openApiDocument(routes: readonly DocumentedRoute[], info: { titl
     const methods = (Array.isArray(route.method) ? route.method : [route.method]).filter((m) => m !== 'HEAD');
     for (const method of methods) {
       const operation: Schema = {
+        operationId: schema?.operationId,
         summary: schema?.summary,
         ...(schema?.description ? { description: schema.description } : {}),
         tags: schema?.tags,
@@ -64,13 +69,21 @@ export function openApiDocument(routes: readonly DocumentedRoute[], info: { titl
         responses: responses(schema),
       };
       if (schema?.body) operation.requestBody = { required: true, content: { 'application/json': { schema: schema.body } } };
-      if (['POST', 'PUT', 'DELETE'].includes(method)) operation.security = [{ bearer: [] }, {}];
+      // Writes need the bearer token when the server has one ({} : or none when it has not);
+      // reads never need one, stated explicitly (an empty list) rather than left out.
+      operation.security = ['POST', 'PUT', 'DELETE'].includes(method) ? [{ bearer: [] }, {}] : [];
       (paths[openApiPath(route.url)] ??= {})[method.toLowerCase()] = operation;
     }
   }
   return {
     openapi: '3.1.0',
-    info,
+    info: { ...info, license: { name: 'BSD-2-Clause', identifier: 'BSD-2-Clause' } },
+    servers,
+    tags: [
+      { name: 'files', description: 'Named files: versions, history, listing, search and diffs' },
+      { name: 'objects', description: 'Raw content-addressed objects' },
+      { name: 'service', description: 'Health, events and this document' },
+    ],
     paths,
     components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer', description: 'Needed for writes when the server has a token' } } },
   };

@@ -75,14 +75,14 @@ const versionBody = {
 const nameParams = { type: 'object', required: ['name'], properties: { name: NAME } } as const;
 
 export const createSchema = {
-  summary: 'Create a file', tags: ['files'],
+  summary: 'Create a file', tags: ['files'], operationId: 'createFile',
   params: nameParams,
   body: versionBody,
   response: { 201: { type: 'object', required: ['commit'], properties: { commit: commitSchema } }, ...errors },
 } as const;
 
 export const updateSchema = {
-  summary: 'Add a version to a file (optimistic concurrency on `previous`)', tags: ['files'],
+  summary: 'Add a version to a file (optimistic concurrency on `previous`)', tags: ['files'], operationId: 'updateFile',
   description: 'A stale `previous` answers 409 NOT_AT_HEAD with the current head and the diffs from `previous` to the head and to your data.',
   params: nameParams,
   body: {
@@ -94,7 +94,7 @@ export const updateSchema = {
 } as const;
 
 export const getFileSchema = {
-  summary: 'A version of a file: its data and commit', tags: ['files'],
+  summary: 'A version of a file: its data and commit', tags: ['files'], operationId: 'getFile',
   description: '`format=raw` answers the bytes themselves (application/octet-stream).',
   'x-raw': true,
   params: nameParams,
@@ -117,14 +117,14 @@ export const getFileSchema = {
 } as const;
 
 export const deleteSchema = {
-  summary: 'Remove a file\'s head (its history stays until gc)', tags: ['files'],
+  summary: 'Remove a file\'s head (its history stays until gc)', tags: ['files'], operationId: 'deleteFile',
   params: nameParams,
   querystring: { type: 'object', properties: { previous: { ...HASH, description: 'When given, must be the current head' } } },
   response: { 204: { type: 'null', description: 'Deleted' }, ...errors },
 } as const;
 
 export const historySchema = {
-  summary: 'A window of a file\'s history, newest first', tags: ['files'],
+  summary: 'A window of a file\'s history, newest first', tags: ['files'], operationId: 'getHistory',
   params: { type: 'object', required: ['name'], properties: { name: NAME_OR_HASH } },
   querystring: {
     type: 'object',
@@ -143,7 +143,7 @@ export const historySchema = {
 } as const;
 
 export const listSchema = {
-  summary: 'List files, filtered; `q` searches their current content', tags: ['files'],
+  summary: 'List files, filtered; `q` searches their current content', tags: ['files'], operationId: 'listFiles',
   querystring: {
     type: 'object',
     properties: {
@@ -177,7 +177,7 @@ export const listSchema = {
 } as const;
 
 export const diffSchema = {
-  summary: 'Unified diff and tag changes between two versions', tags: ['files'],
+  summary: 'Unified diff and tag changes between two versions', tags: ['files'], operationId: 'getDiff',
   description: 'Without `from`, diffs `to` against its previous version.',
   querystring: {
     type: 'object', required: ['to'],
@@ -204,7 +204,7 @@ export const diffSchema = {
 } as const;
 
 export const objectSchema = {
-  summary: 'A raw object by hash', tags: ['objects'],
+  summary: 'A raw object by hash', tags: ['objects'], operationId: 'getObject',
   description: '`format=raw` answers the bytes with the type in the X-Gitty-Type header.',
   'x-raw': true,
   params: { type: 'object', required: ['hash'], properties: { hash: HASH } },
@@ -228,7 +228,7 @@ export const objectSchema = {
 } as const;
 
 export const healthSchema = {
-  summary: 'Liveness and the driver in use', tags: ['service'],
+  summary: 'Liveness and the driver in use', tags: ['service'], operationId: 'getHealth',
   response: {
     200: { type: 'object', required: ['ok', 'driver'], properties: { ok: { type: 'boolean' }, driver: { type: 'string' } } },
     ...errors,
@@ -236,8 +236,8 @@ export const healthSchema = {
 } as const;
 
 export const eventsSchema = {
-  summary: 'Server-sent events of head changes', tags: ['service'],
+  summary: 'Server-sent events of head changes', tags: ['service'], operationId: 'streamEvents',
   description: 'text/event-stream: `event: head` with data `{"name","old","new","origin"}`; `: keep-alive` comments.',
   'x-content-type': 'text/event-stream',
-  response: { 200: { type: 'string', description: 'An endless event stream' } },
+  response: { 200: { type: 'string', description: 'An endless event stream' }, ...errors },
 } as const;

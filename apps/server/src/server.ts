@@ -94,8 +94,13 @@ export async function createServer(options: ServerOptions): Promise<GittyServer>
   objectRoutes(app, store);
   eventRoutes(app, store, streams, resolved.keepAliveMs);
   app.get('/healthz', { schema: healthSchema }, async () => ({ ok: !store.isClosed, driver: store.driver.name }));
-  app.get('/openapi.json', async () =>
-    openApiDocument(collector.routes, { title: 'gitty storage service', version: '0.1.0' }));
+  // The server entry names the address the client used (Host is checked against the allow-list above).
+  app.get('/openapi.json', async (request) =>
+    openApiDocument(
+      collector.routes,
+      { title: 'gitty storage service', version: '0.1.0', description: 'A versioned file store: named files with linear histories of content-addressed commits.' },
+      [{ url: `${request.protocol}://${request.host}`, description: 'This server' }],
+    ));
   app.options('/*', async (request) => {
     throw new HttpError(404, 'NOT_FOUND', `No CORS access for ${request.headers.origin ?? 'this origin'}`);
   });
