@@ -217,6 +217,11 @@ export function printDiff(out: Output, diff: CommitDiff, options: { headers?: bo
     out.line(paint.dim('(same data)'));
     return;
   }
+  if (diff.tooLarge || diff.binary) {
+    // Only a note: "files differ, N → M lines" when too different to diff within the core's limits.
+    out.line(paint.yellow(diff.data.trimEnd()));
+    return;
+  }
   // Skip the "Index:"/"====" preamble createTwoFilesPatch writes; keep ---/+++ and hunks.
   const lines = diff.data.replace(/\n$/, '').split('\n').filter((l) => !l.startsWith('Index:') && !/^=+$/.test(l));
   for (const line of lines) {
