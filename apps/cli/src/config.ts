@@ -102,7 +102,12 @@ export async function loadConfigFile(file: string): Promise<StoreConfig> {
     throw err;
   }
   const base = path.dirname(file);
-  return { ...resolveDirs(config, base), resolveFrom: typeof config.resolveFrom === 'string' ? path.resolve(base, config.resolveFrom) : base };
+  return {
+    ...resolveDirs(config, base),
+    resolveFrom: typeof config.resolveFrom === 'string' ? path.resolve(base, config.resolveFrom) : base,
+    // Every path option a driver declares (its factory's pathOptions) is relative to the file too.
+    baseDir: typeof config.baseDir === 'string' ? path.resolve(base, config.baseDir) : base,
+  };
 }
 
 function isPlainObject(value: unknown): value is Record<string, unknown> {

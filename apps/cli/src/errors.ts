@@ -18,9 +18,10 @@ export class UsageError extends Error {
  * `NO_STORE` (the selected folder is missing, is not a store, or lacks the index its driver
  * needs), `READ_FAILED` (an input file cannot be read), `GIT_FAILED` (git cannot run or has
  * nothing to read), `NOT_EMPTY` (`demo` given a store that has files), `INVALID_CONFIG` (a config
- * file is missing or unreadable, as the core's code).
+ * file is missing or unreadable, as the core's code), `NOT_INSTALLED` (an optional part such as
+ * `@gitty/server` is not installed next to the CLI).
  */
-export type CliErrorCode = 'NO_STORE' | 'READ_FAILED' | 'GIT_FAILED' | 'NOT_EMPTY' | 'INVALID_CONFIG';
+export type CliErrorCode = 'NO_STORE' | 'READ_FAILED' | 'GIT_FAILED' | 'NOT_EMPTY' | 'INVALID_CONFIG' | 'NOT_INSTALLED';
 
 /** A failure the CLI itself detects (missing store directory, unreadable input): exit status 1. */
 export class CliError extends Error {
@@ -69,9 +70,10 @@ function hintFor(err: GittyError): string | undefined {
     case 'OBJECT_UNAVAILABLE':
       return 'the node that wrote it has not replicated it yet: retry, or check that node';
     case 'DRIVER_NOT_FOUND':
-      return 'built-in drivers: memory, files, packs, sqlite, redis; or give a module specifier';
+      // The message of a driver that is not installed already says what to install.
+      return err.message.includes('npm install') ? undefined : 'built-in drivers: memory, files, packs, sqlite, redis; or give a module specifier';
     case 'INVALID_CONFIG':
-      return 'fix the config (see "Store selection" in apps/cli/README.md)';
+      return 'fix the config (see "Store selection" in the @gitty/cli README, or `gitty --help`)';
     case 'UNSUPPORTED':
       return 'open the store with a driver that has it (packs for repack/unpack, sqlite for reindex)';
     case 'LOCK_TIMEOUT':

@@ -1,7 +1,8 @@
 import type { Command } from 'commander';
 import { action } from '../action.js';
 import type { CliContext } from '../context.js';
-import { UsageError } from '../errors.js';
+import { CliError, UsageError } from '../errors.js';
+import { installHint, isMissingPackage } from '../optional-package.js';
 import { prepareStoreFolders } from '../store-guard.js';
 
 function port(value: string): number {
@@ -35,10 +36,14 @@ export function serveCommands(program: Command): void {
     .option('--body-limit <bytes>', 'largest request body in bytes')
     .option('--write-rate <perSecond>', 'writes per second allowed per client, 0: no limit (default: 10, bursts of 50)')
     .action(action(async (ctx: CliContext, options: { port: string; host: string; token?: string; cors?: string[]; bodyLimit?: string; writeRate?: string }) => {
+      const rate = options.writeRate === undefined ? undefined : writesPerSecond(options.writeRate);
+      // @gitty/server is an optional peer dependency of the CLI.
+      const { startServer } = await import('@gitty/server').catch((err: unknown) => {
+        if (isMissingPackage(err, '@gitty/server')) throw new CliError('NOT_INSTALLED', '@gitty/server is not installed (`gitty serve` needs it)', installHint('@gitty/server'));
+        throw err;
+      });
       const selection = await ctx.selection();
       await prepareStoreFolders(selection);
-      const rate = options.writeRate === undefined ? undefined : writesPerSecond(options.writeRate);
-      const { startServer } = await import('@gitty/server');
       const server = await startServer({
         store: selection.config,
         port: port(options.port),
