@@ -30,11 +30,22 @@ export async function installPack(tempPack: string, tempIdx: string, finalPack: 
 }
 
 
-/** Remove temp packs and broken-lock leftovers older than `maxAgeMs` (a live repack keeps its files fresh). */
+/** Leftovers of killed work: temp packs and idx files, temp deleted lists, lock graves. */
+const LEFTOVER = /^tmp-.*\.(pack|idx)$|^deleted\.tmp-|^pack\.lock\.(break\.)?stale-/;
+const PACK = /^pack-[0-9a-f]{40}\.pack$/;
+
+/**
+ * Remove what killed repacks left, once older than `maxAgeMs`: temp packs and idx files, temp
+ * deleted lists, broken-lock graves, and packs without their idx (a crash between the pack's
+ * rename and the idx's: no reader ever attached them, and their objects are still loose).
+ * Call under the pack lock, so no repack is between those two renames.
+ */
 export async function pruneTempPacks(folder: string, maxAgeMs: number): Promise<number> {
   const names = await readdir(folder).catch(() => [] as string[]);
+  const present = new Set(names);
+  const leftovers = names.filter((n) => LEFTOVER.test(n) || (PACK.test(n) && !present.has(n.replace(/\.pack$/, '.idx'))));
   let removed = 0;
-  for (const name of names.filter((n) => /^tmp-.*\.(pack|idx)$|^pack\.lock\.(break\.)?stale-/.test(n))) {
+  for (const name of leftovers) {
     const file = path.join(folder, name);
     const modified = (await stat(file).catch(() => undefined))?.mtimeMs;
     if (modified !== undefined && Date.now() - modified > maxAgeMs) {

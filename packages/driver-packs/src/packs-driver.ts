@@ -15,6 +15,8 @@ import { unpackStore } from './unpack.js';
 
 /** Temp files of a repack are this old before prune removes them (a live repack keeps them fresh). */
 const TEMP_PACK_AGE_MS = 60 * 60 * 1000;
+/** How long prune waits for the pack lock before leaving the pack folder for the next prune. */
+const PRUNE_LOCK_WAIT_MS = 5_000;
 
 /** Options of a {@link PacksDriver} beyond its inner (files) driver. */
 export interface PacksDriverOptions {
@@ -175,11 +177,16 @@ export class PacksDriver implements Driver {
     return withPackLock(this.store.folder, (lock) => unpackStore(this.store, options.onProgress, lock));
   }
 
-  /** The files driver's prune, plus temp packs that a repack killed over an hour ago left behind. */
+  /** The files driver's prune, plus what repacks killed over an hour ago left in the pack folder. */
   async prune(): Promise<void> {
     this.check();
     await this.inner.prune?.();
-    await pruneTempPacks(this.store.folder, TEMP_PACK_AGE_MS);
+    try {
+      await withPackLock(this.store.folder, () => pruneTempPacks(this.store.folder, TEMP_PACK_AGE_MS), { waitMs: PRUNE_LOCK_WAIT_MS });
+    } catch (err) {
+      // A long repack holds the lock: its leftovers (if any) wait for the next prune.
+      if (!isGittyError(err, 'LOCK_TIMEOUT')) throw err;
+    }
   }
 
   async fsck(options: { onProgress?: ProgressListener } = {}): Promise<FsckIssue[]> {
