@@ -1,4 +1,4 @@
-import { stat } from 'node:fs/promises';
+import { stat, utimes } from 'node:fs/promises';
 import path from 'node:path';
 import {
   ClosedError, CorruptObjectError, assertHash, decodeObject, frameObject, isGittyError,
@@ -17,6 +17,17 @@ import { unpackStore } from './unpack.js';
 const TEMP_PACK_AGE_MS = 60 * 60 * 1000;
 /** How long prune waits for the pack lock before leaving the pack folder for the next prune. */
 const PRUNE_LOCK_WAIT_MS = 5_000;
+
+/** Set `file`'s mtime to now; false when that is not allowed. */
+async function freshen(file: string): Promise<boolean> {
+  const now = new Date();
+  try {
+    await utimes(file, now, now);
+    return true;
+  } catch {
+    return false;
+  }
+}
 
 /** Options of a {@link PacksDriver} beyond its inner (files) driver. */
 export interface PacksDriverOptions {
@@ -68,7 +79,10 @@ export class PacksDriver implements Driver {
   async storeObject(hash: string, type: string, data: Uint8Array): Promise<boolean> {
     this.check();
     assertHash(hash);
-    if (await this.livePacked(hash)) return false;
+    const pack = (await this.livePacked(hash)) ? this.store.packs.find(hash) : undefined;
+    // Re-used content counts as new for gc's grace (git freshens packs the same way); a pack
+    // whose time cannot be set (a read-only share) gets a loose copy instead.
+    if (pack && (await freshen(pack.path))) return false;
     // A packed copy that gc deleted stays deleted: the object is written loose again, and the
     // repack that packs this loose copy marks it live before removing the loose file.
     const stored = await this.inner.storeObject(hash, type, data);

@@ -1,4 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
+import { utimes } from 'node:fs/promises';
 import { hashObject, nodeCompression, openStore, registerDriver, type Driver, type Store } from '@gitty/core';
 import { createDriver as createFilesDriver } from '@gitty/driver-files';
 import { tempDir } from '@gitty/driver-test/harness';
@@ -102,5 +103,20 @@ describe('repack and loose objects that are also on the deleted list', () => {
     await packs.store.repack({ minFiles: 1 });
     await packs.store.repack({ minFiles: 0, smallPack: Number.MAX_SAFE_INTEGER });
     expect(await freshLoad(dir, x!.hash)).toBe(true);
+  });
+});
+
+describe('storing an object a pack already holds', () => {
+  it('refreshes its time (the pack\'s mtime, as git freshens packs), so gc\'s grace counts from the re-use', async () => {
+    const { dir, remove } = await tempDir('gitty-packs-deleted-');
+    cleanups.push(remove);
+    const packs = await open(dir);
+    const [x] = await blobs(packs.driver, 1, 'fresh');
+    const report = await packs.store.repack({ minFiles: 1 });
+    const old = new Date(Date.now() - 2 * 60 * 60 * 1000);
+    await utimes(report.pack!, old, old);
+    expect(await packs.driver.objectTime!(x!.hash)).toBeLessThan(Date.now() - 60 * 60 * 1000);
+    expect(await packs.driver.storeObject(x!.hash, 'blob', x!.data)).toBe(false);
+    expect(await packs.driver.objectTime!(x!.hash)).toBeGreaterThan(Date.now() - 60 * 1000);
   });
 });
