@@ -89,12 +89,12 @@ export async function readTour(globals: readonly string[], v: TourVersions): Pro
   }
   expect(get.stdout).toBe('hello :- writeln("greetings").\n');
   expect(getOld.stdout).toBe('hello :- writeln(world).\n');
-  expect(getJson.json()).toMatchObject({ text: 'hello :- writeln("greetings").\n', commit: { name: 'hello.pl', tags: ['x', 'y'], previous: v.first.commit } });
+  expect(getJson.json()).toMatchObject({ data: 'hello :- writeln("greetings").\n', encoding: 'utf8', commit: { name: 'hello.pl', tags: ['x', 'y'], previous: v.first.commit } });
   expect(getJson.json<{ commit: { author?: string } }>().commit.author).toBeUndefined(); // identity keys are not carried over
   expect(JSON.parse(getMeta.stdout)).toMatchObject({ name: 'notes.md', author: 'anne', commit: v.notes.commit });
   expect(cat.stdout).toBe('hello :- writeln(world).\n');
   expect(catType.stdout).toBe('commit\n');
-  expect(catJson.json()).toEqual({ hash: v.notes.data, type: 'blob', size: 8, text: '# Notes\n' });
+  expect(catJson.json()).toEqual({ hash: v.notes.data, type: 'blob', size: 8, data: '# Notes\n', encoding: 'utf8' });
   expect(ls.stdout).toMatch(new RegExp(`^hello.pl\\s+${v.second.commit.slice(0, 10)}\\s.*#x #y\\nnotes.md\\s+${v.notes.commit.slice(0, 10)}\\s.*anne\\n$`));
   expect(lsJson.json<{ name: string; head: string }[]>().map((e) => [e.name, e.head])).toEqual([['hello.pl', v.second.commit]]);
   expect(lsAuthor.json<{ name: string }[]>().map((e) => e.name)).toEqual(['notes.md']);
