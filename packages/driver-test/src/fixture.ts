@@ -8,6 +8,8 @@ export interface OpenFixture {
   readonly driver: Driver;
   /** True when the factory can open a second driver on the same store. */
   readonly canOpenAnother: boolean;
+  /** The fixture's `location` (see {@link DriverFixture.location}). */
+  readonly location: unknown;
   /** A second driver on the same store (throws when the factory has no `openAnother`). */
   openAnother(): Promise<Driver>;
   /** A Store over `driver` (default: the fixture's driver); closing it closes that driver. */
@@ -19,6 +21,12 @@ export interface SuiteContext {
   readonly test: TestApi;
   readonly expect: Expect;
   readonly scale: number;
+  /** The suite's options (the hooks some groups need). */
+  readonly options: DriverSuiteOptions;
+  /** True in the run through PassThroughDriver. */
+  readonly wrapped: boolean;
+  /** Register a test that cannot run for want of `missing`, as skipped when the runner can skip (`it.skip`). */
+  skip(name: string, missing: string): void;
   /** Register a test that runs `body` with a fresh fixture, closed and cleaned up afterwards. */
   it(name: string, body: (fixture: OpenFixture) => Promise<void>): void;
 }
@@ -32,17 +40,24 @@ export function wrapFactory(factory: DriverSuiteOptions['factory']): DriverSuite
       driver: new PassThroughDriver(inner.driver),
       openAnother: another && (async () => new PassThroughDriver(await another())),
       cleanup: inner.cleanup,
+      location: inner.location,
     };
   };
 }
 
 /** Build the context that opens one fixture per test and releases it whatever the outcome. */
-export function suiteContext(options: DriverSuiteOptions, factory: DriverSuiteOptions['factory']): SuiteContext {
+export function suiteContext(options: DriverSuiteOptions, factory: DriverSuiteOptions['factory'], wrapped = false): SuiteContext {
   const timeout = options.timeout ?? 60_000;
   return {
     test: options.test,
     expect: options.test.expect,
     scale: Math.max(0.1, options.scale ?? 1),
+    options,
+    wrapped,
+    skip(name, missing) {
+      const skipper = (options.test.it as { skip?: (name: string, fn: () => void) => void }).skip;
+      skipper?.call(options.test.it, `${name} [not run: give runDriverSuite ${missing}]`, () => undefined);
+    },
     it(name, body) {
       options.test.it(name, async () => {
         const fixture: DriverFixture = await factory();
@@ -51,6 +66,7 @@ export function suiteContext(options: DriverSuiteOptions, factory: DriverSuiteOp
         const open: OpenFixture = {
           driver: fixture.driver,
           canOpenAnother: fixture.openAnother !== undefined,
+          location: fixture.location,
           async openAnother() {
             if (!fixture.openAnother) throw new Error('this factory has no openAnother');
             const driver = await fixture.openAnother();

@@ -6,7 +6,7 @@
  */
 export { runDriverSuite } from './suite.js';
 export { PassThroughDriver } from './pass-through-driver.js';
-export type { Assertion, DriverFixture, DriverSuiteOptions, Expect, TestApi, TestBody } from './types.js';
+export type { Assertion, CrossProcessOptions, DriverFixture, DriverSuiteOptions, Expect, TestApi, TestBody } from './types.js';
 export type { OpenFixture, SuiteContext } from './fixture.js';
 export { collect, failsWith, pseudoRandomBytes, putBlob, putCommit, commitHead, eventually } from './util.js';
 export * from './harness.js';

@@ -1,5 +1,7 @@
 import { suiteContext, wrapFactory, type SuiteContext } from './fixture.js';
 import { closeTests } from './groups/close.js';
+import { crossProcessTests } from './groups/cross-process.js';
+import { integrityTests } from './groups/integrity.js';
 import { headTests } from './groups/heads.js';
 import { maintenanceTests } from './groups/maintenance.js';
 import { modelTests } from './groups/model.js';
@@ -11,7 +13,7 @@ import type { DriverSuiteOptions } from './types.js';
 
 /** Every group of the suite, in the order they run. */
 const GROUPS: ReadonlyArray<(ctx: SuiteContext) => void> = [
-  objectTests, headTests, sharingTests, closeTests, storeTests, storeErrorTests, modelTests, maintenanceTests,
+  objectTests, integrityTests, headTests, sharingTests, crossProcessTests, closeTests, storeTests, storeErrorTests, modelTests, maintenanceTests,
 ];
 
 /**
@@ -38,7 +40,7 @@ export function runDriverSuite(options: DriverSuiteOptions): void {
   });
   if (options.wrapped !== false) {
     test.describe(`gitty driver conformance: ${options.name} wrapped in PassThroughDriver`, () => {
-      const wrapped = suiteContext(options, wrapFactory(options.factory));
+      const wrapped = suiteContext(options, wrapFactory(options.factory), true);
       for (const group of GROUPS) group(wrapped);
     });
   }

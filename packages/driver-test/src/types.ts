@@ -46,6 +46,22 @@ export interface DriverFixture {
   openAnother?: () => Promise<Driver>;
   /** Removes temp dirs and the like; called after every driver of the fixture is closed. */
   cleanup?: () => Promise<void>;
+  /**
+   * Where this store lives (e.g. `{ dir }`), handed to the suite's `corruptObject` hook and to
+   * the `crossProcess` module in child processes (there it must be JSON-serialisable).
+   */
+  location?: unknown;
+}
+
+/** How the suite opens a fixture's store in other processes (see {@link DriverSuiteOptions.crossProcess}). */
+export interface CrossProcessOptions {
+  /**
+   * An absolute path or `file:` URL of a module (JavaScript, or TypeScript: children run with
+   * tsx) that opens a driver on the store a fixture's `location` names.
+   */
+  module: string;
+  /** The export to call: `(location) => Promise<Driver>` (default `openDriver`). */
+  exportName?: string;
 }
 
 /** Options of {@link runDriverSuite}. */
@@ -62,4 +78,18 @@ export interface DriverSuiteOptions {
   scale?: number;
   /** Per-test timeout in milliseconds handed to `it` (default 60,000). */
   timeout?: number;
+  /**
+   * Damage the stored copy of `hash` in the store at `location` (the fixture's) so that its
+   * bytes no longer hash to `hash`: best, replace them with a valid encoding of other content,
+   * which only re-hashing catches. With it the suite checks that `loadObject` verifies what it
+   * reads; without it those tests are reported as skipped.
+   */
+  corruptObject?: (location: unknown, hash: string) => Promise<void>;
+  /**
+   * For drivers declaring `sharedHeads` and `persistent`: the suite starts child processes that
+   * open the fixture's store through this module and race compare-and-swaps on one file, so a
+   * driver whose CAS is atomic only within one process is caught. Without it that test is
+   * reported as skipped.
+   */
+  crossProcess?: CrossProcessOptions;
 }

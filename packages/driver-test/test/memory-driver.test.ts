@@ -9,7 +9,13 @@ runDriverSuite({
   test: { describe, it, expect, beforeEach, afterEach },
   factory: async () => {
     const backing = new MemoryBacking();
-    return { driver: new MemoryDriver(backing), openAnother: async () => new MemoryDriver(backing) };
+    return { driver: new MemoryDriver(backing), openAnother: async () => new MemoryDriver(backing), location: backing };
+  },
+  // Other (valid) content under the hash: only re-hashing on load notices.
+  corruptObject: async (location, hash) => {
+    const stored = (location as MemoryBacking).objects.get(hash);
+    if (!stored) throw new Error(`no object ${hash} to corrupt`);
+    stored.data = new TextEncoder().encode('something else entirely');
   },
 });
 

@@ -1,15 +1,19 @@
 import { describe, expect, it } from 'vitest';
-import { MemoryBacking, MemoryDriver, NotAtHeadError, type HeadEntry } from '@gitty/core';
-import { runDriverSuite, type DriverFixture, type TestBody } from '../src/index.js';
+import { fileURLToPath } from 'node:url';
+import { MemoryBacking, MemoryDriver, NotAtHeadError, type GitObject, type HeadEntry } from '@gitty/core';
+import { tempDir } from '../src/harness.js';
+import { JsonDirDriver } from './fixtures/json-dir-driver.js';
+import { runDriverSuite, type DriverFixture, type DriverSuiteOptions, type TestBody } from '../src/index.js';
 
 /**
  * Registers the suite with a collecting runner instead of vitest, so single suite tests can be
  * run against deliberately broken drivers: a suite that passes everything proves nothing.
  */
-function collectSuite(factory: () => Promise<DriverFixture>): Map<string, TestBody> {
+function collectSuite(factory: () => Promise<DriverFixture>, hooks: Partial<DriverSuiteOptions> = {}): Map<string, TestBody> {
   const tests = new Map<string, TestBody>();
   const path: string[] = [];
   runDriverSuite({
+    ...hooks,
     name: 'broken',
     wrapped: false,
     test: {
@@ -29,10 +33,21 @@ function collectSuite(factory: () => Promise<DriverFixture>): Map<string, TestBo
 }
 
 async function failureOf(Driver: new (backing: MemoryBacking) => MemoryDriver, test: string): Promise<string> {
-  const tests = collectSuite(async () => {
+  return failureWith(async () => {
     const backing = new MemoryBacking();
-    return { driver: new Driver(backing), openAnother: async () => new Driver(backing) };
-  });
+    return { driver: new Driver(backing), openAnother: async () => new Driver(backing), location: backing };
+  }, test, { corruptObject: corruptInMemory });
+}
+
+/** The suite's corruptObject hook for memory stores: other (valid) content under the hash. */
+async function corruptInMemory(location: unknown, hash: string): Promise<void> {
+  const stored = (location as MemoryBacking).objects.get(hash);
+  if (!stored) throw new Error(`no object ${hash} to corrupt`);
+  stored.data = new TextEncoder().encode('something else entirely');
+}
+
+async function failureWith(factory: () => Promise<DriverFixture>, test: string, hooks: Partial<DriverSuiteOptions>): Promise<string> {
+  const tests = collectSuite(factory, hooks);
   const body = tests.get(test);
   if (!body) throw new Error(`no suite test "${test}"; have: ${[...tests.keys()].join('\n')}`);
   try {
@@ -51,6 +66,14 @@ class RacyCas extends MemoryDriver {
     await new Promise((resolve) => setImmediate(resolve));
     if (next === null) this.backing.heads.delete(name);
     else this.backing.heads.set(name, next);
+  }
+}
+
+/** Returns what is stored without checking that it hashes to its name. */
+class Unverified extends MemoryDriver {
+  override async loadObject(hash: string): Promise<GitObject | undefined> {
+    const found = this.backing.objects.get(hash);
+    return found && { type: found.type, data: Uint8Array.from(found.data) };
   }
 }
 
@@ -123,4 +146,23 @@ describe('the suite catches broken drivers', () => {
   it('watch that reports a driver\'s own changes', async () => {
     expect(await failureOf(Echoing, 'rescan, watch and persistence > watch: a second driver is told of the first one\'s head changes, not of its own')).not.toBe('passed');
   });
+
+  it('a loadObject that never verifies hashes', async () => {
+    const title = 'object integrity > loadObject verifies: a stored object corrupted in place is refused with CORRUPT_OBJECT, others still load';
+    expect(await failureOf(MemoryDriver, title)).toBe('passed');
+    expect(await failureOf(Unverified, title)).toMatch(/expected the call to fail|expected a GittyError with code CORRUPT_OBJECT/);
+  });
+
+  it('a sharedHeads driver whose compare-and-swap is atomic only within one process', async () => {
+    const title = 'compare-and-swap across processes > sharedHeads and persistent: processes racing compare-and-swaps on one file lose no acknowledged update';
+    const race = async (locked: boolean): Promise<string> => {
+      const temp = await tempDir('gitty-suite-json-dir-');
+      const location = { dir: temp.dir, locked };
+      return failureWith(async () => ({ driver: new JsonDirDriver(location), location, cleanup: temp.remove }), title, {
+        crossProcess: { module: fileURLToPath(new URL('./fixtures/json-dir-driver.ts', import.meta.url)) },
+      });
+    };
+    expect(await race(true)).toBe('passed');
+    expect(await race(false)).toMatch(/expected \d+ to be \d+|to deeply equal \[\]/);
+  }, 120_000);
 });
