@@ -1,13 +1,16 @@
 /**
  * `pnpm chaos [--row R|all] [--seed N] [--duration S] [--clients N] [--names N] [--faults a,b] [--root DIR] [--keep]`
- * Runs driver rows under faults and prints each report; exits 1 when any row has a violation.
+ * `pnpm chaos --regressions [--root DIR]`
+ * Runs driver rows (or the recorded regression runs) under faults and prints each report; exits 1
+ * when any run has a violation.
  */
 import { existsSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { formatReport } from './report.js';
 import { FAULT_KINDS, ROW_NAMES, type FaultKind, type RowName } from './rows.js';
-import { runChaos } from './runner.js';
+import { REGRESSION_RUNS } from './regressions.js';
+import { runChaos, type RunOptions } from './runner.js';
 
 const { values } = parseArgs({
   options: {
@@ -19,6 +22,7 @@ const { values } = parseArgs({
     faults: { type: 'string' },
     root: { type: 'string', default: process.env.GITTY_CHAOS_ROOT },
     keep: { type: 'boolean', default: false },
+    regressions: { type: 'boolean', default: false },
   },
 });
 
@@ -37,20 +41,26 @@ const number = (text: string, what: string) => {
   return n;
 };
 
-let violations = 0;
-for (const row of rows as RowName[]) {
-  const seed = values.seed ? number(values.seed, 'seed') : Math.floor(Math.random() * 2 ** 31);
-  const report = await runChaos({
-    row, seed,
+// pnpm runs the script in this package's folder; a relative --root means the caller's folder.
+const root = values.root ? { root: path.resolve(process.env.INIT_CWD ?? process.cwd(), values.root) } : {};
+const log = (line: string) => process.stderr.write(`${line}\n`);
+const runs: RunOptions[] = values.regressions
+  ? REGRESSION_RUNS.map((r) => ({
+    row: r.row, seed: r.seed, durationMs: r.durationS * 1000, clients: r.clients, names: r.names, faults: r.faults, ...root, keep: values.keep, log,
+  }))
+  : (rows as RowName[]).map((row) => ({
+    row,
+    seed: values.seed ? number(values.seed, 'seed') : Math.floor(Math.random() * 2 ** 31),
     durationMs: number(values.duration, 'duration') * 1000,
     clients: number(values.clients, 'clients'),
     names: number(values.names, 'names'),
     ...(faults ? { faults: faults as FaultKind[] } : {}),
-    // pnpm runs the script in this package's folder; a relative --root means the caller's folder.
-    ...(values.root ? { root: path.resolve(process.env.INIT_CWD ?? process.cwd(), values.root) } : {}),
-    keep: values.keep,
-    log: (line) => process.stderr.write(`${line}\n`),
-  });
+    ...root, keep: values.keep, log,
+  }));
+
+let violations = 0;
+for (const options of runs) {
+  const report = await runChaos(options);
   const text = formatReport(report);
   process.stdout.write(`${text}\n\n`);
   if (existsSync(report.dir)) writeFileSync(path.join(report.dir, 'report.txt'), `${text}\n`);

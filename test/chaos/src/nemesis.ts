@@ -32,13 +32,25 @@ export interface InjectedFault extends PlannedFault {
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-/** Poll (without sleeping between looks) until `lock` exists; false after `timeoutMs`. */
-async function waitForLock(lock: string, timeoutMs: number): Promise<boolean> {
+/**
+ * A stall hurts most when it freezes a lock holder. Wait for the head log's lock folder to exist,
+ * SIGSTOP `stalled`, and keep them stopped if the lock is still there 100 ms later (a stopped
+ * process holds it); otherwise SIGCONT and try again. After `timeoutMs` they are stopped anyway.
+ * True when the lock was held by a stopped process (as far as the folder tells).
+ */
+async function stopWhileLockHeld(lock: string, stalled: ClientProcess[], timeoutMs: number): Promise<boolean> {
   const deadline = monotonicMs() + timeoutMs;
   while (monotonicMs() < deadline) {
+    if (!existsSync(lock)) {
+      await new Promise((r) => setImmediate(r));
+      continue;
+    }
+    for (const c of stalled) c.signal('SIGSTOP');
+    await sleep(100);
     if (existsSync(lock)) return true;
-    await new Promise((r) => setImmediate(r));
+    for (const c of stalled) c.signal('SIGCONT');
   }
+  for (const c of stalled) c.signal('SIGSTOP');
   return false;
 }
 
@@ -55,11 +67,9 @@ export async function inject(cluster: Cluster, fault: PlannedFault): Promise<Inj
       await cluster.restart(fault.client);
       break;
     case 'stall': {
-      // A stall hurts most while a lock is held: wait (briefly) for the head log's lock to exist.
-      const held = await waitForLock(cluster.lockPath(fault.client), 2_000);
       const stalled = fault.param === 1 ? cluster.clients.filter((_, i) => i !== fault.client) : client ? [client] : [];
-      for (const c of stalled) c.signal('SIGSTOP');
-      note = `SIGSTOP pid ${stalled.map((c) => c.pid).join(',')} for ${fault.durationMs} ms${held ? ' while the log lock was held' : ''}, then SIGCONT`;
+      const held = await stopWhileLockHeld(cluster.lockPath(fault.client), stalled, 3_000);
+      note = `SIGSTOP pid ${stalled.map((c) => c.pid).join(',')} for ${fault.durationMs} ms${held ? ' holding the log lock' : ''}, then SIGCONT`;
       await sleep(fault.durationMs);
       for (const c of stalled) c.signal('SIGCONT');
       break;
