@@ -2,6 +2,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { run, tempDir, tsNodeArgs, waitFor } from '@gitty/driver-test/harness';
 import { collectOutput, gitty, MAIN, startGitty } from './cli-process.js';
+import { openFilesStore } from './raw-store.js';
 
 interface JsonError { error: { code: string; message: string; hint?: string } }
 
@@ -44,9 +45,15 @@ describe('rm, gc --dry-run, help, usage and --json details', () => {
 
   it('gc --dry-run says in --json what it would delete', async () => {
     const scratch = ['--store', path.join(dir, 'gc')];
-    const first = (await gitty([...scratch, '--json', 'put', 'g.txt', '-'], { input: '1\n' })).json<{ commit: { commit: string } }>().commit.commit;
-    await gitty([...scratch, 'put', 'g.txt', '-'], { input: '2\n' });
-    expect((await gitty([...scratch, 'put', 'g.txt', '-', '--expect', first], { input: 'orphan\n' })).code).toBe(1);
+    const opened = await openFilesStore(path.join(dir, 'gc'));
+    try {
+      const first = await opened.create('g.txt', '1\n');
+      await opened.update('g.txt', '2\n', { previous: first.commit });
+      // A refused save leaves its blob and commit behind, unreferenced.
+      await expect(opened.update('g.txt', 'orphan\n', { previous: first.commit })).rejects.toMatchObject({ code: 'NOT_AT_HEAD' });
+    } finally {
+      await opened.close();
+    }
     const [json, text] = await Promise.all([
       gitty([...scratch, '--json', 'gc', '--grace', '0', '--dry-run']),
       gitty([...scratch, 'gc', '--grace', '0', '--dry-run']),
@@ -99,8 +106,12 @@ describe('rm, gc --dry-run, help, usage and --json details', () => {
 
   it('labels progress once per phase on a terminal (no "repack repack")', async () => {
     const packs = ['--store', path.join(dir, 'packs'), '--driver', 'packs'];
-    await gitty([...packs, 'init']);
-    for (let i = 0; i < 3; i++) await gitty([...packs, 'put', `p${i}.txt`, '-'], { input: `p${i}\n` });
+    const opened = await openFilesStore(path.join(dir, 'packs'));
+    try {
+      for (let i = 0; i < 3; i++) await opened.create(`p${i}.txt`, `p${i}\n`);
+    } finally {
+      await opened.close();
+    }
     const command = [process.execPath, ...tsNodeArgs(MAIN, [...packs, 'repack'])].join(' ');
     const result = await run('script', ['-qec', command, '/dev/null'], { env: { ...process.env, NO_COLOR: undefined, TERM: 'xterm' } });
     const screen = result.stdout.toString();
