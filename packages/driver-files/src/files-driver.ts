@@ -7,7 +7,7 @@ import {
 import { HeadLog } from './head-log.js';
 import { LooseObjects } from './loose.js';
 import { parseFilesOptions, type FilesDriverOptions } from './options.js';
-import { rebuildHeads, type CommitSource } from './rebuild-heads.js';
+import { rebuildHeads, type CommitSource, type RebuildOptions } from './rebuild-heads.js';
 import { SharedHeads } from './shared-heads.js';
 import { removeStaleTemps } from './temp-files.js';
 import { resolveStoreFormat } from './swish/detect.js';
@@ -73,8 +73,9 @@ export class FilesDriver implements Driver {
       durability, lock: { staleMs: options.lockStale, timeoutMs: options.lockTimeout },
     });
     const looseSource: CommitSource = { objects: () => loose.list(), loadObject: (h) => loose.load(h) };
-    const rebuild = async () => rebuildHeads(parts.commitSource ? await parts.commitSource(looseSource) : looseSource, context.onProgress);
-    await headLog.initialize(rebuild);
+    const rebuild = async (rebuildOptions?: RebuildOptions) =>
+      rebuildHeads(parts.commitSource ? await parts.commitSource(looseSource) : looseSource, context.onProgress, rebuildOptions);
+    await headLog.initialize(() => rebuild());
     const heads = new SharedHeads(headLog, { pollInterval: options.pollInterval ?? 1000, watchFile: options.watchLog ?? true, rebuild });
     await heads.refresh(true);
     return new FilesDriver(dir, loose, headLog, heads);
@@ -168,6 +169,7 @@ export class FilesDriver implements Driver {
       heads: this.sharedHeads.size,
       headLogBytes: await this.headLog.size(),
       headLogSkippedLines: this.sharedHeads.skippedLines,
+      headLogNulRereads: this.sharedHeads.nulRereads,
     };
   }
 

@@ -11,7 +11,7 @@ export { type ObjectPathScheme, gitObjectPaths, objectFile } from './object-path
 export { HeadLog, HeadLogMovedError, type HeadLogOptions, type HeadLogPosition, type HeadLogRead, type HeadLogScan, parseEventLine } from './head-log.js';
 export { SharedHeads, type SharedHeadsOptions, type HeadLogPort } from './shared-heads.js';
 export { FileLock, type FileLockOptions } from './lock.js';
-export { rebuildHeads, pickTip, type CommitSource } from './rebuild-heads.js';
+export { rebuildHeads, pickTip, type CommitSource, type RebuildOptions } from './rebuild-heads.js';
 export { type Durability, syncFolder, ensureFolder } from './fs-sync.js';
 export { TEMP_PREFIX, isTempName, tempName, isStaleTemp, removeStaleTemps } from './temp-files.js';
 export { createGitScratchRepo, type GitScratchRepo } from './git-scratch.js';

@@ -3,6 +3,15 @@ import { decodeCommit, isGittyError, type Driver, type HeadEntry, type ProgressL
 /** What {@link rebuildHeads} needs: any driver's object enumeration and verified loads. */
 export type CommitSource = Pick<Driver, 'objects' | 'loadObject'>;
 
+/** Options of {@link rebuildHeads}. */
+export interface RebuildOptions {
+  /**
+   * Commits to leave out: a writer that rebuilds inside its own CAS leaves out the commit it is
+   * about to acknowledge, which is no head yet.
+   */
+  ignore?: ReadonlySet<string>;
+}
+
 /** What the rebuild keeps of one commit. */
 interface Candidate {
   hash: string;
@@ -22,7 +31,7 @@ interface Candidate {
  * one that does): a rebuild over part of the objects would pick wrong tips.
  * Used by the files driver when no (valid) head log exists, and by the packs and SQLite drivers.
  */
-export async function rebuildHeads(source: CommitSource, onProgress?: ProgressListener): Promise<HeadEntry[]> {
+export async function rebuildHeads(source: CommitSource, onProgress?: ProgressListener, options: RebuildOptions = {}): Promise<HeadEntry[]> {
   const byName = new Map<string, Candidate[]>();
   const hashes: string[] = [];
   for await (const hash of source.objects()) hashes.push(hash);
@@ -32,6 +41,7 @@ export async function rebuildHeads(source: CommitSource, onProgress?: ProgressLi
   for (const hash of hashes) {
     done++;
     if (done % 500 === 0) onProgress?.({ phase: 'rebuild-heads', done, total });
+    if (options.ignore?.has(hash)) continue;
     try {
       const object = await source.loadObject(hash);
       if (!object || object.type !== 'commit') continue;

@@ -2,6 +2,7 @@ import { watch as watchFolder, type FSWatcher } from 'node:fs';
 import path from 'node:path';
 import { NotAtHeadError, isGittyError, type HeadChange, type HeadEntry } from '@gitty/core';
 import { HeadLogMovedError, type HeadLog, type HeadLogPosition, type HeadLogScan } from './head-log.js';
+import type { RebuildOptions } from './rebuild-heads.js';
 
 /**
  * What {@link SharedHeads} needs of a head log: the JSON {@link HeadLog} or SWISH's Prolog one.
@@ -22,7 +23,7 @@ export interface SharedHeadsOptions {
    * epoch while open: a CAS then writes a new log from these, under the lock. Without it the
    * heads in memory are used, which may be stale.
    */
-  rebuild?: () => Promise<Iterable<HeadEntry>>;
+  rebuild?: (options?: RebuildOptions) => Promise<Iterable<HeadEntry>>;
 }
 
 /** How often a CAS reads and decides again after finding the log moved under its lock. */
@@ -60,6 +61,8 @@ export class SharedHeads {
   private own: HeadChange | undefined;
   /** Complete log lines skipped as invalid since opening (torn lines after crashes, void changes). */
   skippedLines = 0;
+  /** Reads that met a line of NUL bytes and read it again under the lock (NFS showing a line's place before its bytes). */
+  nulRereads = 0;
   /** The last error of a background (watch/poll) read, for diagnostics. */
   lastBackgroundError: unknown;
 
@@ -104,7 +107,8 @@ export class SharedHeads {
     await this.exclusive(() =>
       this.log.withLock(async () => {
         for (let attempt = 1; ; attempt++) {
-          await this.catchUp(true);
+          // Should the log have to be rebuilt from the objects, our new commit is no head yet.
+          await this.catchUp(true, next);
           const current = this.heads.get(name) ?? null;
           if (current !== expected) throw new NotAtHeadError(name, current, expected);
           if (current === next) return;
@@ -158,7 +162,7 @@ export class SharedHeads {
   // Read on from the remembered position. Inside the lock (`locked`), a missing log or one
   // without an epoch is written anew (from the objects when a rebuild is configured), so
   // appends always follow an epoch line; outside it such a log leaves the heads as they are.
-  private async catchUp(locked = false): Promise<void> {
+  private async catchUp(locked = false, inFlight: string | null = null): Promise<void> {
     this.lastRead = Date.now();
     const strict = this.log.strict === true;
     const before = this.position;
@@ -181,7 +185,7 @@ export class SharedHeads {
     };
     const read = await this.scanLog(before, apply, onStart, !locked);
     if (!read || (strict && read.epoch === '')) {
-      if (locked) await this.rewrite();
+      if (locked) await this.rewrite(inFlight);
       return;
     }
     this.skippedLines += read.skipped;
@@ -213,7 +217,10 @@ export class SharedHeads {
       return;
     }
     // A line that may not have arrived yet (NFS): read it again under the lock, where it is final.
-    if (read.stoppedAtNul && !locked) await this.log.withLock(() => this.catchUp(true));
+    if (read.stoppedAtNul && !locked) {
+      this.nulRereads++;
+      await this.log.withLock(() => this.catchUp(true));
+    }
   }
 
   // scan when the log streams, else readFrom (SWISH's log).
@@ -232,8 +239,9 @@ export class SharedHeads {
   }
 
   // The log is missing or has no epoch: write a new one (we hold the lock).
-  private async rewrite(): Promise<void> {
-    const heads = this.options.rebuild ? [...(await this.options.rebuild())] : this.entries();
+  private async rewrite(inFlight: string | null): Promise<void> {
+    const ignore = new Set(inFlight === null ? [] : [inFlight]);
+    const heads = this.options.rebuild ? [...(await this.options.rebuild({ ignore }))] : this.entries();
     const replace = (this.log as Partial<Pick<HeadLog, 'replace'>>).replace;
     this.position = replace ? await replace.call(this.log, async () => heads) : await this.log.create(heads);
     const next = new Map<string, string>();
