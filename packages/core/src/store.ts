@@ -11,6 +11,7 @@ import {
 import { runFsck, type FsckReport } from './fsck.js';
 import { collectGarbage, type GcOptions, type GcReport } from './gc.js';
 import { assertHash, hashObject, isHash } from './hash.js';
+import { resolveHashPrefix } from './hash-prefix.js';
 import { historyWindow, type HistoryOptions, type HistoryWindow } from './history.js';
 import { LruCache } from './lru.js';
 import { assertMetaTypes } from './meta-check.js';
@@ -269,6 +270,17 @@ export class Store {
     this.check();
     assertHash(hash);
     return this.driver.hasObject(hash);
+  }
+
+  /**
+   * The full hash of the one object whose hash starts with `prefix` (4 to 40 hex digits), as
+   * git resolves abbreviations; `type: 'commit'` counts commits only. INVALID_HASH, NOT_FOUND,
+   * AMBIGUOUS (listing the candidates). Scans the store's object list: for people's input.
+   */
+  async resolveHash(prefix: string, options: { type?: string } = {}): Promise<string> {
+    this.check();
+    if (isHash(prefix)) return prefix;
+    return resolveHashPrefix(this.driver, prefix, options);
   }
 
   /** Verify every object, commit chain and head; a structured report, never console output. */

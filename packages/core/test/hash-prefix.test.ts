@@ -35,6 +35,10 @@ describe('resolveHashPrefix', () => {
       // Written through another driver over the same backing: found (after a rescan where needed).
       const later = await other.create('b.txt', 'b\n');
       expect(await resolveHashPrefix(store.driver, later.commit.slice(0, 8), { type: 'commit' })).toBe(later.commit);
+      // The Store method does the same (and takes a full hash as it is).
+      expect(await store.resolveHash(later.commit.slice(0, 6), { type: 'commit' })).toBe(later.commit);
+      expect(await store.resolveHash(later.commit)).toBe(later.commit);
+      await expect(store.resolveHash(prefix)).rejects.toMatchObject({ code: 'AMBIGUOUS' });
     } finally {
       await store.close();
       await other.close();
