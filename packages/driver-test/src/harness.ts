@@ -1,8 +1,9 @@
 import { spawn, type ChildProcess, type SpawnOptions } from 'node:child_process';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
+import { deflateSync } from 'node:zlib';
 import { createRequire } from 'node:module';
 
 /**
@@ -125,6 +126,18 @@ export async function startRedisServer(extraArgs: readonly string[] = [], port?:
     stop: () => stopWith('SIGTERM'),
     kill: () => stopWith('SIGKILL'),
   };
+}
+
+/**
+ * Replace the loose object file of `hash` below `objectsRoot` (git's `ab/cdef…` layout, as the
+ * files, packs and sqlite drivers keep it) with a valid zlib encoding of other content, as the
+ * suite's `corruptObject` hook: it still inflates and parses, and only re-hashing notices.
+ */
+export async function corruptLooseObject(objectsRoot: string, hash: string): Promise<void> {
+  const file = path.join(objectsRoot, hash.slice(0, 2), hash.slice(2));
+  const other = Buffer.from('replaced behind the driver\'s back\n');
+  await rm(file); // object files may be read-only
+  await writeFile(file, deflateSync(Buffer.concat([Buffer.from(`blob ${other.length}\0`), other])));
 }
 
 /** Wait until `predicate` holds, polling every `intervalMs`, or throw after `timeoutMs`. */
