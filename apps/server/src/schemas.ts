@@ -143,7 +143,7 @@ export const historySchema = {
 } as const;
 
 export const listSchema = {
-  summary: 'List files, filtered; `q` searches their current content', tags: ['files'], operationId: 'listFiles',
+  summary: 'List files: filtered, sorted, searched (`q`), one page at a time with the total and a cursor', tags: ['files'], operationId: 'listFiles',
   querystring: {
     type: 'object',
     properties: {
@@ -151,18 +151,22 @@ export const listSchema = {
       tag: { type: 'string', maxLength: 1000 },
       author: { type: 'string', maxLength: 1000 },
       prefix: { type: 'string', maxLength: 255, description: 'Only names starting with this' },
-      q: { type: 'string', minLength: 1, maxLength: 1000, description: 'Full-text search' },
-      since: { type: 'number' },
-      until: { type: 'number' },
-      order: { type: 'string', enum: ['name', 'time'], default: 'name' },
-      limit: { type: 'integer', minimum: 1, maximum: 10000, default: 1000 },
-      offset: { type: 'integer', minimum: 0, default: 0 },
+      contains: { type: 'string', minLength: 1, maxLength: 255, description: 'Only names containing this (case-insensitive)' },
+      q: { type: 'string', minLength: 1, maxLength: 1000, description: 'Full-text search of the current content' },
+      since: { type: 'number', description: 'Only heads saved at or after this time (seconds)' },
+      until: { type: 'number', description: 'Only heads saved before this time (seconds)' },
+      order: { type: 'string', enum: ['name', 'time'], default: 'name', description: 'By name, or by head time newest first' },
+      limit: { type: 'integer', minimum: 1, maximum: 1000, default: 100, description: 'Page size' },
+      cursor: { type: 'string', maxLength: 100, description: 'The `next` of the previous page' },
+      offset: { type: 'integer', minimum: 0, default: 0, description: 'Entries to skip (when no cursor is given)' },
     },
   },
   response: {
     200: {
-      type: 'object', required: ['files'],
+      type: 'object', required: ['files', 'total', 'next'],
       properties: {
+        total: { type: 'integer', description: 'How many files match, on all pages' },
+        next: { type: ['string', 'null'], description: 'Cursor of the next page (give it as `cursor`); null on the last page' },
         files: {
           type: 'array',
           items: {

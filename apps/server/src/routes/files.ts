@@ -1,13 +1,14 @@
 import type { FastifyInstance } from 'fastify';
-import { InvalidArgumentError, NotAtHeadError, NotFoundError, type FileEntry, type FileQuery, type Meta, type Store } from '@gitty/core';
+import { InvalidArgumentError, NotAtHeadError, NotFoundError, type FileQuery, type Meta, type Store } from '@gitty/core';
 import { conflictBody } from '../conflict.js';
+import { decodeCursor, listFiles } from '../list-files.js';
 import { decodeData, encodeData, type DataEncoding } from '../data-encoding.js';
 import type { ResolvedOptions } from '../options.js';
 import { createSchema, deleteSchema, getFileSchema, historySchema, listSchema, updateSchema } from '../schemas.js';
 
 interface NameParams { name: string }
 interface VersionBody { data: string; encoding?: DataEncoding; meta?: Meta }
-interface ListQuery extends Omit<FileQuery, 'namePrefix'> { prefix?: string; q?: string }
+interface ListQuery extends Omit<FileQuery, 'namePrefix'> { prefix?: string; contains?: string; q?: string; cursor?: string }
 
 /** Routes on named files: create, update (with conflict answers), read, delete, history, list. */
 export function fileRoutes(app: FastifyInstance, store: Store, options: Pick<ResolvedOptions, 'acceptClientTime'>): void {
@@ -78,26 +79,13 @@ export function fileRoutes(app: FastifyInstance, store: Store, options: Pick<Res
   );
 
   app.get<{ Querystring: ListQuery }>('/files', { schema: listSchema }, async (request) => {
-    const { q, prefix, ...rest } = request.query;
-    const query: FileQuery = { ...rest, ...(prefix ? { namePrefix: prefix } : {}) };
-    if (q !== undefined) return { files: await searchFiles(store, q, query) };
-    const files: FileEntry[] = [];
-    for await (const entry of store.files(query)) files.push(entry);
-    return { files };
+    const { q, prefix, contains, cursor, offset, limit, ...filters } = request.query;
+    return listFiles(store, {
+      filters: { ...filters, ...(prefix ? { namePrefix: prefix } : {}) },
+      ...(contains !== undefined ? { contains } : {}),
+      ...(q !== undefined ? { q } : {}),
+      offset: cursor !== undefined ? decodeCursor(cursor) : offset ?? 0,
+      limit: limit ?? 100,
+    });
   });
-}
-
-/** Search hits with their head commits, so a list row looks the same either way. */
-async function searchFiles(store: Store, q: string, query: FileQuery): Promise<Array<FileEntry & { snippet?: string }>> {
-  if (q.trim().length === 0) throw new InvalidArgumentError('"q" must not be blank');
-  const hits = await store.search(q, query);
-  const rows: Array<FileEntry & { snippet?: string }> = [];
-  for (const hit of hits) {
-    try {
-      rows.push({ name: hit.name, head: hit.head, commit: await store.commit(hit.head), ...(hit.snippet ? { snippet: hit.snippet } : {}) });
-    } catch (err) {
-      if (!(err instanceof NotFoundError)) throw err;
-    }
-  }
-  return rows;
 }

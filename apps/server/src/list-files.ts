@@ -1,0 +1,106 @@
+import { InvalidArgumentError, NotFoundError, type FileEntry, type FileQuery, type Store } from '@gitty/core';
+
+/** What `GET /files` asks: the store's filters, a name filter, a search, and a page. */
+export interface ListRequest {
+  /** The store's filters and order (no paging). */
+  filters: Omit<FileQuery, 'limit' | 'offset'>;
+  /** Only names containing this text (case-insensitive). */
+  contains?: string;
+  /** Full-text search of current content. */
+  q?: string;
+  /** Entries skipped before the page. */
+  offset: number;
+  /** Page size. */
+  limit: number;
+}
+
+/** One page of a listing, the number of matches in all and the cursor of the next page. */
+export interface ListPage {
+  files: Array<FileEntry & { snippet?: string }>;
+  total: number;
+  /** Give as `cursor` for the next page; null on the last. */
+  next: string | null;
+}
+
+/**
+ * A cursor is an opaque token for "the page after this one". It carries the offset (the
+ * store pages by offset): a file created or deleted before that point between two requests
+ * shifts later pages by one, as in any offset paging.
+ */
+export function encodeCursor(offset: number): string {
+  return Buffer.from(`o:${offset}`, 'utf8').toString('base64url');
+}
+
+/** The offset a cursor stands for; INVALID_ARGUMENT when it is not one of ours. */
+export function decodeCursor(cursor: string): number {
+  const match = /^o:(\d{1,15})$/.exec(Buffer.from(cursor, 'base64url').toString('utf8'));
+  if (!match) throw new InvalidArgumentError('"cursor" is not a cursor this server gave out');
+  return Number(match[1]);
+}
+
+const needsCommits = (filters: ListRequest['filters']) =>
+  filters.author !== undefined || filters.tag !== undefined || filters.since !== undefined || filters.until !== undefined;
+
+function nameMatcher(request: ListRequest): (name: string) => boolean {
+  const prefix = request.filters.namePrefix;
+  const contains = request.contains?.toLowerCase();
+  return (name) => (prefix === undefined || name.startsWith(prefix)) && (contains === undefined || name.toLowerCase().includes(contains));
+}
+
+async function withCommits(store: Store, rows: Array<{ name: string; head: string; snippet?: string }>): Promise<ListPage['files']> {
+  const files: ListPage['files'] = [];
+  for (const row of rows) {
+    try {
+      files.push({ ...row, commit: await store.commit(row.head) });
+    } catch (err) {
+      // Deleted or replaced between the listing and this read: leave it out of this page.
+      if (!(err instanceof NotFoundError)) throw err;
+    }
+  }
+  return files;
+}
+
+const byName = (a: { name: string }, b: { name: string }) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0);
+
+function page<T>(rows: T[], request: ListRequest): { rows: T[]; next: string | null } {
+  const end = request.offset + request.limit;
+  return { rows: rows.slice(request.offset, end), next: end < rows.length ? encodeCursor(end) : null };
+}
+
+/**
+ * Answer a listing as cheaply as the query allows. Counting needs every match: by head names
+ * alone (fast, from the driver's head list) unless a filter needs commit metadata (author, tag,
+ * time), which reads every matching head's commit — from an index where the driver has one.
+ * The page itself is one paged store query when there is no name filter or search.
+ */
+export async function listFiles(store: Store, request: ListRequest): Promise<ListPage> {
+  const matches = nameMatcher(request);
+  if (request.q !== undefined) {
+    if (request.q.trim().length === 0) throw new InvalidArgumentError('"q" must not be blank');
+    const hits = (await store.search(request.q, request.filters)).filter((hit) => matches(hit.name));
+    const { rows, next } = page(hits, request);
+    return { files: await withCommits(store, rows), total: hits.length, next };
+  }
+  const timeOrder = request.filters.order === 'time';
+  if (needsCommits(request.filters) || (timeOrder && request.contains !== undefined)) {
+    const all: FileEntry[] = [];
+    for await (const entry of store.files(request.filters)) if (matches(entry.name)) all.push(entry);
+    const { rows, next } = page(all, request);
+    return { files: rows, total: all.length, next };
+  }
+  // Only name filters: count (and, with `contains`, pick the page) from the head names.
+  const names: Array<{ name: string; head: string }> = [];
+  for await (const entry of store.driver.heads(request.filters.ext !== undefined ? { ext: request.filters.ext } : {})) {
+    if (matches(entry.name)) names.push(entry);
+  }
+  const total = names.length;
+  const end = request.offset + request.limit;
+  const next = end < total ? encodeCursor(end) : null;
+  if (request.contains !== undefined) {
+    names.sort(byName);
+    return { files: await withCommits(store, names.slice(request.offset, end)), total, next };
+  }
+  const files: FileEntry[] = [];
+  for await (const entry of store.files({ ...request.filters, offset: request.offset, limit: request.limit })) files.push(entry);
+  return { files, total, next };
+}
