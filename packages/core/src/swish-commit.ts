@@ -1,7 +1,7 @@
 import { CorruptObjectError, InvalidArgumentError } from './errors.js';
 import { isHash } from './hash.js';
 import { PrologSyntaxError, readClause, writeAtom, writeFloat, writeString, type Term } from './prolog-term.js';
-import type { Commit, JsonValue, Meta } from './commit-codec.js';
+import { checkCommitShape, type Commit, type JsonValue, type Meta } from './commit-codec.js';
 
 /**
  * SWISH's commit format: a Prolog dict written with `~q` and a full stop,
@@ -91,10 +91,9 @@ export function decodeSwishCommit(data: Uint8Array, hash: string, where = 'commi
     if (!(err instanceof NotJsonError)) throw err;
     throw new CorruptObjectError(hash, where, `commit holds ${err.message}, which has no JSON form`, { cause: err });
   }
-  const commit = meta as unknown as Commit;
-  if (typeof commit.name !== 'string' || typeof commit.data !== 'string' || typeof commit.time !== 'number') {
-    throw new CorruptObjectError(hash, where, 'commit lacks name, data or time');
-  }
+  // The same structural checks as a JSON commit (name, finite time, data and previous as hashes).
+  checkCommitShape(meta, hash, where);
+  const commit = meta as Commit;
   Object.defineProperty(commit, 'commit', { value: hash, enumerable: true, writable: true, configurable: true });
   return commit;
 }
@@ -109,12 +108,9 @@ export function jsonToTerm(value: JsonValue, atomText = false): string {
   if (value === false) return 'false';
   if (typeof value === 'bigint') return value.toString();
   if (typeof value === 'number') {
-    if (Number.isInteger(value) && !Object.is(value, -0)) {
-      if (!Number.isSafeInteger(value)) {
-        throw new InvalidArgumentError(`metadata number ${value} is beyond 2^53 and not exact; pass it as a bigint`);
-      }
-      return String(value);
-    }
+    // A safe integer stays an integer; any other number is a float in JavaScript, and SWISH
+    // gets the same float back (1e20 as 1.0e20), so it reads back as the same number.
+    if (Number.isSafeInteger(value) && !Object.is(value, -0)) return String(value);
     return writeFloat(value);
   }
   if (typeof value === 'string') {

@@ -4,6 +4,7 @@ import {
   ClosedError, UnsupportedError, assertHash, decodeObject, encodeObject, extensionOf, nodeCompression,
   type Driver, type DriverCapabilities, type DriverContext, type FsckIssue, type GitObject, type HeadChange, type HeadEntry,
 } from '@gitty/core';
+import { isMissing } from '../fs-sync.js';
 import { LooseObjects } from '../loose.js';
 import type { FilesDriverOptions } from '../options.js';
 import { rebuildHeads } from '../rebuild-heads.js';
@@ -201,12 +202,21 @@ export class SwishFilesDriver implements Driver {
   // Packs, then loose; on a miss rescan the pack folder once (another process may have packed it).
   private async lookup<T>(hash: string, packed: (pack: NonNullable<ReturnType<SwishPackSet['find']>>) => T, loose: () => Promise<T | undefined>): Promise<T | undefined> {
     assertHash(hash);
-    for (let attempt = 0; attempt < 2; attempt++) {
+    for (let attempt = 0; attempt < 3; attempt++) {
       const pack = this.packs.find(hash);
-      if (pack) return packed(pack);
+      if (pack) {
+        try {
+          return packed(pack);
+        } catch (err) {
+          // The pack was merged away by a repack (ours or SWISH's) meanwhile: look again.
+          if (!isMissing(err)) throw err;
+          this.packs.scan();
+          continue;
+        }
+      }
       const found = await loose();
       if (found !== undefined) return found;
-      if (attempt === 0) this.packs.scan();
+      if (attempt < 2) this.packs.scan();
     }
     return undefined;
   }
