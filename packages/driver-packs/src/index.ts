@@ -8,6 +8,7 @@ import { createDriver } from './factory.js';
 export { createDriver };
 export default createDriver;
 export { PacksDriver, type PacksDriverOptions } from './packs-driver.js';
+export * from './swish/index.js';
 export { applyDelta, createDelta, deltaSizes } from './delta.js';
 export { DeltaIndex, type DeltaMatch } from './delta-index.js';
 export { PackType, packTypeOf, typeName } from './pack-format.js';
