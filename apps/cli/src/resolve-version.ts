@@ -1,4 +1,4 @@
-import { GittyError, InvalidHashError, assertName, isGittyError, isHash, isHashPrefix, resolveHashPrefix, type Store } from '@gitty/core';
+import { GittyError, InvalidHashError, assertName, isGittyError, isHash, isHashPrefix, type Store } from '@gitty/core';
 
 /** A name that is also hex, like a file called `cafe`: a name, when such a file exists (as git prefers refs). */
 async function existingFile(store: Store, arg: string): Promise<boolean> {
@@ -19,7 +19,7 @@ async function existingFile(store: Store, arg: string): Promise<boolean> {
 export async function resolveVersion(store: Store, arg: string): Promise<string> {
   if (isHash(arg) || !isHashPrefix(arg) || (await existingFile(store, arg))) return arg;
   try {
-    return await resolveHashPrefix(store.driver, arg, { type: 'commit' });
+    return await store.resolveHash(arg, { type: 'commit' });
   } catch (err) {
     if (isGittyError(err, 'NOT_FOUND')) {
       throw Object.assign(new GittyError('NOT_FOUND', `No file or commit "${arg}"`), { what: 'file', key: arg });
@@ -32,12 +32,12 @@ export async function resolveVersion(store: Store, arg: string): Promise<string>
 export async function resolveCommitHash(store: Store, arg: string): Promise<string> {
   if (isHash(arg)) return arg;
   if (!isHashPrefix(arg)) throw new InvalidHashError(arg);
-  return resolveHashPrefix(store.driver, arg, { type: 'commit' });
+  return store.resolveHash(arg, { type: 'commit' });
 }
 
 /** The full hash of an object of any type given by a unique prefix (`cat`). */
 export async function resolveObjectHash(store: Store, arg: string): Promise<string> {
   if (isHash(arg)) return arg;
   if (!isHashPrefix(arg)) throw new InvalidHashError(arg);
-  return resolveHashPrefix(store.driver, arg);
+  return store.resolveHash(arg);
 }
