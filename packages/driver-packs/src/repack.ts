@@ -21,16 +21,6 @@ const KEEP_BYTES = 128 * 1024 * 1024;
 /** Where an object to pack comes from. */
 type Source = { loose: true } | { loose: false; pack: PackFile };
 
-/**
- * Pack loose objects and small packs into one new pack (call under the pack lock).
- *
- * Bases follow each file's commit chain: the blob (and commit) of a version is deltified against
- * the blob (and commit) of the next newer version of the same file, so the newest version is
- * stored whole and reads of heads need no delta; `window` newer versions are tried, a delta is
- * kept only when it is smaller compressed, and chains stop at `depth`. The pack is written to a
- * temp name and fsynced, then its idx; the pack is renamed into place first and the idx last;
- * loose objects and merged packs are removed only after that.
- */
 /** The pack lock a repack runs under, and where fault-injection tests step in. */
 export interface RepackControl {
   /** Checked before anything is removed: a repack that lost its lock removes nothing. */
@@ -39,6 +29,17 @@ export interface RepackControl {
   beforeInstall?: (tempPack: string) => Promise<void>;
 }
 
+/**
+ * Pack loose objects and small packs into one new pack (call under the pack lock).
+ *
+ * Bases follow each file's commit chain: the blob (and commit) of a version is deltified against
+ * the blob (and commit) of the next newer version of the same file, so the newest version is
+ * stored whole and reads of heads need no delta; `window` newer versions are tried, a delta is
+ * kept only when it is smaller compressed, and chains stop at `depth`. The pack is written to a
+ * temp name and fsynced, then its idx, then read back whole (every object re-hashed); the pack
+ * is renamed into place first and the idx last; loose objects and merged packs are removed only
+ * after that, and only while the pack lock is still this process's.
+ */
 export async function repackStore(store: PackStore, options: RepackOptions = {}, control: RepackControl = {}): Promise<RepackReport> {
   const minFiles = options.minFiles ?? REPACK_DEFAULTS.minFiles;
   const smallPack = options.smallPack ?? REPACK_DEFAULTS.smallPack;
