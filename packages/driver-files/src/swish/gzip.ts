@@ -1,3 +1,4 @@
+import { constants } from 'node:buffer';
 import { gunzipSync, gzipSync } from 'node:zlib';
 import type { Compression } from '@gitty/core';
 
@@ -14,7 +15,7 @@ export const gzipCompression: Compression = {
   },
   inflate(data, maxOutput) {
     // maxOutputLength makes zlib fail instead of buffering an oversized (or hostile) object.
-    const out = gunzipSync(data, { maxOutputLength: Math.max(1, maxOutput) });
+    const out = gunzipSync(data, { maxOutputLength: Math.min(constants.MAX_LENGTH, Math.max(1, maxOutput)) });
     return new Uint8Array(out.buffer, out.byteOffset, out.byteLength);
   },
 };

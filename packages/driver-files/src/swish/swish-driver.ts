@@ -49,7 +49,8 @@ export class SwishFilesDriver implements Driver {
     readonly headLog: SwishHeadLog,
     /** Heads in memory, kept up to date from the log. */
     readonly sharedHeads: SharedHeads,
-    private readonly maxObjectSize: number,
+    /** Largest object accepted or inflated. */
+    readonly maxObjectSize: number,
   ) {}
 
   /** Open (creating when missing) a SWISH store in `options.dir`. */

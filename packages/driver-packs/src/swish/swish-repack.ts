@@ -49,7 +49,7 @@ export async function repackSwish(driver: SwishFilesDriver, options: RepackOptio
       continue; // removed meanwhile (gc, another repack)
     }
     try {
-      const object = decodeObject(raw, hash, file, gzipCompression, Number.MAX_SAFE_INTEGER);
+      const object = decodeObject(raw, hash, file, gzipCompression, driver.maxObjectSize);
       items.set(hash, { hash, type: object.type, size: object.data.length, raw });
       looseTaken.push(hash);
     } catch (err) {
