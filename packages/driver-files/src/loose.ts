@@ -1,14 +1,16 @@
 import {
-  closeSync, fsyncSync, linkSync, mkdirSync, openSync, readFileSync, renameSync, statSync, unlinkSync, writeSync,
+  closeSync, fstatSync, fsyncSync, linkSync, mkdirSync, openSync, readFileSync, renameSync, statSync, unlinkSync, utimesSync,
 } from 'node:fs';
 import { readdir, rmdir, stat, unlink } from 'node:fs/promises';
 import path from 'node:path';
 import {
-  CorruptObjectError, assertHash, assertObjectSize, decodeObject, encodeObject, type Compression, type GitObject,
+  CorruptObjectError, StorageFullError, assertHash, assertObjectSize, decodeObject, encodeObject, isGittyError,
+  type Compression, type GitObject,
 } from '@gitty/core';
 import { fsyncFolderSync, isMissing, syncFolder, type Durability } from './fs-sync.js';
 import { gitObjectPaths, objectFile, type ObjectPathScheme } from './object-path.js';
 import { isStaleTemp, isTempName, tempName } from './temp-files.js';
+import { asStorageError, writeFullySync } from './write-fully.js';
 
 /** Options of {@link LooseObjects}. */
 export interface LooseObjectsOptions {
@@ -32,9 +34,12 @@ export interface PruneReport {
 /**
  * Loose objects below one `objects` folder, one zlib file per object, byte-compatible with
  * git (see the README's store layout). Safe to share between processes and machines:
- * - a write goes to a temp file in the object's own folder, is optionally fsynced, then is
+ * - a write goes to a temp file in the object's own folder, written in full (short writes
+ *   loop; no room is STORAGE_FULL), checked for its length, optionally fsynced, then
  *   hard-linked into place (falling back to rename where links are unsupported), so readers
- *   see a whole object or none; an existing object file is never rewritten;
+ *   see a whole object or none; a sound object file is never rewritten, a damaged one is
+ *   replaced when the same content is stored again;
+ * - storing content that exists refreshes the file's mtime (as git does), for gc's grace;
  * - every read verifies the bytes against the hash and throws CORRUPT_OBJECT naming the file;
  * - every hash is validated before it becomes a path (INVALID_HASH otherwise);
  * - temp files are ignored by every enumeration and removed by {@link prune} once their
@@ -57,22 +62,59 @@ export class LooseObjects {
     return objectFile(this.root, this.scheme, hash);
   }
 
-  /** Store an object; resolves false (and writes nothing) when it already exists. */
+  /**
+   * Store an object; resolves false when a sound copy already exists. Like git, storing content
+   * that exists refreshes its time (gc's grace period then protects it from a gc that decided
+   * it was unreachable a moment ago), and an existing copy that does not verify (a truncated
+   * file: a full disk before writes were checked, a crash with durability none) is replaced.
+   */
   async store(hash: string, type: string, data: Uint8Array): Promise<boolean> {
     assertHash(hash);
     assertObjectSize(data.length, this.options.maxObjectSize);
-    if (await this.has(hash)) return false;
+    const existing = this.freshen(hash);
+    if (existing === 'sound') return false;
     const encoded = encodeObject(type, data, this.options.compression);
     if (encoded.hash !== hash) throw new CorruptObjectError(hash, 'storeObject', `content hashes to ${encoded.hash}`);
-    return this.writeFile(hash, encoded.raw);
+    return this.writeFile(hash, encoded.raw, existing === 'damaged');
   }
 
-  /** Store compressed bytes after verifying that they inflate and hash to `hash`. */
+  /** Store compressed bytes after verifying that they inflate and hash to `hash` (existing copies as {@link store}). */
   async storeRaw(hash: string, raw: Uint8Array): Promise<boolean> {
     assertHash(hash);
-    if (await this.has(hash)) return false;
+    const existing = this.freshen(hash);
+    if (existing === 'sound') return false;
     decodeObject(raw, hash, 'raw object', this.options.compression, this.options.maxObjectSize);
-    return this.writeFile(hash, raw);
+    return this.writeFile(hash, raw, existing === 'damaged');
+  }
+
+  // An existing copy: verified, and its mtime set to now when sound. `missing` also when gc
+  // removed it between our look and the touch (utimes fails): then we write it again.
+  private freshen(hash: string): 'missing' | 'sound' | 'damaged' {
+    const file = this.fileOf(hash);
+    let raw: Buffer;
+    try {
+      raw = readFileSync(file);
+    } catch (err) {
+      if (isMissing(err)) return 'missing';
+      throw err;
+    }
+    try {
+      decodeObject(raw, hash, file, this.options.compression, this.options.maxObjectSize);
+    } catch (err) {
+      if (isGittyError(err, 'CORRUPT_OBJECT')) return 'damaged';
+      throw err;
+    }
+    try {
+      const now = new Date();
+      utimesSync(file, now, now);
+      return 'sound';
+    } catch (err) {
+      if (isMissing(err)) return 'missing';
+      // Not ours to touch (another user's file): a fresh copy renamed over it has a new time.
+      const code = (err as NodeJS.ErrnoException).code;
+      if (code === 'EPERM' || code === 'EACCES') return 'damaged';
+      throw err;
+    }
   }
 
   /** The verified object, or undefined when absent. CORRUPT_OBJECT names the file. */
@@ -178,24 +220,36 @@ export class LooseObjects {
     }
   }
 
-  // Temp file in the same folder, then link (never replaces) or rename into place.
+  // Temp file in the same folder, written in full and checked, then linked (never replaces)
+  // or renamed into place; `replace`: renamed over a damaged copy.
   // Synchronous calls on purpose: each is a few microseconds on a local disk, while an async
   // call costs a thread-pool round trip; the write path is seven of them (measured in apps/bench).
-  private async writeFile(hash: string, raw: Uint8Array): Promise<boolean> {
+  private async writeFile(hash: string, raw: Uint8Array, replace = false): Promise<boolean> {
     const file = this.fileOf(hash);
     const folder = path.dirname(file);
     const temp = path.join(folder, tempName());
     const fd = this.openInFolder(temp, folder);
     try {
-      writeSync(fd, raw);
+      writeFullySync(fd, raw, 0, temp);
+      // Verified before it is linked: a file of another length never becomes the object.
+      const size = fstatSync(fd).size;
+      if (size !== raw.length) throw new StorageFullError(temp);
       if (this.durability === 'fsync') fsyncSync(fd);
-    } finally {
+    } catch (err) {
       closeSync(fd);
+      removeQuietly(temp);
+      throw asStorageError(err, temp);
     }
+    closeSync(fd);
     let created: boolean;
     try {
-      linkSync(temp, file);
-      created = true;
+      if (replace) {
+        renameSync(temp, file);
+        created = true;
+      } else {
+        linkSync(temp, file);
+        created = true;
+      }
     } catch (err) {
       const code = (err as NodeJS.ErrnoException).code;
       if (code === 'EEXIST') created = false;
@@ -205,20 +259,18 @@ export class LooseObjects {
         renameSync(temp, file);
         created = true;
       } else {
-        try {
-          unlinkSync(temp);
-        } catch {
-          // prune removes it later
-        }
-        throw err;
+        removeQuietly(temp);
+        throw asStorageError(err, file);
       }
     }
-    try {
-      unlinkSync(temp);
-    } catch {
-      // already renamed, or prune got there first
+    removeQuietly(temp); // already renamed, or linked (the object keeps its own name)
+    if (created && this.durability === 'fsync') {
+      try {
+        await syncFolder(folder);
+      } catch (err) {
+        throw asStorageError(err, folder);
+      }
     }
-    if (created && this.durability === 'fsync') await syncFolder(folder);
     return created;
   }
 
@@ -236,9 +288,17 @@ export class LooseObjects {
         return openSync(temp, 'wx');
       } catch (err) {
         this.knownFolders.delete(folder);
-        if (!isMissing(err) || attempt >= 10) throw err;
+        if (!isMissing(err) || attempt >= 10) throw asStorageError(err, temp);
       }
     }
+  }
+}
+
+function removeQuietly(file: string): void {
+  try {
+    unlinkSync(file);
+  } catch {
+    // already gone; prune removes what a crash leaves
   }
 }
 
