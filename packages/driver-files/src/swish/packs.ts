@@ -80,7 +80,8 @@ export function readSwishPackHeader(file: string): { version: number; dataOffset
       throw err;
     }
     if (version !== 1) throw new CorruptObjectError(undefined, file, `SWISH pack version ${String(version)} is not 1`);
-    if (offset > fileBytes) throw new CorruptObjectError(undefined, file, `SWISH pack is truncated: its header lists ${offset} bytes, the file has ${fileBytes}`);
+    // A truncated pack stays attached: objects before the cut read fine, the others fail with
+    // CORRUPT_OBJECT naming the pack (readRaw), and fsck reports the pack.
     return { version, dataOffset, entries, fileBytes };
   } finally {
     closeSync(fd);

@@ -1,7 +1,7 @@
 import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import {
-  ClosedError, UnsupportedError, assertHash, decodeObject, encodeObject, extensionOf, nodeCompression,
+  ClosedError, UnsupportedError, assertHash, decodeObject, decodeSwishCommit, isSwishCommit, encodeObject, extensionOf, nodeCompression,
   type Driver, type DriverCapabilities, type DriverContext, type FsckIssue, type GitObject, type HeadChange, type HeadEntry,
 } from '@gitty/core';
 import { isMissing } from '../fs-sync.js';
@@ -14,6 +14,12 @@ import { gzipCompression } from './gzip.js';
 import { SwishHeadLog } from './head-log.js';
 import { swishObjectPaths } from './object-paths.js';
 import { SwishPackSet } from './packs.js';
+
+// Decoding throws CORRUPT_OBJECT naming `file` when a SWISH commit does not parse.
+function checkCommit(object: GitObject | undefined, hash: string, file: string): GitObject | undefined {
+  if (object?.type === 'commit' && isSwishCommit(object.data)) decodeSwishCommit(object.data, hash, file);
+  return object;
+}
 
 /** Where a SWISH store keeps its parts (all directly in the store folder). */
 export function swishLayout(dir: string): { root: string; headLog: string; packs: string } {
@@ -78,9 +84,17 @@ export class SwishFilesDriver implements Driver {
     return this.loose.store(hash, type, data);
   }
 
+  /**
+   * The verified object. A SWISH commit is also read as a Prolog dict here, so one that does not
+   * parse fails with CORRUPT_OBJECT naming its file (loose file or pack), as SWISH's reader would.
+   */
   async loadObject(hash: string): Promise<GitObject | undefined> {
     this.check();
-    return this.lookup(hash, (pack) => pack.load(hash), () => this.loose.load(hash));
+    return this.lookup(
+      hash,
+      (pack) => checkCommit(pack.load(hash), hash, pack.file),
+      async () => checkCommit(await this.loose.load(hash), hash, this.loose.fileOf(hash)),
+    );
   }
 
   async hasObject(hash: string): Promise<boolean> {
