@@ -8,7 +8,7 @@ command -v redis-server >/dev/null 2>&1 || need_apt+=(redis-server)
 command -v chromium >/dev/null 2>&1 || need_apt+=(chromium)
 # libfaketime: the chaos campaign (test/chaos) jumps client processes' clocks with it.
 command -v faketime >/dev/null 2>&1 || need_apt+=(faketime)
-# SWI-Prolog: the SWISH-format tests run SWISH's own gitty (<repo>/../shared/swish/swish-gitty) with it.
+# SWI-Prolog: the SWISH-format tests run SWISH's own gitty with it (real-SWISH interop).
 command -v swipl >/dev/null 2>&1 || need_apt+=(swi-prolog-nox)
 if [ ${#need_apt[@]} -gt 0 ]; then
   echo "setup: installing ${need_apt[*]} with apt-get"
