@@ -1,3 +1,5 @@
+import { stringifyExactJson } from '@gitty/core';
+
 /** ANSI styles, applied only when colour is on. */
 export interface Paint {
   bold(text: string): string;
@@ -68,12 +70,13 @@ export class Output {
 
   /** A JSON document on stdout. */
   data(value: unknown): void {
-    this.stdout.write(`${JSON.stringify(value, null, 2)}\n`);
+    // Exact: SWISH stores hold integers beyond 2^53 as bigints.
+    this.stdout.write(`${stringifyExactJson(value, 2)}\n`);
   }
 
   /** One compact JSON line on stdout (event streams such as `watch --json`). */
   event(value: unknown): void {
-    this.stdout.write(`${JSON.stringify(value)}\n`);
+    this.stdout.write(`${stringifyExactJson(value)}\n`);
   }
 
   /** `value` as JSON with --json, else whatever `human` prints. */
