@@ -1,4 +1,4 @@
-import { existsSync, rmSync, statSync, truncateSync } from 'node:fs';
+import { constants, existsSync, readdirSync, readFileSync, readlinkSync, rmSync, statSync, truncateSync } from 'node:fs';
 import path from 'node:path';
 import type { TcpProxy } from '@gitty/driver-test/harness';
 import type { ClientProcess } from './client-process.js';
@@ -30,28 +30,67 @@ export interface InjectedFault extends PlannedFault {
   note: string;
 }
 
+const O_APPEND = constants.O_APPEND;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /**
- * A stall hurts most when it freezes a lock holder. Wait for the head log's lock folder to exist,
- * SIGSTOP `stalled`, and keep them stopped if the lock is still there 100 ms later (a stopped
- * process holds it); otherwise SIGCONT and try again. After `timeoutMs` they are stopped anyway.
- * True when the lock was held by a stopped process (as far as the folder tells).
+ * The client that has `logFile` open for appending but has not written yet (Linux /proc: an
+ * O_APPEND descriptor at position 0) — a writer past its compare, about to append.
  */
-async function stopWhileLockHeld(lock: string, stalled: ClientProcess[], timeoutMs: number): Promise<boolean> {
-  const deadline = monotonicMs() + timeoutMs;
+function appendingClient(clients: readonly ClientProcess[], logFile: string): ClientProcess | undefined {
+  for (const client of clients) {
+    try {
+      for (const fd of readdirSync(`/proc/${client.pid}/fd`)) {
+        if (readlinkSync(`/proc/${client.pid}/fd/${fd}`) !== logFile) continue;
+        const info = readFileSync(`/proc/${client.pid}/fdinfo/${fd}`, 'utf8');
+        const flags = Number.parseInt(/flags:\s*([0-7]+)/.exec(info)?.[1] ?? '0', 8);
+        const pos = Number(/pos:\s*(\d+)/.exec(info)?.[1] ?? '-1');
+        if ((flags & O_APPEND) !== 0 && pos === 0) return client;
+      }
+    } catch {
+      // the process or descriptor went away meanwhile
+    }
+  }
+  return undefined;
+}
+
+/**
+ * A stall hurts most when it freezes a writer inside the head log's lock, between its compare
+ * and its append. First try to catch exactly that moment: whenever the lock folder exists, stop
+ * every client and look (/proc) for one about to append; keep only that one stopped. Failing
+ * that, stop `planned` while a stopped process holds the lock (the folder still exists 100 ms
+ * later); after `timeoutMs`, stop them anyway. Returns who is stopped and how they were caught.
+ */
+async function stopLockHolder(
+  lock: string, logFile: string, all: readonly ClientProcess[], planned: ClientProcess[], timeoutMs: number,
+): Promise<{ stalled: ClientProcess[]; how: string }> {
+  const live = () => all.filter((c) => c.alive);
+  const precise = monotonicMs() + timeoutMs / 2;
+  while (monotonicMs() < precise && existsSync('/proc/self/fdinfo')) {
+    if (!existsSync(lock)) {
+      await new Promise((r) => setImmediate(r));
+      continue;
+    }
+    const clients = live();
+    for (const c of clients) c.signal('SIGSTOP');
+    const writer = appendingClient(clients, logFile);
+    for (const c of clients) if (c !== writer) c.signal('SIGCONT');
+    if (writer) return { stalled: [writer], how: ' between its compare and its append' };
+    await new Promise((r) => setTimeout(r, 1));
+  }
+  const deadline = monotonicMs() + timeoutMs / 2;
   while (monotonicMs() < deadline) {
     if (!existsSync(lock)) {
       await new Promise((r) => setImmediate(r));
       continue;
     }
-    for (const c of stalled) c.signal('SIGSTOP');
+    for (const c of planned) c.signal('SIGSTOP');
     await sleep(100);
-    if (existsSync(lock)) return true;
-    for (const c of stalled) c.signal('SIGCONT');
+    if (existsSync(lock)) return { stalled: planned, how: ' holding the log lock' };
+    for (const c of planned) c.signal('SIGCONT');
   }
-  for (const c of stalled) c.signal('SIGSTOP');
-  return false;
+  for (const c of planned) c.signal('SIGSTOP');
+  return { stalled: planned, how: '' };
 }
 
 /** Inject one fault, hold it for its duration, heal it. Every fault is real: signals, files, sockets, processes. */
@@ -67,9 +106,10 @@ export async function inject(cluster: Cluster, fault: PlannedFault): Promise<Inj
       await cluster.restart(fault.client);
       break;
     case 'stall': {
-      const stalled = fault.param === 1 ? cluster.clients.filter((_, i) => i !== fault.client) : client ? [client] : [];
-      const held = await stopWhileLockHeld(cluster.lockPath(fault.client), stalled, 3_000);
-      note = `SIGSTOP pid ${stalled.map((c) => c.pid).join(',')} for ${fault.durationMs} ms${held ? ' holding the log lock' : ''}, then SIGCONT`;
+      const planned = fault.param === 1 ? cluster.clients.filter((_, i) => i !== fault.client) : client ? [client] : [];
+      const lock = cluster.lockPath(fault.client);
+      const { stalled, how } = await stopLockHolder(lock, lock.replace(/\.lock$/, ''), cluster.clients, planned, 4_000);
+      note = `SIGSTOP pid ${stalled.map((c) => c.pid).join(',')}${how} for ${fault.durationMs} ms, then SIGCONT`;
       await sleep(fault.durationMs);
       for (const c of stalled) c.signal('SIGCONT');
       break;
