@@ -37,6 +37,14 @@ export function createClient(options: RedisDriverOptions, role: 'cmd' | 'follow'
       clusterRetryStrategy: (attempt: number) => Math.min(50 * attempt, 1_000),
     });
   }
+  if (options.sentinels) {
+    // ioredis asks the sentinels for the master, and again after a failover (failoverDetector
+    // reconnects on +switch-master); a demoted master answering READONLY also triggers it.
+    return new Redis({
+      ...base, sentinels: options.sentinels, name: options.name, failoverDetector: true,
+      reconnectOnError: (err: Error) => /^READONLY/.test(err.message),
+    });
+  }
   return options.url ? new Redis(options.url, base) : new Redis(base);
 }
 
@@ -46,9 +54,17 @@ export function isReady(client: RedisClient): boolean {
 }
 
 /** Connect, swallowing the failure (ioredis keeps retrying; the caller checks {@link isReady}). */
-export async function connectQuietly(client: RedisClient): Promise<void> {
+export async function connectQuietly(client: RedisClient, closing: () => boolean): Promise<void> {
   client.on('error', () => {
     // Connection errors surface as REDIS_UNAVAILABLE on calls and as `stale` in status().
+  });
+  // ioredis ends a client for good when its connector fails (seen with Sentinel: "Connection is
+  // closed" while the sentinels switch masters); a node must keep trying until it is closed.
+  client.on('end', () => {
+    if (closing()) return;
+    setTimeout(() => {
+      if (!closing() && client.status === 'end') void client.connect().catch(() => undefined);
+    }, 200).unref();
   });
   try {
     await client.connect();

@@ -1,8 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import {
   assertHash, ClosedError, decodeCommit, decodeObject, extensionOf, frameObject,
-  type Driver, type DriverCapabilities, type DriverContext, type GitObject, type HeadChange, type HeadEntry,
-} from '@gitty/core';
+  type Driver, type DriverCapabilities, type DriverContext, type GitObject, type HeadChange, type HeadEntry, type CommitFormat } from '@gitty/core';
 import type { RedisClient } from './cas-script.js';
 import { CatchUp } from './catch-up.js';
 import { connectQuietly, isReady } from './connection.js';
@@ -42,6 +41,8 @@ export interface ReplicationStatus {
 export class RedisDriver implements Driver {
   readonly name: string;
   readonly capabilities: DriverCapabilities;
+  /** The inner store's commit format (a SWISH inner store gets SWISH commits). */
+  readonly commitFormat: CommitFormat | undefined;
   readonly node: string;
   readonly keys: StoreKeys;
   private readonly view: HeadView;
@@ -63,6 +64,7 @@ export class RedisDriver implements Driver {
   ) {
     this.name = `redis(${inner.name})`;
     this.capabilities = { ...inner.capabilities, watch: true, sharedHeads: true, rawObjects: true };
+    this.commitFormat = inner.commitFormat;
     this.node = options.nodeId ?? randomBytes(8).toString('hex');
     this.keys = new StoreKeys(options.prefix, options.storeId);
     this.cmd = connections.cmd;
@@ -97,7 +99,8 @@ export class RedisDriver implements Driver {
   async start(): Promise<void> {
     await this.view.load();
     for (const head of this.view.heads.values()) this.known.add(head);
-    await Promise.all([connectQuietly(this.cmd), connectQuietly(this.connections.follower), connectQuietly(this.connections.sub)]);
+    const closing = () => this.closing !== undefined;
+    await Promise.all([this.cmd, this.connections.follower, this.connections.sub].map((client) => connectQuietly(client, closing)));
     await this.fetcher.start();
     if (isReady(this.cmd)) await this.catchUp.sync().catch(() => undefined);
     this.cmd.on('ready', () => void this.onReconnect());

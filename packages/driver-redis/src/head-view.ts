@@ -1,4 +1,4 @@
-import { NotAtHeadError, type Driver, type HeadChange } from '@gitty/core';
+import { isGittyError, type Driver, type HeadChange } from '@gitty/core';
 import { compareStamps } from './keys.js';
 import type { ReplicaState } from './replica-state.js';
 
@@ -89,7 +89,7 @@ export class HeadView {
           await this.inner.updateHead(name, current, target);
           break;
         } catch (err) {
-          if (!(err instanceof NotAtHeadError)) throw err;
+          if (!isGittyError(err, 'NOT_AT_HEAD')) throw err; // by code: the inner driver may use another copy of core
         }
       }
       this.unwritten.delete(name);

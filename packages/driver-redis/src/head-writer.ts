@@ -87,6 +87,17 @@ export class HeadWriter {
         this.unresolved.set(requestId, { name, next });
         throw new RedisUnavailableError(`the connection dropped while changing the head of "${name}"; the outcome is resolved after reconnect`, { cause: err });
       }
+      if (outcome.kind === 'ok' && options.replicaAcks > 0) {
+        // Applied on the master; acknowledged only once enough replicas have it, so that a
+        // failover right now cannot lose it. Otherwise the caller learns "outcome unknown".
+        const confirmed = await cmd.wait(options.replicaAcks, options.replicaAckTimeoutMs).catch(() => -1);
+        if (confirmed < options.replicaAcks) {
+          this.unresolved.set(requestId, { name, next });
+          throw new RedisUnavailableError(
+            `the head change of "${name}" was not confirmed by ${options.replicaAcks} replica(s) within ${options.replicaAckTimeoutMs} ms; the outcome is resolved later`,
+          );
+        }
+      }
       if (outcome.kind === 'ok') {
         state.noteOwnStamp(outcome.stamp);
         if (next) this.d.known.add(next);

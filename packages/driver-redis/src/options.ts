@@ -9,6 +9,17 @@ export interface RedisDriverOptions {
   redis?: RedisOptions;
   /** Seed nodes of a Redis Cluster, e.g. `[{ host: '127.0.0.1', port: 7000 }]`. */
   cluster?: ClusterNode[];
+  /** Redis Sentinels that know the master (with `name`); ioredis finds the master and follows failovers. */
+  sentinels?: Array<{ host?: string; port: number }>;
+  /** The master's name as the sentinels know it (with `sentinels`). */
+  name?: string;
+  /**
+   * Replicas that must confirm a head change before it is acknowledged (`WAIT`; default 0).
+   * With 1, a change acknowledged just before a failover is on the replica Sentinel promotes.
+   */
+  replicaAcks: number;
+  /** How long a head change waits for `replicaAcks` replicas (default 1,000 ms); then REDIS_UNAVAILABLE, outcome resolved later. */
+  replicaAckTimeoutMs: number;
   /** Start of every key and channel (default `gitty`). */
   prefix: string;
   /** Which store in this Redis (default `default`); also the cluster hash tag. */
@@ -36,7 +47,7 @@ export interface RedisDriverOptions {
 }
 
 const ALLOWED = [
-  'url', 'redis', 'cluster', 'prefix', 'storeId', 'inner', 'maxLen', 'inlineMax', 'fetchTimeoutMs', 'objectTtlMs',
+  'url', 'redis', 'cluster', 'sentinels', 'name', 'replicaAcks', 'replicaAckTimeoutMs', 'prefix', 'storeId', 'inner', 'maxLen', 'inlineMax', 'fetchTimeoutMs', 'objectTtlMs',
   'requestTtlMs', 'commandTimeoutMs', 'blockMs', 'stateDir', 'nodeId',
 ] as const;
 
@@ -76,8 +87,25 @@ export function parseOptions(options: Record<string, unknown>): RedisDriverOptio
     if (!valid) throw new InvalidConfigError('The redis driver\'s "cluster" must be a non-empty array of { host, port } nodes');
     if (url !== undefined) throw new InvalidConfigError('The redis driver takes "url" or "cluster", not both');
   }
-  if (url === undefined && redis === undefined && cluster === undefined) {
-    throw new InvalidConfigError('The redis driver needs "url" (redis://host:port), "redis" (ioredis options) or "cluster" ([{ host, port }])');
+  const sentinels = options.sentinels;
+  const name = optionalString(options, 'name');
+  if (sentinels !== undefined) {
+    const valid = Array.isArray(sentinels) && sentinels.length > 0 && sentinels.every((n) => typeof n === 'object' && n !== null && typeof (n as { port?: unknown }).port === 'number');
+    if (!valid) throw new InvalidConfigError(`The redis driver's "sentinels" must be a non-empty array of { host, port } sentinels`);
+    if (name === undefined) throw new InvalidConfigError(`The redis driver's "sentinels" need "name": the master's name as the sentinels know it`);
+    if (url !== undefined || cluster !== undefined) throw new InvalidConfigError(`The redis driver takes one of "url", "cluster" and "sentinels"`);
+  } else if (name !== undefined) {
+    throw new InvalidConfigError(`The redis driver's "name" names a Sentinel master and needs "sentinels"`);
+  }
+  if (url === undefined && redis === undefined && cluster === undefined && sentinels === undefined) {
+    throw new InvalidConfigError(`The redis driver needs "url" (redis://host:port), "redis" (ioredis options), "cluster" ([{ host, port }]) or "sentinels" with "name"`);
+  }
+  const replicaAcks = options.replicaAcks ?? 0;
+  if (!Number.isSafeInteger(replicaAcks) || (replicaAcks as number) < 0) {
+    throw new InvalidConfigError(`The redis driver's "replicaAcks" must be a non-negative integer (default 0)`);
+  }
+  if ((replicaAcks as number) > 0 && cluster !== undefined) {
+    throw new InvalidConfigError(`The redis driver's "replicaAcks" is not supported with "cluster" (WAIT cannot be routed to the store's slot)`);
   }
   const prefix = optionalString(options, 'prefix') ?? 'gitty';
   const storeId = optionalString(options, 'storeId') ?? 'default';
@@ -89,6 +117,10 @@ export function parseOptions(options: Record<string, unknown>): RedisDriverOptio
     url,
     redis: redis as RedisOptions | undefined,
     cluster: cluster as ClusterNode[] | undefined,
+    sentinels: sentinels as Array<{ host?: string; port: number }> | undefined,
+    name,
+    replicaAcks: replicaAcks as number,
+    replicaAckTimeoutMs: positive(options, 'replicaAckTimeoutMs', 1_000),
     prefix,
     storeId,
     inner: inner as Record<string, unknown>,
