@@ -123,7 +123,7 @@ describe(`web page in headless Chromium (${driverCase.name} driver)`, () => {
     await t.call('POST', '/files/other.pl', { data: 'x.' });
     await expect.poll(() => page.locator('#file-list li').count()).toBe(2);
     await page.fill('#filter', 'oth');
-    expect(await page.locator('#file-list li').allTextContents()).toEqual(['other.pl']);
+    await expect.poll(() => page.locator('#file-list .name-text').allTextContents()).toEqual(['other.pl']);
     await page.locator('#file-list button').first().press('Enter');
     await expect.poll(() => page.locator('#file-heading').textContent()).toBe('other.pl');
     await page.fill('#filter', '');

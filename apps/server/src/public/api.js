@@ -24,6 +24,20 @@ export function getToken() {
   return token;
 }
 
+let author = localStorage.getItem('gitty-author') ?? '';
+
+/** Set the name saved as `author` of new versions (remembered in this browser). */
+export function setAuthor(value) {
+  author = value;
+  if (value) localStorage.setItem('gitty-author', value);
+  else localStorage.removeItem('gitty-author');
+}
+
+/** The author name currently used ('' for none). */
+export function getAuthor() {
+  return author;
+}
+
 async function request(method, url, body) {
   const headers = {};
   if (body !== undefined) headers['content-type'] = 'application/json';
@@ -37,8 +51,19 @@ async function request(method, url, body) {
 
 const file = (name) => `/files/${encodeURIComponent(name)}`;
 
+/** The size in bytes of a version, from a HEAD request (no data is transferred). */
+async function size(name) {
+  const res = await fetch(`${file(name)}?format=raw`, { method: 'HEAD' });
+  if (!res.ok) throw new ApiError(res.status, { code: res.status === 404 ? 'NOT_FOUND' : 'HTTP_ERROR', message: `HTTP ${res.status}` });
+  return Number(res.headers.get('content-length') ?? 0);
+}
+
 export const api = {
-  list: () => request('GET', '/files'),
+  list: (query = {}) => request('GET', `/files?${new URLSearchParams(query)}`),
+  size,
+  /** The head commit without the data. */
+  commitOf: async (name) => ({ commit: (await request('GET', `${file(name)}/history?depth=1`)).history[0] }),
+  rawUrl: (name, version) => `${file(name)}?format=raw${version ? `&version=${version}` : ''}`,
   get: (name, version) => request('GET', `${file(name)}${version ? `?version=${version}` : ''}`),
   create: (name, data, meta) => request('POST', file(name), { data, meta }),
   update: (name, data, previous, meta) => request('PUT', file(name), { data, previous, meta }),

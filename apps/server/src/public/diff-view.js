@@ -11,21 +11,32 @@ function kindOf(line, inHunk) {
 }
 
 const SPOKEN = { add: 'added: ', del: 'removed: ' };
+const MAX_LINES = 5000;
 
 /**
  * Fill `container` with the diff: one line element per diff line, additions and removals
  * marked by class (colour) and by a visually hidden word (for screen readers), never by colour alone.
  */
-export function renderDiff(container, unified, emptyText = 'No differences.') {
+export function renderDiff(container, unified, emptyText = 'No differences.', note = undefined) {
   container.replaceChildren();
-  const lines = (unified ?? '').split('\n').filter((l) => l.length > 0 && !/^={5,}$/.test(l) && !l.startsWith('Index: '));
-  if (lines.length === 0) {
+  if (note !== undefined) {
+    // The server gave up on a line diff (the versions are too different): show what it says.
+    const p = document.createElement('p');
+    p.className = 'hint';
+    p.textContent = note;
+    container.append(p);
+    return;
+  }
+  const all = (unified ?? '').split('\n').filter((l) => l.length > 0 && !/^={5,}$/.test(l) && !l.startsWith('Index: '));
+  if (all.length === 0) {
     const p = document.createElement('p');
     p.className = 'hint';
     p.textContent = unified === null ? 'Not text: no line diff to show.' : emptyText;
     container.append(p);
     return;
   }
+  // Tens of thousands of line elements make the page sluggish: show the first MAX_LINES.
+  const lines = all.slice(0, MAX_LINES);
   const pre = document.createElement('pre');
   pre.tabIndex = 0;
   pre.setAttribute('aria-label', 'Unified diff');
@@ -45,4 +56,10 @@ export function renderDiff(container, unified, emptyText = 'No differences.') {
     pre.append(row, document.createTextNode('\n'));
   }
   container.append(pre);
+  if (all.length > lines.length) {
+    const p = document.createElement('p');
+    p.className = 'hint';
+    p.textContent = `… and ${all.length - lines.length} more lines of the diff, not shown.`;
+    container.append(p);
+  }
 }
