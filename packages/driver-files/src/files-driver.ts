@@ -190,9 +190,15 @@ export class FilesDriver implements Driver {
  * lockTimeout?, format? }` (see {@link FilesDriverOptions}); INVALID_CONFIG names a bad option.
  * A SWISH-format folder (or `format: 'swish'`) opens a {@link SwishFilesDriver}.
  */
-export const createDriver: DriverFactory = async (options, context) => {
+export const createDriver: DriverFactory = async (options, context) => openFilesDriver(options, context);
+
+/**
+ * {@link createDriver} for drivers composed over the files driver: `parts` (see
+ * {@link FilesDriverParts}) reach a gitty-format {@link FilesDriver}.
+ */
+export async function openFilesDriver(options: Record<string, unknown>, context: DriverContext, parts: FilesDriverParts = {}): Promise<FilesDriver | SwishFilesDriver> {
   const parsed = parseFilesOptions(options);
   // A folder keeps the format it has; `format` only chooses for a new folder (or must agree).
   const format = resolveStoreFormat(parsed.dir, parsed.format);
-  return format === 'swish' ? SwishFilesDriver.open(parsed, context) : FilesDriver.open(parsed, context);
-};
+  return format === 'swish' ? SwishFilesDriver.open(parsed, context) : FilesDriver.open(parsed, context, parts);
+}

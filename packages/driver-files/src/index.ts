@@ -4,7 +4,7 @@
  * SQLite drivers, which build on them.
  * @packageDocumentation
  */
-export { FilesDriver, type FilesDriverParts, createDriver, storeLayout } from './files-driver.js';
+export { FilesDriver, type FilesDriverParts, createDriver, openFilesDriver, storeLayout } from './files-driver.js';
 export { type FilesDriverOptions, FILES_OPTION_KEYS, parseFilesOptions } from './options.js';
 export { LooseObjects, type LooseObjectsOptions, type PruneReport } from './loose.js';
 export { type ObjectPathScheme, gitObjectPaths, objectFile } from './object-path.js';

@@ -1,9 +1,8 @@
 import path from 'node:path';
 import { InvalidConfigError, stringOption, type DriverFactory } from '@gitty/core';
-import { existsSync } from 'node:fs';
-import { SwishFilesDriver, createDriver as createFilesDriver } from '@gitty/driver-files';
+import { SwishFilesDriver, openFilesDriver } from '@gitty/driver-files';
 import { PacksDriver } from './packs-driver.js';
-import { restorePackedHeads } from './restore-heads.js';
+import { packedCommitSource } from './restore-heads.js';
 import { SwishPacksDriver } from './swish/swish-packs-driver.js';
 
 /**
@@ -18,9 +17,10 @@ export const createDriver: DriverFactory = async (options, context) => {
   if (autoRepack !== undefined && !(Number.isSafeInteger(autoRepack) && (autoRepack as number) >= 0)) {
     throw new InvalidConfigError('The packs driver\'s "autoRepack" must be a non-negative integer (loose objects stored before an automatic repack; 0 = never)');
   }
-  // Without a head log the files driver rebuilds heads from loose commits only; packed commits are added below.
-  const hadLog = existsSync(path.join(dir, 'ref', 'head')); // the head log (driver-files)
-  const inner = await createFilesDriver({ ...filesOptions, dir }, context);
+  // Without a head log the files driver rebuilds heads once, from loose and packed commits alike.
+  const inner = await openFilesDriver({ ...filesOptions, dir }, context, {
+    commitSource: (loose) => packedCommitSource(path.join(dir, 'objects', 'pack'), context.maxObjectSize, loose),
+  });
   // A SWISH-format folder (detected or `format: 'swish'`) gets SWISH's pack format instead of git's.
   if (inner instanceof SwishFilesDriver) return new SwishPacksDriver(inner, { autoRepack: autoRepack as number | undefined });
   try {
@@ -31,7 +31,6 @@ export const createDriver: DriverFactory = async (options, context) => {
       autoRepack: autoRepack as number | undefined,
     });
     await driver.open();
-    if (!hadLog && driver.packStore.packs.all.length > 0) await restorePackedHeads(driver, driver.packStore.packs, context.onProgress);
     return driver;
   } catch (err) {
     await inner.close();

@@ -1,8 +1,9 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { rm } from 'node:fs/promises';
 import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { openStore, registerDriver, isGittyError } from '@gitty/core';
-import { git, tempDir } from '@gitty/driver-test/harness';
+import { git, spawnTs, tempDir } from '@gitty/driver-test/harness';
 import { createGitScratchRepo } from '@gitty/driver-files';
 import { createDriver } from '../src/index.js';
 import { versionText } from './fixtures.js';
@@ -65,6 +66,22 @@ describe('packs over the files driver', () => {
       expect(isGittyError(caught, 'INVALID_CONFIG'), JSON.stringify(config)).toBe(true);
     }
   });
+
+  it('a crash while rebuilding the lost head log of a packs store loses no head: the log is written once, from every commit', async () => {
+    const { dir, store: s } = await store();
+    const history = await writeHistory(s, 4, 3);
+    await s.repack({ minFiles: 1 });
+    const last = await s.update('file-0.txt', 'loose newest\n', { previous: history[0]!.at(-1)! });
+    await s.close();
+    await rm(path.join(dir, 'ref', 'head'));
+    // Dies the moment the rebuilt log appears: nothing may be left for a second step.
+    const child = spawnTs(fileURLToPath(new URL('./children/rebuild-crash.ts', import.meta.url)), [dir]);
+    expect(await new Promise((resolve) => child.on('exit', (_code, signal) => resolve(signal)))).toBe('SIGKILL');
+    const reopened = await openStore({ driver: 'packs', dir });
+    cleanups.unshift(() => reopened.close());
+    expect(await reopened.head('file-0.txt')).toBe(last.commit);
+    for (let f = 1; f < 4; f++) expect(await reopened.head(`file-${f}.txt`)).toBe(history[f]!.at(-1));
+  }, 60_000);
 
   it('a store whose head log was lost gets its heads back from packed and loose commits', async () => {
     const { dir, store: s } = await store();
