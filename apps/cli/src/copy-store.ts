@@ -1,4 +1,4 @@
-import { CorruptObjectError, NotAtHeadError, NotFoundError, type ProgressListener, type Store } from '@gitty/core';
+import { CorruptObjectError, NotFoundError, isGittyError, type ProgressListener, type Store } from '@gitty/core';
 
 /** Options of {@link copyStore}. */
 export interface CopyOptions {
@@ -90,7 +90,7 @@ export async function copyStore(from: Store, to: Store, options: CopyOptions = {
       await to.driver.updateHead(name, targetHead, head);
       report.updated++;
     } catch (err) {
-      if (!(err instanceof NotAtHeadError)) throw err;
+      if (!isGittyError(err, 'NOT_AT_HEAD')) throw err; // by code: the target's driver may use another copy of core
       report.diverged.push({ name, source: head, target: err.head ?? '' });
     }
   };

@@ -5,7 +5,7 @@ import type {
   Driver, FileEntry, FileQuery, HeadChange, ProgressListener, RepackOptions, RepackReport, SearchHit,
 } from './driver.js';
 import {
-  ClosedError, CorruptObjectError, FileExistsError, InvalidArgumentError, NotAtHeadError, NotFoundError,
+  ClosedError, CorruptObjectError, FileExistsError, InvalidArgumentError, NotFoundError,
   UnsupportedError, isGittyError,
 } from './errors.js';
 import { runFsck, type FsckReport } from './fsck.js';
@@ -101,7 +101,8 @@ export class Store {
     try {
       await this.driver.updateHead(name, null, commit.commit);
     } catch (err) {
-      if (err instanceof NotAtHeadError && err.head) throw new FileExistsError(name, err.head);
+      // By code, not class: a driver may throw another copy of core's NotAtHeadError.
+      if (isGittyError(err, 'NOT_AT_HEAD') && err.head) throw new FileExistsError(name, err.head);
       throw err;
     }
     this.emit({ name, old: null, new: commit.commit, origin: 'local' });
