@@ -1,7 +1,8 @@
 import { randomBytes } from 'node:crypto';
 import {
   assertHash, ClosedError, decodeCommit, decodeObject, extensionOf, frameObject,
-  type Driver, type DriverCapabilities, type DriverContext, type GitObject, type HeadChange, type HeadEntry, type CommitFormat } from '@gitty/core';
+  type CommitFormat, type Driver, type DriverCapabilities, type DriverContext, type GitObject, type HeadChange, type HeadEntry,
+} from '@gitty/core';
 import type { RedisClient } from './cas-script.js';
 import { CatchUp } from './catch-up.js';
 import { connectQuietly, isReady } from './connection.js';

@@ -1,5 +1,5 @@
 import type {
-  Commit, Driver, DriverCapabilities, FileEntry, FileQuery, FsckIssue, GitObject, HeadChange, HeadEntry, ProgressListener,
+  Commit, CommitFormat, Driver, DriverCapabilities, FileEntry, FileQuery, FsckIssue, GitObject, HeadChange, HeadEntry, ProgressListener,
   RepackOptions, RepackReport, SearchHit,
 } from '@gitty/core';
 
@@ -16,6 +16,8 @@ import type {
 export class PassThroughDriver implements Driver {
   readonly name: string;
   readonly capabilities: DriverCapabilities;
+  /** The inner driver's commit format: a wrapper must pass it on, or the Store writes commits the inner store's readers cannot parse. */
+  readonly commitFormat?: CommitFormat;
 
   readonly loadRaw?: (hash: string) => Promise<Uint8Array | undefined>;
   readonly storeRaw?: (hash: string, raw: Uint8Array) => Promise<boolean>;
@@ -33,6 +35,7 @@ export class PassThroughDriver implements Driver {
 
   constructor(readonly inner: Driver) {
     this.name = `passthrough(${inner.name})`;
+    this.commitFormat = inner.commitFormat;
     this.capabilities = { ...inner.capabilities };
     // Bound per instance, and only where the inner driver has the method.
     if (inner.loadRaw) this.loadRaw = (hash) => inner.loadRaw!(hash);
