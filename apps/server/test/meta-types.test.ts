@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { encodeCommit, hashObject, openStore, type Meta, type Store } from '@gitty/core';
-import { startTestServer, type TestServer } from './helpers.js';
-import type { ServerOptions } from '../src/index.js';
+import { DRIVER_CASES, startTestServer, type TestServer } from './helpers.js';
+import { registerBuiltinDrivers, type ServerOptions } from '../src/index.js';
 
 let store: Store;
 let t: TestServer;
@@ -14,9 +14,12 @@ async function serve(options: Omit<ServerOptions, 'store'> = {}): Promise<TestSe
   return t;
 }
 
+const cleanups: Array<() => Promise<void>> = [];
+
 afterEach(async () => {
   await t.close();
   await store.close();
+  for (const cleanup of cleanups.splice(0)) await cleanup();
 });
 
 async function objectCount(): Promise<number> {
@@ -72,8 +75,12 @@ describe('metadata types (issue 15, item 1)', () => {
     expect([nonsense.status, nonsense.json.code]).toEqual([400, 'INVALID_ARGUMENT']);
   });
 
-  it('serves list, get, history, diff and search of commits holding any JSON in documented keys', async () => {
-    await serve();
+  it.each(DRIVER_CASES.map((c) => [c.name, c] as const))('serves list, get, history, diff and search of commits holding any JSON in documented keys (%s driver)', async (_name, driverCase) => {
+    const setup = await driverCase.open();
+    cleanups.push(setup.cleanup);
+    await registerBuiltinDrivers();
+    store = await openStore(setup.config);
+    t = await startTestServer({ store, writeRateLimit: false });
     const first = await plant('swish.pl', { commit_message: 1, tags: 'notarray', author: { a: 1 } }, 'one\n');
     const second = await plant('swish.pl', { commit_message: null, tags: [1, 'x', { y: 2 }], author: ['ann'] }, 'one\ntwo\n', first);
     await plant('plain.md', { tags: ['doc'], author: 'ann' });
