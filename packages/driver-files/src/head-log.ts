@@ -216,7 +216,9 @@ export class HeadLog {
       onStart?.(!resume);
       let skipped = 0;
       for (const line of completeLines(fd, offset, size)) {
-        if (line.bytes.includes(NUL)) {
+        if (line.oversized) {
+          skipped++;
+        } else if (line.bytes.includes(NUL)) {
           if (stopAtNul) return { epoch: epoch ?? '', offset, reset: !resume, skipped, stoppedAtNul: true };
           skipped++;
         } else {
@@ -316,7 +318,7 @@ export class HeadLog {
       if (readEpochSync(fd, size).epoch !== at.epoch) throw new HeadLogMovedError(this.file);
       let next = 0;
       for (const line of completeLines(fd, at.offset, size)) {
-        if (line.bytes.includes(NUL)) continue;
+        if (line.oversized || line.bytes.includes(NUL)) continue;
         const text = line.bytes.toString('utf8');
         const event = parseEventLine(text);
         if (!event) continue;

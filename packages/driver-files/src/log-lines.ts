@@ -2,7 +2,10 @@ import { readSync } from 'node:fs';
 
 /** One complete line of a log: its bytes (without the newline) and where it lies. */
 export interface LogLine {
+  /** Empty when {@link oversized}. */
   bytes: Buffer;
+  /** Longer than any head change can be (garbage, e.g. a hole of NUL bytes): its bytes were not kept. */
+  oversized: boolean;
   /** Offset of its first byte. */
   start: number;
   /** Offset just after its newline. */
@@ -14,27 +17,42 @@ const NEWLINE = 0x0a;
 /** How much of a log one read takes: a log of any size is read in pieces of this. */
 export const CHUNK_BYTES = 1 << 20;
 
+/** Longer lines are garbage (a head change is a name and two hashes); they are skipped unbuffered. */
+export const MAX_LINE_BYTES = 1 << 20;
+
 /**
  * The complete lines of the open file `fd` between `start` and `end`, read in chunks (never the
  * whole range into one buffer: a head log may outgrow what one Buffer can hold). An incomplete
  * last line is not yielded.
  */
-export function* completeLines(fd: number, start: number, end: number, chunkBytes = CHUNK_BYTES): Generator<LogLine> {
+export function* completeLines(fd: number, start: number, end: number, chunkBytes = CHUNK_BYTES, maxLine = MAX_LINE_BYTES): Generator<LogLine> {
   let carry: Buffer = Buffer.alloc(0);
   let carryStart = start;
+  let oversized = false;
   let position = start;
   while (position < end) {
     const chunk = readRangeSync(fd, position, Math.min(chunkBytes, end - position));
     if (chunk.length === 0) break; // the file shrank meanwhile
+    const chunkStart = position;
     position += chunk.length;
+    // `bytes` begins at `base`: the carried start of a line, or this chunk when the line is too long to keep.
     const bytes = carry.length > 0 ? Buffer.concat([carry, chunk]) : chunk;
+    const base = carry.length > 0 ? carryStart : chunkStart;
     let lineStart = 0;
     for (let newline = bytes.indexOf(NEWLINE); newline >= 0; newline = bytes.indexOf(NEWLINE, lineStart)) {
-      yield { bytes: bytes.subarray(lineStart, newline), start: carryStart + lineStart, end: carryStart + newline + 1 };
+      yield oversized || newline - lineStart > maxLine
+        ? { bytes: Buffer.alloc(0), oversized: true, start: oversized ? carryStart : base + lineStart, end: base + newline + 1 }
+        : { bytes: bytes.subarray(lineStart, newline), oversized: false, start: base + lineStart, end: base + newline + 1 };
+      oversized = false;
       lineStart = newline + 1;
+      carryStart = base + lineStart;
     }
-    carry = Buffer.from(bytes.subarray(lineStart));
-    carryStart += lineStart;
+    if (bytes.length - lineStart > maxLine) {
+      oversized = true;
+      carry = Buffer.alloc(0);
+    } else {
+      carry = oversized ? Buffer.alloc(0) : Buffer.from(bytes.subarray(lineStart));
+    }
   }
 }
 
