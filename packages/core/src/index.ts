@@ -15,7 +15,7 @@ export {
 } from './commit-codec.js';
 export { type Term, TermReader, PrologSyntaxError, readClause, writeAtom, writeString, writeFloat } from './prolog-term.js';
 export { isSwishCommit, decodeSwishCommit, encodeSwishCommit, termToJson, jsonToTerm } from './swish-commit.js';
-export { stringifyExactJson } from './exact-json.js';
+export { stringifyExactJson, parseExactJson } from './exact-json.js';
 export { MAX_NAME_LENGTH, assertName, extensionOf } from './names.js';
 export type * from './driver.js';
 export { type StoreConfig, validateStoreConfig, driverOptions, checkDriverOptions, stringOption } from './config.js';

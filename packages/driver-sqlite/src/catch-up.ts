@@ -1,4 +1,7 @@
-import { decodeCommit, isGittyError, type Commit, type GitObject, type ProgressListener } from '@gitty/core';
+import {
+  decodeCommit, isGittyError, stringifyExactJson, type Commit, type GitObject, type ProgressListener,
+} from '@gitty/core';
+import { indexBody } from './index-body.js';
 import type { HeadLogAccess, LogPosition, LogRead } from './head-log-port.js';
 import type { IndexDb, IndexedHead } from './index-db.js';
 
@@ -151,13 +154,14 @@ export class IndexCatchUp {
     const known = fresh ? undefined : this.index.getCommit(hash);
     if (known) {
       const { commit: _hash, ...stored } = known;
-      return { commit: known, body: JSON.stringify(stored) };
+      return { commit: known, body: stringifyExactJson(stored) };
     }
     const placeholder = { commit: { commit: hash, name, data: '', time: 0 }, body: null };
     try {
       const object = await this.load(hash);
       if (!object || object.type !== 'commit') return placeholder;
-      return { commit: decodeCommit(object.data, hash, `head of "${name}"`), body: new TextDecoder().decode(object.data) };
+      const commit = decodeCommit(object.data, hash, `head of "${name}"`);
+      return { commit, body: indexBody(object.data, commit) };
     } catch (err) {
       if (isGittyError(err, 'CORRUPT_OBJECT')) return placeholder;
       throw err;
@@ -175,7 +179,7 @@ export class IndexCatchUp {
         const object = await this.load(hash);
         if (!object || object.type !== 'commit') break;
         const commit = decodeCommit(object.data, hash);
-        found.push([commit, new TextDecoder().decode(object.data)]);
+        found.push([commit, indexBody(object.data, commit)]);
         hash = commit.previous;
       }
     }

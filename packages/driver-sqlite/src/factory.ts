@@ -4,7 +4,10 @@ import path from 'node:path';
 import {
   InvalidConfigError, checkDriverOptions, stringOption, type Driver, type DriverContext, type DriverFactory,
 } from '@gitty/core';
-import { HeadLog, LooseObjects, rebuildHeads, storeLayout, type Durability } from '@gitty/driver-files';
+import {
+  HeadLog, LooseObjects, SwishFilesDriver, rebuildHeads, resolveStoreFormat, storeLayout, type Durability, type StoreFormat,
+} from '@gitty/driver-files';
+import type { HeadLogAccess } from './head-log-port.js';
 import { PacksDriver } from '@gitty/driver-packs';
 import { IndexDb } from './index-db.js';
 import { LatePacksDriver } from './late-packs.js';
@@ -28,9 +31,11 @@ export interface SqliteOptions {
   lockTimeout?: number;
   /** As for the files driver: break a log lock not refreshed for this long (default 10000). */
   lockStale?: number;
+  /** As for the files driver: `swish` indexes a SWISH store (detected when the folder is one). */
+  format?: 'git' | 'swish';
 }
 
-const OPTIONS = ['dir', 'packs', 'durability', 'throttleMs', 'busyTimeout', 'lockTimeout', 'lockStale'] as const;
+const OPTIONS = ['dir', 'packs', 'durability', 'throttleMs', 'busyTimeout', 'lockTimeout', 'lockStale', 'format'] as const;
 
 function milliseconds(options: Record<string, unknown>, key: string): number | undefined {
   const value = options[key];
@@ -67,6 +72,14 @@ export const createDriver: DriverFactory = async (options, context) => {
   const throttleMs = milliseconds(options, 'throttleMs');
   const busyTimeout = milliseconds(options, 'busyTimeout');
 
+  // A SWISH store (detected, or `format: 'swish'`): SWISH's objects, packs and Prolog head log
+  // through the SWISH-format files driver; the index works the same over it.
+  if (resolveStoreFormat(dir, options.format as StoreFormat | undefined) === 'swish') {
+    const swish = await SwishFilesDriver.open({
+      dir, durability, lockTimeout: milliseconds(options, 'lockTimeout'), lockStale: milliseconds(options, 'lockStale'), watchLog: false,
+    }, context);
+    return openIndexed(dir, swish, swish.headLog, busyTimeout, throttleMs, context);
+  }
   const layout = storeLayout(dir);
   await mkdir(layout.objects, { recursive: true });
   await mkdir(path.dirname(layout.headLog), { recursive: true });
@@ -78,6 +91,13 @@ export const createDriver: DriverFactory = async (options, context) => {
   // A store without a head log gets one as the files driver makes it: heads from the commits.
   await log.initialize(() => rebuildHeads(objects, context.onProgress));
   const inner = await openObjects(dir, objects, (options.packs as boolean | undefined) ?? existsSync(path.join(dir, 'objects', 'pack')), context);
+  return openIndexed(dir, inner, log, busyTimeout, throttleMs, context);
+};
+
+/** The index over an object driver and its head log, brought up to the log. */
+async function openIndexed(
+  dir: string, inner: Driver, log: HeadLogAccess, busyTimeout: number | undefined, throttleMs: number | undefined, context: DriverContext,
+): Promise<Driver> {
   let index: IndexDb | undefined;
   try {
     index = IndexDb.open(path.join(dir, INDEX_FILE), { busyTimeout });
@@ -89,6 +109,6 @@ export const createDriver: DriverFactory = async (options, context) => {
     await inner.close();
     throw err;
   }
-};
+}
 /** `dir` in a config file is relative to that file (see the core's `baseDir`). */
 createDriver.pathOptions = ['dir'];

@@ -1,6 +1,6 @@
 import { existsSync, rmSync } from 'node:fs';
 import Database from 'better-sqlite3';
-import { extensionOf, type Commit, type HeadEntry } from '@gitty/core';
+import { extensionOf, parseExactJson, type Commit, type HeadEntry } from '@gitty/core';
 import type { LogPosition } from './head-log-port.js';
 import { SCHEMA_SQL, SCHEMA_VERSION, TABLES, nameKey } from './schema.js';
 
@@ -163,7 +163,8 @@ export class IndexDb {
   /** A commit from the commits table, or undefined when it was never seen. */
   getCommit(hash: string): Commit | undefined {
     const row = this.statements.getCommit.get(hash);
-    return row && ({ ...JSON.parse(row.meta), commit: hash } as Commit);
+    // Exact: a SWISH store's metadata may hold integers beyond 2^53.
+    return row && ({ ...(parseExactJson(row.meta) as object), commit: hash } as Commit);
   }
 
   hasCommit(hash: string): boolean {

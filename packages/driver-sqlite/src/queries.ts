@@ -1,4 +1,4 @@
-import type { Commit, FileEntry, FileQuery } from '@gitty/core';
+import { parseExactJson, type Commit, type FileEntry, type FileQuery } from '@gitty/core';
 import type { IndexDb } from './index-db.js';
 import { nameKey, prefixEnd } from './schema.js';
 
@@ -128,5 +128,6 @@ export function historyFrom(index: IndexDb, start: string, limit: number): { com
 }
 
 export function commitOf(hash: string, meta: string): Commit {
-  return { ...JSON.parse(meta), commit: hash } as Commit;
+  // Exact: a SWISH store's metadata may hold integers beyond 2^53.
+  return { ...(parseExactJson(meta) as object), commit: hash } as Commit;
 }

@@ -1,9 +1,10 @@
 import {
   ClosedError, NotAtHeadError, UnsupportedError, assertHash, assertName, decodeCommit,
-  type Commit, type Driver, type DriverCapabilities, type FileEntry, type FileQuery, type FsckIssue, type GitObject,
+  type Commit, type CommitFormat, type Driver, type DriverCapabilities, type FileEntry, type FileQuery, type FsckIssue, type GitObject,
   type HeadChange, type HeadEntry, type ProgressListener, type RepackOptions, type RepackReport, type SearchHit,
 } from '@gitty/core';
 import { IndexCatchUp } from './catch-up.js';
+import { indexBody } from './index-body.js';
 import type { HeadLogAccess, LogPosition } from './head-log-port.js';
 import { HeadWatch } from './head-watch.js';
 import type { IndexDb } from './index-db.js';
@@ -44,6 +45,8 @@ export interface SqliteDriverParts {
 export class SqliteDriver implements Driver {
   readonly name = 'sqlite';
   readonly capabilities: DriverCapabilities;
+  /** The inner store's commit format (SWISH commits over a SWISH store). */
+  readonly commitFormat: CommitFormat | undefined;
   private readonly inner: Driver;
   private readonly index: IndexDb;
   private readonly catchUpper: IndexCatchUp;
@@ -58,6 +61,7 @@ export class SqliteDriver implements Driver {
 
   constructor(parts: SqliteDriverParts) {
     this.inner = parts.inner;
+    this.commitFormat = parts.inner.commitFormat;
     this.index = parts.index;
     this.throttleMs = parts.throttleMs ?? 1000;
     this.log = parts.log;
@@ -183,7 +187,7 @@ export class SqliteDriver implements Driver {
       const object = await this.inner.loadObject(found.missing);
       if (!object || object.type !== 'commit') break;
       const commit = decodeCommit(object.data, found.missing);
-      this.index.putCommit(commit, new TextDecoder().decode(object.data));
+      this.index.putCommit(commit, indexBody(object.data, commit));
       from = commit.commit;
     }
     return commits;

@@ -3,7 +3,7 @@ import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
-import type { JsonValue } from '@gitty/core';
+import { parseExactJson as parseCoreExactJson, type JsonValue } from '@gitty/core';
 import { tempDir } from '@gitty/driver-test/harness';
 
 const execFileAsync = promisify(execFile);
@@ -64,65 +64,5 @@ export async function swishDump(bin: string, dir: string): Promise<DumpedFile[]>
 
 /** JSON.parse, except that integers beyond 2^53 become bigints (so nothing is rounded). */
 export function parseExactJson(text: string): JsonValue {
-  let pos = 0;
-  const ws = () => {
-    while (pos < text.length && ' \t\n\r'.includes(text[pos]!)) pos++;
-  };
-  const value = (): JsonValue => {
-    ws();
-    const c = text[pos];
-    if (c === '{') {
-      pos++;
-      const object: { [key: string]: JsonValue } = {};
-      ws();
-      if (text[pos] === '}') {
-        pos++;
-        return object;
-      }
-      for (;;) {
-        ws();
-        const key = value() as string;
-        ws();
-        if (text[pos++] !== ':') throw new Error(`expected : at ${pos}`);
-        Object.defineProperty(object, key, { value: value(), enumerable: true, writable: true, configurable: true });
-        ws();
-        if (text[pos] === ',') pos++;
-        else if (text[pos] === '}') {
-          pos++;
-          return object;
-        } else throw new Error(`expected , or } at ${pos}`);
-      }
-    }
-    if (c === '[') {
-      pos++;
-      const array: JsonValue[] = [];
-      ws();
-      if (text[pos] === ']') {
-        pos++;
-        return array;
-      }
-      for (;;) {
-        array.push(value());
-        ws();
-        if (text[pos] === ',') pos++;
-        else if (text[pos] === ']') {
-          pos++;
-          return array;
-        } else throw new Error(`expected , or ] at ${pos}`);
-      }
-    }
-    const literal = /^(?:"(?:[^"\\]|\\.)*"|-?\d+(?:\.\d+)?(?:[eE][+-]?\d+)?|true|false|null)/.exec(text.slice(pos, pos + 100_000));
-    if (!literal) throw new Error(`unexpected JSON at ${pos}`);
-    pos += literal[0].length;
-    const token = literal[0];
-    if (/^-?\d+$/.test(token)) {
-      const big = BigInt(token);
-      return Number.isSafeInteger(Number(big)) ? Number(big) : big;
-    }
-    return JSON.parse(token) as JsonValue;
-  };
-  const result = value();
-  ws();
-  if (pos !== text.length) throw new Error(`trailing text at ${pos}`);
-  return result;
+  return parseCoreExactJson(text) as JsonValue;
 }
