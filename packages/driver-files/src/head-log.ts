@@ -282,8 +282,10 @@ export class HeadLog {
       // No O_CREAT: a log deleted meanwhile must not come back as a file without an epoch.
       fd = openSync(this.file, constants.O_RDWR | constants.O_APPEND);
     } catch (err) {
-      if (isMissing(err)) throw new HeadLogMovedError(this.file);
-      throw err;
+      if (!isMissing(err)) throw err;
+      // The caller read "no log" ({ epoch: '', offset: 0 }): start one, with an epoch line.
+      if (at.epoch === '' && at.offset === 0 && !(await this.exists())) return this.append(await this.create([]), changes, headAt);
+      throw new HeadLogMovedError(this.file);
     }
     try {
       const size = fstatSync(fd).size;
