@@ -72,7 +72,7 @@ describe('store selection', () => {
       expect((await selectStore({ store: 's', driver: 'packs' }, {}, dir)).config).toEqual({ driver: 'packs', dir: path.join(dir, 's') });
       expect((await selectStore({}, { GITTY_STORE: '/abs' }, dir)).config).toEqual({ driver: 'files', dir: '/abs' });
       expect((await selectStore({ config: 'conf/g.json' }, {}, dir)).config).toEqual({
-        driver: 'redis', url: 'redis://x', inner: { driver: 'packs', dir: path.join(dir, 'data') }, resolveFrom: path.join(dir, 'conf'),
+        driver: 'redis', url: 'redis://x', inner: { driver: 'packs', dir: path.join(dir, 'data') }, resolveFrom: path.join(dir, 'conf'), baseDir: path.join(dir, 'conf'),
       });
       expect((await selectStore({}, {}, dir)).config).toMatchObject({ driver: 'sqlite', dir: path.join(dir, 'here') });
       expect((await parseStoreSpec('sqlite:rel', dir)).config).toEqual({ driver: 'sqlite', dir: path.join(dir, 'rel') });

@@ -44,7 +44,7 @@ describe('bad input gets one clear line and the right exit status', () => {
     ]);
     expectOneLine(none, 2, /No store selected — give --store <dir>, set GITTY_STORE/);
     expectOneLine(absent, 1, /No store at .*nope — create one with `gitty --store .*nope init`/);
-    expectOneLine(unknownDriver, 1, /Driver "nosuchdriver" not found: not a built-in driver.* — built-in drivers: memory, files/);
+    expectOneLine(unknownDriver, 1, /Driver "nosuchdriver" not found: not a built-in driver \(memory, files, packs, sqlite, redis\), and no package "nosuchdriver" is installed: npm install nosuchdriver$/);
     expectOneLine(broken, 1, /broken\.json is not valid JSON/);
     expectOneLine(noDriver, 1, /nodriver\.json: The config lacks "driver"/);
     expectOneLine(badOption, 1, /"maxObjectSize" must be a positive integer/);

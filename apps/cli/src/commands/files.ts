@@ -151,10 +151,10 @@ export function fileCommands(program: Command): void {
         ctx.out.result(entries, () => {
           const { paint } = ctx.out;
           if (entries.length === 0) ctx.out.note('no files');
-          const rows = entries.map(({ name, head, commit }) => [
-            paint.bold(name), paint.yellow(shortHash(head)), paint.dim(formatTime(commit.time)), metaText(commit.author) || '-',
-            paint.magenta(tagsText(commit.tags)),
-          ]);
+          const rows = entries.map(({ name, head, commit }) => {
+            const tags = tagsText(commit.tags);
+            return [paint.bold(name), paint.yellow(shortHash(head)), paint.dim(formatTime(commit.time)), metaText(commit.author) || '-', tags ? paint.magenta(tags) : ''];
+          });
           for (const row of table(rows)) ctx.out.line(row.trimEnd());
         });
       });
