@@ -72,11 +72,20 @@ describe('repack on a full disk', () => {
       // Deleting a packed object needs a line in the deleted list: on a full disk it fails typed too.
       await rm(filler);
       expect((await store.repack({ minFiles: 1 })).packed).toBe(48);
-      fillDisk(disk.dir, filler, 0);
+      // One page left: the lock's owner file takes it, the deleted list finds no room.
+      fillDisk(disk.dir, filler, 4096);
       const head = (await store.head('f-0.txt'))!;
-      await expect(store.driver.deleteObject(head)).rejects.toMatchObject({ code: 'STORAGE_FULL' });
+      const deleting = await store.driver.deleteObject(head).then(() => undefined, (err: unknown) => err);
+      expect(deleting).toMatchObject({ code: 'STORAGE_FULL', message: expect.stringContaining(path.join('pack', 'deleted')) });
+      await rm(filler);
+      // Unpacking writes every object loose before removing its pack: no room, no removal.
+      fillDisk(disk.dir, filler, 64 * 1024);
+      const unpacking = await store.unpack().then(() => undefined, (err: unknown) => err);
+      expect(unpacking).toMatchObject({ code: 'STORAGE_FULL' });
+      expect((unpacking as Error).message).not.toContain('pack.lock');
       await rm(filler);
       await expectIntact(dir, texts);
+      expect(await store.driverStats()).toMatchObject({ packs: 1 });
     } else {
       // No mount allowed: the file size limit makes the pack write fail the same way (EFBIG).
       expect(await repackUnderSizeLimit(dir, 100 * 1024)).toEqual({ code: 'STORAGE_FULL' });
