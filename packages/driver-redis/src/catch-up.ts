@@ -177,6 +177,11 @@ export class CatchUp {
 
   private async apply(entries: StreamEntry[]): Promise<void> {
     const { state } = this.d;
+    if (state.epoch === null) {
+      // Entries read before the first sync (Redis was down at start): sync first, which replays them.
+      await this.syncNow();
+      return;
+    }
     let probed = false;
     for (const entry of entries) {
       if (compareStreamIds(entry.id, state.cursor) <= 0) continue;
@@ -208,7 +213,7 @@ export class CatchUp {
         continue;
       }
       if (type === 'objects') await this.storeAnnounced(entry);
-      else this.applyHead(entry);
+      else this.applyHead(entry, seq);
       state.cursor = entry.id;
       state.seq = seq;
       state.scheduleSave();
@@ -252,7 +257,7 @@ export class CatchUp {
     }
   }
 
-  private applyHead(entry: StreamEntry): void {
+  private applyHead(entry: StreamEntry, seq: number): void {
     const text = (key: string) => entry.fields.get(key)?.toString('utf8') ?? '';
     const name = text('name');
     const next = text('new') || null;
@@ -263,12 +268,23 @@ export class CatchUp {
       this.counters.malformed++;
       return;
     }
-    if (!/^\d+:\d+$/.test(stamp) || (next !== null && !isHash(next))) {
+    if (!this.plausibleStamp(stamp, seq) || (next !== null && !isHash(next))) {
       this.counters.malformed++;
       return;
     }
     if (next) this.d.remember(next);
     this.d.view.apply(name, next, stamp, text('node') !== this.d.node);
+  }
+
+  // A stamp orders every later change of its name, so one from the future would freeze the name
+  // on every node: it must belong to this generation or an older one (merged entries carry their
+  // original stamps), and within this generation not lie beyond the entry's own number.
+  private plausibleStamp(stamp: string, seq: number): boolean {
+    const match = /^(\d{1,16}):(\d{1,16})$/.exec(stamp);
+    if (!match) return false;
+    const gen = Number(match[1]);
+    const current = generationOf(this.d.state.epoch);
+    return gen < current || (gen === current && Number(match[2]) <= seq);
   }
 
   /** Adopt every head from Redis and move the cursor to the stream's end, in one consistent snapshot. */

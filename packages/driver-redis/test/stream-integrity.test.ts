@@ -99,6 +99,20 @@ describe('stream entries that are corrupt, duplicated or malformed', () => {
   });
 });
 
+describe('head entries with impossible stamps', () => {
+  it('a stamp from the future (9e15:1) is rejected, so it cannot freeze a name on every node', async () => {
+    const { keys, nodes: [a, b] } = await nodes(2);
+    const first = await a!.store.create('frozen.txt', 'first');
+    await b!.store.rescan();
+    const before = (await b!.store.driverStats())['redis.malformed']!;
+    await inject(keys, ['type', 'head', 'name', 'frozen.txt', 'old', first.commit, 'new', first.commit, 'node', 'x', 'stamp', '9000000000000000:1']);
+    const second = await a!.store.update('frozen.txt', 'second', { previous: first.commit });
+    await b!.store.rescan();
+    expect(await b!.store.head('frozen.txt')).toBe(second.commit);
+    expect((await b!.store.driverStats())['redis.malformed']).toBe(before + 1);
+  });
+});
+
 describe('lazy fetch of missing objects', () => {
   it('a node missing an object fetches it from a peer; exactly one peer answers', async () => {
     const { nodes: [a, b, c] } = await nodes(3);
