@@ -1,4 +1,4 @@
-import { closeSync, constants, fstatSync, fsyncSync, openSync } from 'node:fs';
+import { closeSync, constants, fstatSync, fsyncSync, openSync, statSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import { open, rename, stat, unlink } from 'node:fs/promises';
 import path from 'node:path';
@@ -31,6 +31,12 @@ export interface HeadLogRead extends HeadLogPosition {
    * read from the start also lines whose `old` is not the head they claim to replace.
    */
   skipped: number;
+}
+
+/** Where an {@link HeadLog.append} left the log. */
+export interface HeadLogAppended extends HeadLogPosition {
+  /** True when the appended lines directly follow the position appended at (no other writer's lines in between). */
+  alone: boolean;
 }
 
 /** What {@link HeadLog.scan} read (the events went to its visitor). */
@@ -270,11 +276,13 @@ export class HeadLog {
    *    — a line another writer put in between that moved one of these heads first makes this
    *    one void for every reader, and NOT_AT_HEAD names the head that won. A line that is not
    *    in the file at all (the log was replaced meanwhile) is HeadLogMovedError.
-   * A stall between 1 and 2 is what 3 catches. Only the return acknowledges the changes;
-   * returns the position after the last of them.
+   * A stall between 1 and 2 is what 3 catches (when the file grew by exactly these bytes and
+   * is still the log at its path, nobody wrote in between, and 3 needs no read). Only the
+   * return acknowledges the changes; returns the position after the last of them, and
+   * whether they directly follow `at` (`alone`; else read from `at` to see the others' lines).
    */
-  async append(at: HeadLogPosition, changes: readonly HeadChange[], headAt?: (name: string) => string | null): Promise<HeadLogPosition> {
-    if (changes.length === 0) return at;
+  async append(at: HeadLogPosition, changes: readonly HeadChange[], headAt?: (name: string) => string | null): Promise<HeadLogAppended> {
+    if (changes.length === 0) return { ...at, alone: true };
     const lines = changes.map(eventLine);
     headLogTestHooks.beforeCheck?.();
     let fd: number;
@@ -296,10 +304,17 @@ export class HeadLog {
       headLogTestHooks.beforeWrite?.();
       writeFullySync(fd, bytes, null, this.file);
       if (this.durability === 'fsync') flush(fd, this.file);
+      // The usual case, without reading back: the file grew by exactly our bytes (nobody
+      // appended between the check and the write) and is still the log at the path.
+      const after = fstatSync(fd);
+      const atPath = statSync(this.file, { throwIfNoEntry: false });
+      if (after.size === size + bytes.length && atPath?.ino === after.ino && atPath.dev === after.dev) {
+        return { epoch: at.epoch, offset: after.size, alone: true };
+      }
     } finally {
       closeSync(fd);
     }
-    return this.verifyAppended(at, changes, lines, headAt);
+    return { ...this.verifyAppended(at, changes, lines, headAt), alone: false };
   }
 
   // Step 3 of append: find our lines after `at` in the file now at the log's path and replay

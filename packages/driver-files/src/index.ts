@@ -8,7 +8,7 @@ export { FilesDriver, type FilesDriverParts, createDriver, openFilesDriver, stor
 export { type FilesDriverOptions, FILES_OPTION_KEYS, parseFilesOptions } from './options.js';
 export { LooseObjects, type LooseObjectsOptions, type PruneReport } from './loose.js';
 export { type ObjectPathScheme, gitObjectPaths, objectFile } from './object-path.js';
-export { HeadLog, HeadLogMovedError, type HeadLogOptions, type HeadLogPosition, type HeadLogRead, type HeadLogScan, parseEventLine } from './head-log.js';
+export { HeadLog, HeadLogMovedError, type HeadLogAppended, type HeadLogOptions, type HeadLogPosition, type HeadLogRead, type HeadLogScan, parseEventLine } from './head-log.js';
 export { SharedHeads, type SharedHeadsOptions, type HeadLogPort } from './shared-heads.js';
 export { FileLock, type FileLockOptions } from './lock.js';
 export { rebuildHeads, pickTip, type CommitSource, type RebuildOptions } from './rebuild-heads.js';

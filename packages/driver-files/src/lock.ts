@@ -1,4 +1,4 @@
-import { mkdirSync, readFileSync, readlinkSync, renameSync, rmSync, statSync, utimesSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, readlinkSync, renameSync, rmdirSync, rmSync, statSync, unlinkSync, utimesSync, writeFileSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import os from 'node:os';
 import path from 'node:path';
@@ -195,11 +195,16 @@ export class FileLock {
 
   /** Release: move the lock aside, and remove it only if it is still ours (else put it back). */
   private release(token: string): void {
-    if (readOwner(this.lockPath)?.token !== token) return; // taken over: not ours to remove
     const aside = this.moveAside();
     if (!aside) return;
+    // Taken over while we held it (a stall): the folder we moved is a successor's — put it back.
     if (readOwner(aside)?.token !== token && this.putBack(aside)) return;
-    rmSync(aside, { recursive: true, force: true });
+    try {
+      unlinkSync(path.join(aside, OWNER_FILE));
+      rmdirSync(aside);
+    } catch {
+      rmSync(aside, { recursive: true, force: true });
+    }
   }
 
   // A temp name next to the lock (prune removes one a crash left behind).

@@ -10,7 +10,10 @@ import type { RebuildOptions } from './rebuild-heads.js';
  * the head; logs without an epoch are not trusted) are the JSON log's; without them the log is
  * read with `readFrom` and its last line per name wins.
  */
-export type HeadLogPort = Pick<HeadLog, 'file' | 'readFrom' | 'withLock' | 'append' | 'create'> & Partial<Pick<HeadLog, 'scan' | 'strict'>>;
+export type HeadLogPort = Pick<HeadLog, 'file' | 'readFrom' | 'withLock' | 'create'> & Partial<Pick<HeadLog, 'scan' | 'strict'>> & {
+  /** As {@link HeadLog.append}; without `alone: true` the log is read again after the append. */
+  append(at: HeadLogPosition, changes: readonly HeadChange[], headAt?: (name: string) => string | null): Promise<HeadLogPosition & { alone?: boolean }>;
+};
 
 /** Options of {@link SharedHeads}. */
 export interface SharedHeadsOptions {
@@ -113,16 +116,22 @@ export class SharedHeads {
           if (current !== expected) throw new NotAtHeadError(name, current, expected);
           if (current === next) return;
           const change: HeadChange = { name, old: current, new: next };
+          let appended: HeadLogPosition & { alone?: boolean };
           try {
-            await this.log.append(this.position!, [change], (n) => this.heads.get(n) ?? null);
+            appended = await this.log.append(this.position!, [change], (n) => this.heads.get(n) ?? null);
           } catch (err) {
             if (err instanceof HeadLogMovedError && attempt < MAX_CAS_ATTEMPTS) continue;
             // Take in the line that won (ours is void for every reader).
             if (isGittyError(err, 'NOT_AT_HEAD')) await this.catchUp(true).catch(() => undefined);
             throw err;
           }
-          // Read what follows our last position — other writers' lines too, if the lock was
-          // lost — so heads and position stay what the log says.
+          if (appended.alone === true) {
+            this.apply(change);
+            this.position = { epoch: appended.epoch, offset: appended.offset };
+            return;
+          }
+          // Other writers' lines came in between (the lock was lost): read everything after
+          // our last position, so heads and position stay what the log says.
           this.own = change;
           try {
             await this.catchUp(true);
