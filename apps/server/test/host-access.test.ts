@@ -7,7 +7,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { freePort, spawnTs, tempDir, waitFor } from '@gitty/driver-test/harness';
 import { openStore, type Store } from '@gitty/core';
 import { call, startTestServer, type TestServer } from './helpers.js';
-import type { ServerOptions } from '../src/index.js';
+import { hostGuard, type ServerOptions } from '../src/index.js';
 
 let store: Store | undefined;
 let t: TestServer | undefined;
@@ -66,6 +66,18 @@ describe('DNS rebinding, token guessing and where the token comes from (issue 15
     await t!.close();
     s = await serve({ allowedHosts: ['*'] });
     expect((await withHost(s.url, 'GET', '/healthz', 'anything.example')).status).toBe(200);
+  });
+
+  it('on a wildcard address answers IP addresses, localhost and the machine\'s name, and no other names', () => {
+    const check = hostGuard({ host: '0.0.0.0', allowedHosts: [] }, 'build-box');
+    const asks = (host: string) => () => check({ headers: { host } } as never);
+    for (const host of ['10.1.2.3:8080', '[fe80::1]:8080', 'localhost', 'BUILD-BOX:8080']) expect(asks(host), host).not.toThrow();
+    for (const host of ['attacker.example', '10.1.2.3.attacker.example', '']) {
+      expect(asks(host), host).toThrow(expect.objectContaining({ statusCode: 421, code: 'HOST_NOT_ALLOWED' }));
+    }
+    const named = hostGuard({ host: 'gitty.example.org', allowedHosts: [] }, 'build-box');
+    expect(() => named({ headers: { host: 'gitty.example.org:443' } } as never)).not.toThrow();
+    expect(() => named({ headers: { host: 'localhost' } } as never)).toThrow();
   });
 
   it('holds a client that keeps sending wrong tokens at 429, even when it then sends the right one', async () => {
