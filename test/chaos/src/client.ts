@@ -8,7 +8,7 @@
 import type { Store, StoreConfig } from '@gitty/core';
 import { loadGitty } from './gitty-root.js';
 import { HistoryWriter } from './history.js';
-import { observe, readHeads } from './observe.js';
+import { observe, readHeads, type Observation } from './observe.js';
 import { Workload, errorCode, type WorkloadSpec } from './workload.js';
 
 /** What the runner passes to a client process. */
@@ -28,7 +28,7 @@ export type ClientReply =
   | { event: 'ready' }
   | { event: 'stopped'; completed: number }
   | { event: 'heads'; heads: Record<string, string> | null; error?: string }
-  | { event: 'observed'; observation: import('./observe.js').Observation }
+  | { event: 'observed'; observation: Observation }
   | { event: 'error'; message: string };
 
 const args = JSON.parse(process.argv[2] ?? '{}') as ClientArgs;
