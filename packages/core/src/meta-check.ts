@@ -51,7 +51,9 @@ export interface CommitDisplay {
 /** Any stored JSON as one line of text: strings as they are, other values as compact JSON. */
 export function metaText(value: JsonValue | undefined): string {
   if (value === undefined || value === null) return '';
-  return typeof value === 'string' ? value : JSON.stringify(value);
+  if (typeof value === 'string') return value;
+  // Big integers read from SWISH stores may arrive as bigints, which JSON.stringify refuses.
+  return JSON.stringify(value, (_key, v: unknown) => (typeof v === 'bigint' ? v.toString() : v)) ?? '';
 }
 
 /**

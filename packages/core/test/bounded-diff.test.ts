@@ -63,5 +63,6 @@ describe('metadata types (issue 15, item 1)', () => {
     const commit = { commit: 'c', name: 'n', data: 'd', time: 2, author: { a: 1 }, tags: 'one', commit_message: 1 } as unknown as Commit;
     expect(commitDisplay(commit)).toEqual({ author: '{"a":1}', message: '1', tags: ['one'], time: 2 });
     expect(commitDisplay({ ...commit, tags: [1, 'x', null] } as unknown as Commit).tags).toEqual(['1', 'x', '']);
+    expect(commitDisplay({ ...commit, author: { n: 2n ** 70n } } as unknown as Commit).author).toBe('{"n":"1180591620717411303424"}');
   });
 });
