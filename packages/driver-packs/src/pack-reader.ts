@@ -5,6 +5,7 @@ import zlib from 'node:zlib';
 import { CorruptObjectError, hashObject, isGittyError, type GitObject } from '@gitty/core';
 import { sharedBaseCache, type BaseCache } from './base-cache.js';
 import { applyDelta, deltaSizes } from './delta.js';
+import { inflateInto, InflateError } from './inflate.js';
 import { parseEntryHeader, PackType, typeName, type EntryHeader } from './pack-format.js';
 import { PackIndex } from './pack-index.js';
 
@@ -24,10 +25,23 @@ export function maxCompressedSize(size: number): number {
   return size + Math.ceil(size / 4) + 1024;
 }
 
-/** One entry read from a pack: its type name and bytes, with its header. */
-interface Resolved extends GitObject {
+/** Payloads up to this size inflate through {@link inflateInto}; larger ones through zlib, which is faster on long streams. */
+const JS_INFLATE_MAX = 64 * 1024;
+
+/** One entry of a delta chain: its header and the bytes first read of its compressed payload. */
+interface Link {
+  offset: number;
   header: EntryHeader;
+  buffer: Buffer;
+  /** Where the payload starts in `buffer`, and how many of its bytes were read. */
+  start: number;
+  length: number;
 }
+
+/** Entry bytes of the chain being resolved (reads are synchronous: one chain at a time). */
+let readScratch = Buffer.allocUnsafe(64 * 1024);
+/** The delta payload being applied. */
+let deltaScratch = Buffer.allocUnsafe(64 * 1024);
 
 /**
  * A pack attached through its idx: lookups binary-search the idx, reads pread the pack file,
@@ -95,7 +109,7 @@ export class PackFile {
   async readAt(offset: number, hash: string): Promise<GitObject> {
     let resolved: GitObject;
     try {
-      resolved = await this.resolve(offset);
+      resolved = this.resolve(offset);
     } catch (err) {
       // A closed (retired) pack is the caller's miss to handle; anything else that breaks while
       // decoding this entry (an allocation the bytes asked for, say) is this pack's corruption.
@@ -109,7 +123,7 @@ export class PackFile {
 
   /** CRC32 of the stored bytes of the entry at `offset` up to `end` (the next entry), for fsck. */
   async crcOf(offset: number, end: number): Promise<number> {
-    const bytes = await this.bytes(offset, end - offset);
+    const bytes = this.bytes(offset, end - offset);
     return zlib.crc32(bytes);
   }
 
@@ -133,33 +147,39 @@ export class PackFile {
     await this.file.close().catch(() => undefined);
   }
 
-  /** Follow the chain from `offset` down to a whole object, then apply deltas back up. */
-  private async resolve(offset: number): Promise<GitObject> {
-    const chain: { offset: number; header: EntryHeader; delta: Uint8Array }[] = [];
-    const seen = new Set<number>();
+  /**
+   * Follow the chain from `offset` down to a whole object (or a cached base), then apply the
+   * deltas back up. Synchronous from start to end, so the module's scratch buffers (entry bytes
+   * and delta payloads) are never shared by two reads at once.
+   */
+  private resolve(offset: number): GitObject {
+    const chain: Link[] = [];
     let base: GitObject | undefined;
     let at = offset;
+    let cursor = 0;
     for (;;) {
-      if (seen.has(at)) throw new CorruptObjectError(undefined, this.path, `delta cycle through offset ${at}`);
       if (chain.length > MAX_CHAIN) throw new CorruptObjectError(undefined, this.path, `delta chain longer than ${MAX_CHAIN} at offset ${offset}`);
-      seen.add(at);
+      if (chain.some((link) => link.offset === at)) throw new CorruptObjectError(undefined, this.path, `delta cycle through offset ${at}`);
       const cached = this.bases.get(this.id, at);
       if (cached) {
         // A copy when handed out as is: callers may write into what they get.
         base = chain.length === 0 ? { type: cached.type, data: Uint8Array.from(cached.data) } : cached;
         break;
       }
-      const entry = await this.entry(at);
-      if (entry.header.type !== PackType.ofsDelta && entry.header.type !== PackType.refDelta) {
-        base = { type: entry.type, data: entry.data };
+      const link = this.readEntry(at, cursor);
+      cursor = link.start + link.length;
+      if (link.header.type !== PackType.ofsDelta && link.header.type !== PackType.refDelta) {
+        const type = typeName(link.header.type);
+        if (type === undefined) throw new CorruptObjectError(undefined, this.path, `entry at offset ${at} has type ${link.header.type}`);
+        base = { type, data: this.inflate(link, Buffer.allocUnsafe(link.header.size)) };
         break;
       }
-      chain.push({ offset: at, header: entry.header, delta: entry.data });
-      if (entry.header.baseOffset !== undefined) {
-        at = entry.header.baseOffset;
+      chain.push(link);
+      if (link.header.baseOffset !== undefined) {
+        at = link.header.baseOffset;
       } else {
-        const i = this.index.find(entry.header.baseHash!);
-        if (i < 0) throw new CorruptObjectError(undefined, this.path, `delta base ${entry.header.baseHash} is not in the pack`);
+        const i = this.index.find(link.header.baseHash!);
+        if (i < 0) throw new CorruptObjectError(undefined, this.path, `delta base ${link.header.baseHash} is not in the pack`);
         at = this.index.offsetAt(i);
       }
     }
@@ -167,45 +187,70 @@ export class PackFile {
     if (chain.length > 0) this.bases.set(this.id, at, base);
     for (let k = chain.length - 1; k >= 0; k--) {
       const link = chain[k]!;
+      // The delta is consumed at once: it is inflated into scratch, never into a buffer of its own.
+      if (deltaScratch.length < link.header.size) deltaScratch = Buffer.allocUnsafe(Math.max(link.header.size, deltaScratch.length * 2));
+      const delta = this.inflate(link, deltaScratch.subarray(0, link.header.size));
+      const { resultSize } = deltaSizes(delta, this.path);
+      if (resultSize > this.maxObjectSize) throw new CorruptObjectError(undefined, this.path, `delta at offset ${link.offset} declares ${resultSize} bytes, over the limit`);
       const where = `${this.path} (delta at offset ${link.offset})`;
-      base = { type: base.type, data: applyDelta(base.data, link.delta, where, this.maxObjectSize) };
+      base = { type: base.type, data: applyDelta(base.data, delta, where, this.maxObjectSize) };
       if (k > 0) this.bases.set(this.id, link.offset, base);
     }
     return base;
   }
 
-  /** Read and inflate one entry; delta entries come back as their delta bytes. */
-  private async entry(offset: number): Promise<Resolved> {
+  /**
+   * Read the entry at `offset`: its header and the first bytes of its payload, into the read
+   * scratch at `cursor` (earlier links of the chain keep theirs below it).
+   */
+  private readEntry(offset: number, cursor: number): Link {
     if (offset < 12 || offset >= this.size - 20) {
       throw new CorruptObjectError(undefined, this.path, `entry offset ${offset} is outside the pack`);
     }
-    // One read usually covers the header and the whole payload of a small object.
-    const first = await this.bytes(offset, Math.min(FIRST_READ, this.size - 20 - offset));
-    const header = parseEntryHeader(first.subarray(0, 64), offset, this.path);
+    const length = Math.min(FIRST_READ, this.size - 20 - offset);
+    if (readScratch.length < cursor + length) {
+      // Links read so far keep the old buffer; the rest of the chain goes into a larger one.
+      readScratch = Buffer.allocUnsafe(Math.max(readScratch.length * 2, length));
+      cursor = 0;
+    }
+    const buffer = readScratch;
+    this.readInto(buffer, cursor, length, offset);
+    const header = parseEntryHeader(buffer.subarray(cursor, cursor + Math.min(64, length)), offset, this.path);
     if (header.size > this.maxObjectSize) {
       throw new CorruptObjectError(undefined, this.path, `entry at offset ${offset} declares ${header.size} bytes, over the limit`);
     }
-    const data = await this.inflate(header, offset, first.subarray(header.dataOffset - offset));
-    if (header.type === PackType.ofsDelta || header.type === PackType.refDelta) {
-      const { resultSize } = deltaSizes(data, this.path);
-      if (resultSize > this.maxObjectSize) throw new CorruptObjectError(undefined, this.path, `delta at offset ${offset} declares ${resultSize} bytes, over the limit`);
-      return { type: 'delta', data, header };
-    }
-    return { type: typeName(header.type)!, data, header };
+    const skip = header.dataOffset - offset;
+    return { offset, header, buffer, start: cursor + skip, length: length - skip };
   }
 
   /**
-   * Inflate the payload of an entry, bounded by its declared size: an inflate bomb stops at the
-   * bound, and a stream that ends early or late is corrupt. `start` holds the bytes already read;
-   * when the stream runs past them, reads grow to zlib's usual size for the declared size, then
-   * to its worst case (see {@link maxCompressedSize}) — never to the rest of the pack.
+   * Inflate the payload of `link` into `out` (exactly its declared size): an inflate bomb stops
+   * at the bound, and a stream that ends early or late is corrupt. When the stream runs past the
+   * bytes first read, reads grow to zlib's usual size for the declared size, then to its worst
+   * case (see {@link maxCompressedSize}) — never to the rest of the pack. Small payloads go
+   * through {@link inflateInto} (no allocation per call); large ones through zlib.
    */
-  private async inflate(header: EntryHeader, offset: number, start: Buffer): Promise<Uint8Array> {
+  private inflate(link: Link, out: Buffer): Buffer {
+    const { header, offset } = link;
     const limit = Math.min(this.size - 20 - header.dataOffset, maxCompressedSize(header.size));
     const guess = header.size + (header.size >> 10) + 64;
-    const lengths = [start.length, ...[guess, limit].filter((n) => n > start.length && n <= limit)];
+    const lengths = [link.length, ...[guess, limit].filter((n) => n > link.length && n <= limit)];
     for (const length of lengths) {
-      const compressed = length === start.length ? start : await this.bytes(header.dataOffset, length);
+      const compressed = length === link.length
+        ? link.buffer.subarray(link.start, link.start + length)
+        : this.readInto(Buffer.allocUnsafe(length), 0, length, header.dataOffset);
+      if (header.size <= JS_INFLATE_MAX) {
+        try {
+          inflateInto(compressed, 0, out);
+          return out;
+        } catch (err) {
+          if (!(err instanceof InflateError)) throw err;
+          if (err.reason === 'truncated' && length < limit) continue; // read more of the stream
+          const reason = err.reason === 'too long' ? `inflates beyond its declared ${header.size} bytes`
+            : err.reason === 'truncated' ? 'is truncated' : err.reason === 'too short' ? err.message : `cannot inflate (${err.message})`;
+          throw new CorruptObjectError(undefined, this.path, `entry at offset ${offset} ${reason}`, { cause: err });
+        }
+      }
       let data: Buffer;
       try {
         data = zlib.inflateSync(compressed, { maxOutputLength: Math.max(1, header.size) });
@@ -223,18 +268,22 @@ export class PackFile {
     throw new CorruptObjectError(undefined, this.path, `entry at offset ${offset} is truncated`);
   }
 
+  /** Read `length` bytes at pack `offset` into `buffer` at `at`; returns that part of `buffer`. */
+  private readInto(buffer: Buffer, at: number, length: number, offset: number): Buffer {
+    let done = 0;
+    while (done < length) {
+      const bytesRead = readSync(this.file.fd, buffer, at + done, length - done, offset + done);
+      if (bytesRead === 0) throw new CorruptObjectError(undefined, this.path, `pack ends before offset ${offset + length}`);
+      done += bytesRead;
+    }
+    return buffer.subarray(at, at + length);
+  }
+
   /**
    * Read bytes at `offset`. Synchronous on purpose: a pread of a few KB from the page cache takes
    * microseconds, far less than a round trip through libuv's thread pool, and reads dominate.
    */
-  private async bytes(offset: number, length: number): Promise<Buffer> {
-    const buffer = Buffer.allocUnsafe(length);
-    let done = 0;
-    while (done < length) {
-      const bytesRead = readSync(this.file.fd, buffer, done, length - done, offset + done);
-      if (bytesRead === 0) throw new CorruptObjectError(undefined, this.path, `pack ends before offset ${offset + length}`);
-      done += bytesRead;
-    }
-    return buffer;
+  private bytes(offset: number, length: number): Buffer {
+    return this.readInto(Buffer.allocUnsafe(length), 0, length, offset);
   }
 }
