@@ -68,12 +68,48 @@ function page<T>(rows: T[], request: ListRequest): { rows: T[]; next: string | n
 }
 
 /**
+ * Head names (filtered by extension, prefix and name text, in name order) and totals of recent
+ * listings, so paging through a big store ("show more") does not read every head again. Any
+ * head change this store sees (its own writes, and other processes' where the driver watches)
+ * clears it; entries also expire after `ttlMs`, for changes it cannot see.
+ */
+export class ListingCache {
+  private readonly entries = new Map<string, { at: number; names?: Array<{ name: string; head: string }>; total?: number }>();
+  private readonly unsubscribe: () => void;
+
+  constructor(store: Store, private readonly ttlMs = 5_000, private readonly maxEntries = 16) {
+    this.unsubscribe = store.on('head', () => this.entries.clear());
+  }
+
+  get(key: string): { names?: Array<{ name: string; head: string }>; total?: number } | undefined {
+    const entry = this.entries.get(key);
+    if (!entry) return undefined;
+    if (performance.now() - entry.at > this.ttlMs) {
+      this.entries.delete(key);
+      return undefined;
+    }
+    return entry;
+  }
+
+  set(key: string, value: { names?: Array<{ name: string; head: string }>; total?: number }): void {
+    if (this.entries.size >= this.maxEntries) this.entries.delete(this.entries.keys().next().value as string);
+    this.entries.set(key, { ...value, at: performance.now() });
+  }
+
+  /** Stop following the store's head changes. */
+  close(): void {
+    this.unsubscribe();
+    this.entries.clear();
+  }
+}
+
+/**
  * Answer a listing as cheaply as the query allows. Counting needs every match: by head names
  * alone (fast, from the driver's head list) unless a filter needs commit metadata (author, tag,
  * time), which reads every matching head's commit — from an index where the driver has one.
  * The page itself is one paged store query when there is no name filter or search.
  */
-export async function listFiles(store: Store, request: ListRequest): Promise<ListPage> {
+export async function listFiles(store: Store, request: ListRequest, cache?: ListingCache): Promise<ListPage> {
   const matches = nameMatcher(request);
   if (request.q !== undefined) {
     if (request.q.trim().length === 0) throw new InvalidArgumentError('"q" must not be blank');
@@ -89,15 +125,20 @@ export async function listFiles(store: Store, request: ListRequest): Promise<Lis
     return { files: rows, total: all.length, next };
   }
   // Only name filters: count (and, with `contains`, pick the page) from the head names.
-  const names: Array<{ name: string; head: string }> = [];
-  for await (const entry of store.driver.heads(request.filters.ext !== undefined ? { ext: request.filters.ext } : {})) {
-    if (matches(entry.name)) names.push(entry);
+  const key = JSON.stringify([request.filters.ext, request.filters.namePrefix, request.contains?.toLowerCase()]);
+  let names = cache?.get(key)?.names;
+  if (!names) {
+    names = [];
+    for await (const entry of store.driver.heads(request.filters.ext !== undefined ? { ext: request.filters.ext } : {})) {
+      if (matches(entry.name)) names.push(entry);
+    }
+    names.sort(byName);
+    cache?.set(key, { names });
   }
   const total = names.length;
   const end = request.offset + request.limit;
   const next = end < total ? encodeCursor(end) : null;
   if (request.contains !== undefined) {
-    names.sort(byName);
     return { files: await withCommits(store, names.slice(request.offset, end)), total, next };
   }
   const files: FileEntry[] = [];

@@ -78,6 +78,17 @@ describe.each(DRIVER_CASES)('GET /files pages with a total and a cursor, filters
     expect(rest.json.next).toBeNull();
   });
 
+  it('counts a file written meanwhile at once (cached counts follow head changes)', async () => {
+    const before = await t.call('GET', '/files?limit=1&contains=zz');
+    expect(before.json.total).toBe(0);
+    expect((await t.call('GET', '/files?limit=1')).json.total).toBe(COUNT);
+    expect((await t.call('POST', '/files/zz-new.md', { data: 'x' })).status).toBe(201);
+    expect((await t.call('GET', '/files?limit=1')).json.total).toBe(COUNT + 1);
+    expect(names((await t.call('GET', '/files?limit=5&contains=zz')).json.files)).toEqual(['zz-new.md']);
+    expect((await t.call('DELETE', '/files/zz-new.md')).status).toBe(204);
+    expect((await t.call('GET', '/files?limit=1')).json.total).toBe(COUNT);
+  });
+
   it('refuses a cursor it did not give out', async () => {
     const res = await t.call('GET', '/files?cursor=bm9wZQ');
     expect([res.status, res.json.code]).toEqual([400, 'INVALID_ARGUMENT']);

@@ -1,7 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import { InvalidArgumentError, NotAtHeadError, NotFoundError, type FileQuery, type Meta, type Store } from '@gitty/core';
 import { conflictBody } from '../conflict.js';
-import { decodeCursor, listFiles } from '../list-files.js';
+import { decodeCursor, ListingCache, listFiles } from '../list-files.js';
 import { decodeData, encodeData, type DataEncoding } from '../data-encoding.js';
 import type { ResolvedOptions } from '../options.js';
 import { createSchema, deleteSchema, getFileSchema, historySchema, listSchema, updateSchema } from '../schemas.js';
@@ -78,6 +78,8 @@ export function fileRoutes(app: FastifyInstance, store: Store, options: Pick<Res
     },
   );
 
+  const listings = new ListingCache(store);
+  app.addHook('onClose', async () => listings.close());
   app.get<{ Querystring: ListQuery }>('/files', { schema: listSchema }, async (request) => {
     const { q, prefix, contains, cursor, offset, limit, ...filters } = request.query;
     return listFiles(store, {
@@ -86,6 +88,6 @@ export function fileRoutes(app: FastifyInstance, store: Store, options: Pick<Res
       ...(q !== undefined ? { q } : {}),
       offset: cursor !== undefined ? decodeCursor(cursor) : offset ?? 0,
       limit: limit ?? 100,
-    });
+    }, listings);
   });
 }
