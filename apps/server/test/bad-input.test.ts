@@ -158,11 +158,14 @@ describe('bad input answers the right 4xx and writes nothing', () => {
       }
     }
     store = await openStore(new FailingDriver());
-    t = await startTestServer({ store });
+    const logged: string[] = [];
+    t = await startTestServer({ store, errorLog: { write: (line: string) => logged.push(line) } });
     const res = await t.call('GET', '/files');
     expect(res.status).toBe(500);
     expect(res.json).toEqual({ code: 'INTERNAL', message: 'Internal server error' });
     expect(res.text).not.toMatch(/secret|at .*\.ts/);
+    // The detail goes to the operator's log instead.
+    expect(logged.join('')).toMatch(/GET \/files → 500: Error: disk on fire at \/secret\/path/);
   });
 
   it('answers unknown routes with 404 NOT_FOUND', async () => {
