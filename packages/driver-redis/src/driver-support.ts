@@ -6,15 +6,29 @@ const REFERENCE = /"(data|previous)":"([0-9a-f]{40})"/g;
 /**
  * Hashes this node has reason to believe exist somewhere: announced in the stream, a head, or
  * referenced by a commit read here. A local miss of such a hash is fetched from a peer; any
- * other miss is an ordinary "absent". Bounded: the oldest entries are forgotten first.
+ * other miss is an ordinary "absent". Bounded: the oldest entries are forgotten first (current
+ * heads are asked about separately, so they are never forgotten).
  */
 export class KnownObjects {
   private readonly hashes = new Set<string>();
+  // Insertion order in a ring: evicting through the Set's own iteration order would skip over
+  // every earlier deletion's hole each time (quadratic once the limit is reached).
+  private readonly ring: string[] = [];
+  private next = 0;
+
+  constructor(private readonly limit = LIMIT) {}
 
   add(hash: string): void {
     if (this.hashes.has(hash)) return;
     this.hashes.add(hash);
-    if (this.hashes.size > LIMIT) this.hashes.delete(this.hashes.values().next().value as string);
+    if (this.ring.length < this.limit) {
+      this.ring.push(hash);
+      return;
+    }
+    const evicted = this.ring[this.next]!;
+    this.ring[this.next] = hash;
+    this.next = (this.next + 1) % this.limit;
+    if (evicted !== hash) this.hashes.delete(evicted);
   }
 
   has(hash: string): boolean {

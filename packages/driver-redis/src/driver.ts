@@ -131,7 +131,7 @@ export class RedisDriver implements Driver {
     this.check();
     assertHash(hash);
     let found = await this.inner.loadObject(hash);
-    if (!found && this.known.has(hash)) {
+    if (!found && (this.known.has(hash) || this.view.isHead(hash))) {
       await this.fetcher.fetch(hash);
       found = await this.inner.loadObject(hash);
     }

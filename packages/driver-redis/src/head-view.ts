@@ -9,6 +9,8 @@ import type { ReplicaState } from './replica-state.js';
  */
 export class HeadView {
   readonly heads = new Map<string, string>();
+  /** How many names have each commit as head (a commit can head several names). */
+  private readonly headCommits = new Map<string, number>();
   /** Names whose head the inner store failed to write (full disk, I/O error): retried, and saved in the state. */
   readonly unwritten = new Set<string>();
   private readonly listeners = new Set<(change: HeadChange) => void>();
@@ -25,7 +27,10 @@ export class HeadView {
    * past their change, so replay would not bring it again); they are written through now.
    */
   async load(): Promise<void> {
-    for await (const { name, head } of this.inner.heads()) this.heads.set(name, head);
+    for await (const { name, head } of this.inner.heads()) {
+      this.heads.set(name, head);
+      this.count(head, 1);
+    }
     for (const name of this.state.unwritten) {
       const known = this.state.stamps.get(name);
       if (known) this.set(name, known[0], false);
@@ -58,8 +63,21 @@ export class HeadView {
     if (old === next) return;
     if (next === null) this.heads.delete(name);
     else this.heads.set(name, next);
+    if (old !== null) this.count(old, -1);
+    if (next !== null) this.count(next, 1);
     this.writeThrough(name);
     if (notify) for (const listener of [...this.listeners]) listener({ name, old, new: next });
+  }
+
+  /** True when `hash` is the head of some name (its objects must always be fetchable). */
+  isHead(hash: string): boolean {
+    return this.headCommits.has(hash);
+  }
+
+  private count(hash: string, delta: number): void {
+    const n = (this.headCommits.get(hash) ?? 0) + delta;
+    if (n > 0) this.headCommits.set(hash, n);
+    else this.headCommits.delete(hash);
   }
 
   /** Resolves when every head change so far is in the inner store. */
