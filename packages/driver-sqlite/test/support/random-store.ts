@@ -1,4 +1,4 @@
-import type { FileQuery, Meta, Store } from '@gitty/core';
+import { carryOverMeta, encodeCommit, hashObject, type FileQuery, type Meta, type Store } from '@gitty/core';
 
 /** A small deterministic PRNG (mulberry32), so a failing population can be reproduced from its seed. */
 import { seededRandom as prng } from '@gitty/driver-test/harness';
@@ -46,6 +46,23 @@ export function randomMeta(rand: () => number): Meta {
   return meta;
 }
 
+/**
+ * Add a version as the Store does (blob, commit with carried-over metadata, head by CAS), but
+ * below its write-time type check: stores written before that check, or by other programs, hold
+ * non-string authors and tags, and listings and search must treat them exactly as the scan does.
+ */
+async function writeVersion(store: Store, name: string, text: string, meta: Meta, previous?: string): Promise<void> {
+  const data = new TextEncoder().encode(text);
+  const blob = hashObject('blob', data);
+  await store.driver.storeObject(blob, 'blob', data);
+  const stored: Meta = { ...carryOverMeta(previous ? await store.commit(previous) : undefined, meta), name, data: blob, time: meta.time ?? 0 };
+  if (previous) stored.previous = previous;
+  const body = encodeCommit(stored);
+  const commit = hashObject('commit', body);
+  await store.driver.storeObject(commit, 'commit', body);
+  await store.driver.updateHead(name, previous ?? null, commit);
+}
+
 /** Apply the same random population (creates, then some updates and deletes) to every store. */
 export async function populate(stores: Store[], count: number, seed: number): Promise<void> {
   const rand = prng(seed);
@@ -54,7 +71,7 @@ export async function populate(stores: Store[], count: number, seed: number): Pr
     const name = randomName(rand, i);
     const text = randomText(rand);
     const meta = randomMeta(rand);
-    for (const store of stores) await store.create(name, text, meta);
+    for (const store of stores) await writeVersion(store, name, text, meta);
     names.push(name);
   }
   for (let i = 0; i < count / 10; i++) {
@@ -66,7 +83,7 @@ export async function populate(stores: Store[], count: number, seed: number): Pr
       const head = await store.head(name);
       if (!head) continue;
       if (r < 0.2) await store.delete(name, { previous: head });
-      else await store.update(name, text, { ...meta, previous: head });
+      else await writeVersion(store, name, text, meta, head);
     }
   }
 }
