@@ -34,11 +34,16 @@ export class MemoryDriver implements Driver {
     backing.drivers.add(this);
   }
 
-  // Idempotent: an existing object is never replaced. Copies, so callers may reuse buffers.
+  // Idempotent: an existing object is never replaced, only its time refreshed (gc's grace
+  // then covers re-used content). Copies, so callers may reuse buffers.
   async storeObject(hash: string, type: string, data: Uint8Array): Promise<boolean> {
     this.check();
     assertHash(hash);
-    if (this.backing.objects.has(hash)) return false;
+    const existing = this.backing.objects.get(hash);
+    if (existing) {
+      existing.time = Date.now();
+      return false;
+    }
     this.backing.objects.set(hash, { type, data: Uint8Array.from(data), time: Date.now() });
     return true;
   }
