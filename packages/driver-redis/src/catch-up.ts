@@ -37,6 +37,9 @@ export interface CatchUpDeps {
 
 const PAGE = 500;
 const MERGE_CHUNK = 300;
+// Heads whose objects are fetched at once after a reconcile: a fetch nobody answers costs
+// fetchTimeoutMs, so a rescan waiting for many of them takes (missing / this) × that.
+const BACKFILL_PARALLEL = 32;
 
 /**
  * Bringing a node up to date with Redis, all under one lock so entries apply in stream order:
@@ -56,6 +59,7 @@ export class CatchUp {
   synced = false;
   private lock: Promise<unknown> = Promise.resolve();
   private backfill: Promise<void> = Promise.resolve();
+  private stopped = false;
 
   constructor(private readonly d: CatchUpDeps) {}
 
@@ -318,8 +322,15 @@ export class CatchUp {
     for (const head of Object.values(heads)) if (!(await this.d.inner.hasObject(head))) missing.push(head);
     // Fetched outside the lock: replication goes on while the history is backfilled.
     this.backfill = this.backfill.then(async () => {
-      for (let i = 0; i < missing.length; i += 8) await Promise.all(missing.slice(i, i + 8).map((h) => this.d.ensureHead(h)));
+      for (let i = 0; i < missing.length && !this.stopped; i += BACKFILL_PARALLEL) {
+        await Promise.all(missing.slice(i, i + BACKFILL_PARALLEL).map((h) => this.d.ensureHead(h)));
+      }
     });
+  }
+
+  /** Stop backfilling (the node is closing; a later start reconciles again). */
+  stop(): void {
+    this.stopped = true;
   }
 
   /** Resolves when the objects of heads adopted by a reconcile so far have been fetched (or given up on). */

@@ -234,6 +234,11 @@ export class RedisDriver implements Driver {
     clearInterval(this.watchdog);
     this.view.clearListeners();
     await this.follower.stop();
+    // Fetches nobody answers would hold the close for fetchTimeoutMs each; head changes under
+    // way finish (their callers get a definite outcome, and the local store and state have them).
+    this.fetcher.close();
+    this.catchUp.stop();
+    await this.writer.settled();
     // Objects stored since the last head change still reach the other nodes.
     await this.writer.announcePending().catch(() => undefined);
     await this.catchUp.exclusive(async () => undefined);

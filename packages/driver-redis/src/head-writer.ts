@@ -39,6 +39,7 @@ export class HeadWriter {
   readonly unresolved = new Map<string, { name: string; next: string | null }>();
   readonly resolved = { applied: 0, notApplied: 0 };
   private requestCounter = 0;
+  private readonly inflight = new Set<Promise<void>>();
   // Request ids must never repeat, not even across restarts of a node with a configured id:
   // the CAS script answers a known id with its stored outcome (within requestTtlMs), so a
   // restarted node counting from 0 again would have new writes "acknowledged" without applying them.
@@ -51,7 +52,19 @@ export class HeadWriter {
    * the connection drops or times out after sending, the outcome is unknown to the caller
    * (REDIS_UNAVAILABLE) and is settled later from the request id — the request is never resent.
    */
-  async updateHead(name: string, expected: string | null, next: string | null): Promise<void> {
+  updateHead(name: string, expected: string | null, next: string | null): Promise<void> {
+    const run = this.change(name, expected, next);
+    this.inflight.add(run);
+    void run.catch(() => undefined).finally(() => this.inflight.delete(run));
+    return run;
+  }
+
+  /** Resolves when every head change under way has its outcome (close waits for them). */
+  async settled(): Promise<void> {
+    await Promise.allSettled([...this.inflight]);
+  }
+
+  private async change(name: string, expected: string | null, next: string | null): Promise<void> {
     const { cmd, keys, state, options } = this.d;
     if (!isReady(cmd) || state.epoch === null) {
       throw new RedisUnavailableError(`cannot change the head of "${name}": no connection to Redis`);

@@ -37,6 +37,7 @@ export class ObjectFetcher {
   readonly counters: FetchCounters = { fetched: 0, answered: 0, fetchRejected: 0 };
   private readonly inflight = new Map<string, Promise<void>>();
   private readonly waiters = new Map<string, Set<() => void>>();
+  private closed = false;
 
   constructor(
     private readonly cmd: RedisClient,
@@ -57,6 +58,12 @@ export class ObjectFetcher {
     else this.sub.once('ready', () => void this.sub.subscribe(this.keys.fetchChannel, this.keys.readyChannel).catch(() => undefined));
   }
 
+  /** End every fetch under way (OBJECT_UNAVAILABLE) and refuse new ones: the node is closing. */
+  close(): void {
+    this.closed = true;
+    for (const hash of [...this.waiters.keys()]) this.wake(hash);
+  }
+
   /** Fetch `hash` from a peer and store it locally; one request per hash at a time. */
   fetch(hash: string): Promise<void> {
     let pending = this.inflight.get(hash);
@@ -74,6 +81,7 @@ export class ObjectFetcher {
     let nextAsk = 0;
     let reason = 'no node answered';
     while (Date.now() < deadline) {
+      if (this.closed) throw new ObjectUnavailableError(hash, 'the node is closing');
       if (!isReady(this.cmd)) {
         reason = 'Redis is unavailable';
         await sleep(50);

@@ -12,6 +12,10 @@ export interface TcpProxy {
   readonly url: string;
   /** Connections currently open through the proxy. */
   readonly connections: number;
+  /** Bytes received from clients so far (to wait until a request has been sent). */
+  readonly bytesUp: number;
+  /** The last MiB received from clients, as latin1 text (to wait until a given request has been sent). */
+  sentText(): string;
   /** Delay every chunk by `ms` in both directions (0: none); order is kept. */
   delay(ms: number): void;
   /** Close every current connection at once (both sides see a reset); new ones are accepted. */
@@ -54,7 +58,14 @@ export async function startTcpProxy(targetPort: number, targetHost = '127.0.0.1'
   let paused = false;
   const links = new Set<Link>();
 
+  let bytesUp = 0;
+  let recent: Buffer = Buffer.alloc(0);
   const send = (link: Link, direction: 'up' | 'down', chunk: Buffer) => {
+    if (direction === 'up') {
+      bytesUp += chunk.length;
+      recent = Buffer.concat([recent, chunk]);
+      if (recent.length > 1 << 20) recent = recent.subarray(recent.length - (1 << 20));
+    }
     if (link.silent) return;
     const to = direction === 'up' ? link.upstream : link.client;
     if (!to) return;
@@ -126,6 +137,10 @@ export async function startTcpProxy(targetPort: number, targetHost = '127.0.0.1'
     get connections() {
       return links.size;
     },
+    get bytesUp() {
+      return bytesUp;
+    },
+    sentText: () => recent.toString('latin1'),
     delay(ms) {
       delayMs = Math.max(0, ms);
     },
