@@ -4,10 +4,9 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { tempDir } from '@gitty/driver-test/harness';
 import { gitty } from './cli-process.js';
-// The SWISH fixture and test support live with the SWISH format, in driver-files' tests.
 import {
   extractFixture, fixtureManifest, locateSwish, parseExactJson, swishDump, warnSwishMissing, type DumpedFile,
-} from '../../../packages/driver-files/test/swish/swish-support.js';
+} from '@gitty/driver-test/swish';
 
 interface Listed { name: string; head: string }
 

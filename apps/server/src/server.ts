@@ -1,5 +1,5 @@
 import Fastify, { type FastifyInstance } from 'fastify';
-import { openStore, Store } from '@gitty/core';
+import { openStore, Store, stringifyExactJson } from '@gitty/core';
 import { hostname } from 'node:os';
 import { applyCors, hostGuard, writeGuard } from './access.js';
 import { registerBuiltinDrivers } from './drivers.js';
@@ -90,6 +90,14 @@ export async function createServer(options: ServerOptions): Promise<GittyServer>
     return payload;
   });
 
+  // SWISH stores hold integers beyond 2^53 as bigints, which the schema serializer (JSON.stringify
+  // for free-form metadata) cannot write: such a reply is written by stringifyExactJson instead,
+  // as exact JSON numbers. Other replies keep the schema serializer.
+  app.addHook('preSerialization', async (_request, reply, payload) => {
+    if (holdsBigInt(payload)) reply.serializer((data) => stringifyExactJson(data));
+    return payload;
+  });
+
   fileRoutes(app, store, resolved);
   objectRoutes(app, store);
   eventRoutes(app, store, streams, resolved.keepAliveMs);
@@ -156,4 +164,12 @@ export function startupMessage(server: RunningServer, options: Pick<ServerOption
     warning: 'warning: writes need no token: anyone who can reach this address may change the store; '
       + 'give one with --token-file <file> or GITTY_TOKEN',
   };
+}
+
+// True when a bigint sits anywhere in a reply payload (plain data: arrays and objects).
+function holdsBigInt(value: unknown, depth = 0): boolean {
+  if (typeof value === 'bigint') return true;
+  if (value === null || typeof value !== 'object' || depth > 64 || ArrayBuffer.isView(value)) return false;
+  for (const item of Array.isArray(value) ? value : Object.values(value)) if (holdsBigInt(item, depth + 1)) return true;
+  return false;
 }

@@ -4,7 +4,7 @@ import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { defaultDriverContext, encodeObject, Store, type GittyError } from '@gitty/core';
 import { createDriver, gzipCompression, readSwishPackHeader, swishObjectPaths, type SwishFilesDriver } from '@gitty/driver-files';
-import { extractFixture, fixtureManifest, parseExactJson, type DumpedFile } from './swish-support.js';
+import { extractFixture, fixtureManifest, parseExactJson, type DumpedFile } from '@gitty/driver-test/swish';
 
 const manifest = parseExactJson(readFileSync(fixtureManifest, 'utf8')) as unknown as DumpedFile[];
 

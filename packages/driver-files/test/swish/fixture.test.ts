@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { defaultDriverContext, Store, type Commit } from '@gitty/core';
 import { SwishFilesDriver, createDriver } from '@gitty/driver-files';
-import { extractFixture, fixtureManifest, parseExactJson, type DumpedFile } from './swish-support.js';
+import { extractFixture, fixtureManifest, parseExactJson, type DumpedFile } from '@gitty/driver-test/swish';
 
 const manifest = parseExactJson(readFileSync(fixtureManifest, 'utf8')) as unknown as DumpedFile[];
 

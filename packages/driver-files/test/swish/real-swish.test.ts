@@ -4,7 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { defaultDriverContext, Store, isGittyError, type Commit, type HeadChange, type Meta } from '@gitty/core';
 import { seededRandom, tempDir, waitFor } from '@gitty/driver-test/harness';
 import { createDriver, parseSwishHeadLine } from '@gitty/driver-files';
-import { extractFixture, locateSwish, swish, swishDump, warnSwishMissing, type DumpedFile } from './swish-support.js';
+import { extractFixture, locateSwish, swish, swishDump, warnSwishMissing, type DumpedFile } from '@gitty/driver-test/swish';
 import { randomMeta } from './random-meta.js';
 
 const located = locateSwish();

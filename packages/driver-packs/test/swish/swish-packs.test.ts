@@ -6,10 +6,9 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { defaultDriverContext, Store, writeAtom } from '@gitty/core';
 import { readSwishPackHeader } from '@gitty/driver-files';
 import { SwishPacksDriver, createDriver } from '@gitty/driver-packs';
-// The SWISH test support lives with the SWISH format's reading side, in driver-files' tests.
 import {
   extractFixture, fixtureManifest, locateSwish, parseExactJson, swish, swishDump, warnSwishMissing, type DumpedFile,
-} from '../../../driver-files/test/swish/swish-support.js';
+} from '@gitty/driver-test/swish';
 
 const manifest = parseExactJson(readFileSync(fixtureManifest, 'utf8')) as unknown as DumpedFile[];
 const located = locateSwish();

@@ -5,8 +5,7 @@ import { isSwishCommit } from '@gitty/core';
 import { startRedisServer, tempDir, waitFor, type RedisServer } from '@gitty/driver-test/harness';
 import { swishObjectPaths } from '@gitty/driver-files';
 import { openNode, type LocalNode } from '../helpers.js';
-// The SWISH fixture and its support live with the SWISH format, in driver-files' tests.
-import { extractFixture, fixtureManifest, parseExactJson, type DumpedFile } from '../../../driver-files/test/swish/swish-support.js';
+import { extractFixture, fixtureManifest, parseExactJson, type DumpedFile } from '@gitty/driver-test/swish';
 
 const manifest = parseExactJson(readFileSync(fixtureManifest, 'utf8')) as unknown as DumpedFile[];
 const cleanups: Array<() => Promise<void>> = [];

@@ -3,10 +3,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { defaultDriverContext, Store } from '@gitty/core';
 import { createDriver as createFilesDriver } from '@gitty/driver-files';
 import { createDriver } from '@gitty/driver-sqlite';
-// The SWISH fixture and its support live with the SWISH format, in driver-files' tests.
 import {
   extractFixture, fixtureManifest, locateSwish, parseExactJson, swishDump, warnSwishMissing, type DumpedFile,
-} from '../../../driver-files/test/swish/swish-support.js';
+} from '@gitty/driver-test/swish';
 
 const manifest = parseExactJson(readFileSync(fixtureManifest, 'utf8')) as unknown as DumpedFile[];
 const located = locateSwish();

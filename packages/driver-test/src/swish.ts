@@ -1,20 +1,28 @@
+/**
+ * Test support for SWISH-format stores (`@gitty/driver-test/swish`): the fixture real SWISH made,
+ * an exact JSON reader for SWISH's dumps, and real SWISH's gitty run through `swish-gitty`
+ * (`swipl` needed; where it is missing, tests say so loudly and skip).
+ */
 import { execFile } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { parseExactJson as parseCoreExactJson, type JsonValue } from '@gitty/core';
-import { tempDir } from '@gitty/driver-test/harness';
+import { tempDir } from './harness.js';
 
 const execFileAsync = promisify(execFile);
 const here = path.dirname(fileURLToPath(import.meta.url));
 
-/** The repository's root (this file is `packages/driver-files/test/swish/`). */
-export const repoRoot = path.resolve(here, '../../../..');
+/** The repository's root (this file is `packages/driver-test/src/` or `dist/`). */
+export const repoRoot = path.resolve(here, '../../..');
 
-/** The fixture SWISH made: a store (`store/`) plus `manifest.json`, its `swish-gitty dump`. */
-export const fixtureArchive = path.join(here, '../fixtures/swish/swish-store.tar.gz');
-export const fixtureManifest = path.join(here, '../fixtures/swish/manifest.json');
+/**
+ * The fixture SWISH made (kept in the repository with the SWISH format's reading side): a store
+ * (`store/`) plus `manifest.json`, its `swish-gitty dump`.
+ */
+export const fixtureArchive = path.join(repoRoot, 'packages/driver-files/test/fixtures/swish/swish-store.tar.gz');
+export const fixtureManifest = path.join(repoRoot, 'packages/driver-files/test/fixtures/swish/manifest.json');
 
 /** Unpack the fixture into a temp folder; `dir` is the SWISH store. */
 export async function extractFixture(): Promise<{ dir: string; remove: () => Promise<void> }> {
