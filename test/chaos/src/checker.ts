@@ -101,26 +101,21 @@ export function check(events: readonly HistoryEvent[], observations: ReadonlyArr
     else if (op.invoke.op === 'get') parent.set(done.commit, done.previous ?? null);
   }
   for (const chain of Object.values(primary.chains)) for (const link of chain) parent.set(link.commit, link.previous ?? null);
-  const descendsFrom = (descendant: string, ancestor: string): boolean => {
-    const seen = new Set<string>();
-    for (let at: string | null | undefined = descendant; at && !seen.has(at); at = parent.get(at)) {
-      if (at === ancestor) return true;
-      seen.add(at);
-    }
-    return false;
-  };
-
   const onChain = new Map<string, Set<string>>();
   for (const [name, chain] of Object.entries(primary.chains)) onChain.set(name, new Set(chain.map((l) => l.commit)));
   const deletes = writes.filter((op) => op.invoke.op === 'delete' && op.outcome !== 'failed');
+  // Every commit a delete (acknowledged or unknown) may have removed: the deleted head and its
+  // ancestors. Each ancestor walk stops at a commit already marked, so this is linear overall.
+  const removed = new Set<string>();
+  for (const d of deletes) {
+    for (let at: string | null | undefined = d.invoke.previous; at && !removed.has(at); at = parent.get(at)) removed.add(at);
+  }
 
   for (const op of writes) {
     if (op.outcome !== 'ok' || op.invoke.op === 'delete') continue;
     const name = op.invoke.name!;
     const commit = (op.done as Ok).commit!;
-    if (onChain.get(name)?.has(commit)) continue;
-    const removedBy = deletes.find((d) => d.invoke.name === name && d.invoke.previous && descendsFrom(d.invoke.previous, commit));
-    if (removedBy) continue;
+    if (onChain.get(name)?.has(commit) || removed.has(commit)) continue;
     result.lost++;
     violations.push({
       kind: 'lost', name, ops: [op.invoke.id],
