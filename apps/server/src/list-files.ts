@@ -68,32 +68,32 @@ function page<T>(rows: T[], request: ListRequest): { rows: T[]; next: string | n
 }
 
 /**
- * Head names (filtered by extension, prefix and name text, in name order) and totals of recent
- * listings, so paging through a big store ("show more") does not read every head again. Any
+ * Head names (filtered by extension, prefix and name text, in name order) of recent listings, so paging through a big store ("show more") does not read every head again. Any
  * head change this store sees (its own writes, and other processes' where the driver watches)
  * clears it; entries also expire after `ttlMs`, for changes it cannot see.
  */
 export class ListingCache {
-  private readonly entries = new Map<string, { at: number; names?: Array<{ name: string; head: string }>; total?: number }>();
+  private readonly entries = new Map<string, { at: number; names: Array<{ name: string; head: string }> }>();
   private readonly unsubscribe: () => void;
 
   constructor(store: Store, private readonly ttlMs = 5_000, private readonly maxEntries = 16) {
     this.unsubscribe = store.on('head', () => this.entries.clear());
   }
 
-  get(key: string): { names?: Array<{ name: string; head: string }>; total?: number } | undefined {
+  /** The names cached for a filter, unless expired. */
+  get(key: string): Array<{ name: string; head: string }> | undefined {
     const entry = this.entries.get(key);
     if (!entry) return undefined;
     if (performance.now() - entry.at > this.ttlMs) {
       this.entries.delete(key);
       return undefined;
     }
-    return entry;
+    return entry.names;
   }
 
-  set(key: string, value: { names?: Array<{ name: string; head: string }>; total?: number }): void {
+  set(key: string, names: Array<{ name: string; head: string }>): void {
     if (this.entries.size >= this.maxEntries) this.entries.delete(this.entries.keys().next().value as string);
-    this.entries.set(key, { ...value, at: performance.now() });
+    this.entries.set(key, { names, at: performance.now() });
   }
 
   /** Stop following the store's head changes. */
@@ -117,31 +117,51 @@ export async function listFiles(store: Store, request: ListRequest, cache?: List
     const { rows, next } = page(hits, request);
     return { files: await withCommits(store, rows), total: hits.length, next };
   }
-  const timeOrder = request.filters.order === 'time';
-  if (needsCommits(request.filters) || (timeOrder && request.contains !== undefined)) {
-    const all: FileEntry[] = [];
-    for await (const entry of store.files(request.filters)) if (matches(entry.name)) all.push(entry);
-    const { rows, next } = page(all, request);
-    return { files: rows, total: all.length, next };
-  }
+  if (needsCommits(request.filters)) return fullListing(store, request, matches);
   // Only name filters: count (and, with `contains`, pick the page) from the head names.
-  const key = JSON.stringify([request.filters.ext, request.filters.namePrefix, request.contains?.toLowerCase()]);
-  let names = cache?.get(key)?.names;
-  if (!names) {
-    names = [];
-    for await (const entry of store.driver.heads(request.filters.ext !== undefined ? { ext: request.filters.ext } : {})) {
-      if (matches(entry.name)) names.push(entry);
-    }
-    names.sort(byName);
-    cache?.set(key, { names });
-  }
+  const names = await headNames(store, request, matches, cache);
   const total = names.length;
   const end = request.offset + request.limit;
   const next = end < total ? encodeCursor(end) : null;
-  if (request.contains !== undefined) {
-    return { files: await withCommits(store, names.slice(request.offset, end)), total, next };
+  if (request.contains === undefined) {
+    const files: FileEntry[] = [];
+    for await (const entry of store.files({ ...request.filters, offset: request.offset, limit: request.limit })) files.push(entry);
+    return { files, total, next };
   }
-  const files: FileEntry[] = [];
-  for await (const entry of store.files({ ...request.filters, offset: request.offset, limit: request.limit })) files.push(entry);
-  return { files, total, next };
+  if (request.filters.order !== 'time') return { files: await withCommits(store, names.slice(request.offset, end)), total, next };
+  // Time order of a name filter's matches needs their commits: read those of a few, list all otherwise.
+  if (names.length > TIME_SORT_READS) return fullListing(store, request, matches);
+  const entries = await withCommits(store, names);
+  entries.sort((a, b) => b.commit.time - a.commit.time || byName(a, b));
+  return { files: entries.slice(request.offset, end), total: entries.length, next: end < entries.length ? encodeCursor(end) : null };
+}
+
+/** Up to this many matches of a name filter are sorted by time from their own commits. */
+const TIME_SORT_READS = 2_000;
+
+/** Every match, from the store's listing (with its commits), filtered by name text and paged here. */
+async function fullListing(store: Store, request: ListRequest, matches: (name: string) => boolean): Promise<ListPage> {
+  const all: FileEntry[] = [];
+  for await (const entry of store.files(request.filters)) if (matches(entry.name)) all.push(entry);
+  const { rows, next } = page(all, request);
+  return { files: rows, total: all.length, next };
+}
+
+/** The heads whose names pass the name filters, in name order (cached per filter). */
+async function headNames(
+  store: Store,
+  request: ListRequest,
+  matches: (name: string) => boolean,
+  cache: ListingCache | undefined,
+): Promise<Array<{ name: string; head: string }>> {
+  const key = JSON.stringify([request.filters.ext, request.filters.namePrefix, request.contains?.toLowerCase()]);
+  const cached = cache?.get(key);
+  if (cached) return cached;
+  const names: Array<{ name: string; head: string }> = [];
+  for await (const entry of store.driver.heads(request.filters.ext !== undefined ? { ext: request.filters.ext } : {})) {
+    if (matches(entry.name)) names.push(entry);
+  }
+  names.sort(byName);
+  cache?.set(key, names);
+  return names;
 }
