@@ -65,6 +65,14 @@ describe('the web page: safe names, downloads, narrow screens, author, conflicts
     await expect.poll(() => page.locator('#file-heading .name-text').textContent()).toBe('invoice_<U+202E>fdp.exe');
     expect(await page.locator('#name-warning').isVisible()).toBe(true);
     expect(await page.locator('#name-warning').textContent()).toMatch(/invisible or direction-changing/);
+    // Direction controls inside a diff are marked too ("Trojan Source" code).
+    const head = (await t.call('GET', `/files/${encodeURIComponent(BIDI_NAME)}`)).json.commit.commit;
+    await t.call('PUT', `/files/${encodeURIComponent(BIDI_NAME)}`, { data: 'MZ not really\nif (admin) {\u202E } \u2066// check\n', previous: head });
+    await page.click('#reload');
+    await expect.poll(() => page.locator('#history-rows tr').count()).toBe(2);
+    await page.click('#show-diff');
+    await expect.poll(() => page.locator('#diff-output .line.add').allTextContents())
+      .toEqual(['added: +if (admin) {<U+202E> } <U+2066>// check']);
     await page.screenshot({ path: `${ARTIFACTS}names-desktop.png`, fullPage: true });
     await page.close();
   });

@@ -1,4 +1,5 @@
 // Render a unified diff (as the server sends it) into accessible, coloured lines.
+import { markBidi } from './names-view.js';
 
 // File headers only come before the first hunk; inside a hunk "---x" is a removed "--x".
 function kindOf(line, inHunk) {
@@ -52,7 +53,7 @@ export function renderDiff(container, unified, emptyText = 'No differences.', no
       sr.textContent = SPOKEN[kind];
       row.append(sr);
     }
-    row.append(document.createTextNode(line));
+    row.append(document.createTextNode(markBidi(line)));
     pre.append(row, document.createTextNode('\n'));
   }
   container.append(pre);

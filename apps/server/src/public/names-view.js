@@ -8,6 +8,17 @@ const HIDDEN = /[\p{Cc}\p{Cf}\p{Zl}\p{Zp}\u00A0\u1680\u2000-\u200A\u202F\u205F\u
 
 const mark = (ch) => `<U+${ch.codePointAt(0).toString(16).toUpperCase().padStart(4, '0')}>`;
 
+// Direction controls only (text content keeps its tabs and other characters as they are).
+const BIDI = /[\u061C\u200E\u200F\u202A-\u202E\u2066-\u2069]/gu;
+
+/**
+ * Text with its direction controls shown as <U+…> marks, so code in a diff reads in the order
+ * it is stored ("Trojan Source" lines cannot hide what they do).
+ */
+export function markBidi(text) {
+  return String(text).replace(BIDI, mark);
+}
+
 /**
  * A name as safe text: `text` with hidden characters replaced by marks, `hidden` true when
  * there were any, `nonAscii` the other characters beyond ASCII (for a lookalike warning).
