@@ -46,7 +46,8 @@ export async function startSentinelSet(options: SentinelOptions = {}): Promise<S
     await remove();
   };
   try {
-    const serverArgs = (i: number) => ['--dir', dir, '--dbfilename', `dump-${i}.rdb`, ...(options.serverArgs ?? [])];
+    // No 5 s wait for more replicas before a full sync (the default diskless-sync delay).
+    const serverArgs = (i: number) => ['--dir', dir, '--dbfilename', `dump-${i}.rdb`, '--repl-diskless-sync-delay', '0', ...(options.serverArgs ?? [])];
     const master = await startRedisServer(serverArgs(0));
     servers.push(master);
     for (let i = 1; i <= (options.replicas ?? 1); i++) {
