@@ -10,7 +10,7 @@ import { parseArgs } from 'node:util';
 import { formatReport } from './report.js';
 import { FAULT_KINDS, ROW_NAMES, type FaultKind, type RowName } from './rows.js';
 import { REGRESSION_RUNS } from './regressions.js';
-import { runChaos, type RunOptions } from './runner.js';
+import { abortRuns, runChaos, type RunOptions } from './runner.js';
 
 const { values } = parseArgs({
   options: {
@@ -57,6 +57,13 @@ const runs: RunOptions[] = values.regressions
     ...(faults ? { faults: faults as FaultKind[] } : {}),
     ...root, keep: values.keep, log,
   }));
+
+for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+  process.once(signal, () => {
+    process.stderr.write(`chaos: ${signal}: stopping the processes, Redis and the tmpfs of the run\n`);
+    void abortRuns().finally(() => process.exit(130));
+  });
+}
 
 let violations = 0;
 for (const options of runs) {

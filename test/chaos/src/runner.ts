@@ -51,6 +51,17 @@ export interface RunReport {
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
+/** Undo functions of the runs under way (processes, Redis, the proxy, the tmpfs mount). */
+const cleanups = new Set<() => Promise<void>>();
+
+/**
+ * Stop everything the runs under way started, for a runner interrupted by a signal: the
+ * processes are stopped by pid and the tmpfs is unmounted (a mount would outlive the process).
+ */
+export async function abortRuns(): Promise<void> {
+  await Promise.all([...cleanups].map((cleanup) => cleanup().catch(() => undefined)));
+}
+
 /** Run one row under faults, then check it. */
 export async function runChaos(options: RunOptions): Promise<RunReport> {
   const row = rowByName(options.row);
@@ -121,6 +132,13 @@ async function runProcesses(row: Row, options: RunOptions, dir: string): Promise
   const clients: ClientProcess[] = [];
   const incarnations: number[] = [];
   const observers: ClientProcess[] = [];
+  const cleanup = async () => {
+    await Promise.all([...clients, ...observers].filter(Boolean).map((c) => c.exit(10_000)));
+    await proxy?.stop();
+    await redis?.stop();
+    await disk.dispose();
+  };
+  cleanups.add(cleanup);
   try {
     if (row.redis) {
       redis = new RedisBox(path.join(dir, 'redis'));
@@ -196,10 +214,8 @@ async function runProcesses(row: Row, options: RunOptions, dir: string): Promise
       options, dir, workloadMs, check: check(events, observations), faults: injected, faultsByKind: tally(injected), diskMethod: disk.method, events,
     };
   } finally {
-    await Promise.all([...clients, ...observers].filter(Boolean).map((c) => c.exit(10_000)));
-    await proxy?.stop();
-    await redis?.stop();
-    await disk.dispose();
+    cleanups.delete(cleanup);
+    await cleanup();
   }
 }
 
