@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { readdir, utimes, writeFile } from 'node:fs/promises';
+import { mkdir, readdir, utimes, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { defaultDriverContext, openStore, registerDriver, type HeadEvent } from '@gitty/core';
 import { waitFor } from '@gitty/driver-test/harness';
@@ -94,6 +94,11 @@ describe('files driver', () => {
       await writeFile(staleTemp, '{"epoch":');
       const old = new Date(Date.now() - 2 * 3600_000);
       await utimes(staleTemp, old, old);
+      // A lock folder a crash left after moving it aside (release and take-over rename it first).
+      const staleLock = path.join(dir, 'ref', `${TEMP_PREFIX}otherhost-13-ef01`);
+      await mkdir(staleLock);
+      await writeFile(path.join(staleLock, 'owner'), '{"host":"otherhost","pid":13,"token":"x"}');
+      await utimes(staleLock, old, old);
       const report = await store.gc({ graceMs: 0 });
       expect(await readdir(path.join(dir, 'ref'))).toEqual(['head']);
       expect(report.deleted).toBe(1);
