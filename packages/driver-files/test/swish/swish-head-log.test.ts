@@ -1,0 +1,85 @@
+import { appendFileSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { isGittyError } from '@gitty/core';
+import { tempDir } from '@gitty/driver-test/harness';
+import { SharedHeads, SwishHeadLog, parseSwishHeadLine, swishHeadLine } from '@gitty/driver-files';
+
+const A = '4aea38bf4fb9a2c05be3c612c52d6a63a6e0f225';
+const B = '72f00a6e99c416a4ae69b47c7001ab2073634d70';
+const C = 'c7ffb0465379364e9bce48bce1455e6aae7eb314';
+
+describe("SWISH's ref/head log", () => {
+  let dir: string;
+  let remove: () => Promise<void>;
+  let file: string;
+  beforeEach(async () => {
+    ({ dir, remove } = await tempDir('gitty-swish-log-'));
+    file = path.join(dir, 'ref', 'head');
+  });
+  afterEach(async () => remove());
+
+  it('writes and reads the lines as SWISH does (quoted names and hashes, - for none)', () => {
+    const line = swishHeadLine({ name: "Ωmega 'x'.pl", old: null, new: A });
+    expect(line).toBe(`head('Ωmega \\'x\\'.pl',-,'${A}').\n`);
+    expect(parseSwishHeadLine(line.trim())).toEqual({ name: "Ωmega 'x'.pl", old: null, new: A });
+    expect(parseSwishHeadLine(`head(plain,${C},'${A}').`)).toEqual({ name: 'plain', old: C, new: A });
+    expect(parseSwishHeadLine("head('x',-,-).")).toMatch(/hash/);
+    expect(parseSwishHeadLine("head('x',-,")).toMatch(/Prolog/);
+  });
+
+  it('replays with SWISH\'s start-up rule (the last line for a name wins), and resumes from a position', async () => {
+    const log = new SwishHeadLog(file, { durability: 'none' });
+    await log.withLock(() => log.create([{ name: 'a.pl', head: A }]));
+    expect(readFileSync(file, 'utf8')).toMatch(/^epoch\(\d+\)\.\n\nhead\('a\.pl',-,'4aea/);
+    const first = (await log.readFrom())!;
+    expect(first.events).toEqual([{ name: 'a.pl', old: null, new: A }]);
+    // A stale SWISH line (its Old is not the head) still sets the head, as SWISH's restore_heads does.
+    appendFileSync(file, `head('a.pl','${C}','${B}').\n`);
+    const next = (await log.readFrom(first))!;
+    expect(next.reset).toBe(false);
+    expect(next.events).toEqual([{ name: 'a.pl', old: C, new: B }]);
+    const heads = new SharedHeads(log, { pollInterval: 0, watchFile: false });
+    await heads.refresh(true);
+    expect(heads.get('a.pl')).toBe(B);
+    await heads.close();
+  });
+
+  it('a SWISH line appended between gitty\'s read and its write makes the CAS fail with NOT_AT_HEAD, writing nothing', async () => {
+    const log = new SwishHeadLog(file, { durability: 'none' });
+    await log.withLock(() => log.create([{ name: 'a.pl', head: A }]));
+    const at = (await log.readFrom())!;
+    // SWISH appends without gitty's lock, after gitty read the log to its end (forced here).
+    appendFileSync(file, `head('a.pl','${A}','${B}').\n`);
+    const before = readFileSync(file, 'utf8');
+    let caught: unknown;
+    try {
+      await log.append(at, [{ name: 'a.pl', old: A, new: C }]);
+    } catch (err) {
+      caught = err;
+    }
+    expect(isGittyError(caught, 'NOT_AT_HEAD')).toBe(true);
+    expect((caught as { head?: string }).head).toBe(B);
+    expect(readFileSync(file, 'utf8')).toBe(before);
+    // A line for another name does not block the append.
+    appendFileSync(file, `head('other.pl',-,'${C}').\n`);
+    const after = (await log.readFrom(at))!;
+    await log.append({ epoch: after.epoch, offset: after.offset - Buffer.byteLength(`head('other.pl',-,'${C}').\n`) }, [{ name: 'a.pl', old: B, new: C }]);
+    expect(readFileSync(file, 'utf8').trimEnd().split('\n').at(-1)).toBe(`head('a.pl','${B}',${C}).`);
+  });
+
+  it('starts over when SWISH rewrites the file (no epoch, or a new one), and skips a malformed line, naming its number', async () => {
+    mkdirSync(path.dirname(file), { recursive: true });
+    writeFileSync(file, `head('a.pl',-,'${A}').\nnot a term\n`);
+    const log = new SwishHeadLog(file, { durability: 'none' });
+    const read = (await log.readFrom())!;
+    expect(read.epoch).toBe('');
+    expect(read.events).toEqual([{ name: 'a.pl', old: null, new: A }]);
+    expect(read.skipped).toBe(1);
+    expect(await log.malformedLines()).toEqual([{ line: 2, reason: expect.stringMatching(/Prolog|head/) }]);
+    writeFileSync(file, `epoch(1796130729).\n\nhead('b.pl',-,'${B}').\n`);
+    const again = (await log.readFrom(read))!;
+    expect(again.reset).toBe(true);
+    expect(again.events).toEqual([{ name: 'b.pl', old: null, new: B }]);
+  });
+});
