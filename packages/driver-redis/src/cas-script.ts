@@ -11,6 +11,8 @@ export type RedisClient = Redis | Cluster;
 // node has re-seeded it, and the counter check refuses writes into a Redis whose sequence is
 // below what the node has already seen (restarted from an older copy of the same epoch): such
 // a write would reuse sequence numbers and stamps of acknowledged changes that Redis lost.
+// After a loss, writes wait settleMs (Redis time) so that nodes which lag a little merge their
+// newer changes before anyone writes over the older heads the first re-seeding node brought.
 const CAS_LUA = `
 local done = redis.call('GET', KEYS[6])
 if done then return {'ok', done} end
@@ -18,6 +20,12 @@ local epoch = redis.call('GET', KEYS[4])
 if epoch ~= ARGV[1] then return {'epoch', epoch or ''} end
 local counter = tonumber(redis.call('GET', KEYS[5]) or '0')
 if counter < tonumber(ARGV[9]) then return {'regressed', tostring(counter)} end
+local lostAt = redis.call('GET', KEYS[7])
+if lostAt then
+  local t = redis.call('TIME')
+  local wait = tonumber(lostAt) + tonumber(ARGV[11]) - (tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000))
+  if wait > 0 then return {'settling', tostring(wait)} end
+end
 local current = redis.call('HGET', KEYS[1], ARGV[2]) or ''
 if current ~= ARGV[3] then return {'conflict', current} end
 local gen = string.match(ARGV[1], '^(%d+):') or '0'
@@ -25,7 +33,7 @@ local n = tonumber(ARGV[10])
 if n > 0 then
   local seq = redis.call('INCR', KEYS[5])
   local args = {'XADD', KEYS[3], 'MAXLEN', '~', ARGV[6], '*', 'seq', seq, 'type', 'objects', 'node', ARGV[8]}
-  for i = 11, 10 + n * 2 do args[#args + 1] = ARGV[i] end
+  for i = 12, 11 + n * 2 do args[#args + 1] = ARGV[i] end
   redis.call(unpack(args))
 end
 local seq = redis.call('INCR', KEYS[5])
@@ -91,6 +99,12 @@ local current = redis.call('GET', KEYS[1]) or ''
 if current == ARGV[1] then
   redis.call('SET', KEYS[1], ARGV[2])
   redis.call('DEL', KEYS[2], KEYS[3])
+  if ARGV[3] == '1' then
+    local t = redis.call('TIME')
+    redis.call('SET', KEYS[4], tostring(tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)))
+  else
+    redis.call('DEL', KEYS[4])
+  end
   return ARGV[2]
 end
 return current
@@ -105,10 +119,10 @@ interface ReplicaCommands {
 
 /** Register the scripts on a client (EVALSHA with a fallback to EVAL, via ioredis). */
 export function defineReplicaCommands(client: RedisClient): void {
-  client.defineCommand('gittyCas', { numberOfKeys: 6, lua: CAS_LUA });
+  client.defineCommand('gittyCas', { numberOfKeys: 7, lua: CAS_LUA });
   client.defineCommand('gittyAnnounce', { numberOfKeys: 3, lua: ANNOUNCE_LUA });
   client.defineCommand('gittyMerge', { numberOfKeys: 5, lua: MERGE_LUA });
-  client.defineCommand('gittyEpoch', { numberOfKeys: 3, lua: EPOCH_LUA });
+  client.defineCommand('gittyEpoch', { numberOfKeys: 4, lua: EPOCH_LUA });
 }
 
 function commands(client: RedisClient): ReplicaCommands {
@@ -124,7 +138,9 @@ export type CasOutcome =
   | { kind: 'conflict'; head: string | null }
   | { kind: 'epoch'; epoch: string | null }
   /** Redis's counter is below `minSeq`: it lost acknowledged changes (restarted from an older copy). */
-  | { kind: 'regressed'; seq: number };
+  | { kind: 'regressed'; seq: number }
+  /** Redis lost the store moments ago; writes resume in `waitMs`, once lagging nodes have merged. */
+  | { kind: 'settling'; waitMs: number };
 
 /** The head change and everything the script needs to apply it once. */
 export interface CasRequest {
@@ -138,14 +154,16 @@ export interface CasRequest {
   node: string;
   /** The highest sequence number of this epoch the node has seen; a lower counter in Redis means data loss. */
   minSeq: number;
+  /** How long after a loss writes wait for lagging nodes to merge. */
+  settleMs: number;
   objects: AnnouncedObject[];
 }
 
 /** Run the CAS script. */
 export async function runCas(client: RedisClient, keys: StoreKeys, r: CasRequest): Promise<CasOutcome> {
   const [kind, value] = await commands(client).gittyCas(
-    keys.heads, keys.stamps, keys.stream, keys.epoch, keys.seq, keys.requestKey(r.requestId),
-    r.epoch, r.name, r.expected ?? '', r.next ?? '', r.requestId, r.maxLen, r.requestTtlMs, r.node, r.minSeq, r.objects.length,
+    keys.heads, keys.stamps, keys.stream, keys.epoch, keys.seq, keys.requestKey(r.requestId), keys.epochAt,
+    r.epoch, r.name, r.expected ?? '', r.next ?? '', r.requestId, r.maxLen, r.requestTtlMs, r.node, r.minSeq, r.objects.length, r.settleMs,
     ...r.objects.flat(),
   );
   if (kind === 'ok') {
@@ -154,6 +172,7 @@ export async function runCas(client: RedisClient, keys: StoreKeys, r: CasRequest
   }
   if (kind === 'conflict') return { kind, head: value === '' ? null : value };
   if (kind === 'regressed') return { kind, seq: Number(value) };
+  if (kind === 'settling') return { kind, waitMs: Number(value) };
   return { kind: 'epoch', epoch: value === '' ? null : value };
 }
 
@@ -180,7 +199,10 @@ export async function runMerge(
   return commands(client).gittyMerge(keys.heads, keys.stamps, keys.stream, keys.seq, keys.epoch, epoch, maxLen, node, ...args);
 }
 
-/** Replace the epoch if it is still `seen` ('' for missing); resolves the epoch now in force. */
-export async function runEpochSwap(client: RedisClient, keys: StoreKeys, seen: string, next: string): Promise<string> {
-  return commands(client).gittyEpoch(keys.epoch, keys.stream, keys.seq, seen, next);
+/**
+ * Replace the epoch if it is still `seen` ('' for missing); resolves the epoch now in force.
+ * `lost`: the store existed before (the swap follows a loss), so writes wait for the merges.
+ */
+export async function runEpochSwap(client: RedisClient, keys: StoreKeys, seen: string, next: string, lost: boolean): Promise<string> {
+  return commands(client).gittyEpoch(keys.epoch, keys.stream, keys.seq, keys.epochAt, seen, next, lost ? '1' : '0');
 }

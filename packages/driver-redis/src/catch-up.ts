@@ -130,7 +130,8 @@ export class CatchUp {
         // saw), so two generations started after separate losses are still ordered.
         const gen = Math.max(generationOf(mine) + 1, generationOf(epoch) + 1, Date.now());
         const next = `${gen}:${randomBytes(6).toString('hex')}`;
-        epoch = await runEpochSwap(cmd, keys, epoch ?? '', next);
+        const lost = mine !== null || this.d.view.heads.size > 0 || state.stamps.size > 0;
+        epoch = await runEpochSwap(cmd, keys, epoch ?? '', next, lost);
       }
       if (epoch !== mine) {
         if (!(await this.merge(epoch))) continue;

@@ -92,7 +92,7 @@ export class HeadWriter {
         const objects = await this.announcement(taken);
         outcome = await runCas(cmd, keys, {
           epoch: state.epoch!, name, expected, next, requestId, maxLen: options.maxLen,
-          requestTtlMs: options.requestTtlMs, node: this.d.node, minSeq: state.highestSeq(), objects,
+          requestTtlMs: options.requestTtlMs, node: this.d.node, minSeq: state.highestSeq(), settleMs: options.settleMs, objects,
         });
       } catch (err) {
         restore();
@@ -121,6 +121,12 @@ export class HeadWriter {
       if (outcome.kind === 'conflict') {
         restore();
         throw new NotAtHeadError(name, outcome.head, expected);
+      }
+      if (outcome.kind === 'settling') {
+        restore();
+        throw new RedisUnavailableError(
+          `Redis lost the store moments ago; writes resume in ${outcome.waitMs} ms, once every node has merged its heads (the head of "${name}" was not changed)`,
+        );
       }
       // Redis lost the store, rolled back (regressed), or moved to a newer generation: re-seed
       // (a new generation and a merge), then try again.

@@ -17,6 +17,8 @@ export class StoreKeys {
   readonly epoch: string;
   /** Counter: the sequence number of the newest stream entry of this generation. */
   readonly seq: string;
+  /** Redis time (ms) when a generation was started after a loss: writes wait `settleMs` from it. */
+  readonly epochAt: string;
   /** Channel: a node missing an object asks here (message: the hash). */
   readonly fetchChannel: string;
   /** Channel: a peer announces here that an answer waits under {@link objectKey}. */
@@ -32,6 +34,7 @@ export class StoreKeys {
     this.stream = `${this.base}stream`;
     this.epoch = `${this.base}epoch`;
     this.seq = `${this.base}seq`;
+    this.epochAt = `${this.base}epoch-at`;
     this.fetchChannel = `${this.base}fetch`;
     this.readyChannel = `${this.base}ready`;
   }

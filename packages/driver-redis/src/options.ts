@@ -40,6 +40,11 @@ export interface RedisDriverOptions {
   commandTimeoutMs: number;
   /** Longest XREAD BLOCK; also how often an idle node checks the epoch (default 1,000 ms). */
   blockMs: number;
+  /**
+   * After Redis lost the store, how long writes wait (REDIS_UNAVAILABLE) so that nodes which
+   * notice a little later merge their newer heads before anyone writes over older ones (default 3,000 ms).
+   */
+  settleMs: number;
   /** Folder for this node's replication state (cursor, stamps); default the inner store's `dir`, else memory only. */
   stateDir?: string;
   /** This node's id in stream entries (default random). */
@@ -48,7 +53,7 @@ export interface RedisDriverOptions {
 
 const ALLOWED = [
   'url', 'redis', 'cluster', 'sentinels', 'name', 'replicaAcks', 'replicaAckTimeoutMs', 'prefix', 'storeId', 'inner', 'maxLen', 'inlineMax', 'fetchTimeoutMs', 'objectTtlMs',
-  'requestTtlMs', 'commandTimeoutMs', 'blockMs', 'stateDir', 'nodeId',
+  'requestTtlMs', 'commandTimeoutMs', 'blockMs', 'settleMs', 'stateDir', 'nodeId',
 ] as const;
 
 function positive(options: Record<string, unknown>, key: string, fallback: number): number {
@@ -131,6 +136,7 @@ export function parseOptions(options: Record<string, unknown>): RedisDriverOptio
     requestTtlMs: positive(options, 'requestTtlMs', 600_000),
     commandTimeoutMs: positive(options, 'commandTimeoutMs', 5_000),
     blockMs: positive(options, 'blockMs', 1_000),
+    settleMs: positive(options, 'settleMs', 3_000),
     stateDir: optionalString(options, 'stateDir') ?? (typeof innerDir === 'string' ? innerDir : undefined),
     nodeId: optionalString(options, 'nodeId'),
   };

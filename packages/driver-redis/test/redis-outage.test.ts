@@ -150,8 +150,16 @@ describe('Redis unavailable', () => {
     } finally {
       raw.disconnect();
     }
-    const later = await a.store.create('later.txt', 'after the flush');
-    await waitForHead(b.store, 'later.txt', later.commit);
+    // Writes wait settleMs after the loss (for lagging nodes to merge); an application retries.
+    let later: { commit: string } | undefined;
+    await waitFor(async () => {
+      later = await a.store.create('later.txt', 'after the flush').catch((err: unknown) => {
+        if (!isGittyError(err, 'REDIS_UNAVAILABLE')) throw err;
+        return undefined;
+      });
+      return later !== undefined;
+    }, 15_000, 100);
+    await waitForHead(b.store, 'later.txt', later!.commit);
     for (const n of [a, b]) {
       await n.store.rescan();
       expect(await n.store.head('kept.txt')).toBe(updated.commit);

@@ -1,12 +1,14 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { Redis } from 'ioredis';
-import { startRedisServer, tempDir, waitFor, type RedisServer } from '@gitty/driver-test/harness';
+import { startRedisServer, startTcpProxy, tempDir, waitFor, type RedisServer, type TcpProxy } from '@gitty/driver-test/harness';
+import { isGittyError } from '@gitty/core';
 import { StoreKeys } from '../src/index.js';
 import { innerFor, openNode, type LocalNode } from './helpers.js';
-import { NodeProcess } from './node-process.js';
+import { NodeProcess, type NodeReport } from './node-process.js';
 
 const open: LocalNode[] = [];
 const processes: NodeProcess[] = [];
+const proxies: TcpProxy[] = [];
 const servers: RedisServer[] = [];
 const dirs: Array<{ remove: () => Promise<void> }> = [];
 let stores = 0;
@@ -14,6 +16,7 @@ let stores = 0;
 afterEach(async () => {
   for (const node of open.splice(0)) await node.store.close();
   for (const child of processes.splice(0)) await child.kill();
+  for (const proxy of proxies.splice(0)) await proxy.stop();
   for (const server of servers.splice(0)) await server.stop();
   for (const dir of dirs.splice(0)) await dir.remove();
 });
@@ -77,5 +80,65 @@ describe('a writer killed right after its write', () => {
     await writer.kill();
     await waitFor(async () => (await reader.store.head('doc.txt')) === commit, 10_000);
     expect((await reader.store.get('doc.txt')).text.startsWith('doc.txt doc.txt')).toBe(true);
+  });
+});
+
+describe('Redis flushed while a node that has the newest change lags', () => {
+  it('the first node to re-seed cannot write over it before the lagging node has merged it', async () => {
+    const redis = await startRedisServer();
+    servers.push(redis);
+    const proxy = await startTcpProxy(redis.port);
+    proxies.push(proxy);
+    const storeId = `settle-${++stores}`;
+    const aDir = await dir();
+    const a = await openNode({
+      url: proxy.url, storeId, inner: innerFor(aDir), stateDir: aDir, blockMs: 200, commandTimeoutMs: 1_000,
+      settleMs: Number(process.env.GITTY_TEST_SETTLE_MS ?? 3_000),
+    });
+    open.push(a);
+    const bDir = await dir();
+    const b = await NodeProcess.start({ url: redis.url, storeId, inner: innerFor(bDir), stateDir: bDir, blockMs: 200 });
+    processes.push(b);
+    const v1 = (await a.store.create('x.txt', 'one')).commit;
+    await waitFor(async () => (JSON.parse(await b.send('report')) as NodeReport).heads['x.txt'] === v1, 10_000);
+
+    // a is cut off (it never hears of v2); b changes x.txt, then freezes; Redis loses everything.
+    proxy.blackhole();
+    expect(await b.send('write 1 7 x.txt')).toBe('done 1 0');
+    const v2 = (JSON.parse(await b.send('report')) as NodeReport).heads['x.txt']!;
+    expect(v2).not.toBe(v1);
+    b.child.kill('SIGSTOP');
+    const raw = new Redis(redis.url);
+    await raw.flushall();
+    raw.disconnect();
+    proxy.heal();
+    // a reconnects, re-seeds first from its x.txt = v1, and writes as soon as Redis takes writes.
+    let first = '';
+    await waitFor(async () => {
+      try {
+        await a.store.update('x.txt', 'a over v1', { previous: v1 });
+        first = 'acknowledged';
+      } catch (err) {
+        if (!isGittyError(err, 'REDIS_UNAVAILABLE')) throw err;
+        if (/lost the store/.test(err.message)) first = 'waiting for merges';
+      }
+      return first !== '';
+    }, 20_000, 50);
+    b.child.kill('SIGCONT');
+    expect(first).toBe('waiting for merges');
+    // b merges v2 within the window; a's next write is refused, then based on v2.
+    let head = '';
+    await waitFor(async () => {
+      try {
+        head = (await a.store.update('x.txt', 'a after the merge', { previous: (await a.store.head('x.txt'))! })).commit;
+        return true;
+      } catch (err) {
+        if (!isGittyError(err, 'REDIS_UNAVAILABLE') && !isGittyError(err, 'NOT_AT_HEAD')) throw err;
+        return false;
+      }
+    }, 20_000, 100);
+    const history = (await a.store.history('x.txt', { depth: 10 })).history.map((c) => c.commit);
+    expect(history[0]).toBe(head);
+    expect(history).toContain(v2);
   });
 });
