@@ -265,7 +265,7 @@ export class HeadLog {
   /**
    * Append changes. Call inside {@link withLock}, after reading the log to its end and checking
    * the CAS against what was read; `at` is the position that read returned. `headAt` gives the
-   * heads as of `at` (omit it and any other change to one of these names counts as a conflict).
+   * heads as of `at` (omitted, they are replayed from the log when they are needed).
    *
    * The lock can have been lost by a stall (see {@link FileLock}), so:
    * 1. right before writing, the log must still end at `at` (else HeadLogMovedError, nothing
@@ -322,7 +322,6 @@ export class HeadLog {
   private verifyAppended(at: HeadLogPosition, changes: readonly HeadChange[], lines: readonly string[], headAt?: (name: string) => string | null): HeadLogPosition {
     const ours = new Set(changes.map((c) => c.name));
     const moved = new Map<string, string | null>();
-    const headOf = (name: string): string | null | undefined => (moved.has(name) ? moved.get(name) : headAt?.(name));
     let fd: number;
     try {
       fd = openSync(this.file, 'r');
@@ -332,19 +331,30 @@ export class HeadLog {
     }
     try {
       const size = fstatSync(fd).size;
-      if (readEpochSync(fd, size).epoch !== at.epoch) throw new HeadLogMovedError(this.file);
+      const { epoch, start } = readEpochSync(fd, size);
+      if (epoch !== at.epoch) throw new HeadLogMovedError(this.file);
+      // Without the caller's heads, replay the log up to `at` for our names (this path runs
+      // only when another writer got in, i.e. after a lost lock).
+      let before: Map<string, string | null> | undefined;
+      const headOf = (name: string): string | null => {
+        if (moved.has(name)) return moved.get(name) ?? null;
+        if (headAt) return headAt(name);
+        before ??= headsBefore(fd, start, at.offset, ours);
+        return before.get(name) ?? null;
+      };
       let next = 0;
       for (const line of completeLines(fd, at.offset, size)) {
         if (line.oversized || line.bytes.includes(NUL)) continue;
         const text = line.bytes.toString('utf8');
         const event = parseEventLine(text);
-        if (!event) continue;
+        // Only our names matter: a change to another name never voids ours.
+        if (!event || !ours.has(event.name)) continue;
         const current = headOf(event.name);
         if (next < lines.length && `${text}\n` === lines[next]) {
-          if (current !== undefined && current !== event.old) throw new NotAtHeadError(event.name, current, event.old);
+          if (current !== event.old) throw new NotAtHeadError(event.name, current, event.old);
           moved.set(event.name, event.new);
           if (++next === lines.length) return { epoch: at.epoch, offset: line.end };
-        } else if (current === undefined ? ours.has(event.name) : current === event.old) {
+        } else if (current === event.old) {
           moved.set(event.name, event.new);
         }
       }
@@ -409,6 +419,18 @@ export class HeadLog {
     if ((await this.readEpoch()) === '') await rename(this.file, `${this.file}.broken-${Date.now()}`).catch(() => undefined);
     return this.create(heads);
   }
+}
+
+/** The heads of `names` after replaying `[start, end)` of the log open as `fd` by the replay rule. */
+function headsBefore(fd: number, start: number, end: number, names: ReadonlySet<string>): Map<string, string | null> {
+  const heads = new Map<string, string | null>();
+  for (const line of completeLines(fd, start, end)) {
+    if (line.oversized || line.bytes.includes(NUL)) continue;
+    const event = parseEventLine(line.bytes.toString('utf8'));
+    if (!event || !names.has(event.name) || (heads.get(event.name) ?? null) !== event.old) continue;
+    heads.set(event.name, event.new);
+  }
+  return heads;
 }
 
 /** The epoch of the log open as `fd` (undefined: none) and where its events start. */

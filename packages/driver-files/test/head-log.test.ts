@@ -1,8 +1,10 @@
 import { describe, expect, it } from 'vitest';
+import { appendFileSync } from 'node:fs';
 import { appendFile, readFile, truncate, unlink, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { tempDir } from '@gitty/driver-test/harness';
 import { HeadLog } from '@gitty/driver-files';
+import { headLogTestHooks } from '../src/test-hooks.js';
 import { openFiles, withStoreDir } from './support.js';
 
 const h = (digit: string) => digit.repeat(40);
@@ -78,6 +80,50 @@ describe('head log', () => {
       const text = await readFile(file, 'utf8');
       expect(text.endsWith(`{"name":"torn","old":nu #torn\n${JSON.stringify({ name: 'ok', old: h('a'), new: h('b') })}\n`)).toBe(true);
       expect((await log.readFrom(read))!).toMatchObject({ skipped: 1, events: [{ name: 'ok', old: h('a'), new: h('b') }] });
+    });
+  });
+
+  it('append verifies where its line landed when another writer got in between its check and its write', async () => {
+    await withLog(async (log, file) => {
+      const line = (name: string, old: string | null, next: string) => `${JSON.stringify({ name, old, new: next })}\n`;
+      const sneakIn = (text: string) => {
+        headLogTestHooks.beforeWrite = () => {
+          headLogTestHooks.beforeWrite = undefined;
+          appendFileSync(file, text);
+        };
+      };
+      try {
+        let at = await log.withLock(() => log.create([{ name: 'x', head: h('1') }, { name: 'y', head: h('5') }]));
+        const heads = new Map([['x', h('1')], ['y', h('5')]]);
+        const headAt = (name: string) => heads.get(name) ?? null;
+        // Another change from the same head got in first: ours is void, NOT_AT_HEAD names the winner.
+        sneakIn(line('x', h('1'), h('2')));
+        await expect(log.append(at, [{ name: 'x', old: h('1'), new: h('3') }], headAt)).rejects.toMatchObject({ code: 'NOT_AT_HEAD', head: h('2') });
+        let read = (await log.readFrom())!;
+        expect(read.events.filter((e) => e.name === 'x').at(-1)).toEqual({ name: 'x', old: h('1'), new: h('2') });
+        at = { epoch: read.epoch, offset: read.offset };
+        heads.set('x', h('2'));
+        // A line on another name, or a void one on ours, does not make ours void.
+        sneakIn(line('y', h('5'), h('6')) + line('x', h('9'), h('8')));
+        const done = await log.append(at, [{ name: 'x', old: h('2'), new: h('4') }], headAt);
+        expect(done).toMatchObject({ alone: false, offset: (await readFile(file)).length });
+        read = (await log.readFrom())!;
+        expect(read.events.filter((e) => e.name === 'x').at(-1)).toEqual({ name: 'x', old: h('2'), new: h('4') });
+        expect(read.events.filter((e) => e.name === 'y').at(-1)).toEqual({ name: 'y', old: h('5'), new: h('6') });
+        // Without the caller's heads they are replayed from the log: the same verdicts.
+        at = { epoch: read.epoch, offset: read.offset };
+        sneakIn(line('x', h('7'), h('6')));
+        expect(await log.append(at, [{ name: 'x', old: h('4'), new: h('3') }])).toMatchObject({ alone: false });
+        read = (await log.readFrom())!;
+        at = { epoch: read.epoch, offset: read.offset };
+        sneakIn(line('x', h('3'), h('2')));
+        await expect(log.append(at, [{ name: 'x', old: h('3'), new: h('1') }])).rejects.toMatchObject({ code: 'NOT_AT_HEAD', head: h('2') });
+        // Nobody in between: no read-back needed.
+        read = (await log.readFrom())!;
+        expect(await log.append({ epoch: read.epoch, offset: read.offset }, [{ name: 'z', old: null, new: h('1') }])).toMatchObject({ alone: true });
+      } finally {
+        headLogTestHooks.beforeWrite = undefined;
+      }
     });
   });
 
