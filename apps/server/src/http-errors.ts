@@ -85,13 +85,14 @@ export function errorResponse(error: unknown): { status: number; body: ErrorBody
 }
 
 /**
- * A fastify error handler: answers `{code, message}` and logs unexpected failures (5xx) — to
+ * A fastify error handler: answers `{code, message}` and logs failures (5xx but 501) — to
  * fastify's logger when it is on, else one line to `errorLog`, so a 500 is never silent.
  */
 export function errorHandler(errorLog: { write(line: string): unknown } | undefined) {
   return (error: unknown, request: FastifyRequest, reply: FastifyReply): void => {
     const { status, body, headers } = errorResponse(error);
-    if (status >= 500) {
+    // 501 is an answer (the driver cannot do that), not a failure to look into.
+    if (status >= 500 && status !== 501) {
       if (errorLog) errorLog.write(`${new Date().toISOString()} ${request.method} ${request.url.split('?')[0]} → ${status}: ${describe(error)}\n`);
       else request.log.error({ err: error }, 'request failed');
     }
