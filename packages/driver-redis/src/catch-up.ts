@@ -130,7 +130,9 @@ export class CatchUp {
         // saw), so two generations started after separate losses are still ordered.
         const gen = Math.max(generationOf(mine) + 1, generationOf(epoch) + 1, Date.now());
         const next = `${gen}:${randomBytes(6).toString('hex')}`;
-        const lost = mine !== null || this.d.view.heads.size > 0 || state.stamps.size > 0;
+        // A node that never followed a generation is seeding (e.g. an existing store put behind
+        // Redis for the first time): nothing acknowledged through Redis can be lost, no settling.
+        const lost = mine !== null;
         epoch = await runEpochSwap(cmd, keys, epoch ?? '', next, lost);
       }
       if (epoch !== mine) {

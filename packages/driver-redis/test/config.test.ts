@@ -18,6 +18,13 @@ describe('options', () => {
       [{ url: 'redis://x', inner, cluster: [{ host: '127.0.0.1', port: 7000 }] }, /not both/],
       [{ cluster: [], inner }, /"cluster"/],
       [{ url: 'redis://x', inner: 'files' }, /"inner"/],
+      [{ sentinels: [{ host: '127.0.0.1', port: 26379 }], inner }, /need "name"/],
+      [{ sentinels: [], name: 'mymaster', inner }, /"sentinels" must be/],
+      [{ url: 'redis://x', name: 'mymaster', inner }, /needs "sentinels"/],
+      [{ url: 'redis://x', sentinels: [{ port: 26379 }], name: 'm', inner }, /one of "url", "cluster" and "sentinels"/],
+      [{ cluster: [{ host: '127.0.0.1', port: 7000 }], replicaAcks: 1, inner }, /not supported with "cluster"/],
+      [{ url: 'redis://x', inner, replicaAcks: -1 }, /"replicaAcks"/],
+      [{ url: 'redis://x', inner, settleMs: 0 }, /"settleMs"/],
     ];
     for (const [options, message] of bad) {
       expect(() => parseOptions(options)).toThrow(message);
@@ -27,7 +34,9 @@ describe('options', () => {
         expect((err as { code?: string }).code).toBe('INVALID_CONFIG');
       }
     }
-    expect(parseOptions({ url: 'redis://x', inner })).toMatchObject({ prefix: 'gitty', storeId: 'default', maxLen: 10_000 });
+    expect(parseOptions({ url: 'redis://x', inner })).toMatchObject({ prefix: 'gitty', storeId: 'default', maxLen: 10_000, replicaAcks: 0, settleMs: 3_000 });
+    expect(parseOptions({ sentinels: [{ host: '127.0.0.1', port: 26379 }], name: 'mymaster', inner, replicaAcks: 1 }))
+      .toMatchObject({ name: 'mymaster', replicaAcks: 1, replicaAckTimeoutMs: 1_000 });
   });
 });
 
