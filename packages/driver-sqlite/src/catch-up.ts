@@ -57,9 +57,10 @@ export class IndexCatchUp {
    * Loading the objects takes time, and other processes sharing the index may apply newer log
    * lines meanwhile: the rebuild commits only while the index is not ahead of the log position
    * it read (else it would move the shared index back, hiding acknowledged updates from every
-   * reader and letting a stale CAS compare against an old head). When the index got ahead, the
-   * rebuild reads the lines after its position, resolves them too and tries again.
-   * Returns the position committed.
+   * reader and letting a stale CAS compare against an old head). Before each attempt it reads
+   * the lines appended since its position and resolves them too, and it starts over when the log
+   * was replaced meanwhile (a new epoch), so what it commits is the log's end as far as it can
+   * see. Returns the position committed.
    */
   async rebuild(onProgress?: ProgressListener): Promise<LogPosition> {
     let tail: LogRead = (await this.log.readFrom()) ?? { epoch: '', offset: 0, reset: true, events: [] };
@@ -72,6 +73,16 @@ export class IndexCatchUp {
     const history = await this.histories(updates);
     for (;;) {
       const read: LogPosition = { epoch: tail.epoch, offset: tail.offset };
+      const more = tail.epoch === '' ? undefined : await this.log.readFrom(read);
+      // The log was replaced since the read (a new epoch): start over on the new log.
+      if (more && (more.reset || more.epoch !== read.epoch)) return this.rebuild(onProgress);
+      if (more && more.offset > read.offset) {
+        const newer = await this.resolve(finalHeads(more), true);
+        for (const [name, update] of newer) updates.set(name, update);
+        history.push(...(await this.histories(newer)));
+        tail = more;
+        continue;
+      }
       const committed = this.index.transaction(() => {
         if (isAhead(this.index.position(), read)) return false;
         this.index.clear();
@@ -84,13 +95,7 @@ export class IndexCatchUp {
         onProgress?.({ phase: 'sqlite-reindex', done: total, total });
         return read;
       }
-      const more = await this.log.readFrom(read);
-      // The log was replaced since the read (a new epoch): start over on the new log.
-      if (!more || more.reset || more.epoch !== read.epoch) return this.rebuild(onProgress);
-      const newer = await this.resolve(finalHeads(more), true);
-      for (const [name, update] of newer) updates.set(name, update);
-      history.push(...(await this.histories(newer)));
-      tail = more;
+      // The index got ahead between the tail read and the commit: read the new lines next round.
     }
   }
 
