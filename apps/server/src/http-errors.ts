@@ -1,5 +1,5 @@
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
-import { isGittyError, type ErrorCode } from '@gitty/core';
+import { isGittyError, type ErrorCode, type GittyError } from '@gitty/core';
 
 /** Codes the HTTP layer adds to the core's catalogue (auth, rate limit, unexpected failures). */
 export type ServerErrorCode = 'UNAUTHORIZED' | 'RATE_LIMITED' | 'UNSUPPORTED_MEDIA_TYPE' | 'HOST_NOT_ALLOWED' | 'INTERNAL';
@@ -23,22 +23,49 @@ export class HttpError extends Error {
   }
 }
 
-/** HTTP status of each core error code; codes not listed answer 500. */
-const STATUS: Partial<Record<ErrorCode, number>> = {
+/**
+ * HTTP status of each core error code. A complete record, so a code added to the catalogue
+ * does not compile until it is given a status here (no accidental 500s).
+ */
+const STATUS: Record<ErrorCode, number> = {
   NOT_FOUND: 404,
   FILE_EXISTS: 409,
   NOT_AT_HEAD: 409,
   INVALID_NAME: 400,
   INVALID_HASH: 400,
+  // A hash prefix matching several objects: the client gives more digits (the body lists them).
+  AMBIGUOUS: 400,
   INVALID_ARGUMENT: 400,
   INVALID_CONFIG: 400,
   OBJECT_TOO_LARGE: 413,
+  // The server's own store is damaged, or its driver missing: a server failure, logged.
+  CORRUPT_OBJECT: 500,
+  DRIVER_NOT_FOUND: 500,
   UNSUPPORTED: 501,
   OBJECT_UNAVAILABLE: 503,
   REDIS_UNAVAILABLE: 503,
   LOCK_TIMEOUT: 503,
   CLOSED: 503,
+  STORAGE_FULL: 507,
 };
+
+/** What an error adds to `{code, message}`: the head of a conflict, the candidates of AMBIGUOUS. */
+function details(error: unknown): Record<string, unknown> {
+  const extra: Record<string, unknown> = {};
+  // Checked, not trusted: a GittyError('AMBIGUOUS') from elsewhere may lack the fields.
+  if (isGittyError(error, 'AMBIGUOUS') && Array.isArray(error.candidates)) {
+    if (typeof error.prefix === 'string') extra.prefix = error.prefix;
+    extra.candidates = error.candidates.map(({ hash, type }) => ({ hash, type }));
+  }
+  if (isGittyError(error) && 'head' in error && typeof error.head === 'string') extra.head = error.head;
+  return extra;
+}
+
+/** The message answered: the error's own, but without the server's file paths where it names one. */
+function publicMessage(error: GittyError): string {
+  if (error.code === 'STORAGE_FULL') return 'The server\'s storage is full: nothing was stored; retry once space is freed';
+  return error.message;
+}
 
 /** Which validation failures are about names and which about hashes, by the field's name. */
 const HASH_FIELDS = new Set(['hash', 'previous', 'includes', 'version']);
@@ -58,9 +85,7 @@ export function errorResponse(error: unknown): { status: number; body: ErrorBody
     return { status: error.statusCode, body: { code: error.code, message: error.message }, headers: error.headers };
   }
   if (isGittyError(error)) {
-    const extra: Record<string, unknown> = {};
-    if ('head' in error && typeof error.head === 'string') extra.head = error.head;
-    return { status: STATUS[error.code] ?? 500, body: { code: error.code, message: error.message, ...extra }, headers: {} };
+    return { status: STATUS[error.code] ?? 500, body: { code: error.code, message: publicMessage(error), ...details(error) }, headers: {} };
   }
   const fe = error as FastifyError;
   if (fe && Array.isArray(fe.validation)) {

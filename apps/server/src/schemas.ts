@@ -28,13 +28,19 @@ export const commitSchema = {
   additionalProperties: true,
 } as const;
 
-/** `{code, message}`, plus `head`, `diffs` and `merged` on NOT_AT_HEAD conflicts. */
+/** `{code, message}`, plus `head`, `diffs` and `merged` on NOT_AT_HEAD conflicts, `prefix` and `candidates` on AMBIGUOUS. */
 export const errorSchema = {
   type: 'object',
   required: ['code', 'message'],
   properties: {
     code: { type: 'string' },
     message: { type: 'string' },
+    prefix: { type: 'string', description: 'AMBIGUOUS: the hash prefix given' },
+    candidates: {
+      type: 'array',
+      description: 'AMBIGUOUS: every object the prefix matches; give more digits',
+      items: { type: 'object', required: ['hash', 'type'], properties: { hash: HASH, type: { type: 'string' } } },
+    },
     head: { type: ['string', 'null'] },
     diffs: {
       type: 'object',
