@@ -72,7 +72,15 @@ export class SwishFilesDriver implements Driver {
     const heads = new SharedHeads(headLog, { pollInterval: options.pollInterval ?? 1000, watchFile: options.watchLog ?? true });
     const driver = new SwishFilesDriver(dir, loose, packs, headLog, heads, context.maxObjectSize);
     // Like SWISH's restore_heads_from_remote: without a log, heads come from the newest commits.
-    await headLog.initialize(() => rebuildHeads({ objects: () => driver.objects(), loadObject: (h) => driver.loadObject(h) }, context.onProgress));
+    const rebuild = () => rebuildHeads({ objects: () => driver.objects(), loadObject: (h) => driver.loadObject(h) }, context.onProgress);
+    await headLog.initialize(rebuild);
+    // An empty log is what SWISH's create_heads_file leaves before it rebuilds from the objects
+    // itself; do the same (the same rule gives the same heads), or the store would look empty.
+    if ((await headLog.size()) === 0) {
+      await headLog.withLock(async () => {
+        if ((await headLog.size()) === 0) await headLog.create(await rebuild());
+      });
+    }
     await heads.refresh(true);
     return driver;
   }

@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import { rm } from 'node:fs/promises';
+import { rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { defaultDriverContext, Store, type Commit } from '@gitty/core';
@@ -78,10 +78,11 @@ describe('a SWISH store made by real SWISH (fixture)', () => {
     expect(stats.packs).toBe(2);
   });
 
-  it('rebuilds heads from loose and packed commits when ref/head is gone, as SWISH does', async () => {
+  it.each(['missing', 'empty'])('rebuilds heads from loose and packed commits when ref/head is %s, as SWISH does', async (state) => {
     const copy = await extractFixture();
     try {
-      await rm(path.join(copy.dir, 'ref', 'head'));
+      if (state === 'missing') await rm(path.join(copy.dir, 'ref', 'head'));
+      else await writeFile(path.join(copy.dir, 'ref', 'head'), '');
       const rebuilt = await createDriver({ dir: copy.dir, durability: 'none' }, defaultDriverContext());
       try {
         const heads = new Map<string, string>();
