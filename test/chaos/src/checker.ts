@@ -36,6 +36,8 @@ export interface CheckResult {
   unknown: number;
   lost: number;
   duplicated: number;
+  /** Failed operations (any kind) by error code: how available the store stayed under faults. */
+  errors: Record<string, number>;
   violations: Violation[];
   /**
    * fsck findings that lose nothing: broken links between commits no head reaches (gc removed
@@ -82,9 +84,11 @@ export function check(events: readonly HistoryEvent[], observations: ReadonlyArr
     unknown: writes.filter((op) => op.outcome === 'unknown').length,
     lost: 0,
     duplicated: 0,
+    errors: {},
     violations,
     warnings: [],
   };
+  for (const op of all) if (op.done?.type === 'fail') result.errors[op.done.code] = (result.errors[op.done.code] ?? 0) + 1;
   if (observations.length === 0) return result;
 
   checkStores(observations, violations, result.warnings);

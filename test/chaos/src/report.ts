@@ -50,6 +50,8 @@ export function formatReport(report: RunReport): string {
   out.push(`gitty chaos: row ${options.row}, seed ${options.seed}, ${options.clients} clients, ${options.names} names, ${(report.workloadMs / 1000).toFixed(1)} s`
     + (options.root && options.root !== THIS_ROOT ? ` (code under test: ${options.root})` : ''));
   out.push(`  operations ${check.operations}, acknowledged writes ${check.acknowledged}, unknown outcome ${check.unknown}`);
+  const errors = Object.entries(check.errors).sort((a, b) => b[1] - a[1]).map(([code, n]) => `${code} ${n}`).join(', ');
+  out.push(`  failed operations by code: ${errors || 'none'}`);
   const kinds = Object.entries(report.faultsByKind).map(([k, n]) => `${k} ${n}`).join(', ');
   out.push(`  faults ${report.faults.length}: ${kinds || 'none (in-process row)'}${report.diskMethod !== 'none' ? ` (full disk by ${report.diskMethod})` : ''}`);
   out.push(`  lost ${check.lost}, duplicated ${check.duplicated}, violations ${check.violations.length}${check.violations.length ? ` (${countKinds(check.violations)})` : ''}`);
