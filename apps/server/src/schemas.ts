@@ -6,7 +6,15 @@
 
 const HASH = { type: 'string', pattern: '^[0-9a-f]{40}$', description: 'An object hash: 40 lower-case hex digits' } as const;
 const NAME = { type: 'string', minLength: 1, maxLength: 255, description: 'A file name (no "/", no control characters)' } as const;
-const NAME_OR_HASH = { type: 'string', minLength: 1, maxLength: 255, description: 'A file name (its head) or a commit hash' } as const;
+const NAME_OR_HASH = {
+  type: 'string', minLength: 1, maxLength: 255,
+  description: 'A file name (its head), or a commit hash or unique prefix of at least 4 hex digits (a file of that name wins)',
+} as const;
+/** What read routes take for a hash: the full hash or any unique prefix of it (AMBIGUOUS: 400). */
+const HASH_PREFIX = {
+  type: 'string', pattern: '^[0-9a-fA-F]{4,40}$',
+  description: 'An object hash, or a unique prefix of at least 4 hex digits (400 AMBIGUOUS lists the candidates when not unique)',
+} as const;
 
 /** A commit as the store returns it: reserved keys plus any user metadata. */
 export const commitSchema = {
@@ -94,7 +102,7 @@ export const updateSchema = {
   body: {
     ...versionBody,
     required: ['data', 'previous'],
-    properties: { ...versionBody.properties, previous: { ...HASH, description: 'The head this version replaces' } },
+    properties: { ...versionBody.properties, previous: { ...HASH, description: 'The head this version replaces: the full 40-digit hash (a precondition takes no prefix)' } },
   },
   response: { 200: { type: 'object', required: ['commit'], properties: { commit: commitSchema } }, ...errors },
 } as const;
@@ -107,7 +115,7 @@ export const getFileSchema = {
   querystring: {
     type: 'object',
     properties: {
-      version: { ...HASH, description: 'A commit of this file (default: the head)' },
+      version: { ...HASH_PREFIX, description: 'A commit of this file, or a unique prefix of its hash (default: the head)' },
       format: { type: 'string', enum: ['json', 'raw'], default: 'json' },
       encoding: { type: 'string', enum: ['utf8', 'base64'], description: 'Default: utf8 for UTF-8 text, base64 otherwise' },
     },
@@ -125,7 +133,7 @@ export const getFileSchema = {
 export const deleteSchema = {
   summary: 'Remove a file\'s head (its history stays until gc)', tags: ['files'], operationId: 'deleteFile',
   params: nameParams,
-  querystring: { type: 'object', properties: { previous: { ...HASH, description: 'When given, must be the current head' } } },
+  querystring: { type: 'object', properties: { previous: { ...HASH, description: 'When given, must be the current head: the full 40-digit hash (a precondition takes no prefix)' } } },
   response: { 204: { type: 'null', description: 'Deleted' }, ...errors },
 } as const;
 
@@ -136,7 +144,7 @@ export const historySchema = {
     type: 'object',
     properties: {
       depth: { type: 'integer', minimum: 1, maximum: 1000, default: 5 },
-      includes: { ...HASH, description: 'A commit the window must hold' },
+      includes: { ...HASH_PREFIX, description: 'A commit the window must hold (or a unique prefix of its hash)' },
     },
   },
   response: {
@@ -217,7 +225,7 @@ export const objectSchema = {
   summary: 'A raw object by hash', tags: ['objects'], operationId: 'getObject',
   description: '`format=raw` answers the bytes with the type in the X-Gitty-Type header.',
   'x-raw': true,
-  params: { type: 'object', required: ['hash'], properties: { hash: HASH } },
+  params: { type: 'object', required: ['hash'], properties: { hash: HASH_PREFIX } },
   querystring: {
     type: 'object',
     properties: {

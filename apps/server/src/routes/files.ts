@@ -4,6 +4,7 @@ import { conflictBody } from '../conflict.js';
 import { decodeCursor, ListingCache, listFiles } from '../list-files.js';
 import { decodeData, encodeData, type DataEncoding } from '../data-encoding.js';
 import type { ResolvedOptions } from '../options.js';
+import { resolveCommit, resolveNameOrCommit } from '../resolve-hash.js';
 import { createSchema, deleteSchema, getFileSchema, historySchema, listSchema, updateSchema } from '../schemas.js';
 
 interface NameParams { name: string }
@@ -55,7 +56,8 @@ export function fileRoutes(app: FastifyInstance, store: Store, options: Pick<Res
   app.get<{ Params: NameParams; Querystring: { version?: string; format?: 'json' | 'raw'; encoding?: DataEncoding } }>(
     '/files/:name', { schema: getFileSchema }, async (request, reply) => {
       const { name } = request.params;
-      const { version: hash, format, encoding } = request.query;
+      const { format, encoding } = request.query;
+      const hash = request.query.version === undefined ? undefined : await resolveCommit(store, request.query.version);
       const version = await store.get(hash ?? name);
       if (hash && version.commit.name !== name) throw new NotFoundError('commit', `${hash} of "${name}"`);
       void reply.header('x-gitty-commit', version.commit.commit).header('etag', `"${version.commit.commit}"`);
@@ -73,8 +75,12 @@ export function fileRoutes(app: FastifyInstance, store: Store, options: Pick<Res
 
   app.get<{ Params: NameParams; Querystring: { depth?: number; includes?: string } }>(
     '/files/:name/history', { schema: historySchema }, async (request) => {
-      const { depth, includes } = request.query;
-      return store.history(request.params.name, { depth, ...(includes ? { includes } : {}) });
+      const { depth } = request.query;
+      const [start, includes] = await Promise.all([
+        resolveNameOrCommit(store, request.params.name),
+        request.query.includes === undefined ? undefined : resolveCommit(store, request.query.includes),
+      ]);
+      return store.history(start, { depth, ...(includes ? { includes } : {}) });
     },
   );
 
