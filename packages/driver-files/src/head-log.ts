@@ -6,6 +6,7 @@ import { GittyError, NotAtHeadError, isHash, type HeadChange, type HeadEntry } f
 import { ensureFolder, isMissing, syncFolder, type Durability } from './fs-sync.js';
 import { FileLock, type FileLockOptions } from './lock.js';
 import { completeLines, holdsNewline, readRangeSync } from './log-lines.js';
+import { replayHeadChanges } from './replay-rule.js';
 import { headLogTestHooks } from './test-hooks.js';
 import { tempName } from './temp-files.js';
 import { asStorageError, writeFullySync } from './write-fully.js';
@@ -187,14 +188,8 @@ export class HeadLog {
     if (!result) return undefined;
     const { stoppedAtNul: _nul, ...read } = result;
     if (!read.reset) return { ...read, events };
-    const heads = new Map<string, string>();
-    const valid = events.filter((e) => {
-      if ((heads.get(e.name) ?? null) !== e.old) return false;
-      if (e.new === null) heads.delete(e.name);
-      else heads.set(e.name, e.new);
-      return true;
-    });
-    return { ...read, events: valid, skipped: read.skipped + events.length - valid.length };
+    const { applied, voided } = replayHeadChanges(events, () => null);
+    return { ...read, events: applied, skipped: read.skipped + voided };
   }
 
   private async scanLines(

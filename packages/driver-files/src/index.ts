@@ -10,6 +10,7 @@ export { LooseObjects, type LooseObjectsOptions, type PruneReport } from './loos
 export { type ObjectPathScheme, gitObjectPaths, objectFile } from './object-path.js';
 export { HeadLog, HeadLogMovedError, type HeadLogAppended, type HeadLogOptions, type HeadLogPosition, type HeadLogRead, type HeadLogScan, parseEventLine } from './head-log.js';
 export { SharedHeads, type SharedHeadsOptions, type HeadLogPort } from './shared-heads.js';
+export { replayHeadChanges, type HeadReplay } from './replay-rule.js';
 export { FileLock, type FileLockOptions } from './lock.js';
 export { rebuildHeads, pickTip, type CommitSource, type RebuildOptions } from './rebuild-heads.js';
 export { type Durability, syncFolder, ensureFolder } from './fs-sync.js';

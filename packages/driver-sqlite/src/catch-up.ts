@@ -2,17 +2,25 @@ import {
   decodeCommit, isGittyError, stringifyExactJson, type Commit, type GitObject, type ProgressListener,
 } from '@gitty/core';
 import { indexBody } from './index-body.js';
-import type { HeadLogAccess, LogPosition, LogRead } from './head-log-port.js';
+import type { HeadLogAccess, LogPosition } from './head-log-port.js';
 import type { IndexDb, IndexedHead } from './index-db.js';
+import { headsAfter, readLog, type TailRead } from './log-read.js';
 
 /** Loads an object by hash (the inner driver's `loadObject`, through the recent-writes cache). */
 export type ObjectLoader = (hash: string) => Promise<GitObject | undefined>;
 
 /**
- * The outcome of a catch-up: how many head changes it applied and the log position the index
- * then holds (the log's end as read), or that the index needs a rebuild.
+ * The outcome of a catch-up: how many head changes it read and the log position the index
+ * then holds (the log's end as read, or the start of a line holding NUL bytes when
+ * `stoppedAtNul`: read it again under the lock), or that the index needs a rebuild.
  */
-export type CatchUpResult = { applied: number; position: LogPosition } | { rebuild: 'missing' | 'epoch' };
+export type CatchUpResult = { applied: number; position: LogPosition; stoppedAtNul: boolean } | { rebuild: 'missing' | 'epoch' };
+
+/** Where a rebuild committed the index, and whether it stopped before a line holding NUL bytes. */
+export interface RebuildResult {
+  position: LogPosition;
+  stoppedAtNul: boolean;
+}
 
 /** How many commits a rebuild loads between two progress reports. */
 const PROGRESS_EVERY = 1000;
@@ -22,24 +30,32 @@ const PROGRESS_EVERY = 1000;
  * tail after the index's position in one transaction; a rebuild reads the whole log and loads
  * each head's commit, data and history from the objects. Other processes may share the same
  * index file, so a catch-up commits only if the position it started from is still the index's
- * (otherwise someone else applied it, and it starts over).
+ * (otherwise someone else applied it, and it starts over). Lines apply by the log's replay rule
+ * (see {@link headsAfter}). A reader without the lock (`stopAtNul`) stops before a line holding
+ * NUL bytes and says so; the caller reads it again under the lock.
  */
 export class IndexCatchUp {
+  private readonly strict: boolean;
+
   constructor(
     private readonly index: IndexDb,
-    private readonly log: Pick<HeadLogAccess, 'readFrom'>,
+    private readonly log: Pick<HeadLogAccess, 'readFrom' | 'scan' | 'strict'>,
     private readonly load: ObjectLoader,
-  ) {}
+  ) {
+    this.strict = log.strict === true;
+  }
 
   /** Apply the log tail after the index's position. No object is read when the tail is empty. */
-  async catchUp(): Promise<CatchUpResult> {
+  async catchUp(stopAtNul = false): Promise<CatchUpResult> {
     for (;;) {
       const position = this.index.position();
       if (!position) return { rebuild: 'missing' };
-      const tail = await this.log.readFrom(position);
+      const tail = await readLog(this.log, position, stopAtNul);
       if (!tail || tail.reset || tail.epoch !== position.epoch) return { rebuild: 'epoch' };
-      if (tail.offset === position.offset) return { applied: 0, position };
-      const updates = await this.resolve(finalHeads(tail), false);
+      if (tail.offset === position.offset) return { applied: 0, position, stoppedAtNul: tail.stoppedAtNul };
+      // The index's heads are those at `position`; the commit below checks it is still there.
+      const heads = headsAfter(tail, this.strict, (name) => this.index.getHead(name) ?? null);
+      const updates = await this.resolve(heads, false);
       const committed = this.index.transaction(() => {
         const now = this.index.position();
         if (!now || now.epoch !== position.epoch || now.offset !== position.offset) return false;
@@ -47,7 +63,7 @@ export class IndexCatchUp {
         this.index.setPosition({ epoch: tail.epoch, offset: tail.offset });
         return true;
       });
-      if (committed) return { applied: tail.events.length, position: { epoch: tail.epoch, offset: tail.offset } };
+      if (committed) return { applied: tail.events.length, position: { epoch: tail.epoch, offset: tail.offset }, stoppedAtNul: tail.stoppedAtNul };
     }
   }
 
@@ -60,11 +76,13 @@ export class IndexCatchUp {
    * reader and letting a stale CAS compare against an old head). Before each attempt it reads
    * the lines appended since its position and resolves them too, and it starts over when the log
    * was replaced meanwhile (a new epoch), so what it commits is the log's end as far as it can
-   * see. Returns the position committed.
+   * see (with `stopAtNul`, up to a line holding NUL bytes). Returns the position committed.
    */
-  async rebuild(onProgress?: ProgressListener): Promise<LogPosition> {
-    let tail: LogRead = (await this.log.readFrom()) ?? { epoch: '', offset: 0, reset: true, events: [] };
-    const heads = finalHeads(tail);
+  async rebuild(onProgress?: ProgressListener, stopAtNul = false): Promise<RebuildResult> {
+    let tail: TailRead = (await readLog(this.log, undefined, stopAtNul)) ?? { epoch: '', offset: 0, reset: true, events: [], stoppedAtNul: false };
+    const heads = headsAfter(tail, this.strict, () => null);
+    // Every head as of the position read, for applying the rule to the lines read after it.
+    const known = new Map(heads);
     const total = heads.size;
     onProgress?.({ phase: 'sqlite-reindex', done: 0, total });
     const updates = await this.resolve(heads, true, (done) => {
@@ -73,11 +91,13 @@ export class IndexCatchUp {
     const history = await this.histories(updates);
     for (;;) {
       const read: LogPosition = { epoch: tail.epoch, offset: tail.offset };
-      const more = tail.epoch === '' ? undefined : await this.log.readFrom(read);
+      const more = tail.epoch === '' ? undefined : await readLog(this.log, read, stopAtNul);
       // The log was replaced since the read (a new epoch): start over on the new log.
-      if (more && (more.reset || more.epoch !== read.epoch)) return this.rebuild(onProgress);
+      if (more && (more.reset || more.epoch !== read.epoch)) return this.rebuild(onProgress, stopAtNul);
       if (more && more.offset > read.offset) {
-        const newer = await this.resolve(finalHeads(more), true);
+        const moved = headsAfter(more, this.strict, (name) => known.get(name) ?? null);
+        for (const [name, head] of moved) known.set(name, head);
+        const newer = await this.resolve(moved, true);
         for (const [name, update] of newer) updates.set(name, update);
         history.push(...(await this.histories(newer)));
         tail = more;
@@ -93,7 +113,7 @@ export class IndexCatchUp {
       });
       if (committed) {
         onProgress?.({ phase: 'sqlite-reindex', done: total, total });
-        return read;
+        return { position: read, stoppedAtNul: tail.stoppedAtNul || (more?.stoppedAtNul ?? false) };
       }
       // The index got ahead between the tail read and the commit: read the new lines next round.
     }
@@ -199,13 +219,6 @@ export class IndexCatchUp {
  */
 function isAhead(now: LogPosition | undefined, read: LogPosition): boolean {
   return now !== undefined && now.epoch === read.epoch && now.offset > read.offset;
-}
-
-/** The last state of each name the changes touch (null: deleted). */
-export function finalHeads(tail: LogRead): Map<string, string | null> {
-  const heads = new Map<string, string | null>();
-  for (const change of tail.events) heads.set(change.name, change.new);
-  return heads;
 }
 
 function apply(index: IndexDb, updates: Map<string, IndexedHead | null>): void {

@@ -3,7 +3,7 @@ import {
   type Commit, type CommitFormat, type Driver, type DriverCapabilities, type FileEntry, type FileQuery, type FsckIssue, type GitObject,
   type HeadChange, type HeadEntry, type ProgressListener, type RepackOptions, type RepackReport, type SearchHit,
 } from '@gitty/core';
-import { IndexCatchUp } from './catch-up.js';
+import { IndexCatchUp, type RebuildResult } from './catch-up.js';
 import { indexBody } from './index-body.js';
 import type { HeadLogAccess, LogPosition } from './head-log-port.js';
 import { HeadWatch } from './head-watch.js';
@@ -55,6 +55,8 @@ export class SqliteDriver implements Driver {
   private readonly log: HeadLogAccess;
   private readonly headWatch: HeadWatch;
   private lastLook = 0;
+  /** Reads that met a line holding NUL bytes and read it again under the lock (`stats().headLogNulRereads`). */
+  private nulRereads = 0;
   /** Serializes index writes in this process (catch-ups and rebuilds). */
   private queue: Promise<unknown> = Promise.resolve();
   private closed = false;
@@ -75,7 +77,7 @@ export class SqliteDriver implements Driver {
    * of another epoch. Called once by the factory; afterwards reads call it when throttled.
    */
   async open(onProgress?: ProgressListener): Promise<void> {
-    if (this.index.state !== 'ready') await this.exclusive(() => this.catchUpper.rebuild(onProgress));
+    if (this.index.state !== 'ready') await this.exclusive(() => this.catchUpper.rebuild(onProgress, true));
     await this.follow(onProgress);
   }
 
@@ -144,7 +146,7 @@ export class SqliteDriver implements Driver {
         let end: LogPosition;
         let current: string | null;
         for (let attempt = 1; ; attempt++) {
-          end = await this.applyTail();
+          end = (await this.applyTail(undefined, true)).position;
           const seen = this.index.headAndPosition(name);
           current = seen.head ?? null;
           if (samePosition(seen.position, end)) break;
@@ -156,7 +158,7 @@ export class SqliteDriver implements Driver {
         const change = { name, old: current, new: next };
         this.headWatch.noteOwn(change);
         await this.log.append(end, [change]);
-        await this.applyTail();
+        await this.applyTail(undefined, true);
       }),
     );
   }
@@ -201,7 +203,8 @@ export class SqliteDriver implements Driver {
   /** Rebuild the index from the head log and the objects. */
   async reindex(options: { onProgress?: ProgressListener } = {}): Promise<void> {
     this.check();
-    await this.exclusive(() => this.catchUpper.rebuild(options.onProgress));
+    const rebuilt = await this.exclusive(() => this.catchUpper.rebuild(options.onProgress, true));
+    if (rebuilt.stoppedAtNul) await this.rereadUnderLock(options.onProgress);
   }
 
   /** Head changes other processes append to the head log (fs.watch on its folder, and polling). */
@@ -248,7 +251,7 @@ export class SqliteDriver implements Driver {
   async stats(): Promise<Record<string, number>> {
     this.check();
     const inner = (await this.inner.stats?.()) ?? {};
-    return { ...inner, indexedFiles: this.index.headCount() };
+    return { ...inner, indexedFiles: this.index.headCount(), headLogNulRereads: this.nulRereads };
   }
 
   /** Close the index and the inner driver. Idempotent. */
@@ -268,20 +271,32 @@ export class SqliteDriver implements Driver {
     if (Date.now() - this.lastLook >= this.throttleMs) await this.follow();
   }
 
-  /** Apply the log tail now, rebuilding if the log's epoch changed. */
+  /**
+   * Apply the log tail now, rebuilding if the log's epoch changed. A line holding NUL bytes (NFS
+   * can show a line's place before its bytes) is not skipped: it is read again under the lock,
+   * where its writer has flushed it, as driver-files' `SharedHeads` does.
+   */
   private async follow(onProgress?: ProgressListener): Promise<void> {
-    await this.exclusive(() => this.applyTail(onProgress));
+    const result = await this.exclusive(() => this.applyTail(onProgress, false));
+    if (result.stoppedAtNul) await this.rereadUnderLock(onProgress);
+  }
+
+  // Lock first, then the queue: the order updateHead takes them in, so neither waits on the other.
+  private async rereadUnderLock(onProgress?: ProgressListener): Promise<void> {
+    this.nulRereads++;
+    await this.log.withLock(() => this.exclusive(() => this.applyTail(onProgress, true)));
   }
 
   /**
-   * The body of {@link follow}; call only inside {@link exclusive}. Returns the log position
-   * the index reached (the log's end as read).
+   * The body of {@link follow}; call only inside {@link exclusive}, and with `locked` only while
+   * holding the log's lock (then a line holding NUL bytes is garbage, skipped; without it the
+   * read stops there). Returns the log position the index reached (the log's end as read).
    */
-  private async applyTail(onProgress?: ProgressListener): Promise<LogPosition> {
+  private async applyTail(onProgress: ProgressListener | undefined, locked: boolean): Promise<RebuildResult> {
     this.lastLook = Date.now();
-    const result = await this.catchUpper.catchUp();
-    if ('rebuild' in result) return this.catchUpper.rebuild(onProgress);
-    return result.position;
+    const result = await this.catchUpper.catchUp(!locked);
+    if ('rebuild' in result) return this.catchUpper.rebuild(onProgress, !locked);
+    return result;
   }
 
   /** Index the waiting heads whose objects another process (or a repack) has stored meanwhile. */
