@@ -36,10 +36,10 @@ export async function gitty(args: readonly string[], options: { cwd?: string; en
 }
 
 /** Start `gitty <args>` and return the running child (for watch and interrupted copies). */
-export function startGitty(args: readonly string[], options: { cwd?: string } = {}): ChildProcess {
+export function startGitty(args: readonly string[], options: { cwd?: string; env?: NodeJS.ProcessEnv } = {}): ChildProcess {
   return spawn(process.execPath, tsNodeArgs(MAIN, args), {
     cwd: options.cwd,
-    env: { ...process.env, GITTY_STORE: '', NO_COLOR: '1' },
+    env: { ...process.env, GITTY_STORE: '', NO_COLOR: '1', ...options.env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
 }

@@ -1,3 +1,4 @@
+import { readFile } from 'node:fs/promises';
 import type { Command } from 'commander';
 import { action } from '../action.js';
 import type { CliContext } from '../context.js';
@@ -24,6 +25,44 @@ function writesPerSecond(value: string): number {
   return n;
 }
 
+function collect(value: string, previous: string[] = []): string[] {
+  return [...previous, value];
+}
+
+/**
+ * The write token, as the server's own program reads it: from `--token-file` or
+ * `$GITTY_TOKEN_FILE` (a file holding it; a trailing newline is ignored), else `$GITTY_TOKEN`,
+ * else `--token` (visible to every user in `ps`, hence last in the docs). Empty values count as
+ * none, so `GITTY_TOKEN=` turns no token on rather than failing.
+ */
+async function writeToken(options: { token?: string; tokenFile?: string }): Promise<string | undefined> {
+  const file = options.tokenFile ?? (process.env.GITTY_TOKEN_FILE || undefined);
+  if (file !== undefined) {
+    let text: string;
+    try {
+      text = await readFile(file, 'utf8');
+    } catch (err) {
+      throw new CliError('READ_FAILED', `Cannot read the token file ${file}: ${(err as Error).message}`, 'give a readable file holding the token (--token-file or $GITTY_TOKEN_FILE)');
+    }
+    const token = text.replace(/\r?\n$/, '');
+    if (token.length === 0 || /\s/.test(token)) throw new UsageError(`The token file ${file} must hold one token without white space`, 'write the token alone on one line');
+    return token;
+  }
+  return options.token || process.env.GITTY_TOKEN || undefined;
+}
+
+interface ServeOptions {
+  port: string;
+  host: string;
+  token?: string;
+  tokenFile?: string;
+  allowHost?: string[];
+  acceptClientTime?: boolean;
+  cors?: string[];
+  bodyLimit?: string;
+  writeRate?: string;
+}
+
 /** serve: the HTTP service and web page of @gitty/server over the selected store, until Ctrl-C. */
 export function serveCommands(program: Command): void {
   program
@@ -31,14 +70,18 @@ export function serveCommands(program: Command): void {
     .description('serve the store over HTTP (REST API, /events, web page) until Ctrl-C')
     .option('--port <port>', 'TCP port (0 picks a free one)', '8080')
     .option('--host <host>', 'address to listen on', '127.0.0.1')
-    .option('--token <token>', 'bearer token required for writes (default: $GITTY_TOKEN; none: writes open)')
+    .option('--token-file <file>', 'a file holding the bearer token required for writes (default: $GITTY_TOKEN_FILE)')
+    .option('--token <token>', 'the bearer token itself (shows in `ps`: prefer --token-file or $GITTY_TOKEN; none: writes open)')
+    .option('--allow-host <name>', 'a Host name to answer besides the bound ones (repeatable; "*": any), against DNS rebinding', collect)
+    .option('--accept-client-time', 'keep a meta.time sent by clients (imports); otherwise the server sets the time')
     .option('--cors <origins...>', 'origins allowed by CORS (default: CORS off)')
     .option('--body-limit <bytes>', 'largest request body in bytes')
     .option('--write-rate <perSecond>', 'writes per second allowed per client, 0: no limit (default: 10, bursts of 50)')
-    .action(action(async (ctx: CliContext, options: { port: string; host: string; token?: string; cors?: string[]; bodyLimit?: string; writeRate?: string }) => {
+    .action(action(async (ctx: CliContext, options: ServeOptions) => {
       const rate = options.writeRate === undefined ? undefined : writesPerSecond(options.writeRate);
+      const token = await writeToken(options);
       // @gitty/server is an optional peer dependency of the CLI.
-      const { startServer } = await import('@gitty/server').catch((err: unknown) => {
+      const { startServer, startupMessage } = await import('@gitty/server').catch((err: unknown) => {
         if (isMissingPackage(err, '@gitty/server')) throw new CliError('NOT_INSTALLED', '@gitty/server is not installed (`gitty serve` needs it)', installHint('@gitty/server'));
         throw err;
       });
@@ -48,13 +91,17 @@ export function serveCommands(program: Command): void {
         store: selection.config,
         port: port(options.port),
         host: options.host,
-        token: options.token ?? process.env.GITTY_TOKEN,
+        token,
+        allowedHosts: options.allowHost,
+        acceptClientTime: options.acceptClientTime ?? false,
         corsOrigins: options.cors,
         bodyLimit: options.bodyLimit === undefined ? undefined : positive(options.bodyLimit, '--body-limit'),
         writeRateLimit: rate === undefined ? undefined : rate === 0 ? false : { rate, burst: Math.max(1, Math.ceil(rate * 5)) },
       });
-      if (ctx.out.json) ctx.out.event({ listening: server.url, store: selection.origin });
-      else ctx.out.line(`gitty serving ${selection.origin} at ${server.url} (Ctrl-C to stop)`);
+      const { line, warning } = startupMessage(server, { token });
+      if (ctx.out.json) ctx.out.event({ listening: server.url, store: selection.origin, writesNeedToken: token !== undefined });
+      else ctx.out.line(`${line} — store ${selection.origin} (Ctrl-C to stop)`);
+      if (warning) ctx.out.error(warning);
       await new Promise<void>((resolve) => {
         process.once('SIGINT', () => resolve());
         process.once('SIGTERM', () => resolve());
