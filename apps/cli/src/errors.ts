@@ -45,8 +45,22 @@ export interface ErrorReport {
   exitCode: number;
 }
 
+/** Hints a command gave an error it knows more about than its code (see {@link withHint}). */
+const commandHints = new WeakMap<object, string>();
+
+/**
+ * Give `err` the hint of the command that met it, in place of its code's general one: a
+ * NOT_AT_HEAD from `rm` needs another fix than one from `put`. Returns `err`, to rethrow.
+ */
+export function withHint<E extends object>(err: E, hint: string): E {
+  commandHints.set(err, hint);
+  return err;
+}
+
 // The fix for each stable core error code; the message itself already names the file/hash/option.
 function hintFor(err: GittyError): string | undefined {
+  const given = commandHints.get(err);
+  if (given !== undefined) return given;
   const e = err as GittyError & { head?: string | null; fileName?: string; what?: string };
   switch (err.code) {
     case 'FILE_EXISTS':
@@ -80,6 +94,8 @@ function hintFor(err: GittyError): string | undefined {
       return 'another gitty process holds the lock: retry, or remove the lock file if that process died';
     case 'REDIS_UNAVAILABLE':
       return 'start Redis, or fix "url" in the config';
+    case 'STORAGE_FULL':
+      return 'the file system is full: free space and retry; nothing was acknowledged';
     default:
       return undefined;
   }

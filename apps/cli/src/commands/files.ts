@@ -1,11 +1,11 @@
 import { readFile } from 'node:fs/promises';
 import type { Command } from 'commander';
-import { NotAtHeadError, NotFoundError, type Commit, type CommitDiff, type FileEntry, type FileQuery, type Meta } from '@gitty/core';
+import { NotAtHeadError, NotFoundError, isGittyError, type Commit, type CommitDiff, type FileEntry, type FileQuery, type Meta } from '@gitty/core';
 import { action, collect } from '../action.js';
 import { metaText, tagsText } from '../commit-text.js';
 import type { CliContext } from '../context.js';
 import { parseCount } from '../duration.js';
-import { CliError, UsageError } from '../errors.js';
+import { CliError, UsageError, withHint } from '../errors.js';
 import { formatTime, shortHash, table, type Output } from '../output.js';
 import { resolveCommitHash, resolveObjectHash, resolveVersion } from '../resolve-version.js';
 
@@ -108,7 +108,15 @@ export function fileCommands(program: Command): void {
       await ctx.withStore(async (store) => {
         const head = options.previous === undefined ? await store.head(name) : await resolveCommitHash(store, options.previous);
         if (!head) throw new NotFoundError('file', name);
-        await store.delete(name, { previous: head });
+        await store.delete(name, { previous: head }).catch((err: unknown) => {
+          // put's hint (reapply your change) does not fit a delete.
+          if (isGittyError(err, 'NOT_AT_HEAD')) {
+            throw withHint(err, err.head
+              ? `it changed since: see \`gitty log ${name}\`, then \`gitty rm ${name} --previous ${err.head}\` if it should still go`
+              : 'it is already deleted');
+          }
+          throw err;
+        });
         ctx.out.result({ deleted: name, head }, () => ctx.out.line(`${ctx.out.paint.red('deleted')} ${ctx.out.paint.bold(name)} (was ${shortHash(head)})`));
       });
     }));
