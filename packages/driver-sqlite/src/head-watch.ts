@@ -2,8 +2,13 @@ import { watch as watchFs, type FSWatcher } from 'node:fs';
 import path from 'node:path';
 import type { HeadChange } from '@gitty/core';
 import type { HeadLogAccess, LogPosition } from './head-log-port.js';
+import { readLog } from './log-read.js';
 
 const keyOf = (change: HeadChange) => `${change.name}\0${change.old}\0${change.new}`;
+const fromKey = (name: string, head: string | null) => `${name}\0${head}`;
+
+/** How many (name, old head) pairs the void-line filter remembers; forgetting only makes it report more. */
+const SPENT_LIMIT = 10_000;
 
 /**
  * `watch` for the sqlite driver: reports head changes other processes append to the head log.
@@ -11,6 +16,12 @@ const keyOf = (change: HeadChange) => `${change.name}\0${change.old}\0${change.n
  * the store, so it cannot tell this process what is new to it), woken by fs.watch on the log's
  * folder and by a poll timer (for NFS, where no events arrive). Changes this process made are
  * left out: the Store reports those itself.
+ *
+ * It does not know every head at its position (that would mean reading the whole log), so it
+ * applies the log's replay rule as far as what it has read shows: a change from a head that a
+ * change it read already moved away from (and no later change it read moved back to) is void —
+ * the line of a writer that lost the lock to a stall — and is not reported. A line holding NUL
+ * bytes (NFS) ends a read without the lock; it is read again under the lock.
  */
 export class HeadWatch {
   private readonly listeners = new Set<(change: HeadChange) => void>();
@@ -20,9 +31,11 @@ export class HeadWatch {
   private timer: NodeJS.Timeout | undefined;
   private reading: Promise<void> | undefined;
   private again = false;
+  /** `name\0old` of the changes read whose `old` is no longer the head (see the class comment). */
+  private readonly spent = new Set<string>();
 
   constructor(
-    private readonly log: Pick<HeadLogAccess, 'readFrom' | 'file'>,
+    private readonly log: Pick<HeadLogAccess, 'readFrom' | 'scan' | 'strict' | 'withLock' | 'file'>,
     private readonly pollMs: number,
   ) {}
 
@@ -69,15 +82,22 @@ export class HeadWatch {
     this.watcher = undefined;
     this.listeners.clear();
     this.own.clear();
+    this.spent.clear();
   }
 
   private async read(): Promise<void> {
-    const tail = await this.log.readFrom(this.position);
+    let tail = await readLog(this.log, this.position, true);
+    // A line that may not have arrived yet (NFS): read again under the lock, where it is final.
+    if (tail?.stoppedAtNul) tail = await this.log.withLock(() => readLog(this.log, this.position, false));
     if (!tail) return;
     this.position = { epoch: tail.epoch, offset: tail.offset };
     // A rewritten log restates heads rather than changing them: carry on from its end.
-    if (tail.reset) return;
+    if (tail.reset) {
+      this.spent.clear();
+      return;
+    }
     for (const change of tail.events) {
+      if (this.isVoid(change)) continue;
       const key = keyOf(change);
       const mine = this.own.get(key);
       if (mine) {
@@ -93,6 +113,16 @@ export class HeadWatch {
         }
       }
     }
+  }
+
+  // The replay rule as far as this watch has read (gitty's own log only; SWISH's last line wins).
+  private isVoid(change: HeadChange): boolean {
+    if (this.log.strict !== true) return false;
+    if (this.spent.has(fromKey(change.name, change.old))) return true;
+    this.spent.delete(fromKey(change.name, change.new));
+    this.spent.add(fromKey(change.name, change.old));
+    if (this.spent.size > SPENT_LIMIT) this.spent.delete(this.spent.values().next().value!);
+    return false;
   }
 
   private start(): void {

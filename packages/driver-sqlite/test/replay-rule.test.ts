@@ -1,7 +1,7 @@
 import { appendFile, readFile, writeFile } from 'node:fs/promises';
 import { closeSync, openSync, writeSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { defaultDriverContext, encodeCommit, openStore, type FileEntry, type Store } from '@gitty/core';
+import { defaultDriverContext, encodeCommit, openStore, type FileEntry, type HeadChange, type Store } from '@gitty/core';
 import { HeadLog, LooseObjects, createDriver as createFilesDriver, storeLayout } from '@gitty/driver-files';
 import { tempDir, waitFor } from '@gitty/driver-test/harness';
 import path from 'node:path';
@@ -10,6 +10,8 @@ import { IndexCatchUp } from '../src/catch-up.js';
 import { IndexDb } from '../src/index-db.js';
 import { LooseObjectsDriver } from '../src/loose-driver.js';
 import { INDEX_FILE } from '../src/schema.js';
+import { HeadWatch } from '../src/head-watch.js';
+import type { HeadLogAccess } from '../src/head-log-port.js';
 
 // The head log's replay rule (driver-files' README): a line applies only when its `old` is the
 // head at its place. A writer that stalls past `lockStale` loses the lock and can still append
@@ -152,6 +154,69 @@ describe('the sqlite index follows the head log\'s replay rule', () => {
         await reader.close();
       }
     } finally {
+      await writer.close();
+      await temp.remove();
+    }
+  });
+});
+
+describe('watch (HeadWatch) follows the replay rule and waits for NUL lines', () => {
+  it('does not report a void line, and reports a line read as NUL bytes once its bytes arrived', async () => {
+    const temp = await tempDir('gitty-sqlite-watch-rule-');
+    const writer = await openFiles(temp.dir);
+    const file = storeLayout(temp.dir).headLog;
+    const log = new HeadLog(file, { durability: 'none' });
+    // The log as the watch sees it, telling when a read waits for the lock.
+    let lockWanted = false;
+    const seen: HeadLogAccess = {
+      file, strict: log.strict,
+      readFrom: (from) => log.readFrom(from),
+      scan: (from, visit, options) => log.scan(from, visit, options),
+      append: (at, changes) => log.append(at, changes),
+      withLock: (work) => {
+        lockWanted = true;
+        return log.withLock(work);
+      },
+    };
+    const watch = new HeadWatch(seen, 60_000);
+    const reported: HeadChange[] = [];
+    try {
+      const one = await writer.create('a.txt', 'one\n');
+      watch.add((change) => reported.push(change), (await log.readFrom())!);
+      const two = await writer.update('a.txt', 'two\n', { previous: one.commit });
+      await watch.poll();
+      const lost = await losersCommit(writer, 'a.txt', one.commit, 'lost\n');
+      const b = await writer.create('b.txt', 'bee\n');
+      await appendFile(file, line('a.txt', one.commit, lost));
+      const c = await writer.create('c.txt', 'sea\n');
+      await watch.poll();
+      expect(reported).toEqual([
+        { name: 'a.txt', old: one.commit, new: two.commit },
+        { name: 'b.txt', old: null, new: b.commit },
+        { name: 'c.txt', old: null, new: c.commit },
+      ]);
+      // Two more changes; the watch sees the first one's place as NUL bytes.
+      const three = await losersCommit(writer, 'a.txt', two.commit, 'three\n');
+      const b2 = await losersCommit(writer, 'b.txt', b.commit, 'bee two\n');
+      const lineA = line('a.txt', two.commit, three);
+      let polled: Promise<void> = Promise.resolve();
+      await log.withLock(async () => {
+        const start = (await readFile(file)).length;
+        await appendFile(file, Buffer.concat([Buffer.alloc(Buffer.byteLength(lineA)), Buffer.from(line('b.txt', b.commit, b2))]));
+        let settled = false;
+        polled = watch.poll().then(() => void (settled = true));
+        await waitFor(() => settled || lockWanted, 30_000);
+        const fd = openSync(file, 'r+');
+        writeSync(fd, lineA, start);
+        closeSync(fd);
+      });
+      await polled;
+      expect(reported.slice(3)).toEqual([
+        { name: 'a.txt', old: two.commit, new: three },
+        { name: 'b.txt', old: b.commit, new: b2 },
+      ]);
+    } finally {
+      watch.stop();
       await writer.close();
       await temp.remove();
     }
