@@ -4,7 +4,7 @@ import {
 import { indexBody } from './index-body.js';
 import type { HeadLogAccess, LogPosition } from './head-log-port.js';
 import type { IndexDb, IndexedHead } from './index-db.js';
-import { headsAfter, readLog, type TailRead } from './log-read.js';
+import { headsAfter, readLog, replayRead, type TailRead } from './log-read.js';
 
 /** Loads an object by hash (the inner driver's `loadObject`, through the recent-writes cache). */
 export type ObjectLoader = (hash: string) => Promise<GitObject | undefined>;
@@ -54,8 +54,13 @@ export class IndexCatchUp {
       if (!tail || tail.reset || tail.epoch !== position.epoch) return { rebuild: 'epoch' };
       if (tail.offset === position.offset) return { applied: 0, position, stoppedAtNul: tail.stoppedAtNul };
       // The index's heads are those at `position`; the commit below checks it is still there.
-      const heads = headsAfter(tail, this.strict, (name) => this.index.getHead(name) ?? null);
-      const updates = await this.resolve(heads, false);
+      const replay = replayRead(tail, this.strict, (name) => this.index.getHead(name) ?? null);
+      if (replay.voided > 0) {
+        const resynced = await this.resync(position, stopAtNul);
+        if (resynced) return resynced;
+        continue;
+      }
+      const updates = await this.resolve(replay.heads, false);
       const committed = this.index.transaction(() => {
         const now = this.index.position();
         if (!now || now.epoch !== position.epoch || now.offset !== position.offset) return false;
@@ -65,6 +70,31 @@ export class IndexCatchUp {
       });
       if (committed) return { applied: tail.events.length, position: { epoch: tail.epoch, offset: tail.offset }, stoppedAtNul: tail.stoppedAtNul };
     }
+  }
+
+  /**
+   * A tail held a line that does not apply to the index's heads: a void line (its writer lost
+   * the lock to a stall), or an index that went wrong (e.g. one an older version built applying
+   * void lines). Which it is takes the whole log, so replay it (the log only; objects are read
+   * for changed heads alone) and set every head that differs from the log's. Resolves undefined
+   * when the index moved meanwhile (the caller starts over).
+   */
+  private async resync(position: LogPosition, stopAtNul: boolean): Promise<CatchUpResult | undefined> {
+    const full = await readLog(this.log, undefined, stopAtNul);
+    if (!full || full.epoch !== position.epoch || full.offset < position.offset) return { rebuild: 'epoch' };
+    const logHeads = headsAfter(full, this.strict, () => null);
+    const changed = new Map<string, string | null>();
+    for (const [name, head] of logHeads) if ((this.index.getHead(name) ?? null) !== head) changed.set(name, head);
+    for (const { name } of this.index.heads()) if (!logHeads.has(name)) changed.set(name, null);
+    const updates = await this.resolve(changed, false);
+    const committed = this.index.transaction(() => {
+      const now = this.index.position();
+      if (!now || now.epoch !== position.epoch || now.offset !== position.offset) return false;
+      apply(this.index, updates);
+      this.index.setPosition({ epoch: full.epoch, offset: full.offset });
+      return true;
+    });
+    return committed ? { applied: changed.size, position: { epoch: full.epoch, offset: full.offset }, stoppedAtNul: full.stoppedAtNul } : undefined;
   }
 
   /**

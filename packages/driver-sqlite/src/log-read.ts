@@ -43,8 +43,13 @@ export async function readLog(
  * a read from the log's beginning). On SWISH's log the last line per name wins, as SWISH does.
  */
 export function headsAfter(read: TailRead, strict: boolean, headBefore: (name: string) => string | null): Map<string, string | null> {
-  if (strict) return replayHeadChanges(read.events, read.reset ? () => null : headBefore).heads;
+  return replayRead(read, strict, headBefore).heads;
+}
+
+/** As {@link headsAfter}, also counting the void lines. */
+export function replayRead(read: TailRead, strict: boolean, headBefore: (name: string) => string | null): { heads: Map<string, string | null>; voided: number } {
+  if (strict) return replayHeadChanges(read.events, read.reset ? () => null : headBefore);
   const heads = new Map<string, string | null>();
   for (const change of read.events) heads.set(change.name, change.new);
-  return heads;
+  return { heads, voided: 0 };
 }

@@ -74,6 +74,35 @@ describe('the sqlite index follows the head log\'s replay rule', () => {
     }
   });
 
+  it('corrects an index that went wrong (one an older version built applying a void line) at the next line that does not fit it', async () => {
+    const temp = await tempDir('gitty-sqlite-replay-drift-');
+    const sqlite = await openSqlite(temp.dir);
+    let files: Store | undefined;
+    try {
+      const one = await sqlite.create('a.txt', 'one\n');
+      const two = await sqlite.update('a.txt', 'two\n', { previous: one.commit });
+      const lost = await losersCommit(sqlite, 'a.txt', one.commit, 'lost\n');
+      await sqlite.create('b.txt', 'bee\n');
+      // What applying a void line last-wins left in an index: its head, not the log's.
+      const index = IndexDb.open(path.join(temp.dir, INDEX_FILE));
+      index.db.prepare('UPDATE heads SET head = ? WHERE name = ?').run(lost, 'a.txt');
+      index.close();
+      files = await openFiles(temp.dir);
+      const three = await files.update('a.txt', 'three\n', { previous: two.commit });
+      await sqlite.rescan();
+      expect(await sqlite.head('a.txt')).toBe(three.commit);
+      expect((await sqlite.get('a.txt')).text).toBe('three\n');
+      expect(await listing(sqlite)).toEqual(await listing(files));
+      const four = await sqlite.update('a.txt', 'four\n', { previous: three.commit });
+      await files.rescan();
+      expect(await files.head('a.txt')).toBe(four.commit);
+    } finally {
+      await files?.close();
+      await sqlite.close();
+      await temp.remove();
+    }
+  });
+
   it('leaves out a void line appended while a rebuild loads objects (the rebuild reads the new lines before it commits)', async () => {
     const temp = await tempDir('gitty-sqlite-replay-rebuild-');
     const sqlite = await openSqlite(temp.dir);
