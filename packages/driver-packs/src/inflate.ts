@@ -40,6 +40,13 @@ function newHuffman(symbols: number): Huffman {
 }
 
 const offsets = new Uint16Array(16);
+/** Each FAST_BITS-bit value with its bits in reverse order. */
+const REVERSED = new Uint16Array(1 << FAST_BITS);
+for (let v = 0; v <= FAST_MASK; v++) {
+  let r = 0;
+  for (let b = 0; b < FAST_BITS; b++) r |= ((v >> b) & 1) << (FAST_BITS - 1 - b);
+  REVERSED[v] = r;
+}
 
 /** Build `h` from code `lengths[0..n)`; an over-subscribed code is corrupt (an incomplete one is allowed, as zlib allows it for distances). */
 function build(h: Huffman, lengths: Uint8Array, n: number): void {
@@ -61,8 +68,7 @@ function build(h: Huffman, lengths: Uint8Array, n: number): void {
   let index = 0;
   for (let len = 1; len <= FAST_BITS; len++) {
     for (let k = 0; k < h.counts[len]!; k++) {
-      let reversed = 0;
-      for (let b = 0; b < len; b++) reversed |= ((code >> b) & 1) << (len - 1 - b);
+      const reversed = REVERSED[code]! >> (FAST_BITS - len);
       const entry = (h.symbols[index]! << 4) | len;
       for (let fill = reversed; fill <= FAST_MASK; fill += 1 << len) h.fast[fill] = entry;
       code++;

@@ -38,8 +38,16 @@ interface Link {
   length: number;
 }
 
-/** Entry bytes of the chain being resolved (reads are synchronous: one chain at a time). */
-let readScratch = Buffer.allocUnsafe(64 * 1024);
+/**
+ * Bytes of a pack read around the last entry looked up. A delta's base lies before it, and the
+ * writer puts each file's versions next to each other, so one read usually serves a whole chain
+ * (and the blob read after its commit). Packs never change, so the bytes stay valid while the
+ * pack id matches; a chain needing a new window while it holds the old one gets a new buffer.
+ */
+const WINDOW = 16 * 1024;
+let window = { pack: 0, start: 0, end: 0, buffer: Buffer.allocUnsafe(WINDOW), heldBy: 0 };
+/** Numbers each resolve, so the window knows whether the chain in progress holds it. */
+let resolves = 0;
 /** The delta payload being applied. */
 let deltaScratch = Buffer.allocUnsafe(64 * 1024);
 
@@ -156,7 +164,7 @@ export class PackFile {
     const chain: Link[] = [];
     let base: GitObject | undefined;
     let at = offset;
-    let cursor = 0;
+    const generation = ++resolves;
     for (;;) {
       if (chain.length > MAX_CHAIN) throw new CorruptObjectError(undefined, this.path, `delta chain longer than ${MAX_CHAIN} at offset ${offset}`);
       if (chain.some((link) => link.offset === at)) throw new CorruptObjectError(undefined, this.path, `delta cycle through offset ${at}`);
@@ -166,8 +174,7 @@ export class PackFile {
         base = chain.length === 0 ? { type: cached.type, data: Uint8Array.from(cached.data) } : cached;
         break;
       }
-      const link = this.readEntry(at, cursor);
-      cursor = link.start + link.length;
+      const link = this.readEntry(at, generation);
       if (link.header.type !== PackType.ofsDelta && link.header.type !== PackType.refDelta) {
         const type = typeName(link.header.type);
         if (type === undefined) throw new CorruptObjectError(undefined, this.path, `entry at offset ${at} has type ${link.header.type}`);
@@ -200,27 +207,32 @@ export class PackFile {
   }
 
   /**
-   * Read the entry at `offset`: its header and the first bytes of its payload, into the read
-   * scratch at `cursor` (earlier links of the chain keep theirs below it).
+   * Read the entry at `offset`: its header and the first bytes of its payload, from the window
+   * when it holds them, else through a new window ending just after them (`generation` is the
+   * resolve asking: the buffer it holds is never overwritten under it).
    */
-  private readEntry(offset: number, cursor: number): Link {
+  private readEntry(offset: number, generation: number): Link {
     if (offset < 12 || offset >= this.size - 20) {
       throw new CorruptObjectError(undefined, this.path, `entry offset ${offset} is outside the pack`);
     }
     const length = Math.min(FIRST_READ, this.size - 20 - offset);
-    if (readScratch.length < cursor + length) {
-      // Links read so far keep the old buffer; the rest of the chain goes into a larger one.
-      readScratch = Buffer.allocUnsafe(Math.max(readScratch.length * 2, length));
-      cursor = 0;
+    if (window.pack !== this.id || offset < window.start || offset + length > window.end) {
+      const end = offset + length;
+      const start = Math.max(0, end - WINDOW);
+      const buffer = window.heldBy === generation ? Buffer.allocUnsafe(WINDOW) : window.buffer;
+      window = { pack: 0, start: 0, end: 0, buffer, heldBy: generation }; // invalid until the read succeeds
+      this.readInto(buffer, 0, end - start, start);
+      window = { pack: this.id, start, end, buffer, heldBy: generation };
     }
-    const buffer = readScratch;
-    this.readInto(buffer, cursor, length, offset);
-    const header = parseEntryHeader(buffer.subarray(cursor, cursor + Math.min(64, length)), offset, this.path);
+    window.heldBy = generation;
+    const { buffer } = window;
+    const at = offset - window.start;
+    const header = parseEntryHeader(buffer.subarray(at, at + Math.min(64, length)), offset, this.path);
     if (header.size > this.maxObjectSize) {
       throw new CorruptObjectError(undefined, this.path, `entry at offset ${offset} declares ${header.size} bytes, over the limit`);
     }
     const skip = header.dataOffset - offset;
-    return { offset, header, buffer, start: cursor + skip, length: length - skip };
+    return { offset, header, buffer, start: at + skip, length: length - skip };
   }
 
   /**

@@ -104,9 +104,10 @@ export class PackSet {
   async read(hash: string): Promise<GitObject | undefined> {
     let failure: unknown;
     for (const pack of this.packs.values()) {
-      if (!pack.has(hash)) continue;
+      const i = pack.index.find(hash); // one search: the position gives the offset
+      if (i < 0) continue;
       try {
-        return await pack.read(hash);
+        return await pack.readAt(pack.index.offsetAt(i), hash);
       } catch (err) {
         failure ??= err;
       }

@@ -13,8 +13,13 @@ import { asStorageError } from './pack-io.js';
 import { PackWriter } from './pack-writer.js';
 import { verifyWrittenPack } from './verify-pack.js';
 
-/** Defaults, as SWISH's files driver: pack once 1,000 loose objects exist; merge packs under 10 MB. */
-export const REPACK_DEFAULTS = { minFiles: 1000, smallPack: 10 * 1024 * 1024, window: 1, depth: 50 } as const;
+/**
+ * Defaults, as SWISH's files driver: pack once 1,000 loose objects exist; merge packs under 10 MB.
+ * Chains stop at 20 (git's default is 50): a cold read of an old version applies at most 20
+ * deltas, for a pack about 4% larger than at 50 (still ~0.85× git's window-250 pack, see
+ * scripts/pack-size.ts).
+ */
+export const REPACK_DEFAULTS = { minFiles: 1000, smallPack: 10 * 1024 * 1024, window: 1, depth: 20 } as const;
 /** Object bytes kept in memory between the scan and the write; beyond it objects are re-read. */
 const KEEP_BYTES = 128 * 1024 * 1024;
 

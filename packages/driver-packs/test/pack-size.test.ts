@@ -8,5 +8,7 @@ describe('pack size against git', () => {
     expect(sizes.objects).toBe(800);
     expect(sizes.ourPack).toBeLessThan(sizes.looseBytes / 2);
     expect(sizes.ratioOursToGit).toBeLessThanOrEqual(1.2);
+    // The pack alone, at the default chain depth: at most 0.95x git's.
+    expect(sizes.ratioPackOnly).toBeLessThanOrEqual(0.95);
   });
 });
