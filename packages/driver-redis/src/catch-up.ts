@@ -33,6 +33,8 @@ export interface CatchUpDeps {
   ensureHead(head: string): Promise<void>;
   /** Remember that an object exists somewhere, so a local miss is fetched rather than reported absent. */
   remember(hash: string): void;
+  /** The stream's copy of an object was damaged (a fetch that finds no intact one reports CORRUPT_OBJECT). */
+  rejected(hash: string): void;
 }
 
 const PAGE = 500;
@@ -261,6 +263,7 @@ export class CatchUp {
     } catch (err) {
       if ((err as { code?: string }).code !== 'CORRUPT_OBJECT') throw err;
       this.counters.rejected++;
+      this.d.rejected(hash);
     }
   }
 

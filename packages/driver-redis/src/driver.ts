@@ -82,6 +82,7 @@ export class RedisDriver implements Driver {
       storeVerified: (hash, raw) => this.storeVerified(hash, raw),
       ensureHead: (head) => ensureHeadObjects(head, inner, (hash) => this.fetcher.fetch(hash), this.known),
       remember: (hash) => this.known.add(hash),
+      rejected: (hash) => this.fetcher.noteCorruptCopy(hash),
     });
     this.follower = new StreamFollower(connections.follower, this.keys, options.blockMs, {
       cursor: () => this.state.cursor,
@@ -297,6 +298,7 @@ export class RedisDriver implements Driver {
   private async storeVerified(hash: string, raw: Uint8Array): Promise<void> {
     const object = decodeObject(raw, hash, 'replicated object', this.context.compression, this.context.maxObjectSize);
     await this.inner.storeObject(hash, object.type, object.data);
+    this.fetcher.noteIntactCopy(hash);
   }
 
   private check(): void {

@@ -1,6 +1,7 @@
-import { isHash, ObjectUnavailableError } from '@gitty/core';
+import { CorruptObjectError, isHash, ObjectUnavailableError } from '@gitty/core';
 import type { RedisClient } from './cas-script.js';
 import { isReady } from './connection.js';
+import { KnownObjects } from './driver-support.js';
 import type { StoreKeys } from './keys.js';
 
 /** What the fetcher needs of the local store. */
@@ -35,6 +36,9 @@ const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve,
  */
 export class ObjectFetcher {
   readonly counters: FetchCounters = { fetched: 0, answered: 0, fetchRejected: 0 };
+  // Objects of which this node was offered only damaged copies so far (in the stream or as a
+  // fetch answer): when no good copy comes, the object is corrupt, not merely unavailable.
+  private readonly corrupt = new KnownObjects();
   private readonly inflight = new Map<string, Promise<void>>();
   private readonly waiters = new Map<string, Set<() => void>>();
   private closed = false;
@@ -64,7 +68,20 @@ export class ObjectFetcher {
     for (const hash of [...this.waiters.keys()]) this.wake(hash);
   }
 
-  /** Fetch `hash` from a peer and store it locally; one request per hash at a time. */
+  /** A copy of `hash` offered elsewhere (the stream) did not hash to its name. */
+  noteCorruptCopy(hash: string): void {
+    this.corrupt.add(hash);
+  }
+
+  /** An intact copy of `hash` was stored here (from the stream or a fetch): earlier damaged copies no longer decide. */
+  noteIntactCopy(hash: string): void {
+    this.corrupt.delete(hash);
+  }
+
+  /**
+   * Fetch `hash` from a peer and store it locally; one request per hash at a time. Fails with
+   * CORRUPT_OBJECT when every copy this node was offered was damaged, else OBJECT_UNAVAILABLE.
+   */
   fetch(hash: string): Promise<void> {
     let pending = this.inflight.get(hash);
     if (!pending) {
@@ -102,10 +119,13 @@ export class ObjectFetcher {
         // Corrupt bytes from a peer are never stored; keep asking until the deadline.
         if ((err as { code?: string }).code === 'CORRUPT_OBJECT') {
           this.counters.fetchRejected++;
-          reason = 'the only answer was corrupt';
+          this.corrupt.add(hash);
         }
       }
       await this.waitReady(hash, Math.min(100, deadline - Date.now()));
+    }
+    if (this.corrupt.has(hash)) {
+      throw new CorruptObjectError(hash, 'Redis replication', `every copy offered to this node was damaged, and no intact one came within ${this.timing.fetchTimeoutMs} ms`);
     }
     throw new ObjectUnavailableError(hash, `${reason} within ${this.timing.fetchTimeoutMs} ms`);
   }
