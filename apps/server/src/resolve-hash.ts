@@ -1,4 +1,4 @@
-import { GittyError, assertName, isGittyError, isHash, isHashPrefix, type Store } from '@gitty/core';
+import { GittyError, assertName, isGittyError, isHash, type Store } from '@gitty/core';
 
 /*
  * Abbreviated hashes on read routes, as git and the CLI take them: any unique prefix of at
@@ -6,6 +6,9 @@ import { GittyError, assertName, isGittyError, isHash, isHashPrefix, type Store 
  * scan; a prefix costs one pass over the store's object list. `previous` preconditions of writes
  * are not resolved here: they must be full hashes (a compare-and-swap never guesses).
  */
+
+/** A prefix as the API takes it: lower case, as it answers hashes (the schemas say the same). */
+const PREFIX = /^[0-9a-f]{4,40}$/;
 
 /** True when a file of this name exists (a name that is also hex, like `cafe`, is a name first). */
 async function isFile(store: Store, arg: string): Promise<boolean> {
@@ -23,7 +26,7 @@ async function isFile(store: Store, arg: string): Promise<boolean> {
  * matches several commits.
  */
 export async function resolveNameOrCommit(store: Store, arg: string): Promise<string> {
-  if (isHash(arg) || !isHashPrefix(arg) || (await isFile(store, arg))) return arg;
+  if (isHash(arg) || !PREFIX.test(arg) || (await isFile(store, arg))) return arg;
   try {
     return await store.resolveHash(arg, { type: 'commit' });
   } catch (err) {

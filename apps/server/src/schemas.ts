@@ -10,10 +10,10 @@ const NAME_OR_HASH = {
   type: 'string', minLength: 1, maxLength: 255,
   description: 'A file name (its head), or a commit hash or unique prefix of at least 4 hex digits (a file of that name wins)',
 } as const;
-/** What read routes take for a hash: the full hash or any unique prefix of it (AMBIGUOUS: 400). */
+/** What read routes take for a hash: the full hash or any unique prefix of it (AMBIGUOUS: 400); lower case, as hashes are answered. */
 const HASH_PREFIX = {
-  type: 'string', pattern: '^[0-9a-fA-F]{4,40}$',
-  description: 'An object hash, or a unique prefix of at least 4 hex digits (400 AMBIGUOUS lists the candidates when not unique)',
+  type: 'string', pattern: '^[0-9a-f]{4,40}$',
+  description: 'An object hash, or a unique prefix of at least 4 lower-case hex digits (400 AMBIGUOUS lists the candidates when not unique)',
 } as const;
 
 /** A commit as the store returns it: reserved keys plus any user metadata. */
