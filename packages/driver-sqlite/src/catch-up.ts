@@ -16,11 +16,19 @@ export type ObjectLoader = (hash: string) => Promise<GitObject | undefined>;
  */
 export type CatchUpResult = { applied: number; position: LogPosition; stoppedAtNul: boolean } | { rebuild: 'missing' | 'epoch' };
 
-/** Where a rebuild committed the index, and whether it stopped before a line holding NUL bytes. */
+/**
+ * Where a rebuild committed the index, and whether it stopped before a line holding NUL bytes.
+ * `committed` is false only when it stopped there and the shared index is already past that
+ * line (another process read it under the lock): read again under the lock.
+ */
 export interface RebuildResult {
   position: LogPosition;
   stoppedAtNul: boolean;
+  committed: boolean;
 }
+
+/** How many rounds a rebuild may find the index ahead of the log's end before it gives up. */
+const MAX_STALLED_ROUNDS = 100;
 
 /** How many commits a rebuild loads between two progress reports. */
 const PROGRESS_EVERY = 1000;
@@ -39,7 +47,7 @@ export class IndexCatchUp {
 
   constructor(
     private readonly index: IndexDb,
-    private readonly log: Pick<HeadLogAccess, 'readFrom' | 'scan' | 'strict'>,
+    private readonly log: Pick<HeadLogAccess, 'file' | 'readFrom' | 'scan' | 'strict'>,
     private readonly load: ObjectLoader,
   ) {
     this.strict = log.strict === true;
@@ -81,6 +89,8 @@ export class IndexCatchUp {
    */
   private async resync(position: LogPosition, stopAtNul: boolean): Promise<CatchUpResult | undefined> {
     const full = await readLog(this.log, undefined, stopAtNul);
+    // A line that may not have arrived yet: decide under the lock, where it is final.
+    if (full?.stoppedAtNul) return { applied: 0, position, stoppedAtNul: true };
     if (!full || full.epoch !== position.epoch || full.offset < position.offset) return { rebuild: 'epoch' };
     const logHeads = headsAfter(full, this.strict, () => null);
     const changed = new Map<string, string | null>();
@@ -119,6 +129,7 @@ export class IndexCatchUp {
       if (done % PROGRESS_EVERY === 0) onProgress?.({ phase: 'sqlite-reindex', done, total });
     });
     const history = await this.histories(updates);
+    let stalls = 0;
     for (;;) {
       const read: LogPosition = { epoch: tail.epoch, offset: tail.offset };
       const more = tail.epoch === '' ? undefined : await readLog(this.log, read, stopAtNul);
@@ -141,11 +152,18 @@ export class IndexCatchUp {
         this.index.setPosition(read);
         return true;
       });
+      const stoppedAtNul = tail.stoppedAtNul || (more?.stoppedAtNul ?? false);
       if (committed) {
         onProgress?.({ phase: 'sqlite-reindex', done: total, total });
-        return { position: read, stoppedAtNul: tail.stoppedAtNul || (more?.stoppedAtNul ?? false) };
+        return { position: read, stoppedAtNul, committed: true };
       }
+      // Ahead of a line this read cannot pass without the lock: reading again would spin.
+      if (stoppedAtNul) return { position: read, stoppedAtNul, committed: false };
       // The index got ahead between the tail read and the commit: read the new lines next round.
+      // With no new line to read, the index is ahead of the log's end: an error, not a spin.
+      if ((more?.offset ?? read.offset) === read.offset && ++stalls >= MAX_STALLED_ROUNDS) {
+        throw new Error(`The sqlite index of ${this.log.file} is ahead of its head log's end (${read.offset}); reindex after removing it`);
+      }
     }
   }
 

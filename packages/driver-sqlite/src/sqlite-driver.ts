@@ -204,7 +204,8 @@ export class SqliteDriver implements Driver {
   async reindex(options: { onProgress?: ProgressListener } = {}): Promise<void> {
     this.check();
     const rebuilt = await this.exclusive(() => this.catchUpper.rebuild(options.onProgress, true));
-    if (rebuilt.stoppedAtNul) await this.rereadUnderLock(options.onProgress);
+    if (!rebuilt.committed) await this.log.withLock(() => this.exclusive(() => this.catchUpper.rebuild(options.onProgress, false)));
+    else if (rebuilt.stoppedAtNul) await this.rereadUnderLock(options.onProgress);
   }
 
   /** Head changes other processes append to the head log (fs.watch on its folder, and polling). */
@@ -296,7 +297,7 @@ export class SqliteDriver implements Driver {
     this.lastLook = Date.now();
     const result = await this.catchUpper.catchUp(!locked);
     if ('rebuild' in result) return this.catchUpper.rebuild(onProgress, !locked);
-    return result;
+    return { ...result, committed: true };
   }
 
   /** Index the waiting heads whose objects another process (or a repack) has stored meanwhile. */
