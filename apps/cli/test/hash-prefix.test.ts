@@ -83,6 +83,11 @@ describe('abbreviated hashes', () => {
     expect(put.json<{ commit: { previous: string } }>().commit.previous).toBe(v[2]);
     oneLineError(stale, /is at [0-9a-f]{40}, not at [0-9a-f]{40}/);
     expect(named.stdout).toBe('a file named like a hash prefix\n');
+    // SWISH's window with includes: the newest version, a gap, then the included one.
+    const gapped = await gitty([...s, 'log', printed[0]!, '--depth', '2', '--includes', printed[2]!]);
+    expect(gapped.code, gapped.stderr).toBe(0);
+    expect(gapped.stdout.trim().split('\n').map((line) => line.split(' ')[0])).toEqual([printed[0], '…', printed[2]]);
+    expect(gapped.stdout).toContain('… 1 version left out\n');
   });
 
   it('names every candidate when a prefix is ambiguous, and refuses prefixes that are too short', async () => {

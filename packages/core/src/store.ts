@@ -190,7 +190,26 @@ export class Store {
       const history = await this.driver.queryHistory(start, depth);
       if (history.length > 0) return { history, skipped: 0 };
     }
-    return historyWindow(this.walk(start), options);
+    return historyWindow(this.walk(start), options, (hash) => this.walkWhileCommits(hash));
+  }
+
+  /**
+   * The commits from `hash` along `previous` while each loads as a commit: where an `includes`
+   * off the chain is read from. It stops quietly at a missing or non-commit object, as SWISH
+   * does; a corrupt one still throws. Its caller takes a bounded count, so a loop cannot hang.
+   */
+  private async *walkWhileCommits(hash: string | undefined): AsyncIterable<Commit> {
+    while (hash) {
+      let commit: Commit;
+      try {
+        commit = await this.commit(hash);
+      } catch (err) {
+        if (isGittyError(err, 'NOT_FOUND')) return;
+        throw err;
+      }
+      yield commit;
+      hash = commit.previous;
+    }
   }
 
   /** Every commit from `start` back to the first, newest first. */

@@ -179,8 +179,14 @@ export function fileCommands(program: Command): void {
         const includes = options.includes === undefined ? undefined : await resolveCommitHash(store, options.includes);
         const window = await store.history(await resolveVersion(store, nameOrHash), { depth, includes });
         ctx.out.result(window, () => {
-          if (window.skipped > 0) ctx.out.line(ctx.out.paint.dim(`… ${window.skipped} newer versions`));
-          for (const commit of window.history) ctx.out.line(describeCommit(ctx.out, commit));
+          // With --includes the window may be two runs (the newest versions, then the included one
+          // and older ones); the versions between them are left out where the chain breaks.
+          const history = window.history;
+          const gap = window.skipped > 0 ? Math.max(0, history.findIndex((c, i) => i > 0 && history[i - 1]!.previous !== c.commit)) : -1;
+          for (const [i, commit] of history.entries()) {
+            if (i === gap) ctx.out.line(ctx.out.paint.dim(`… ${window.skipped} version${window.skipped === 1 ? '' : 's'} left out`));
+            ctx.out.line(describeCommit(ctx.out, commit));
+          }
           const last = window.history[window.history.length - 1];
           if (last?.previous) ctx.out.line(ctx.out.paint.dim('… older versions: gitty log --depth N'));
         });

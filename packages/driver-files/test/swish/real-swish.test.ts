@@ -120,6 +120,44 @@ describe.skipIf(located.reason !== undefined)('gitty and real SWISH on one SWISH
     }
   });
 
+  it('history windows with includes equal SWISH\'s gitty_history/4 (the newest commits, then a run from the included one)', async () => {
+    // A 14-version file written by gitty, and fixture files SWISH wrote, so short and long chains.
+    const long: Commit[] = [await store.create('windows.pl', 'v0\n')];
+    for (let i = 1; i < 14; i++) long.push(await store.update('windows.pl', `v${i}\n`, { previous: long[i - 1]!.commit }));
+    const cases: Array<{ start: string; depth: number; includes: string }> = [];
+    for (const name of ['windows.pl', 'prog6.lnk', 'prog13.swinb']) {
+      const { history } = await store.history(name, { depth: 100 });
+      for (const [i, c] of history.entries()) {
+        for (const depth of [1, 2, 3, 4, 5, 6, 9]) cases.push({ start: name, depth, includes: c.commit });
+        // From an older version (by hash), with an included one below it.
+        if (i + 3 < history.length) cases.push({ start: c.commit, depth: 3, includes: history[i + 3]!.commit });
+      }
+    }
+    // Not on the chain: a commit of another file, a newer commit of the same file, a hash the store lacks.
+    const other = (await store.history('prog11.md', { depth: 100 })).history;
+    cases.push({ start: 'windows.pl', depth: 5, includes: other[1]!.commit });
+    cases.push({ start: long[4]!.commit, depth: 4, includes: long[9]!.commit });
+    cases.push({ start: 'windows.pl', depth: 4, includes: '0123456789abcdef0123456789abcdef01234567' });
+    const lib = path.join(path.dirname(bin), 'lib', 'gitty');
+    const calls = cases.map((c) => `${writeAtom(c.start)}-${c.depth}-${writeAtom(c.includes)}`).join(',');
+    const goal = `use_module(${writeAtom(lib)}), use_module(library(http/json)), gitty_open(${writeAtom(fixture.dir)}, []), `
+      + `forall(member(N-D-I, [${calls}]), (gitty_history(${writeAtom(fixture.dir)}, N, R, [depth(D), includes(I)]), `
+      + 'get_dict(history, R, L), get_dict(skipped, R, S), findall(X, (member(C, L), get_dict(commit, C, X)), Hs), '
+      + 'json_write_dict(current_output, _{history:Hs, skipped:S}, [width(0)]), nl))';
+    const { stdout } = await promisify(execFile)('swipl', ['-g', goal, '-t', 'halt'], { timeout: 120_000, maxBuffer: 16 << 20 });
+    const swishWindows = stdout.trim().split('\n').map((line) => JSON.parse(line) as { history: string[]; skipped: number });
+    expect(swishWindows).toHaveLength(cases.length);
+    // SWISH really leaves a gap in some of these windows (so the cases test more than a slice).
+    expect(swishWindows.some((w) => w.skipped > 0 && w.history.length > 1)).toBe(true);
+    const mismatches: string[] = [];
+    for (const [i, c] of cases.entries()) {
+      const window = await store.history(c.start, { depth: c.depth, includes: c.includes });
+      const ours = { history: window.history.map((h) => h.commit), skipped: window.skipped };
+      if (JSON.stringify(ours) !== JSON.stringify(swishWindows[i])) mismatches.push(`${JSON.stringify(c)}: gitty ${JSON.stringify(ours)}, SWISH ${JSON.stringify(swishWindows[i])}`);
+    }
+    expect(mismatches, `${mismatches.length} of ${cases.length} windows differ`).toEqual([]);
+  });
+
   it('refuses to delete a file, since SWISH\'s head log cannot record it', async () => {
     await expect(store.delete('from-gitty.pl')).rejects.toMatchObject({ code: 'UNSUPPORTED' });
     expect(await store.head('from-gitty.pl')).toBeDefined();

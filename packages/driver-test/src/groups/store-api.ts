@@ -75,13 +75,13 @@ export function storeTests(ctx: SuiteContext): void {
       // includes near the head: the newest window already holds it.
       const near = await store.history('h.pl', { depth: 6, includes: newestFirst[3] });
       expect(near).toEqual({ history: (await store.history('h.pl', { depth: 6 })).history, skipped: 0 });
-      // includes deep: the window holds it with floor(depth/2) newer commits above it.
-      for (const [at, depth] of [[15, 6], [19, 5], [8, 4], [12, 1]] as const) {
+      // includes deeper (SWISH's rule): the newest commits, then a run of max(depth - at,
+      // ceil(depth/2)) from the included one; `skipped` counts those left out between.
+      for (const [at, depth, newest, skipped] of [[15, 6, 3, 12], [19, 5, 4, 15], [8, 4, 2, 6], [12, 1, 0, 12], [4, 6, 3, 1]] as const) {
         const window = await store.history('h.pl', { depth, includes: newestFirst[at] });
-        const start = at - Math.floor(depth / 2);
-        expect(window.skipped).toBe(start);
-        expect(window.history.map((c) => c.commit)).toEqual(newestFirst.slice(start, start + depth));
-        expect(window.history.map((c) => c.commit)).toContain(newestFirst[at]);
+        const run = newestFirst.slice(at, at + depth - newest);
+        expect(window.skipped).toBe(skipped);
+        expect(window.history.map((c) => c.commit)).toEqual([...newestFirst.slice(0, newest), ...run]);
       }
     });
 
