@@ -13,11 +13,20 @@ export type RedisClient = Redis | Cluster;
 // a write would reuse sequence numbers and stamps of acknowledged changes that Redis lost.
 // After a loss, writes wait settleMs (Redis time) so that nodes which lag a little merge their
 // newer changes before anyone writes over the older heads the first re-seeding node brought.
+// The run id check refuses every write into a redis-server process other than the one the
+// generation was started on: a Redis restarted from an older snapshot (or a promoted lagging
+// replica) keeps the epoch and may keep a counter above what a lagging node saw, so only the
+// restart itself reliably tells that acknowledged changes may be gone. The node then starts a
+// new generation (with the settling pause) so that every node merges before anyone writes.
+const RUN_ID_LUA = `local run = string.match(redis.call('INFO', 'server'), 'run_id:(%x+)') or ''`;
+
 const CAS_LUA = `
 local done = redis.call('GET', KEYS[6])
 if done then return {'ok', done} end
 local epoch = redis.call('GET', KEYS[4])
 if epoch ~= ARGV[1] then return {'epoch', epoch or ''} end
+${RUN_ID_LUA}
+if redis.call('GET', KEYS[8]) ~= run then return {'restarted', run} end
 local counter = tonumber(redis.call('GET', KEYS[5]) or '0')
 if counter < tonumber(ARGV[9]) then return {'regressed', tostring(counter)} end
 local lostAt = redis.call('GET', KEYS[7])
@@ -97,7 +106,9 @@ return changed
 const EPOCH_LUA = `
 local current = redis.call('GET', KEYS[1]) or ''
 if current == ARGV[1] then
+  ${RUN_ID_LUA}
   redis.call('SET', KEYS[1], ARGV[2])
+  redis.call('SET', KEYS[5], run)
   redis.call('DEL', KEYS[2], KEYS[3])
   if ARGV[3] == '1' then
     local t = redis.call('TIME')
@@ -119,10 +130,10 @@ interface ReplicaCommands {
 
 /** Register the scripts on a client (EVALSHA with a fallback to EVAL, via ioredis). */
 export function defineReplicaCommands(client: RedisClient): void {
-  client.defineCommand('gittyCas', { numberOfKeys: 7, lua: CAS_LUA });
+  client.defineCommand('gittyCas', { numberOfKeys: 8, lua: CAS_LUA });
   client.defineCommand('gittyAnnounce', { numberOfKeys: 3, lua: ANNOUNCE_LUA });
   client.defineCommand('gittyMerge', { numberOfKeys: 5, lua: MERGE_LUA });
-  client.defineCommand('gittyEpoch', { numberOfKeys: 4, lua: EPOCH_LUA });
+  client.defineCommand('gittyEpoch', { numberOfKeys: 5, lua: EPOCH_LUA });
 }
 
 function commands(client: RedisClient): ReplicaCommands {
@@ -140,7 +151,9 @@ export type CasOutcome =
   /** Redis's counter is below `minSeq`: it lost acknowledged changes (restarted from an older copy). */
   | { kind: 'regressed'; seq: number }
   /** Redis lost the store moments ago; writes resume in `waitMs`, once lagging nodes have merged. */
-  | { kind: 'settling'; waitMs: number };
+  | { kind: 'settling'; waitMs: number }
+  /** Redis restarted (or failed over) since the generation started: it may have lost acknowledged changes. */
+  | { kind: 'restarted' };
 
 /** The head change and everything the script needs to apply it once. */
 export interface CasRequest {
@@ -162,7 +175,7 @@ export interface CasRequest {
 /** Run the CAS script. */
 export async function runCas(client: RedisClient, keys: StoreKeys, r: CasRequest): Promise<CasOutcome> {
   const [kind, value] = await commands(client).gittyCas(
-    keys.heads, keys.stamps, keys.stream, keys.epoch, keys.seq, keys.requestKey(r.requestId), keys.epochAt,
+    keys.heads, keys.stamps, keys.stream, keys.epoch, keys.seq, keys.requestKey(r.requestId), keys.epochAt, keys.server,
     r.epoch, r.name, r.expected ?? '', r.next ?? '', r.requestId, r.maxLen, r.requestTtlMs, r.node, r.minSeq, r.objects.length, r.settleMs,
     ...r.objects.flat(),
   );
@@ -173,6 +186,7 @@ export async function runCas(client: RedisClient, keys: StoreKeys, r: CasRequest
   if (kind === 'conflict') return { kind, head: value === '' ? null : value };
   if (kind === 'regressed') return { kind, seq: Number(value) };
   if (kind === 'settling') return { kind, waitMs: Number(value) };
+  if (kind === 'restarted') return { kind };
   return { kind: 'epoch', epoch: value === '' ? null : value };
 }
 
@@ -204,5 +218,5 @@ export async function runMerge(
  * `lost`: the store existed before (the swap follows a loss), so writes wait for the merges.
  */
 export async function runEpochSwap(client: RedisClient, keys: StoreKeys, seen: string, next: string, lost: boolean): Promise<string> {
-  return commands(client).gittyEpoch(keys.epoch, keys.stream, keys.seq, keys.epochAt, seen, next, lost ? '1' : '0');
+  return commands(client).gittyEpoch(keys.epoch, keys.stream, keys.seq, keys.epochAt, keys.server, seen, next, lost ? '1' : '0');
 }

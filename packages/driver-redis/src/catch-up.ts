@@ -99,7 +99,9 @@ export class CatchUp {
 
   /**
    * Is Redis still the one this node followed? 'epoch': the epoch changed (flush, newer
-   * generation). 'rollback': same epoch, but Redis went back in time — its counter is below a
+   * generation). 'rollback': same epoch, but the redis-server process is not the one the
+   * generation started on (a restart or failover, which may have lost changes no node has
+   * seen yet), or Redis visibly went back in time — its counter is below a
    * sequence number this node saw, or the entry at the node's cursor vanished from a stream
    * that was not trimmed past it (restarted from an older snapshot, failover to a lagging
    * replica). Either way acknowledged changes may be gone from Redis.
@@ -107,13 +109,15 @@ export class CatchUp {
   private async probe(): Promise<'ok' | 'epoch' | 'rollback'> {
     const { cmd, keys, state } = this.d;
     const replies = await cmd.multi().get(keys.epoch).get(keys.seq).xrange(keys.stream, state.cursor, state.cursor)
-      .xrange(keys.stream, '-', '+', 'COUNT', 1).exec();
+      .xrange(keys.stream, '-', '+', 'COUNT', 1).get(keys.server).info('server').exec();
     if (!replies) throw new Error('probe transaction aborted');
     for (const [err] of replies) if (err) throw err;
-    const [epoch, seq, atCursor, first] = replies.map(([, value]) => value) as [
-      string | null, string | null, Array<[string, string[]]>, Array<[string, string[]]>,
+    const [epoch, seq, atCursor, first, server, info] = replies.map(([, value]) => value) as [
+      string | null, string | null, Array<[string, string[]]>, Array<[string, string[]]>, string | null, string,
     ];
     if (epoch !== state.epoch) return 'epoch';
+    // Restarted or failed over since the generation started: what it lost is unknown.
+    if (server !== /run_id:([0-9a-f]+)/.exec(info)?.[1]) return 'rollback';
     if (Number(seq ?? 0) < state.highestSeq()) return 'rollback';
     const firstId = first[0]?.[0];
     if (state.cursor !== '0-0' && atCursor.length === 0 && firstId !== undefined && compareStreamIds(firstId, state.cursor) <= 0) return 'rollback';

@@ -19,6 +19,12 @@ export class StoreKeys {
   readonly seq: string;
   /** Redis time (ms) when a generation was started after a loss: writes wait `settleMs` from it. */
   readonly epochAt: string;
+  /**
+   * String: the run id of the redis-server process the current generation was started or
+   * checked on. Another run id means Redis restarted or failed over since, and may have lost
+   * acknowledged changes (a snapshot, a lagging replica) that no node has merged back yet.
+   */
+  readonly server: string;
   /** Channel: a node missing an object asks here (message: the hash). */
   readonly fetchChannel: string;
   /** Channel: a peer announces here that an answer waits under {@link objectKey}. */
@@ -35,6 +41,7 @@ export class StoreKeys {
     this.epoch = `${this.base}epoch`;
     this.seq = `${this.base}seq`;
     this.epochAt = `${this.base}epoch-at`;
+    this.server = `${this.base}server`;
     this.fetchChannel = `${this.base}fetch`;
     this.readyChannel = `${this.base}ready`;
   }

@@ -1,0 +1,104 @@
+import { copyFile } from 'node:fs/promises';
+import path from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { Redis } from 'ioredis';
+import { isGittyError } from '@gitty/core';
+import { startRedisServer, startTcpProxy, tempDir, waitFor, type RedisServer, type TcpProxy } from '@gitty/driver-test/harness';
+import { StoreKeys } from '../src/index.js';
+import { innerFor, openNode, type LocalNode } from './helpers.js';
+
+const open: LocalNode[] = [];
+const proxies: TcpProxy[] = [];
+const servers: RedisServer[] = [];
+const dirs: Array<{ remove: () => Promise<void> }> = [];
+
+afterEach(async () => {
+  for (const node of open.splice(0)) await node.store.close();
+  for (const proxy of proxies.splice(0)) await proxy.stop();
+  for (const server of servers.splice(0)) await server.stop();
+  for (const dir of dirs.splice(0)) await dir.remove();
+});
+
+async function dir(): Promise<string> {
+  const made = await tempDir('gitty-redis-lagging-');
+  dirs.push(made);
+  return made.dir;
+}
+
+async function proxied(port: number): Promise<TcpProxy> {
+  const proxy = await startTcpProxy(port);
+  proxies.push(proxy);
+  return proxy;
+}
+
+async function node(url: string, storeId: string): Promise<LocalNode> {
+  const d = await dir();
+  const opened = await openNode({ url, storeId, inner: innerFor(d), stateDir: d, blockMs: 200, commandTimeoutMs: 1_000, settleMs: 60_000 });
+  open.push(opened);
+  return opened;
+}
+
+// The chaos campaign's finding (redis-rollback, seed 31): a node that had not yet seen another
+// node's acknowledged update wrote over the same head in a Redis restarted from an older
+// snapshot, before anyone noticed the rollback. Both writes were acknowledged; one was lost.
+describe('Redis restarted from an older snapshot, a lagging node writes first', () => {
+  it('refuses the lagging write until the node holding the newer acknowledged head has merged it', async () => {
+    const data = await dir();
+    const redisArgs = ['--dir', data, '--dbfilename', 'dump.rdb'];
+    const first = await startRedisServer(redisArgs);
+    servers.push(first);
+    const storeId = 'lagging-1';
+    const keys = new StoreKeys('gitty', storeId);
+    const toA = await proxied(first.port);
+    const toB = await proxied(first.port);
+    const a = await node(toA.url, storeId);
+    const b = await node(toB.url, storeId);
+    const x1 = await a.store.create('x.txt', 'x one');
+    await waitFor(async () => (await b.store.head('x.txt')) === x1.commit, 15_000);
+
+    const raw = new Redis(first.url);
+    await raw.save();
+    raw.disconnect();
+    await copyFile(path.join(data, 'dump.rdb'), path.join(data, 'old.rdb'));
+    // b lags: it does not see a's update before Redis goes back in time.
+    toB.pause();
+    const x2 = await a.store.update('x.txt', 'x two, acknowledged', { previous: x1.commit });
+    // a cannot reach the restarted Redis until b has tried to write.
+    toA.pause();
+    await first.kill();
+    await copyFile(path.join(data, 'old.rdb'), path.join(data, 'dump.rdb'));
+    const second = await startRedisServer(redisArgs, first.port);
+    servers.push(second);
+    toB.dropConnections();
+    toB.heal();
+
+    // b still believes x.txt is at x1. Its write must not be acknowledged: Redis restarted
+    // and nobody has yet checked what it lost.
+    let lagging: unknown;
+    await waitFor(async () => {
+      try {
+        await b.store.update('x.txt', 'x two, from the lagging node', { previous: x1.commit });
+        lagging = 'acknowledged';
+        return true;
+      } catch (err) {
+        lagging = err;
+        // Until b has reconnected its writes fail for that reason; the refusal we want is the settling one.
+        return !isGittyError(err, 'REDIS_UNAVAILABLE') || /lost the store/.test((err as Error).message);
+      }
+    }, 20_000, 100);
+    expect(lagging).not.toBe('acknowledged');
+    expect(isGittyError(lagging, 'REDIS_UNAVAILABLE')).toBe(true);
+
+    // a comes back, notices the new generation and merges its acknowledged head.
+    toA.dropConnections();
+    toA.heal();
+    const check = new Redis(second.url);
+    try {
+      await waitFor(async () => (await check.hget(keys.heads, 'x.txt')) === x2.commit, 20_000, 100);
+    } finally {
+      check.disconnect();
+    }
+    await waitFor(async () => (await b.store.head('x.txt')) === x2.commit, 20_000);
+    expect((await a.store.history('x.txt')).history.map((c) => c.commit)).toEqual([x2.commit, x1.commit]);
+  }, 90_000);
+});
