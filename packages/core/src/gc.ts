@@ -23,6 +23,10 @@ export interface GcReport {
  * Delete objects that no head reaches. A crash between writing objects and moving a head
  * leaves orphans; the grace period keeps objects a writer may be about to reference.
  *
+ * As in git, an unreachable object kept for its age keeps everything it reaches too: a young
+ * orphan commit (an update that lost its head move, the last version of a deleted file) whose
+ * older `previous` or data were deleted would leave a commit fsck reports as MISSING_OBJECT.
+ *
  * Writers keep working while gc runs, so reachability decided once is not enough: right
  * before each delete gc reads the heads again (after a rescan) and walks any head it has not
  * seen, then reads the object's time again. A writer that stores content that already exists
@@ -36,41 +40,54 @@ export async function collectGarbage(driver: Driver, options: GcOptions): Promis
   if (graceMs > 0 && (!driver.objectTime || !driver.capabilities.objectTimes)) {
     throw new UnsupportedError('gc with a grace period (object times)', driver.name);
   }
-  const reachable = new Set<string>();
+  // Everything kept: reached from a head, or from an unreachable object kept for its age.
+  const keep = new Set<string>();
+  const walkFrom = async (start: string) => {
+    let hash: string | undefined = start;
+    while (hash && !keep.has(hash)) {
+      keep.add(hash);
+      const object = await driver.loadObject(hash);
+      if (!object || object.type !== 'commit') break;
+      const commit = decodeCommit(object.data, hash);
+      keep.add(commit.data);
+      hash = commit.previous;
+    }
+  };
   const walked = new Set<string>();
   const walkHeads = async () => {
     for await (const { head } of driver.heads()) {
       if (walked.has(head)) continue;
       walked.add(head);
-      let hash: string | undefined = head;
-      while (hash && !reachable.has(hash)) {
-        reachable.add(hash);
-        const object = await driver.loadObject(hash);
-        if (!object || object.type !== 'commit') break;
-        const commit = decodeCommit(object.data, hash);
-        reachable.add(commit.data);
-        hash = commit.previous;
-      }
+      await walkFrom(head);
     }
   };
   await walkHeads();
-  const report: GcReport = { reachable: reachable.size, unreachable: 0, deleted: 0, kept: 0 };
+  const report: GcReport = { reachable: keep.size, unreachable: 0, deleted: 0, kept: 0 };
   const candidates: string[] = [];
-  for await (const hash of driver.objects()) if (!reachable.has(hash)) candidates.push(hash);
+  for await (const hash of driver.objects()) if (!keep.has(hash)) candidates.push(hash);
   const young = async (hash: string) => {
     if (graceMs === 0) return false;
     const time = await driver.objectTime!(hash);
     return time === undefined || Date.now() - time < graceMs;
   };
+  // Decide every young root before deleting anything, so no delete can precede the walk that
+  // would have kept its object.
+  for (const hash of candidates) if (!keep.has(hash) && (await young(hash))) await walkFrom(hash);
   for (const hash of candidates) {
     report.unreachable++;
-    let keep = await young(hash);
-    if (!keep && !options.dryRun) {
+    let kept = keep.has(hash);
+    if (!kept && !options.dryRun) {
       await driver.rescan();
       await walkHeads();
-      keep = reachable.has(hash) || (await young(hash));
+      kept = keep.has(hash);
+      // Re-used since the first look (a writer stored it again): young again, and so is
+      // what it reaches — unless deleted earlier in this loop, the window that remains.
+      if (!kept && (await young(hash))) {
+        await walkFrom(hash);
+        kept = true;
+      }
     }
-    if (keep) report.kept++;
+    if (kept) report.kept++;
     else if (!options.dryRun && (await driver.deleteObject(hash))) report.deleted++;
     options.onProgress?.({ phase: 'gc', done: report.unreachable, total: candidates.length });
   }

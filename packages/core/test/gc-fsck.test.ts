@@ -53,6 +53,40 @@ describe('gc', () => {
     }
   });
 
+  it('keeps what a young unreachable commit reaches (deleted history, failed update), so fsck stays clean', async () => {
+    const { store, backing } = await memoryStore();
+    try {
+      const kept = await store.create('kept.pl', 'one');
+      const g1 = await store.create('gone.pl', 'v1');
+      const g2 = await store.update('gone.pl', 'v2', { previous: g1.commit });
+      await store.delete('gone.pl');
+      const oldOrphan = await store.save('old orphan');
+      const d1 = await store.create('del.pl', 'd1');
+      for (const hash of backing.objects.keys()) age(backing, hash, 2 * HOUR);
+      // A deleted file whose last version is young but whose history is old.
+      const d2 = await store.update('del.pl', 'd2', { previous: d1.commit });
+      await store.delete('del.pl');
+      // An update that lost to the delete: its commit is written, the head move fails.
+      await expect(store.update('gone.pl', 'v3', { previous: g2.commit })).rejects.toMatchObject({ code: 'NOT_AT_HEAD' });
+      const failed = [...backing.objects.keys()].find((h) => backing.objects.get(h)!.type === 'commit'
+        && ![kept.commit, g1.commit, g2.commit, d1.commit, d2.commit].includes(h))!;
+      expect(failed).toBeDefined();
+
+      const report = await store.gc();
+      expect(await store.has(oldOrphan)).toBe(false);
+      expect(report.deleted).toBe(1);
+      const fsck = await store.fsck();
+      expect(fsck.errors).toEqual([]);
+      for (const [commit, text] of [[failed, 'v3'], [g2.commit, 'v2'], [g1.commit, 'v1'], [d2.commit, 'd2'], [d1.commit, 'd1']]) {
+        expect(await store.has(commit!)).toBe(true);
+        expect((await store.get(commit!)).text).toBe(text);
+      }
+      expect((await store.history(failed)).history).toHaveLength(3);
+    } finally {
+      await store.close();
+    }
+  });
+
   it('without objectTimes a grace period is UNSUPPORTED but graceMs 0 works', async () => {
     class Timeless extends MemoryDriver {
       override readonly capabilities = { ...new MemoryDriver().capabilities, objectTimes: false };

@@ -1,6 +1,6 @@
 import { matchesQuery, orderAndPage, type Commit, type Driver, type FileEntry, type FileQuery } from '@gitty/core';
 import type { SuiteContext } from '../fixture.js';
-import { collect, failsWith, sameBytes } from '../util.js';
+import { collect, eventually, failsWith, sameBytes } from '../util.js';
 
 /** Each capability and the methods a driver declaring it must have. */
 const CAPABILITY_METHODS: Record<string, Array<keyof Driver>> = {
@@ -117,6 +117,35 @@ export function maintenanceTests(ctx: SuiteContext): void {
         const walked: Commit[] = await collect(store.walk(head));
         expect((await driver.queryHistory!(head, 10)).map((c) => c.commit)).toEqual(walked.map((c) => c.commit));
         expect((await driver.queryHistory!(head, 1)).map((c) => c.commit)).toEqual([head]);
+      }
+    });
+
+    it('gc with a grace keeps what a young unreachable commit reaches, so fsck is clean after it', async (fixture) => {
+      const { driver } = fixture;
+      if (!driver.capabilities.objectTimes) return; // a grace needs object times (UNSUPPORTED: the objects group)
+      const store = await fixture.store();
+      const graceMs = 2_000;
+      const g1 = await store.create('gone.pl', 'v1');
+      const g2 = await store.update('gone.pl', 'v2', { previous: g1.commit });
+      await store.delete('gone.pl');
+      const oldOrphan = await store.save('old orphan');
+      const old = await collect(driver.objects());
+      // Age by the driver's own clock: wait until every object so far is past the grace.
+      await eventually(async () => {
+        for (const hash of old) if (Date.now() - (await driver.objectTime!(hash))! < graceMs + 100) return false;
+        return true;
+      }, 'objects to age past the grace', 30_000);
+      // An update that lost to the delete: its commit is written (young), its previous is old history.
+      await failsWith('NOT_AT_HEAD', () => store.update('gone.pl', 'v3', { previous: g2.commit }));
+      const report = await store.gc({ graceMs });
+      expect((await store.fsck()).errors).toEqual([]);
+      // Deleted: the old orphan blob. Kept: the failed commit and its blob (young), and the old
+      // history they reach (gone.pl's two commits and blobs).
+      expect([report.deleted, report.kept]).toEqual([1, 6]);
+      expect(await store.has(oldOrphan)).toBe(false);
+      for (const [commit, text] of [[g2.commit, 'v2'], [g1.commit, 'v1']] as const) {
+        expect(await store.has(commit)).toBe(true);
+        expect((await store.get(commit)).text).toBe(text);
       }
     });
 
