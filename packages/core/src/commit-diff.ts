@@ -86,6 +86,17 @@ export function tooLargeNote(fromLabel: string, toLabel: string, a: string, b: s
   return `Files ${fromLabel} and ${toLabel} differ, ${lineCount(a)} → ${lineCount(b)} lines (too different to show a line diff)\n`;
 }
 
+/** Code point order, as Prolog's standard order of strings (SWISH sorts the tag sets it diffs). */
+function byCodePoint(a: string, b: string): number {
+  const x = [...a];
+  const y = [...b];
+  for (let i = 0; i < Math.min(x.length, y.length); i++) {
+    const d = x[i]!.codePointAt(0)! - y[i]!.codePointAt(0)!;
+    if (d !== 0) return d;
+  }
+  return x.length - y.length;
+}
+
 function tagsOf(commit: Commit | null): string[] {
   const tags = commit?.tags;
   return Array.isArray(tags) ? tags.filter((t): t is string => typeof t === 'string') : [];
@@ -112,8 +123,8 @@ function prepare(from: Side | null, to: Side): { result: CommitDiff; text?: { fr
   const fromTags = new Set(tagsOf(from?.commit ?? null));
   const toTags = new Set(tagsOf(to.commit));
   const tags = {
-    added: [...toTags].filter((t) => !fromTags.has(t)),
-    deleted: [...fromTags].filter((t) => !toTags.has(t)),
+    added: [...toTags].filter((t) => !fromTags.has(t)).sort(byCodePoint),
+    deleted: [...fromTags].filter((t) => !toTags.has(t)).sort(byCodePoint),
   };
   const fromData = from?.data ?? new Uint8Array(0);
   const fromText = asText(fromData);

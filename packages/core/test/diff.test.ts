@@ -22,6 +22,9 @@ describe('diff', () => {
     const odd = version('cc', 'x');
     odd.commit.tags = [1, 'z'] as unknown as string[];
     expect(diffVersions(null, odd).tags).toEqual({ added: ['z'], deleted: [] });
+    // Sorted by code point, as SWISH's gitty_diff sorts tag sets (an astral 😀 after U+FF5E).
+    const sorted = diffVersions(version('dd', 'x', ['q', 'b', '😀']), version('ee', 'x', ['😀', 'z', '～', 'B', 'a']));
+    expect(sorted.tags).toEqual({ added: ['B', 'a', 'z', '～'], deleted: ['b', 'q'] });
   });
 
   it('binary versions: only whether they differ', () => {

@@ -158,6 +158,58 @@ describe.skipIf(located.reason !== undefined)('gitty and real SWISH on one SWISH
     expect(mismatches, `${mismatches.length} of ${cases.length} windows differ`).toEqual([]);
   });
 
+  it('diffs between two versions show the same changes as SWISH\'s gitty_diff/4 (hunks and tags)', async () => {
+    // Text edits where a line diff has choices to make (moved, repeated and blank lines, no final newline).
+    const texts = [
+      'a\nb\nc\nd\ne\nf\ng\nh\ni\nj\nk\nl\n',
+      'a\nb\nX\nd\ne\nf\ng\nh\ni\nj\nk\nl\nm\n',
+      'x\n\n\nb\nX\nd\nd\ne\nf\ng\nh\nh\ni\nj\nk\nl\nm',
+      'a\nb\nc\n}\n\n}\nq\n}\n\n}\nd\n',
+    ];
+    const edits: Commit[] = [await store.create('diffs.pl', texts[0]!, { tags: ['one', 'two'] })];
+    for (const [i, text] of texts.slice(1).entries()) {
+      edits.push(await store.update('diffs.pl', text, { previous: edits[i]!.commit, tags: i === 1 ? ['two', 'three', 'a'] : ['two'] }));
+    }
+    const pairs: Array<[string, string]> = [];
+    for (const name of ['diffs.pl', 'prog6.lnk', 'prog13.swinb', 'prog4.pl']) {
+      const chain = (await store.history(name, { depth: 100 })).history.map((c) => c.commit).reverse();
+      for (let i = 1; i < chain.length; i++) pairs.push([chain[i - 1]!, chain[i]!]);
+      pairs.push([chain[0]!, chain.at(-1)!], [chain.at(-1)!, chain[0]!]);
+    }
+    const lib = path.join(path.dirname(bin), 'lib', 'gitty');
+    const calls = pairs.map(([a, b]) => `${writeAtom(a)}-${writeAtom(b)}`).join(',');
+    const goal = `use_module(${writeAtom(lib)}), use_module(library(http/json)), gitty_open(${writeAtom(fixture.dir)}, []), `
+      + `forall(member(A-B, [${calls}]), (gitty_diff(${writeAtom(fixture.dir)}, A, B, D), `
+      + '(get_dict(data, D, U) -> true ; U = ""), (get_dict(tags, D, T) -> true ; T = _{added:[], deleted:[]}), '
+      + 'json_write_dict(current_output, _{data:U, tags:T}, [width(0)]), nl))';
+    const { stdout } = await promisify(execFile)('swipl', ['-g', goal, '-t', 'halt'], { timeout: 120_000, maxBuffer: 16 << 20 });
+    const swishDiffs = stdout.trim().split('\n').map((line) => JSON.parse(line) as { data: string; tags: { added: string[]; deleted: string[] } });
+    expect(swishDiffs).toHaveLength(pairs.length);
+    // The file header lines name temp files and times in SWISH (GNU diff -u) and versions in
+    // gitty: compare from the first hunk on.
+    const hunks = (udiff: string) => udiff.slice(Math.max(0, udiff.indexOf('\n@@') + 1));
+    // The same change: hunk headers, and the lines removed and added in each hunk (as multisets).
+    const changes = (udiff: string) => hunks(udiff).split(/^(?=@@)/m).map((hunk) => {
+      const lines = hunk.split('\n');
+      return { header: lines[0], removed: lines.filter((l) => l.startsWith('-')).sort(), added: lines.filter((l) => l.startsWith('+')).sort() };
+    });
+    const notSameChange: string[] = [];
+    const notSameText: string[] = [];
+    for (const [i, [a, b]] of pairs.entries()) {
+      const ours = await store.diff(a, b);
+      const theirs = swishDiffs[i]!;
+      const { tags } = ours;
+      const shown = `${a}..${b}:\ngitty ${JSON.stringify(ours.data)} ${JSON.stringify(tags)}\nSWISH ${JSON.stringify(theirs)}`;
+      if (JSON.stringify([changes(ours.data), tags]) !== JSON.stringify([changes(theirs.data), theirs.tags])) notSameChange.push(shown);
+      if (hunks(ours.data) !== hunks(theirs.data)) notSameText.push(`${a}..${b}`);
+    }
+    expect(swishDiffs.some((d) => d.data.includes('\n@@') && d.tags.added.length > 0)).toBe(true);
+    expect(notSameChange, `${notSameChange.length} of ${pairs.length} diffs differ`).toEqual([]);
+    // Hunk text is identical too, except where a minimal diff has a tie: in texts[2] -> texts[3]
+    // GNU diff (SWISH) removes the first of two equal lines "d" and jsdiff (gitty) the second.
+    expect(notSameText).toEqual([`${edits[2]!.commit}..${edits[3]!.commit}`]);
+  });
+
   it('refuses to delete a file, since SWISH\'s head log cannot record it', async () => {
     await expect(store.delete('from-gitty.pl')).rejects.toMatchObject({ code: 'UNSUPPORTED' });
     expect(await store.head('from-gitty.pl')).toBeDefined();

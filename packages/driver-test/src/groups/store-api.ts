@@ -99,7 +99,7 @@ export function storeTests(ctx: SuiteContext): void {
       expect(initial.initial).toBe(true);
       expect(initial.from).toBe(null);
       expect(initial.data).toContain('+b');
-      expect(initial.tags).toEqual({ added: ['keep', 'drop'], deleted: [] });
+      expect(initial.tags).toEqual({ added: ['drop', 'keep'], deleted: [] });
       expect((await store.diff(c2.commit, c2.commit)).data).toBe('');
       const b1 = await store.create('x.bin', new Uint8Array([0xff, 0, 1]));
       const b2 = await store.update('x.bin', new Uint8Array([0xff, 0, 2]), { previous: b1.commit });
