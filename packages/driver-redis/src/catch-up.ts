@@ -144,6 +144,7 @@ export class CatchUp {
       if (epoch !== mine) {
         if (!(await this.merge(epoch))) continue;
         state.restart(epoch);
+        if (!(await this.adoptMerged(epoch))) continue;
         this.counters.merges++;
         if (rolledBack) this.counters.rollbacks++;
       }
@@ -170,6 +171,50 @@ export class CatchUp {
       if (done < 0) return false;
     }
     return true;
+  }
+
+  /**
+   * After this node's merge Redis holds, per name, the newest state any node brought. Where that
+   * is not this node's (it lost the merge against a newer change, or never knew the name), no
+   * stream entry may ever tell it: a merge announces only changes of Redis's heads, and a
+   * generation started after a rollback keeps the heads the old copy had. So adopt Redis's
+   * heads and stamps now; the replay that follows ignores entries they already cover.
+   * False when the epoch moved on meanwhile.
+   */
+  private async adoptMerged(epoch: string): Promise<boolean> {
+    const { cmd, keys, state, view } = this.d;
+    const replies = await cmd.multi().get(keys.epoch).hgetall(keys.heads).hgetall(keys.stamps).exec();
+    if (!replies) throw new Error('merge adoption transaction aborted');
+    for (const [err] of replies) if (err) throw err;
+    const [current, heads, stamps] = replies.map(([, value]) => value) as [string | null, Record<string, string>, Record<string, string>];
+    if (current !== epoch) return false;
+    const adopted: string[] = [];
+    for (const name of new Set([...Object.keys(heads), ...Object.keys(stamps)])) {
+      const head = heads[name] ?? null;
+      const stamp = stamps[name] ?? UNKNOWN_STAMP;
+      const known = state.stamps.get(name);
+      if ((view.heads.get(name) ?? null) === head && known?.[0] === head && known[1] === stamp) continue;
+      if (head) {
+        this.d.remember(head);
+        adopted.push(head);
+      }
+      state.stamps.set(name, [head, stamp]);
+      view.set(name, head, true);
+    }
+    state.scheduleSave();
+    await this.backfillHeads(adopted);
+    return true;
+  }
+
+  // Fetched outside the lock: replication goes on while the history is backfilled.
+  private async backfillHeads(heads: string[]): Promise<void> {
+    const missing: string[] = [];
+    for (const head of heads) if (!(await this.d.inner.hasObject(head))) missing.push(head);
+    this.backfill = this.backfill.then(async () => {
+      for (let i = 0; i < missing.length && !this.stopped; i += BACKFILL_PARALLEL) {
+        await Promise.all(missing.slice(i, i + BACKFILL_PARALLEL).map((h) => this.d.ensureHead(h)));
+      }
+    });
   }
 
   private async replay(): Promise<void> {
@@ -328,14 +373,7 @@ export class CatchUp {
     state.seq = Number(seq ?? 0);
     state.scheduleSave();
     this.counters.reconciles++;
-    const missing: string[] = [];
-    for (const head of Object.values(heads)) if (!(await this.d.inner.hasObject(head))) missing.push(head);
-    // Fetched outside the lock: replication goes on while the history is backfilled.
-    this.backfill = this.backfill.then(async () => {
-      for (let i = 0; i < missing.length && !this.stopped; i += BACKFILL_PARALLEL) {
-        await Promise.all(missing.slice(i, i + BACKFILL_PARALLEL).map((h) => this.d.ensureHead(h)));
-      }
-    });
+    await this.backfillHeads(Object.values(heads));
   }
 
   /** Stop backfilling (the node is closing; a later start reconciles again). */

@@ -1,0 +1,63 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import { Redis } from 'ioredis';
+import { startRedisServer, startTcpProxy, tempDir, waitFor, type RedisServer, type TcpProxy } from '@gitty/driver-test/harness';
+import { StoreKeys } from '../src/index.js';
+import { innerFor, openNode, type LocalNode } from './helpers.js';
+
+const open: LocalNode[] = [];
+const proxies: TcpProxy[] = [];
+const servers: RedisServer[] = [];
+const dirs: Array<{ remove: () => Promise<void> }> = [];
+
+afterEach(async () => {
+  for (const node of open.splice(0)) await node.store.close();
+  for (const proxy of proxies.splice(0)) await proxy.stop();
+  for (const server of servers.splice(0)) await server.stop();
+  for (const dir of dirs.splice(0)) await dir.remove();
+});
+
+async function node(url: string, storeId: string): Promise<LocalNode> {
+  const made = await tempDir('gitty-redis-merge-');
+  dirs.push(made);
+  const opened = await openNode({ url, storeId, inner: innerFor(made.dir), stateDir: made.dir, blockMs: 200, commandTimeoutMs: 1_000 });
+  open.push(opened);
+  return opened;
+}
+
+// The chaos campaign's finding (redis over sqlite, seed 599189809): after Redis lost the store,
+// a node kept a file that the other nodes had seen deleted. Its merge lost against the newer
+// tombstone, but Redis's heads did not change, so no stream entry ever told the node.
+describe('a node whose merge loses against a newer state already in Redis', () => {
+  it('adopts what Redis kept instead of keeping its older head forever', async () => {
+    const redis = await startRedisServer();
+    servers.push(redis);
+    const storeId = 'merge-loses-1';
+    const keys = new StoreKeys('gitty', storeId);
+    const toB = await startTcpProxy(redis.port);
+    proxies.push(toB);
+    const a = await node(redis.url, storeId);
+    const b = await node(toB.url, storeId);
+    const created = await a.store.create('f1.txt', 'one');
+    await waitFor(async () => (await b.store.head('f1.txt')) === created.commit, 15_000);
+
+    // b lags: it misses the delete, then Redis loses everything.
+    toB.pause();
+    await a.store.delete('f1.txt', { previous: created.commit });
+    const raw = new Redis(redis.url);
+    try {
+      await raw.flushall();
+      // a notices and merges first: Redis now holds f1.txt's tombstone (no head, so no change to announce).
+      await waitFor(async () => (await raw.hget(keys.stamps, 'f1.txt')) !== null, 20_000, 50);
+      expect(await raw.hget(keys.heads, 'f1.txt')).toBeNull();
+
+      toB.dropConnections();
+      toB.heal();
+      // b joins the new generation (its second merge: the first was at open); its older create loses.
+      await waitFor(async () => (await b.driver.stats())['redis.merges'] === 2, 20_000, 50);
+      await waitFor(async () => ((await b.store.head('f1.txt')) ?? null) === null, 10_000, 50);
+      expect(await raw.hget(keys.heads, 'f1.txt')).toBeNull();
+    } finally {
+      raw.disconnect();
+    }
+  }, 90_000);
+});
