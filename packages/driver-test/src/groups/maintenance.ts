@@ -137,12 +137,15 @@ export function maintenanceTests(ctx: SuiteContext): void {
       }, 'objects to age past the grace', 30_000);
       // An update that lost to the delete: its commit is written (young), its previous is old history.
       await failsWith('NOT_AT_HEAD', () => store.update('gone.pl', 'v3', { previous: g2.commit }));
+      // A packed object's time is its pack's, so a driver that packed the orphan with young
+      // objects may call it young; gc goes by what the driver says.
+      const orphanOld = Date.now() - (await driver.objectTime!(oldOrphan))! >= graceMs;
       const report = await store.gc({ graceMs });
       expect((await store.fsck()).errors).toEqual([]);
-      // Deleted: the old orphan blob. Kept: the failed commit and its blob (young), and the old
-      // history they reach (gone.pl's two commits and blobs).
-      expect([report.deleted, report.kept]).toEqual([1, 6]);
-      expect(await store.has(oldOrphan)).toBe(false);
+      // Kept at least: the failed commit and its blob (young), and the old history they reach
+      // (gone.pl's two commits and blobs). Deleted: the old orphan blob, when old.
+      expect([report.unreachable, report.deleted, report.kept]).toEqual(orphanOld ? [7, 1, 6] : [7, 0, 7]);
+      expect(await store.has(oldOrphan)).toBe(!orphanOld);
       for (const [commit, text] of [[g2.commit, 'v2'], [g1.commit, 'v1']] as const) {
         expect(await store.has(commit)).toBe(true);
         expect((await store.get(commit)).text).toBe(text);
