@@ -31,9 +31,9 @@ function collect(value: string, previous: string[] = []): string[] {
 
 /**
  * The write token, as the server's own program reads it: from `--token-file` or
- * `$GITTY_TOKEN_FILE` (a file holding it; a trailing newline is ignored), else `$GITTY_TOKEN`,
- * else `--token` (visible to every user in `ps`, hence last in the docs). Empty values count as
- * none, so `GITTY_TOKEN=` turns no token on rather than failing.
+ * `$GITTY_TOKEN_FILE` (a file holding it; a trailing newline is ignored), else `--token` (visible
+ * to every user in `ps`, so the docs name it last), else `$GITTY_TOKEN`. Empty values count as
+ * none, so `GITTY_TOKEN=` means no token rather than failing.
  */
 async function writeToken(options: { token?: string; tokenFile?: string }): Promise<string | undefined> {
   const file = options.tokenFile ?? (process.env.GITTY_TOKEN_FILE || undefined);
