@@ -1,6 +1,6 @@
 import { decodeCommit } from './commit-codec.js';
 import type { Driver, ProgressListener } from './driver.js';
-import { InvalidArgumentError, UnsupportedError } from './errors.js';
+import { InvalidArgumentError, isGittyError, UnsupportedError } from './errors.js';
 
 /** Options of `Store.gc`. */
 export interface GcOptions {
@@ -42,7 +42,7 @@ export async function collectGarbage(driver: Driver, options: GcOptions): Promis
   }
   // Everything kept: reached from a head, or from an unreachable object kept for its age.
   const keep = new Set<string>();
-  const walkFrom = async (start: string) => {
+  const walkChain = async (start: string) => {
     let hash: string | undefined = start;
     while (hash && !keep.has(hash)) {
       keep.add(hash);
@@ -53,12 +53,21 @@ export async function collectGarbage(driver: Driver, options: GcOptions): Promis
       hash = commit.previous;
     }
   };
+  // A damaged head history stops gc (CORRUPT_OBJECT); a damaged young orphan is merely kept
+  // (fsck reports it) and must not block collecting everything else.
+  const walkFrom = async (start: string, fromHead = false) => {
+    try {
+      await walkChain(start);
+    } catch (err) {
+      if (fromHead || !isGittyError(err)) throw err;
+    }
+  };
   const walked = new Set<string>();
   const walkHeads = async () => {
     for await (const { head } of driver.heads()) {
       if (walked.has(head)) continue;
       walked.add(head);
-      await walkFrom(head);
+      await walkFrom(head, true);
     }
   };
   await walkHeads();

@@ -87,6 +87,22 @@ describe('gc', () => {
     }
   });
 
+  it('a young unreachable object that does not decode is kept and does not stop gc', async () => {
+    const { store, driver, backing } = await memoryStore();
+    try {
+      const oldOrphan = await store.save('old orphan');
+      age(backing, oldOrphan, 2 * HOUR);
+      const bad = new TextEncoder().encode('{"not":"a commit"}\n');
+      const badHash = hashObject('commit', bad);
+      await driver.storeObject(badHash, 'commit', bad);
+      const report = await store.gc();
+      expect([report.deleted, report.kept]).toEqual([1, 1]);
+      expect(await store.has(badHash)).toBe(true);
+    } finally {
+      await store.close();
+    }
+  });
+
   it('without objectTimes a grace period is UNSUPPORTED but graceMs 0 works', async () => {
     class Timeless extends MemoryDriver {
       override readonly capabilities = { ...new MemoryDriver().capabilities, objectTimes: false };
