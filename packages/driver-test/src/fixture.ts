@@ -16,6 +16,22 @@ export interface OpenFixture {
   store(driver?: Driver, options?: Partial<StoreOptions>): Promise<Store>;
 }
 
+/** What a running test can ask of the test runner. */
+export interface RunnerControl {
+  /**
+   * Report the running test as skipped for want of `missing` (a hook the caller did not give),
+   * for tests that learn only from the fixture's capabilities whether they apply. Uses the
+   * runner's run-time skip (vitest's test context, mocha's `this.skip`); a runner without one
+   * (jest) fails the test with the same note rather than passing what did not run.
+   */
+  skip(missing: string): never;
+}
+
+/** The note a test that could not run carries. */
+function notRun(missing: string): string {
+  return `not run: give runDriverSuite ${missing}`;
+}
+
 /** Everything a test group needs to register its tests. */
 export interface SuiteContext {
   readonly test: TestApi;
@@ -28,7 +44,7 @@ export interface SuiteContext {
   /** Register a test that cannot run for want of `missing`, as skipped when the runner can skip (`it.skip`). */
   skip(name: string, missing: string): void;
   /** Register a test that runs `body` with a fresh fixture, closed and cleaned up afterwards. */
-  it(name: string, body: (fixture: OpenFixture) => Promise<void>): void;
+  it(name: string, body: (fixture: OpenFixture, runner: RunnerControl) => Promise<void>): void;
 }
 
 /** The factory as the wrapped run sees it: every driver goes through a PassThroughDriver. */
@@ -56,10 +72,12 @@ export function suiteContext(options: DriverSuiteOptions, factory: DriverSuiteOp
     wrapped,
     skip(name, missing) {
       const skipper = (options.test.it as { skip?: (name: string, fn: () => void) => void }).skip;
-      skipper?.call(options.test.it, `${name} [not run: give runDriverSuite ${missing}]`, () => undefined);
+      skipper?.call(options.test.it, `${name} [${notRun(missing)}]`, () => undefined);
     },
     it(name, body) {
-      options.test.it(name, async () => {
+      // Rest parameters keep the body's arity 0, so jest does not take it for a done-callback test.
+      options.test.it(name, async function (this: unknown, ...runnerArgs: unknown[]) {
+        const runner = runnerControl(this, runnerArgs[0]);
         const fixture: DriverFixture = await factory();
         const drivers: Driver[] = [fixture.driver];
         const stores: Store[] = [];
@@ -82,7 +100,7 @@ export function suiteContext(options: DriverSuiteOptions, factory: DriverSuiteOp
           },
         };
         try {
-          await body(open);
+          await body(open, runner);
         } finally {
           // Close everything even when the test failed; close() must be idempotent, so a
           // driver a test already closed may be closed again here.
@@ -91,6 +109,23 @@ export function suiteContext(options: DriverSuiteOptions, factory: DriverSuiteOp
           await fixture.cleanup?.();
         }
       }, timeout);
+    },
+  };
+}
+
+/** The run-time skip of whichever runner called the test body (`self` is mocha's `this`). */
+function runnerControl(self: unknown, context: unknown): RunnerControl {
+  const skipOf = (holder: unknown): ((note: string) => unknown) | undefined => {
+    const skip = (holder as { skip?: unknown } | null | undefined)?.skip;
+    return typeof skip === 'function' ? (note: string) => (skip as (note: string) => unknown).call(holder, note) : undefined;
+  };
+  const skip = skipOf(context) ?? skipOf(self);
+  return {
+    skip(missing) {
+      const note = notRun(missing);
+      skip?.(note);
+      // A runner whose skip returned (or that has none) must not report the test as passed.
+      throw new Error(`${note} (this test runner cannot skip a running test)`);
     },
   };
 }

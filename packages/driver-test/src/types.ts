@@ -89,7 +89,8 @@ export interface DriverSuiteOptions {
    * For drivers declaring `sharedHeads` and `persistent`: the suite starts child processes that
    * open the fixture's store through this module and race compare-and-swaps on one file, so a
    * driver whose CAS is atomic only within one process is caught. Without it that test is
-   * reported as skipped.
+   * reported as skipped for such drivers (at run time, once the capabilities are known); for
+   * other drivers it does not apply and passes without racing.
    */
   crossProcess?: CrossProcessOptions;
 }
