@@ -48,8 +48,8 @@ const WINDOW = 16 * 1024;
 let window = { pack: 0, start: 0, end: 0, buffer: Buffer.allocUnsafe(WINDOW), heldBy: 0 };
 /** Numbers each resolve, so the window knows whether the chain in progress holds it. */
 let resolves = 0;
-/** The delta payload being applied. */
-let deltaScratch = Buffer.allocUnsafe(64 * 1024);
+/** The (small) delta payload being applied. */
+const DELTA_SCRATCH = Buffer.allocUnsafe(JS_INFLATE_MAX);
 
 /**
  * A pack attached through its idx: lookups binary-search the idx, reads pread the pack file,
@@ -178,7 +178,7 @@ export class PackFile {
       if (link.header.type !== PackType.ofsDelta && link.header.type !== PackType.refDelta) {
         const type = typeName(link.header.type);
         if (type === undefined) throw new CorruptObjectError(undefined, this.path, `entry at offset ${at} has type ${link.header.type}`);
-        base = { type, data: this.inflate(link, Buffer.allocUnsafe(link.header.size)) };
+        base = { type, data: this.inflate(link) };
         break;
       }
       chain.push(link);
@@ -195,8 +195,8 @@ export class PackFile {
     for (let k = chain.length - 1; k >= 0; k--) {
       const link = chain[k]!;
       // The delta is consumed at once: it is inflated into scratch, never into a buffer of its own.
-      if (deltaScratch.length < link.header.size) deltaScratch = Buffer.allocUnsafe(Math.max(link.header.size, deltaScratch.length * 2));
-      const delta = this.inflate(link, deltaScratch.subarray(0, link.header.size));
+      // (Only small deltas use it: a large one gets zlib's buffer, so the scratch never pins megabytes.)
+      const delta = this.inflate(link, DELTA_SCRATCH);
       const { resultSize } = deltaSizes(delta, this.path);
       if (resultSize > this.maxObjectSize) throw new CorruptObjectError(undefined, this.path, `delta at offset ${link.offset} declares ${resultSize} bytes, over the limit`);
       const where = `${this.path} (delta at offset ${link.offset})`;
@@ -236,13 +236,14 @@ export class PackFile {
   }
 
   /**
-   * Inflate the payload of `link` into `out` (exactly its declared size): an inflate bomb stops
-   * at the bound, and a stream that ends early or late is corrupt. When the stream runs past the
-   * bytes first read, reads grow to zlib's usual size for the declared size, then to its worst
+   * Inflate the payload of `link` (exactly its declared size) into `scratch` when given (it must
+   * hold JS_INFLATE_MAX bytes; the result is then only valid until the next read), else into a
+   * buffer of its own. An inflate bomb stops at the bound, and a stream that ends early or late is
+   * corrupt. When the stream runs past the bytes first read, reads grow to zlib's usual size for the declared size, then to its worst
    * case (see {@link maxCompressedSize}) — never to the rest of the pack. Small payloads go
    * through {@link inflateInto} (no allocation per call); large ones through zlib.
    */
-  private inflate(link: Link, out: Buffer): Buffer {
+  private inflate(link: Link, scratch?: Buffer): Buffer {
     const { header, offset } = link;
     const limit = Math.min(this.size - 20 - header.dataOffset, maxCompressedSize(header.size));
     const guess = header.size + (header.size >> 10) + 64;
@@ -252,6 +253,7 @@ export class PackFile {
         ? link.buffer.subarray(link.start, link.start + length)
         : this.readInto(Buffer.allocUnsafe(length), 0, length, header.dataOffset);
       if (header.size <= JS_INFLATE_MAX) {
+        const out = scratch ? scratch.subarray(0, header.size) : Buffer.allocUnsafe(header.size);
         try {
           inflateInto(compressed, 0, out);
           return out;

@@ -2,7 +2,10 @@ import { afterEach, describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import { defaultDriverContext, openStore, type Driver, type Store } from '@gitty/core';
 import { tempDir } from '@gitty/driver-test/harness';
+import { readFile } from 'node:fs/promises';
 import { createDriver } from '../src/index.js';
+import { parseEntryHeader, PackType } from '../src/pack-format.js';
+import { PackIndex } from '../src/pack-index.js';
 import type { PacksDriver } from '../src/packs-driver.js';
 
 const cleanups: (() => Promise<void>)[] = [];
@@ -82,4 +85,28 @@ describe('packed reads equal loose reads', () => {
       },
     ), { numRuns: 20 });
   }, 120_000);
+
+  it('objects and deltas over 64 KiB (inflated by zlib, not the small-entry decoder) read the same from packs', async () => {
+    const { dir, remove } = await tempDir('gitty-packs-large-');
+    cleanups.push(remove);
+    const writer = await open(dir);
+    // Random halves: each older version keeps one 80 KB half of the next and replaces the other,
+    // so its delta (an 80 KB insert) is over 64 KiB yet smaller than the whole object.
+    const half = (seed: number) => Buffer.from(Array.from({ length: 80_000 }, (_, i) => (Math.imul(seed + 1, 2654435761) ^ Math.imul(i, 40503)) >>> 7 & 255));
+    const versions = [Buffer.concat([half(1), half(2)]), Buffer.concat([half(1), half(3)]), Buffer.concat([half(4), half(3)])];
+    let previous = (await writer.store.create('big.bin', versions[0]!)).commit;
+    const commits = [previous];
+    for (const data of versions.slice(1)) commits.push(previous = (await writer.store.update('big.bin', data, { previous })).commit);
+    const report = await writer.store.repack({ minFiles: 1 });
+    // The two older blobs are stored as deltas of over 64 KiB.
+    const pack = await readFile(report.pack!);
+    const index = new PackIndex(await readFile(report.pack!.replace(/\.pack$/, '.idx')), report.pack!);
+    const bigDeltas = Array.from({ length: index.count }, (_, i) => parseEntryHeader(pack.subarray(index.offsetAt(i)), index.offsetAt(i), report.pack!))
+      .filter((h) => h.type === PackType.ofsDelta && h.size > 64 * 1024);
+    expect(bigDeltas.length).toBe(2);
+    const reader = await open(dir);
+    for (const [i, commit] of commits.entries()) expect(Buffer.from((await reader.store.get(commit)).data).equals(versions[i]!)).toBe(true);
+    await reader.store.close();
+    await writer.store.close();
+  });
 });
