@@ -289,13 +289,21 @@ describe.skipIf(located.reason !== undefined)('gitty and real SWISH on one SWISH
       .map((line) => parseSwishHeadLine(line))
       .filter((c): c is HeadChange => typeof c !== 'string' && c.name === name);
     const lostGitty = [...fromGitty].filter((h) => !history.has(h));
+    const lostSet = new Set(lostGitty);
+    let followedByLost = 0;
     for (const lost of lostGitty) {
-      // The line right after gitty's (for this file) is SWISH's, and its Old is not gitty's version:
-      // SWISH decided on an older head (by one or more versions) and appended over gitty's.
+      // After gitty's line (for this file) come only more lost gitty lines (gitty went on from
+      // its own head before SWISH appended), then SWISH's, whose Old is none of them: SWISH
+      // decided on an older head (by one or more versions) and appended over gitty's.
       const at = lines.findIndex((c) => c.new === lost);
-      const next = lines[at + 1];
-      expect(at >= 0 && next !== undefined && fromSwish.has(next.new!) && next.old !== lost, `gitty's ${lost} lost, but not to a stale SWISH line`).toBe(true);
+      let end = at + 1;
+      while (end < lines.length && lostSet.has(lines[end]!.new!)) end++;
+      if (end > at + 1) followedByLost++;
+      const next = lines[end];
+      const overridden = new Set(lines.slice(at, end).map((c) => c.new));
+      const shown = lines.slice(Math.max(0, at - 1), end + 2).map((c) => `${c.old?.slice(0, 8)}->${c.new?.slice(0, 8)}${fromSwish.has(c.new!) ? ' (SWISH)' : ''}`).join(', ');
+      expect(at >= 0 && next !== undefined && fromSwish.has(next.new!) && !overridden.has(next.old), `gitty's ${lost} lost, but not to a stale SWISH line: ${shown}`).toBe(true);
     }
-    process.stderr.write(`contended file: ${fromGitty.size} gitty and ${fromSwish.size} SWISH updates, ${refused} SWISH refusals, ${lostGitty.length} gitty updates overridden by stale SWISH appends\n`);
+    process.stderr.write(`contended file: ${fromGitty.size} gitty and ${fromSwish.size} SWISH updates, ${refused} SWISH refusals, ${lostGitty.length} gitty updates overridden by stale SWISH appends (${followedByLost} followed by another lost gitty line)\n`);
   });
 });
