@@ -5,6 +5,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { openDriver, openStore, isGittyError, type StoreConfig } from '@gitty/core';
 import { runDriverSuite } from '@gitty/driver-test';
 import { tempDir } from '@gitty/driver-test/harness';
+import { corruptExampleObject, exampleCrossProcess } from './example-driver-hooks.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 
@@ -16,9 +17,12 @@ runDriverSuite({
   test: { describe, it, expect, beforeEach, afterEach },
   factory: async () => {
     const { dir, remove } = await tempDir('gitty-example-');
-    const config: StoreConfig = { driver: './example-driver.ts', resolveFrom: here, file: path.join(dir, 'store.json') };
-    return { driver: await openDriver(config), openAnother: () => openDriver(config), cleanup: remove };
+    const file = path.join(dir, 'store.json');
+    const config: StoreConfig = { driver: './example-driver.ts', resolveFrom: here, file };
+    return { driver: await openDriver(config), openAnother: () => openDriver(config), cleanup: remove, location: { file } };
   },
+  corruptObject: corruptExampleObject,
+  crossProcess: exampleCrossProcess,
 });
 
 describe('example third-party driver from a JSON config file', () => {

@@ -5,10 +5,16 @@
  * conformance suite, proving the extension path end to end. Not for production: every write
  * rewrites the whole file.
  *
- * Cross-driver safety within one process: every mutation reads the file, applies the change
- * and writes it back synchronously, so no other driver on the same file can interleave.
+ * Safety across drivers and processes: every mutation takes a cross-process lock on the file
+ * (driver-files' `FileLock`, a `mkdir` lock), then reads the file, applies the change and writes
+ * it back, so no other driver or process can interleave and overwrite it with an older copy
+ * (without the lock, racing processes lose each other's objects and head moves). Like every
+ * lock it can be lost by a holder stalled past its stale time; the sample accepts that.
+ * Reads use the state last read, and read the file again for an object they do not know, so
+ * an object another process wrote (say, the head a NOT_AT_HEAD names) is found.
  */
 import { readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { FileLock } from '@gitty/driver-files';
 import {
   ClosedError, CorruptObjectError, NotAtHeadError, assertHash, checkDriverOptions, decodeObject, extensionOf, frameObject, hashObject, stringOption,
   type Compression, type Driver, type DriverCapabilities, type DriverFactory, type GitObject, type HeadEntry,
@@ -28,15 +34,17 @@ function emptyStore(): JsonStore {
 /** A driver keeping a whole store in one JSON file. */
 export class JsonFileDriver implements Driver {
   readonly name = 'example-json';
-  readonly capabilities: DriverCapabilities = { persistent: true, rawObjects: true, objectTimes: true };
+  readonly capabilities: DriverCapabilities = { persistent: true, sharedHeads: true, rawObjects: true, objectTimes: true };
   private state: JsonStore;
   private closed = false;
+  private readonly lock: FileLock;
 
   constructor(
     private readonly file: string,
     private readonly compression: Compression,
     private readonly maxObjectSize: number,
   ) {
+    this.lock = new FileLock(file);
     this.state = this.read();
   }
 
@@ -53,7 +61,7 @@ export class JsonFileDriver implements Driver {
   async loadObject(hash: string): Promise<GitObject | undefined> {
     this.check();
     assertHash(hash);
-    const found = this.state.objects[hash];
+    const found = this.known(hash);
     if (!found) return undefined;
     const data = new Uint8Array(Buffer.from(found.data, 'base64'));
     if (hashObject(found.type, data) !== hash) throw new CorruptObjectError(hash, this.file, 'content does not match its hash');
@@ -63,7 +71,7 @@ export class JsonFileDriver implements Driver {
   async hasObject(hash: string): Promise<boolean> {
     this.check();
     assertHash(hash);
-    return hash in this.state.objects;
+    return this.known(hash) !== undefined;
   }
 
   async *objects(): AsyncIterable<string> {
@@ -95,7 +103,7 @@ export class JsonFileDriver implements Driver {
 
   async objectTime(hash: string): Promise<number | undefined> {
     this.check();
-    return this.state.objects[hash]?.time;
+    return this.known(hash)?.time;
   }
 
   async getHead(name: string): Promise<string | undefined> {
@@ -112,7 +120,7 @@ export class JsonFileDriver implements Driver {
 
   async updateHead(name: string, expected: string | null, next: string | null): Promise<void> {
     this.check();
-    this.mutate((s) => {
+    await this.mutate((s) => {
       const current = s.heads[name] ?? null;
       if (current !== expected) throw new NotAtHeadError(name, current, expected);
       if (next === null) delete s.heads[name];
@@ -130,17 +138,25 @@ export class JsonFileDriver implements Driver {
   }
 
   /**
-   * Read the file, apply `change`, write the file: all synchronous, so atomic with respect to
-   * every other driver in this process. A change that throws writes nothing.
+   * Under the file's lock: read the file, apply `change`, write the file (temp + rename, so a
+   * reader never sees half a file). A change that throws writes nothing.
    */
-  private mutate<T>(change: (s: JsonStore) => T): T {
-    const state = this.read();
-    const result = change(state);
-    const tmp = `${this.file}.${process.pid}.tmp`;
-    writeFileSync(tmp, JSON.stringify(state));
-    renameSync(tmp, this.file);
-    this.state = state;
-    return result;
+  private mutate<T>(change: (s: JsonStore) => T): Promise<T> {
+    return this.lock.withLock(async () => {
+      const state = this.read();
+      const result = change(state);
+      const tmp = `${this.file}.${process.pid}.tmp`;
+      writeFileSync(tmp, JSON.stringify(state));
+      renameSync(tmp, this.file);
+      this.state = state;
+      return result;
+    });
+  }
+
+  /** The stored entry of `hash`, reading the file again when the state last read lacks it. */
+  private known(hash: string): JsonStore['objects'][string] | undefined {
+    if (!(hash in this.state.objects)) this.state = this.read();
+    return this.state.objects[hash];
   }
 
   private read(): JsonStore {

@@ -4,6 +4,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { openDriver, openStore, type StoreConfig } from '@gitty/core';
 import { runDriverSuite } from '@gitty/driver-test';
 import { tempDir } from '@gitty/driver-test/harness';
+import { corruptExampleObject, exampleCrossProcess } from './example-driver-hooks.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 
@@ -20,9 +21,13 @@ runDriverSuite({
   wrapped: false,
   factory: async () => {
     const { dir, remove } = await tempDir('gitty-wrapper-');
-    const c = config(path.join(dir, 'store.json'));
-    return { driver: await openDriver(c), openAnother: () => openDriver(c), cleanup: remove };
+    const file = path.join(dir, 'store.json');
+    const c = config(file);
+    return { driver: await openDriver(c), openAnother: () => openDriver(c), cleanup: remove, location: { file } };
   },
+  corruptObject: corruptExampleObject,
+  // The children open the inner driver directly: the wrapper changes nothing another process does.
+  crossProcess: exampleCrossProcess,
 });
 
 describe('a wrapping driver from a config', () => {
@@ -35,7 +40,7 @@ describe('a wrapping driver from a config', () => {
       await store.update('a.pl', 'late', { previous: c.commit }).catch(() => undefined); // NOT_AT_HEAD: not counted
       expect(await store.driverStats()).toEqual({ headUpdates: 2 });
       expect(store.driver.name).toBe('passthrough(example-json)');
-      expect(store.driver.capabilities).toEqual({ persistent: true, rawObjects: true, objectTimes: true });
+      expect(store.driver.capabilities).toEqual({ persistent: true, sharedHeads: true, rawObjects: true, objectTimes: true });
     } finally {
       await store.close();
       await remove();
