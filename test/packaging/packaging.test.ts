@@ -180,7 +180,10 @@ describe('a third-party application installing the tarballs with npm', () => {
     const vitest = path.join(app, 'node_modules', 'vitest', 'vitest.mjs');
     const ran = await run(process.execPath, [vitest, 'run', '--dir', 'suite'], { cwd: app, env: { CI: 'true', NO_COLOR: '1' } });
     expect(ran.code, ran.stdout + ran.stderr).toBe(0);
-    expect(ran.stdout).toMatch(/Tests\s+\d+ passed \| 1 skipped/);
+    // Nothing skipped: the sample gives corruptObject, and the cross-process race does not apply
+    // to a driver that does not declare sharedHeads.
+    expect(ran.stdout).toMatch(/Tests\s+\d+ passed \(/);
+    expect(ran.stdout).not.toMatch(/skipped/);
   }, 180_000);
 });
 
