@@ -143,7 +143,6 @@ export class CatchUp {
       }
       if (epoch !== mine) {
         if (!(await this.merge(epoch))) continue;
-        state.restart(epoch);
         if (!(await this.adoptMerged(epoch))) continue;
         this.counters.merges++;
         if (rolledBack) this.counters.rollbacks++;
@@ -179,7 +178,10 @@ export class CatchUp {
    * stream entry may ever tell it: a merge announces only changes of Redis's heads, and a
    * generation started after a rollback keeps the heads the old copy had. So adopt Redis's
    * heads and stamps now; the replay that follows ignores entries they already cover.
-   * False when the epoch moved on meanwhile.
+   * The node takes the new epoch only together with them, after the read succeeded: had it
+   * taken the epoch first, a failed read (timeout, dropped link, crash) would leave it in the
+   * new generation without them, and its next sync, seeing the epoch unchanged, would only
+   * replay. False when the epoch moved on meanwhile.
    */
   private async adoptMerged(epoch: string): Promise<boolean> {
     const { cmd, keys, state, view } = this.d;
@@ -188,6 +190,7 @@ export class CatchUp {
     for (const [err] of replies) if (err) throw err;
     const [current, heads, stamps] = replies.map(([, value]) => value) as [string | null, Record<string, string>, Record<string, string>];
     if (current !== epoch) return false;
+    state.restart(epoch);
     const adopted: string[] = [];
     for (const name of new Set([...Object.keys(heads), ...Object.keys(stamps)])) {
       const head = heads[name] ?? null;
