@@ -1,4 +1,4 @@
-import { existsSync, rmSync } from 'node:fs';
+import { existsSync, rmSync, statSync } from 'node:fs';
 import Database from 'better-sqlite3';
 import { extensionOf, parseExactJson, type Commit, type HeadEntry } from '@gitty/core';
 import type { LogPosition } from './head-log-port.js';
@@ -46,11 +46,22 @@ export class IndexDb {
   readonly db: Database.Database;
   /** What opening found: 'ready' when the file held a usable index of this schema. */
   readonly state: IndexState;
+  /** The index file's path and the busy timeout it was opened with (to reopen it the same way). */
+  readonly path: string;
+  readonly busyTimeout: number | undefined;
+  /** The file's inode when opened, and the largest size seen since (see {@link changedOnDisk}). */
+  private readonly inode: number | undefined;
+  private largestSize: number;
   private readonly statements;
 
-  private constructor(db: Database.Database, state: IndexState) {
+  private constructor(db: Database.Database, state: IndexState, path: string, busyTimeout: number | undefined) {
     this.db = db;
     this.state = state;
+    this.path = path;
+    this.busyTimeout = busyTimeout;
+    const stat = statSync(path, { throwIfNoEntry: false });
+    this.inode = stat?.ino;
+    this.largestSize = stat?.size ?? 0;
     this.statements = {
       getMeta: db.prepare<[string], { value: unknown }>('SELECT value FROM meta WHERE key = ?'),
       setMeta: db.prepare('INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value'),
@@ -92,18 +103,18 @@ export class IndexDb {
     try {
       const db = connect(path, options.busyTimeout);
       const version = existed ? schemaVersionOf(db) : undefined;
-      if (existed && version === SCHEMA_VERSION) return new IndexDb(db, 'ready');
+      if (existed && version === SCHEMA_VERSION) return new IndexDb(db, 'ready', path, options.busyTimeout);
       if (existed) {
         for (const table of TABLES) db.exec(`DROP TABLE IF EXISTS ${table}`);
       }
       db.exec(SCHEMA_SQL);
-      return new IndexDb(db, existed ? 'outdated' : 'missing');
+      return new IndexDb(db, existed ? 'outdated' : 'missing', path, options.busyTimeout);
     } catch (err) {
       if (!isDamage(err)) throw err;
       removeIndexFiles(path);
       const db = connect(path, options.busyTimeout);
       db.exec(SCHEMA_SQL);
-      return new IndexDb(db, 'damaged');
+      return new IndexDb(db, 'damaged', path, options.busyTimeout);
     }
   }
 
@@ -230,6 +241,23 @@ export class IndexDb {
     this.statements.deleteFts.run(row.id);
     this.statements.deleteContent.run(row.id);
     this.statements.deleteHead.run(row.id);
+  }
+
+  /**
+   * True when the file at {@link path} is no longer the one this connection reads: deleted,
+   * replaced (another inode), or shrunk (SQLite never shrinks it without VACUUM, which gitty
+   * does not run: a smaller file was truncated under us). One `stat`, cheap enough per look.
+   */
+  changedOnDisk(): boolean {
+    const stat = statSync(this.path, { throwIfNoEntry: false });
+    if (!stat || stat.ino !== this.inode || stat.size < this.largestSize) return true;
+    this.largestSize = stat.size;
+    return false;
+  }
+
+  /** True while the file at {@link path} is still the one this connection opened. */
+  sameFileOnDisk(): boolean {
+    return statSync(this.path, { throwIfNoEntry: false })?.ino === this.inode;
   }
 
   /** Close the connection (checkpointing the WAL). Idempotent. */

@@ -1,5 +1,5 @@
 import {
-  ClosedError, NotAtHeadError, UnsupportedError, assertHash, assertName, decodeCommit,
+  ClosedError, CorruptObjectError, NotAtHeadError, UnsupportedError, assertHash, assertName, decodeCommit,
   type Commit, type CommitFormat, type Driver, type DriverCapabilities, type FileEntry, type FileQuery, type FsckIssue, type GitObject,
   type HeadChange, type HeadEntry, type ProgressListener, type RepackOptions, type RepackReport, type SearchHit,
 } from '@gitty/core';
@@ -7,7 +7,7 @@ import { IndexCatchUp, type RebuildResult } from './catch-up.js';
 import { indexBody } from './index-body.js';
 import type { HeadLogAccess, LogPosition } from './head-log-port.js';
 import { HeadWatch } from './head-watch.js';
-import type { IndexDb } from './index-db.js';
+import { IndexDb, isDamage, removeIndexFiles } from './index-db.js';
 import { historyFrom, queryFiles } from './queries.js';
 import { RecentObjects } from './recent-objects.js';
 import { searchIndex } from './search.js';
@@ -48,8 +48,9 @@ export class SqliteDriver implements Driver {
   /** The inner store's commit format (SWISH commits over a SWISH store). */
   readonly commitFormat: CommitFormat | undefined;
   private readonly inner: Driver;
-  private readonly index: IndexDb;
-  private readonly catchUpper: IndexCatchUp;
+  /** Replaced when the file is found damaged, deleted or replaced under this process (see {@link heal}). */
+  private index: IndexDb;
+  private catchUpper: IndexCatchUp;
   private readonly recent = new RecentObjects();
   private readonly throttleMs: number;
   private readonly log: HeadLogAccess;
@@ -57,6 +58,8 @@ export class SqliteDriver implements Driver {
   private lastLook = 0;
   /** Reads that met a line holding NUL bytes and read it again under the lock (`stats().headLogNulRereads`). */
   private nulRereads = 0;
+  /** Times the index was found damaged, deleted or replaced and rebuilt (`stats().indexHeals`). */
+  private heals = 0;
   /** Serializes index writes in this process (catch-ups and rebuilds). */
   private queue: Promise<unknown> = Promise.resolve();
   private closed = false;
@@ -68,7 +71,7 @@ export class SqliteDriver implements Driver {
     this.throttleMs = parts.throttleMs ?? 1000;
     this.log = parts.log;
     this.headWatch = new HeadWatch(parts.log, this.throttleMs || 1000);
-    this.catchUpper = new IndexCatchUp(parts.index, parts.log, (hash) => this.loadForIndex(hash));
+    this.catchUpper = this.catchUpFor(parts.index);
     this.capabilities = { ...parts.inner.capabilities, sharedHeads: true, persistent: true, watch: true, query: true, search: true, reindex: true };
   }
 
@@ -90,8 +93,10 @@ export class SqliteDriver implements Driver {
     this.check();
     if (type === 'commit' || type === 'blob') this.recent.remember(hash, type, data);
     const stored = await this.inner.storeObject(hash, type, data);
-    if ((type === 'commit' || type === 'blob') && this.index.waitingFor(hash).length > 0) {
-      await this.exclusive(() => this.catchUpper.indexWaiting([hash]));
+    if (type === 'commit' || type === 'blob') {
+      await this.healing(async () => {
+        if (this.index.waitingFor(hash).length > 0) await this.exclusive(() => this.catchUpper.indexWaiting([hash]));
+      });
     }
     return stored;
   }
@@ -114,18 +119,22 @@ export class SqliteDriver implements Driver {
   async deleteObject(hash: string): Promise<boolean> {
     this.check();
     this.recent.forget(hash);
-    this.index.db.prepare('DELETE FROM commits WHERE hash = ?').run(hash);
+    await this.healing(async () => this.index.db.prepare('DELETE FROM commits WHERE hash = ?').run(hash));
     return this.inner.deleteObject(hash);
   }
 
-  async getHead(name: string): Promise<string | undefined> {
-    await this.fresh();
-    return this.index.getHead(name);
+  getHead(name: string): Promise<string | undefined> {
+    return this.healing(async () => {
+      await this.fresh();
+      return this.index.getHead(name);
+    });
   }
 
   async *heads(options: { ext?: string } = {}): AsyncIterable<HeadEntry> {
-    await this.fresh();
-    yield* this.index.heads(options.ext);
+    yield* await this.healing(async () => {
+      await this.fresh();
+      return this.index.heads(options.ext);
+    });
   }
 
   /**
@@ -141,6 +150,28 @@ export class SqliteDriver implements Driver {
     assertName(name);
     if (expected !== null) assertHash(expected);
     if (next !== null) assertHash(next);
+    const done = { appended: false };
+    for (let attempt = 1; ; attempt++) {
+      try {
+        if (this.index.changedOnDisk()) await this.heal();
+        await this.cas(name, expected, next, done);
+        return;
+      } catch (err) {
+        if (!isDamage(err) || this.closed) throw err;
+        if (done.appended) {
+          // The head log holds the change, and the log is the truth: acknowledge it. Retrying
+          // would append it twice; the rebuilt index reads it from the log.
+          await this.heal().catch(() => undefined);
+          return;
+        }
+        if (attempt >= 2) throw this.persistentDamage(err);
+        await this.heal();
+      }
+    }
+  }
+
+  /** One CAS attempt; sets `done.appended` once the head log holds the change. */
+  private async cas(name: string, expected: string | null, next: string | null, done: { appended: boolean }): Promise<void> {
     await this.log.withLock(() =>
       this.exclusive(async () => {
         let end: LogPosition;
@@ -158,6 +189,7 @@ export class SqliteDriver implements Driver {
         const change = { name, old: current, new: next };
         this.headWatch.noteOwn(change);
         await this.log.append(end, [change]);
+        done.appended = true;
         await this.applyTail(undefined, true);
       }),
     );
@@ -167,17 +199,26 @@ export class SqliteDriver implements Driver {
   async rescan(): Promise<void> {
     this.check();
     await this.inner.rescan();
-    await this.follow();
-    await this.exclusive(() => this.indexArrived());
+    await this.healing(async () => {
+      if (this.index.changedOnDisk()) await this.heal();
+      await this.follow();
+      await this.exclusive(() => this.indexArrived());
+    });
     await this.headWatch.poll();
   }
 
-  async queryFiles(query: FileQuery): Promise<FileEntry[]> {
-    await this.fresh();
-    return queryFiles(this.index, query);
+  queryFiles(query: FileQuery): Promise<FileEntry[]> {
+    return this.healing(async () => {
+      await this.fresh();
+      return queryFiles(this.index, query);
+    });
   }
 
-  async queryHistory(start: string, limit: number): Promise<Commit[]> {
+  queryHistory(start: string, limit: number): Promise<Commit[]> {
+    return this.healing(() => this.history(start, limit));
+  }
+
+  private async history(start: string, limit: number): Promise<Commit[]> {
     await this.fresh();
     const commits: Commit[] = [];
     let from: string | undefined = start;
@@ -195,9 +236,11 @@ export class SqliteDriver implements Driver {
     return commits;
   }
 
-  async search(text: string, query: FileQuery = {}): Promise<SearchHit[]> {
-    await this.fresh();
-    return searchIndex(this.index, text, query);
+  search(text: string, query: FileQuery = {}): Promise<SearchHit[]> {
+    return this.healing(async () => {
+      await this.fresh();
+      return searchIndex(this.index, text, query);
+    });
   }
 
   /** Rebuild the index from the head log and the objects. */
@@ -252,7 +295,8 @@ export class SqliteDriver implements Driver {
   async stats(): Promise<Record<string, number>> {
     this.check();
     const inner = (await this.inner.stats?.()) ?? {};
-    return { ...inner, indexedFiles: this.index.headCount(), headLogNulRereads: this.nulRereads };
+    const indexedFiles = await this.healing(async () => this.index.headCount());
+    return { ...inner, indexedFiles, headLogNulRereads: this.nulRereads, indexHeals: this.heals };
   }
 
   /** Close the index and the inner driver. Idempotent. */
@@ -269,7 +313,58 @@ export class SqliteDriver implements Driver {
   /** Look at the log tail when the throttle interval has passed since the last look. */
   private async fresh(): Promise<void> {
     this.check();
-    if (Date.now() - this.lastLook >= this.throttleMs) await this.follow();
+    if (Date.now() - this.lastLook < this.throttleMs) return;
+    if (this.index.changedOnDisk()) await this.heal();
+    await this.follow();
+  }
+
+  /**
+   * Run an index read or write; when SQLite says the file is damaged (truncated, overwritten,
+   * NOTADB, CORRUPT), rebuild the index and run it once more. The index is only a cache of the
+   * head log and the objects, so rebuilding loses nothing. Damage that survives the rebuild
+   * becomes a typed error. Call outside {@link exclusive} (the rebuild takes it).
+   */
+  private async healing<T>(work: () => Promise<T>): Promise<T> {
+    try {
+      return await work();
+    } catch (err) {
+      if (!isDamage(err) || this.closed) throw err;
+      try {
+        await this.heal();
+        return await work();
+      } catch (again) {
+        throw isDamage(again) ? this.persistentDamage(again) : again;
+      }
+    }
+  }
+
+  /**
+   * Close the index, reopen it and rebuild it from the head log and the objects, as opening a
+   * store with a deleted or garbage index does (same queue, same rebuild and its race rules).
+   * The file is removed first only while it is still the one this process opened (damaged in
+   * place); a file another process already put in its place is opened as it is.
+   */
+  private async heal(): Promise<void> {
+    this.heals++;
+    await this.exclusive(async () => {
+      const old = this.index;
+      const damagedInPlace = old.sameFileOnDisk();
+      old.close();
+      if (damagedInPlace) removeIndexFiles(old.path);
+      this.index = IndexDb.open(old.path, { busyTimeout: old.busyTimeout });
+      this.catchUpper = this.catchUpFor(this.index);
+    });
+    if (this.index.state !== 'ready') await this.exclusive(() => this.catchUpper.rebuild(undefined, true));
+    await this.follow();
+  }
+
+  private persistentDamage(err: unknown): CorruptObjectError {
+    const code = (err as { code?: unknown }).code;
+    return new CorruptObjectError(undefined, this.index.path, `the SQLite index is still unreadable after rebuilding it (${String(code)})`, { cause: err });
+  }
+
+  private catchUpFor(index: IndexDb): IndexCatchUp {
+    return new IndexCatchUp(index, this.log, (hash) => this.loadForIndex(hash));
   }
 
   /**
