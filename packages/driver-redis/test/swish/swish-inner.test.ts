@@ -22,14 +22,19 @@ describe('redis over SWISH stores (inner files driver in SWISH format)', () => {
     cleanups.push(fixture.remove);
     const empty = await tempDir('gitty-redis-swish-');
     cleanups.push(empty.remove);
+    // A node saves its replica state into its state folder until (and at) its close, so the
+    // folders go only after the nodes closed (removed first, a save racing the removal failed it
+    // with ENOTEMPTY, and the save at close recreated the folder).
+    const stateDirs: Array<() => Promise<void>> = [];
     const state = async () => {
       const made = await tempDir('gitty-redis-swish-state-');
-      cleanups.push(made.remove);
+      stateDirs.push(made.remove);
       return made.dir;
     };
     const nodes: LocalNode[] = [];
     cleanups.push(async () => {
       for (const node of nodes) await node.store.close();
+      for (const remove of stateDirs) await remove();
     });
     const a = await openNode({ url: redis.url, storeId: 'swish-a', inner: { driver: 'files', dir: fixture.dir, durability: 'none' }, stateDir: await state() });
     nodes.push(a);
