@@ -23,7 +23,11 @@ export interface IndexedHead {
 /** Why an index file could not be used as it is. */
 export type IndexState = 'ready' | 'missing' | 'damaged' | 'outdated';
 
-const SQLITE_DAMAGE = new Set(['SQLITE_NOTADB', 'SQLITE_CORRUPT', 'SQLITE_CANTOPEN', 'SQLITE_CORRUPT_VTAB']);
+// SHORT_READ: the file ends before a page SQLite knows of (truncated under an open connection);
+// FSTAT: the file vanished under it.
+const SQLITE_DAMAGE = new Set([
+  'SQLITE_NOTADB', 'SQLITE_CORRUPT', 'SQLITE_CANTOPEN', 'SQLITE_CORRUPT_VTAB', 'SQLITE_IOERR_SHORT_READ', 'SQLITE_IOERR_FSTAT',
+]);
 
 /** True for the errors that mean "this file is not a usable index" (garbage bytes, torn pages). */
 export function isDamage(err: unknown): boolean {

@@ -23,6 +23,11 @@ function samePosition(a: LogPosition | undefined, b: LogPosition): boolean {
   return a !== undefined && a.epoch === b.epoch && a.offset === b.offset;
 }
 
+/** better-sqlite3's error for a statement on a closed connection (one a heal replaced). */
+function staleConnection(err: unknown): boolean {
+  return err instanceof TypeError && err.message === 'The database connection is not open';
+}
+
 /** What a {@link SqliteDriver} is built from. */
 export interface SqliteDriverParts {
   /** The driver holding the objects (loose objects, or packs over them); its heads are not used. */
@@ -157,15 +162,15 @@ export class SqliteDriver implements Driver {
         await this.cas(name, expected, next, done);
         return;
       } catch (err) {
-        if (!isDamage(err) || this.closed) throw err;
+        if (this.closed || !(isDamage(err) || staleConnection(err))) throw err;
         if (done.appended) {
           // The head log holds the change, and the log is the truth: acknowledge it. Retrying
           // would append it twice; the rebuilt index reads it from the log.
           await this.heal().catch(() => undefined);
           return;
         }
-        if (attempt >= 2) throw this.persistentDamage(err);
-        await this.heal();
+        if (attempt >= 2) throw isDamage(err) ? this.persistentDamage(err) : err;
+        if (isDamage(err)) await this.heal();
       }
     }
   }
@@ -328,7 +333,10 @@ export class SqliteDriver implements Driver {
     try {
       return await work();
     } catch (err) {
-      if (!isDamage(err) || this.closed) throw err;
+      if (this.closed) throw err;
+      // A concurrent call healed the index and closed the connection this one was using.
+      if (staleConnection(err)) return work();
+      if (!isDamage(err)) throw err;
       try {
         await this.heal();
         return await work();
