@@ -24,9 +24,10 @@ export interface IndexedHead {
 export type IndexState = 'ready' | 'missing' | 'damaged' | 'outdated';
 
 // SHORT_READ: the file ends before a page SQLite knows of (truncated under an open connection);
-// FSTAT: the file vanished under it.
+// FSTAT, DELETE_NOENT: the file or its WAL vanished under it.
 const SQLITE_DAMAGE = new Set([
-  'SQLITE_NOTADB', 'SQLITE_CORRUPT', 'SQLITE_CANTOPEN', 'SQLITE_CORRUPT_VTAB', 'SQLITE_IOERR_SHORT_READ', 'SQLITE_IOERR_FSTAT',
+  'SQLITE_NOTADB', 'SQLITE_CORRUPT', 'SQLITE_CANTOPEN', 'SQLITE_CORRUPT_VTAB',
+  'SQLITE_IOERR_SHORT_READ', 'SQLITE_IOERR_FSTAT', 'SQLITE_IOERR_DELETE_NOENT',
 ]);
 
 /** True for the errors that mean "this file is not a usable index" (garbage bytes, torn pages). */

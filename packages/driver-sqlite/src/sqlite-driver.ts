@@ -170,7 +170,7 @@ export class SqliteDriver implements Driver {
           return;
         }
         if (attempt >= 2) throw isDamage(err) ? this.persistentDamage(err) : err;
-        if (isDamage(err)) await this.heal();
+        if (isDamage(err) || !this.index.db.open) await this.heal();
       }
     }
   }
@@ -334,9 +334,10 @@ export class SqliteDriver implements Driver {
       return await work();
     } catch (err) {
       if (this.closed) throw err;
-      // A concurrent call healed the index and closed the connection this one was using.
-      if (staleConnection(err)) return work();
-      if (!isDamage(err)) throw err;
+      // A concurrent call healed the index and closed the connection this one was using; or
+      // a heal failed half-way (closed, not reopened) and must be done again.
+      if (staleConnection(err) && this.index.db.open) return work();
+      if (!isDamage(err) && !staleConnection(err)) throw err;
       try {
         await this.heal();
         return await work();
