@@ -103,20 +103,26 @@ return changed
 // Start a newer generation only if the epoch is still the one the node saw (or missing). The
 // new generation starts with an empty stream and counter, like after a flush: entries of the
 // old one (possibly rolled back) must not be replayed under the new epoch.
+// The generation number is Redis's own clock in ms, raised to the floor the node passes (above
+// every generation it saw): never one node's wall clock, which may have jumped ahead (NTP step,
+// VM resume) and would then outrank every generation started later by a node that never saw it.
 const EPOCH_LUA = `
 local current = redis.call('GET', KEYS[1]) or ''
 if current == ARGV[1] then
   ${RUN_ID_LUA}
-  redis.call('SET', KEYS[1], ARGV[2])
+  local t = redis.call('TIME')
+  local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+  local gen = math.max(tonumber(ARGV[2]), now)
+  local next = string.format('%.0f', gen) .. ':' .. ARGV[3]
+  redis.call('SET', KEYS[1], next)
   redis.call('SET', KEYS[5], run)
   redis.call('DEL', KEYS[2], KEYS[3])
-  if ARGV[3] == '1' then
-    local t = redis.call('TIME')
-    redis.call('SET', KEYS[4], tostring(tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)))
+  if ARGV[4] == '1' then
+    redis.call('SET', KEYS[4], string.format('%.0f', now))
   else
     redis.call('DEL', KEYS[4])
   end
-  return ARGV[2]
+  return next
 end
 return current
 `;
@@ -214,9 +220,12 @@ export async function runMerge(
 }
 
 /**
- * Replace the epoch if it is still `seen` ('' for missing); resolves the epoch now in force.
+ * Replace the epoch if it is still `seen` ('' for missing) by `<generation>:<suffix>`, the
+ * generation being Redis's clock in ms but at least `floor`; resolves the epoch now in force.
  * `lost`: the store existed before (the swap follows a loss), so writes wait for the merges.
  */
-export async function runEpochSwap(client: RedisClient, keys: StoreKeys, seen: string, next: string, lost: boolean): Promise<string> {
-  return commands(client).gittyEpoch(keys.epoch, keys.stream, keys.seq, keys.epochAt, keys.server, seen, next, lost ? '1' : '0');
+export async function runEpochSwap(
+  client: RedisClient, keys: StoreKeys, seen: string, floor: number, suffix: string, lost: boolean,
+): Promise<string> {
+  return commands(client).gittyEpoch(keys.epoch, keys.stream, keys.seq, keys.epochAt, keys.server, seen, String(floor), suffix, lost ? '1' : '0');
 }

@@ -132,14 +132,14 @@ export class CatchUp {
       const rolledBack = epoch !== null && epoch === mine && (await this.probe()) === 'rollback';
       if (epoch === null || generationOf(epoch) < generationOf(mine) || rolledBack) {
         // Lost (or restored from an older copy): start the next generation, unless a peer just
-        // did. Generations are numbered by creation time (and always above every one this node
-        // saw), so two generations started after separate losses are still ordered.
-        const gen = Math.max(generationOf(mine) + 1, generationOf(epoch) + 1, Date.now());
-        const next = `${gen}:${randomBytes(6).toString('hex')}`;
+        // did. Generations are numbered by Redis's clock (never this node's, which may be ahead)
+        // and always above every one this node saw, so two generations started after separate
+        // losses are still ordered.
+        const floor = Math.max(generationOf(mine) + 1, generationOf(epoch) + 1);
         // A node that never followed a generation is seeding (e.g. an existing store put behind
         // Redis for the first time): nothing acknowledged through Redis can be lost, no settling.
         const lost = mine !== null;
-        epoch = await runEpochSwap(cmd, keys, epoch ?? '', next, lost);
+        epoch = await runEpochSwap(cmd, keys, epoch ?? '', floor, randomBytes(6).toString('hex'), lost);
       }
       if (epoch !== mine) {
         if (!(await this.merge(epoch))) continue;

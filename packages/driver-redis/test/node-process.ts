@@ -28,9 +28,9 @@ export class NodeProcess {
     this.exited = new Promise((resolve) => child.once('exit', () => resolve()));
   }
 
-  /** Start a node with the redis driver's config (minus `driver`) and wait until it is open. */
-  static async start(config: Record<string, unknown>): Promise<NodeProcess> {
-    const node = new NodeProcess(spawnTs(SCRIPT, [JSON.stringify(config)], { stdio: ['pipe', 'pipe', 'pipe'] }));
+  /** Start a node with the redis driver's config (minus `driver`) and wait until it is open; `env` adds variables (e.g. libfaketime's). */
+  static async start(config: Record<string, unknown>, env: Record<string, string> = {}): Promise<NodeProcess> {
+    const node = new NodeProcess(spawnTs(SCRIPT, [JSON.stringify(config)], { stdio: ['pipe', 'pipe', 'pipe'], env: { ...process.env, ...env } }));
     const first = await node.nextLine(60_000);
     if (first !== 'ready') throw new Error(`node did not start: ${first} ${node.stderr}`);
     return node;
