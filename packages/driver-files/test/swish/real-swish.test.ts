@@ -265,8 +265,11 @@ describe.skipIf(located.reason !== undefined)('gitty and real SWISH on one SWISH
         try {
           fromSwish.add((await swish(bin, ['update', fixture.dir, name, `swish ${i}\n`])).trim());
         } catch (err) {
-          // SWISH refuses when it sees the head moved ("modified by someone else"): not acknowledged, retry.
-          if (!String(err).includes('modified by someone else') || ++refused > 40) throw err;
+          // SWISH refuses, appending nothing (not acknowledged, retry), when it sees the head moved:
+          // "modified by someone else" when `previous` is no longer the head it knows, and "updated
+          // by someone else" when, under its lock, it re-reads the log (it does so when its last read
+          // is over a second old, i.e. on a slow machine) and finds its parent no longer the head.
+          if (!/(modified|updated) by someone else/.test(String(err)) || ++refused > 40) throw err;
           i--;
         }
       }
