@@ -2,12 +2,14 @@ import { closeSync, fstatSync, fsyncSync, openSync, readSync, writeSync } from '
 import { open, rename, stat, unlink } from 'node:fs/promises';
 import path from 'node:path';
 import {
-  NotAtHeadError, PrologSyntaxError, isHash, readClause, writeAtom, type HeadChange, type HeadEntry, type Term,
+  NotAtHeadError, PrologSyntaxError, StorageFullError, isHash, readClause, writeAtom, type HeadChange, type HeadEntry, type Term,
 } from '@gitty/core';
 import { ensureFolder, isMissing, syncFolder, type Durability } from '../fs-sync.js';
 import type { HeadLogOptions, HeadLogPosition, HeadLogRead } from '../head-log.js';
 import { FileLock } from '../lock.js';
 import { tempName } from '../temp-files.js';
+import { headLogTestHooks } from '../test-hooks.js';
+import { asStorageError, writeFullySync } from '../write-fully.js';
 
 const NEWLINE = 0x0a;
 
@@ -175,14 +177,52 @@ export class SwishHeadLog {
       }
       const torn = size > 0 && readRange(fd, size - 1, 1)[0] !== NEWLINE;
       const bytes = Buffer.from((torn ? '\n' : '') + changes.map(swishHeadLine).join(''), 'utf8');
+      headLogTestHooks.beforeWrite?.();
       // One write call with O_APPEND: SWISH's concurrent appends land before or after it, never inside.
-      writeSync(fd, bytes, 0, bytes.length, null);
+      let written: number;
+      try {
+        written = writeSync(fd, bytes, 0, bytes.length, null);
+      } catch (err) {
+        throw asStorageError(err, this.file);
+      }
+      if (written !== bytes.length) throw new StorageFullError(this.file);
+      this.putBackOverridden(fd, size, bytes, changes);
       if (this.durability === 'fsync') fsyncSync(fd);
       // Lines others appended between `at` and `size` were checked above; the next read applies them.
       return { epoch: at.epoch, offset: size > at.offset ? at.offset : size + bytes.length };
     } finally {
       closeSync(fd);
     }
+  }
+
+  /**
+   * SWISH may append between the growth check and our write: with last-line-wins replay our line
+   * would then silently undo SWISH's acknowledged update. Find what landed between `size` and our
+   * bytes; for each name SWISH moved there, append a line setting its head back to SWISH's and
+   * refuse our change with NOT_AT_HEAD (readers may briefly see ours; none can build on it, since
+   * every CAS reads to the end under the lock first).
+   */
+  private putBackOverridden(fd: number, size: number, bytes: Buffer, changes: readonly HeadChange[]): void {
+    const end = fstatSync(fd).size;
+    if (end === size + bytes.length) return;
+    const landed = readRange(fd, size, end - size);
+    const ours = landed.indexOf(bytes);
+    if (ours <= 0) return;
+    const overridden = new Map<string, string>();
+    for (const line of landed.subarray(0, ours).toString('utf8').split('\n')) {
+      const parsed = line.trim() === '' ? undefined : parseSwishHeadLine(line);
+      if (parsed === undefined || typeof parsed === 'string' || parsed.new === null) continue;
+      if (changes.some((c) => c.name === parsed.name)) overridden.set(parsed.name, parsed.new);
+    }
+    if (overridden.size === 0) return;
+    const restore = changes
+      .filter((c) => overridden.has(c.name))
+      .map((c) => swishHeadLine({ name: c.name, old: c.new, new: overridden.get(c.name)! }))
+      .join('');
+    writeFullySync(fd, Buffer.from(restore, 'utf8'), null, this.file);
+    if (this.durability === 'fsync') fsyncSync(fd);
+    const [name, head] = overridden.entries().next().value as [string, string];
+    throw new NotAtHeadError(name, head, changes.find((c) => c.name === name)!.old);
   }
 
   /** Write a whole new log (as SWISH's save_heads does: epoch, blank line, one creation per head), replacing any by rename. */

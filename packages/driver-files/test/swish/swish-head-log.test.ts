@@ -4,6 +4,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { isGittyError } from '@gitty/core';
 import { tempDir } from '@gitty/driver-test/harness';
 import { SharedHeads, SwishHeadLog, parseSwishHeadLine, swishHeadLine } from '@gitty/driver-files';
+import { headLogTestHooks } from '../../src/test-hooks.js';
 
 const A = '4aea38bf4fb9a2c05be3c612c52d6a63a6e0f225';
 const B = '72f00a6e99c416a4ae69b47c7001ab2073634d70';
@@ -43,6 +44,31 @@ describe("SWISH's ref/head log", () => {
     await heads.refresh(true);
     expect(heads.get('a.pl')).toBe(B);
     await heads.close();
+  });
+
+  it('a SWISH line landing between gitty\'s check and its write is put back as the head, and gitty\'s change fails with NOT_AT_HEAD', async () => {
+    const log = new SwishHeadLog(file, { durability: 'none' });
+    const at = await log.withLock(() => log.create([{ name: 'a.pl', head: A }]));
+    // SWISH takes no gitty lock: its acknowledged line lands after gitty's growth check, before gitty's write.
+    headLogTestHooks.beforeWrite = () => {
+      headLogTestHooks.beforeWrite = undefined;
+      appendFileSync(file, `head('a.pl','${A}','${B}').\n`);
+    };
+    let failure: unknown;
+    try {
+      await log.withLock(() => log.append(at, [{ name: 'a.pl', old: A, new: C }]));
+    } catch (err) {
+      failure = err;
+    } finally {
+      headLogTestHooks.beforeWrite = undefined;
+    }
+    expect(isGittyError(failure, 'NOT_AT_HEAD') && failure.head).toBe(B);
+    // Replayed as SWISH's restore_heads does (last line wins), SWISH's acknowledged update is the head.
+    const heads = new SharedHeads(log, { pollInterval: 0, watchFile: false });
+    await heads.refresh(true);
+    expect(heads.get('a.pl')).toBe(B);
+    await heads.close();
+    expect(readFileSync(file, 'utf8').endsWith(swishHeadLine({ name: 'a.pl', old: C, new: B }))).toBe(true);
   });
 
   it('a SWISH line appended between gitty\'s read and its write makes the CAS fail with NOT_AT_HEAD, writing nothing', async () => {
