@@ -33,9 +33,19 @@ export async function extractFixture(): Promise<{ dir: string; remove: () => Pro
 
 /**
  * Real SWISH: `<repo>/../shared/swish/swish-gitty` (the test machine's layout) running SWISH's
- * own gitty under `swipl`. `reason` says why it is unavailable; tests then skip, loudly.
+ * own gitty under `swipl`. `reason` says why it is unavailable; tests then skip, loudly — except
+ * under CI (`CI=true`), where the setup script installs SWI-Prolog, so a missing SWISH throws and
+ * fails the run instead of letting the interop tests vanish.
  */
 export function locateSwish(): { bin: string; reason?: undefined } | { bin?: undefined; reason: string } {
+  const found = findSwish();
+  if (found.reason !== undefined && process.env.CI === 'true') {
+    throw new Error(`real SWISH is required under CI: ${found.reason}`);
+  }
+  return found;
+}
+
+function findSwish(): { bin: string; reason?: undefined } | { bin?: undefined; reason: string } {
   const bin = process.env.GITTY_SWISH_GITTY ?? path.resolve(repoRoot, '../shared/swish/swish-gitty');
   if (!existsSync(bin)) return { reason: `SWISH runner not found at ${bin} (set GITTY_SWISH_GITTY)` };
   const swipl = (process.env.PATH ?? '').split(path.delimiter).some((d) => d !== '' && existsSync(path.join(d, 'swipl')));
