@@ -1,0 +1,135 @@
+import { closeSync, fstatSync, openSync } from 'node:fs';
+import { readdir, stat, unlink } from 'node:fs/promises';
+import path from 'node:path';
+import type { HeadChange } from '@gitty/core';
+import { isMissing } from './fs-sync.js';
+import { completeLines } from './log-lines.js';
+import { readLogHeader, type LogHeader } from './log-header.js';
+
+const RETIRED_INFIX = '.retired-';
+
+/** Where a compaction keeps the log of `epoch` it replaced: `<log>.retired-<epoch>` (a hard link). */
+export function retiredLogFile(logFile: string, epoch: string): string {
+  return `${logFile}${RETIRED_INFIX}${epoch}`;
+}
+
+/** A stretch of a retired log a reader must read before it goes on in the current log. */
+export interface RetiredSegment {
+  fd: number;
+  start: number;
+  end: number;
+}
+
+/** How a reader positioned in an older epoch goes on in the current log without starting over. */
+export interface FollowPlan {
+  /** Read these first, in order (their descriptors are the caller's to close). */
+  segments: RetiredSegment[];
+  /** Then read the current log from here. */
+  offset: number;
+}
+
+/**
+ * Carry a reader's place `from` (of an older epoch) over the compactions the current log's
+ * `header` records: through the copied tail when `from` lies in it, else through the part of
+ * the retired log between `from` and the snapshot's place. Undefined when it cannot (the
+ * current log is no compaction of `from`'s epoch, `from` lies past what was copied — lines a
+ * writer that had lost the lock added to the old log — or a retired log needed is gone): the
+ * reader then reads the whole log, as after a rebuild.
+ */
+export function planFollow(logFile: string, header: LogHeader, size: number, from: { epoch: string; offset: number }): FollowPlan | undefined {
+  const index = header.links.findIndex((link) => link.epoch === from.epoch);
+  if (index < 0) return undefined;
+  const segments: RetiredSegment[] = [];
+  const fail = () => {
+    for (const segment of segments) closeSync(segment.fd);
+    return undefined;
+  };
+  let offset = from.offset;
+  for (let i = index; i >= 0; i--) {
+    const link = header.links[i]!;
+    if (offset > link.end) return fail();
+    if (offset >= link.offset) {
+      offset = link.start + (offset - link.offset);
+      continue;
+    }
+    const segment = openRetired(logFile, link.epoch, offset, link.offset);
+    if (!segment) return fail();
+    segments.push(segment);
+    offset = link.start;
+  }
+  if (offset < header.eventsStart || offset > size) return fail();
+  return { segments, offset };
+}
+
+// The retired log of `epoch`, checked to be that epoch's log holding `[start, end)` of events.
+function openRetired(logFile: string, epoch: string, start: number, end: number): RetiredSegment | undefined {
+  let fd: number;
+  try {
+    fd = openSync(retiredLogFile(logFile, epoch), 'r');
+  } catch (err) {
+    if (isMissing(err)) return undefined;
+    throw err;
+  }
+  const size = fstatSync(fd).size;
+  const header = readLogHeader(fd, size);
+  if (header?.epoch !== epoch || start < header.eventsStart || end > size) {
+    closeSync(fd);
+    return undefined;
+  }
+  return { fd, start, end };
+}
+
+/**
+ * Visit the changes of a retired segment (complete lines; torn or NUL lines are skipped: the
+ * compaction read them as final). Returns how many lines were skipped.
+ */
+export function visitSegment(segment: RetiredSegment, parse: (line: string) => HeadChange | undefined, visit: (change: HeadChange) => void): number {
+  let skipped = 0;
+  for (const line of completeLines(segment.fd, segment.start, segment.end)) {
+    if (line.oversized || line.bytes.includes(0)) {
+      skipped++;
+      continue;
+    }
+    const text = line.bytes.toString('utf8');
+    if (text.trim() === '') continue;
+    const change = parse(text);
+    if (change) visit(change);
+    else skipped++;
+  }
+  return skipped;
+}
+
+/**
+ * Remove retired logs retired (or last written) more than `keepMs` ago: readers further behind
+ * than that read the whole log instead. The age is the inode's change time, which the hard link
+ * that retires a log sets. Returns how many it removed.
+ */
+export async function removeRetiredLogs(logFile: string, keepMs: number, now = Date.now()): Promise<number> {
+  const folder = path.dirname(logFile);
+  const prefix = `${path.basename(logFile)}${RETIRED_INFIX}`;
+  let names: string[];
+  try {
+    names = await readdir(folder);
+  } catch (err) {
+    if (isMissing(err)) return 0;
+    throw err;
+  }
+  let removed = 0;
+  for (const name of names) {
+    if (!name.startsWith(prefix)) continue;
+    const file = path.join(folder, name);
+    const info = await stat(file).catch(() => undefined);
+    if (!info || now - Math.max(info.ctimeMs, info.mtimeMs) < keepMs) continue;
+    if (await unlink(file).then(() => true, () => false)) removed++;
+  }
+  return removed;
+}
+
+/**
+ * {@link planFollow} for the log open as `fd` (`size` bytes) at `logFile`: how a reader at `from`
+ * (another epoch) carries on, or undefined when it must read the whole log.
+ */
+export function followCompaction(logFile: string, fd: number, size: number, from: { epoch: string; offset: number }): FollowPlan | undefined {
+  const header = readLogHeader(fd, size);
+  return header && header.links.length > 0 ? planFollow(logFile, header, size, from) : undefined;
+}
