@@ -15,8 +15,7 @@ export async function syncFolder(folder: string): Promise<void> {
     handle = await open(folder, 'r');
     await handle.sync();
   } catch (err) {
-    const code = (err as NodeJS.ErrnoException).code;
-    if (code !== 'EISDIR' && code !== 'EPERM' && code !== 'EINVAL' && code !== 'EBADF' && code !== 'EACCES') throw err;
+    if (!isFolderSyncUnsupported(err)) throw err;
   } finally {
     await handle?.close();
   }
@@ -29,6 +28,12 @@ export async function syncFolder(folder: string): Promise<void> {
 export async function ensureFolder(folder: string, durability: Durability): Promise<void> {
   const created = await mkdir(folder, { recursive: true });
   if (created !== undefined && durability === 'fsync') await syncFolder(path.dirname(folder));
+}
+
+/** True for the errors of platforms and file systems that cannot open or sync a folder (ignored: that only weakens durability). */
+export function isFolderSyncUnsupported(err: unknown): boolean {
+  const code = (err as NodeJS.ErrnoException | undefined)?.code;
+  return code === 'EISDIR' || code === 'EPERM' || code === 'EINVAL' || code === 'EBADF' || code === 'EACCES';
 }
 
 /** True for the errno codes that mean "no such file or folder". */
@@ -44,8 +49,7 @@ export function fsyncFolderSync(folder: string): void {
     fd = openSync(folder, 'r');
     fsyncSync(fd);
   } catch (err) {
-    const code = (err as NodeJS.ErrnoException).code;
-    if (code !== 'EISDIR' && code !== 'EPERM' && code !== 'EINVAL' && code !== 'EBADF' && code !== 'EACCES') throw err;
+    if (!isFolderSyncUnsupported(err)) throw err;
   } finally {
     if (fd !== undefined) closeSync(fd);
   }

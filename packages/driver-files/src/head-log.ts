@@ -1,4 +1,4 @@
-import { closeSync, constants, fstatSync, fsyncSync, openSync, statSync } from 'node:fs';
+import { closeSync, constants, fstatSync, fsyncSync, ftruncateSync, openSync, statSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import { open, rename, stat, unlink } from 'node:fs/promises';
 import path from 'node:path';
@@ -7,6 +7,7 @@ import { ensureFolder, isMissing, syncFolder, type Durability } from './fs-sync.
 import { FileLock, type FileLockOptions } from './lock.js';
 import { completeLines, holdsNewline, readRangeSync } from './log-lines.js';
 import { replayHeadChanges } from './replay-rule.js';
+import { followCompaction, visitSegment } from './epoch-follow.js';
 import { headLogTestHooks } from './test-hooks.js';
 import { tempName } from './temp-files.js';
 import { asStorageError, writeFullySync } from './write-fully.js';
@@ -213,14 +214,22 @@ export class HeadLog {
       const { epoch, start } = readEpochSync(fd, size);
       if (epoch === undefined && !readEpochless) return { epoch: '', offset: 0, reset: true, skipped: 0, stoppedAtNul: false };
       const resume = from !== undefined && from.epoch === (epoch ?? '') && from.offset >= start && from.offset <= size;
-      let offset = resume ? from.offset : start;
-      onStart?.(!resume);
+      // A compaction replaced the log: carry on through what it recorded instead of starting over.
+      const follow = !resume && from !== undefined && epoch !== undefined && from.epoch !== epoch ? followCompaction(this.file, fd, size, from) : undefined;
+      const tail = resume || follow !== undefined;
+      let offset = resume ? from.offset : (follow?.offset ?? start);
+      onStart?.(!tail);
       let skipped = 0;
+      try {
+        for (const segment of follow?.segments ?? []) skipped += visitSegment(segment, parseEventLine, visit);
+      } finally {
+        for (const segment of follow?.segments ?? []) closeSync(segment.fd);
+      }
       for (const line of completeLines(fd, offset, size)) {
         if (line.oversized) {
           skipped++;
         } else if (line.bytes.includes(NUL)) {
-          if (stopAtNul) return { epoch: epoch ?? '', offset, reset: !resume, skipped, stoppedAtNul: true };
+          if (stopAtNul) return { epoch: epoch ?? '', offset, reset: !tail, skipped, stoppedAtNul: true };
           skipped++;
         } else {
           const text = line.bytes.toString('utf8');
@@ -230,7 +239,7 @@ export class HeadLog {
         }
         offset = line.end;
       }
-      return { epoch: epoch ?? '', offset, reset: !resume, skipped, stoppedAtNul: false };
+      return { epoch: epoch ?? '', offset, reset: !tail, skipped, stoppedAtNul: false };
     } finally {
       closeSync(fd);
     }
@@ -298,7 +307,7 @@ export class HeadLog {
       const bytes = Buffer.from((size > at.offset ? TORN_LINE_END : '') + lines.join(''), 'utf8');
       headLogTestHooks.beforeWrite?.();
       writeFullySync(fd, bytes, null, this.file);
-      if (this.durability === 'fsync') flush(fd, this.file);
+      if (this.durability === 'fsync') flushOrTakeBack(fd, this.file, size, size + bytes.length);
       // The usual case, without reading back: the file grew by exactly our bytes (nobody
       // appended between the check and the write) and is still the log at the path.
       const after = fstatSync(fd);
@@ -436,10 +445,18 @@ function readEpochSync(fd: number, size: number): { epoch: string | undefined; s
   return { epoch, start: epoch === undefined ? 0 : newline + 1 };
 }
 
-function flush(fd: number, file: string): void {
+// A failed flush (ext4 reports a full disk here under delayed allocation) must not leave
+// lines that readers would apply while their writers are told they failed: they are cut off
+// again, unless the file grew beyond them (a writer that took the lock over appended after).
+function flushOrTakeBack(fd: number, file: string, start: number, end: number): void {
   try {
     fsyncSync(fd);
   } catch (err) {
+    try {
+      if (fstatSync(fd).size === end) ftruncateSync(fd, start);
+    } catch {
+      // the error below is what counts; the lines stay and are read as written
+    }
     throw asStorageError(err, file);
   }
 }
