@@ -47,6 +47,8 @@ const STATUS: Record<ErrorCode, number> = {
   LOCK_TIMEOUT: 503,
   CLOSED: 503,
   STORAGE_FULL: 507,
+  // Only the server's own shutdown aborts work: retry later.
+  ABORTED: 503,
 };
 
 /** What an error adds to `{code, message}`: the head of a conflict, the candidates of AMBIGUOUS. */

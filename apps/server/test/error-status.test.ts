@@ -28,6 +28,7 @@ const EXPECTED: Record<ErrorCode, number> = {
   LOCK_TIMEOUT: 503,
   CLOSED: 503,
   STORAGE_FULL: 507,
+  ABORTED: 503,
 };
 
 describe('HTTP status of every core error code', () => {

@@ -38,6 +38,10 @@ export interface DriverCapabilities {
   query?: boolean;
   /** `search` is implemented (full-text over current content). */
   search?: boolean;
+  /** `openObjectBatch` is implemented (bulk writes made durable once, e.g. one pack; see {@link ObjectBatch}). */
+  objectBatches?: boolean;
+  /** `updateHeads` is implemented (many head CASes written in one step, e.g. one locked log append). */
+  headBatches?: boolean;
 }
 
 /** Progress of long work (open, scan, repack, copy): `done` of `total` (total may be unknown). */
@@ -117,6 +121,45 @@ export interface FsckIssue {
   message: string;
 }
 
+/**
+ * Objects written together (bulk import, copy), opened with `Driver.openObjectBatch`. The
+ * driver may defer durability, and even visibility, of added objects until {@link commit}:
+ * the core moves no head to a batch's object before `commit` resolved. Objects the driver
+ * already wrote when a batch is aborted (or the process dies) stay as unreferenced orphans
+ * for `gc`; a batch never damages objects stored before it.
+ */
+export interface ObjectBatch {
+  /**
+   * Add an object under `hash` (computed and size-checked by the core). Idempotent like
+   * `storeObject`: an object already stored, or already added, is not stored twice.
+   */
+  add(hash: string, type: string, data: Uint8Array): Promise<void>;
+  /**
+   * Make every added object durable (as the driver's durability setting says) and readable by
+   * every process; resolves with how many of them were newly stored. The batch is finished.
+   */
+  commit(): Promise<{ objects: number }>;
+  /** Give up: release temp files and memory. Idempotent; a no-op after `commit`. */
+  abort(): Promise<void>;
+}
+
+/** Options of `Driver.openObjectBatch`. */
+export interface ObjectBatchOptions {
+  /** Progress of the batch's own long work (e.g. writing and verifying a pack). */
+  onProgress?: ProgressListener;
+  /** Checked between objects by drivers whose commit is long; an abort rejects, nothing is committed. */
+  signal?: AbortSignal;
+}
+
+/** What happened to one change of `Driver.updateHeads`. */
+export interface HeadUpdateResult {
+  name: string;
+  /** True when the change was applied (its `old` was the head). */
+  applied: boolean;
+  /** The head after the call: `new` when applied, else the actual head that refused it (null: none). */
+  head: string | null;
+}
+
 /** Options every driver factory receives from the core. */
 export interface DriverContext {
   /** The zlib implementation to use for object bytes. */
@@ -181,6 +224,17 @@ export interface Driver {
    * Throws NotAtHeadError carrying the actual head when `expected` is not current.
    */
   updateHead(name: string, expected: string | null, next: string | null): Promise<void>;
+  /**
+   * Many compare-and-swaps in one step (e.g. one append to a locked log). Names are distinct.
+   * Each change is judged on its own, exactly as `updateHead` would judge it (a change whose
+   * `old` is not the current head is refused, never an error, and leaves its head alone); the
+   * applied ones become visible together, and the call resolves only when they are as durable
+   * as `updateHead` makes one. Results come in the order of `changes`. Requires `headBatches`;
+   * without it the core calls `updateHead` per change.
+   */
+  updateHeads?(changes: readonly HeadChange[]): Promise<HeadUpdateResult[]>;
+  /** Start a batch of object writes (see {@link ObjectBatch}). Requires `objectBatches`; without it the core calls `storeObject` per object. */
+  openObjectBatch?(options?: ObjectBatchOptions): Promise<ObjectBatch>;
 
   /** Pick up changes other processes made (new heads, new packs). */
   rescan(): Promise<void>;

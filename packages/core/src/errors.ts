@@ -20,6 +20,7 @@ export const ErrorCodes = [
   'LOCK_TIMEOUT',
   'REDIS_UNAVAILABLE',
   'STORAGE_FULL',
+  'ABORTED',
 ] as const;
 
 /** One of the stable error codes in {@link ErrorCodes}. */
@@ -216,6 +217,68 @@ export class StorageFullError extends GittyError {
   }
 }
 
+/** Work was stopped by its caller's AbortSignal at a safe point; what was not finished is untouched. */
+export class AbortedError extends GittyError {
+  constructor(
+    readonly operation: string,
+    detail = '',
+    options?: { cause?: unknown },
+  ) {
+    super('ABORTED', `The ${operation} was aborted${detail ? `: ${detail}` : ''}`, options);
+  }
+}
+
+/**
+ * `Store.import` was aborted. Before its head phase nothing was switched (`applied` is empty);
+ * a driver without batched head updates switches files one by one, and an abort between them
+ * leaves the files in `applied` switched and every other file untouched.
+ */
+export class ImportAbortedError extends AbortedError {
+  constructor(
+    readonly applied: Readonly<Record<string, string>>,
+    options?: { cause?: unknown },
+  ) {
+    const n = Object.keys(applied).length;
+    super('import', n === 0 ? 'no head was changed (stored objects wait for gc)' : `${n} file(s) were switched before the abort (see applied), no other head was changed`, options);
+  }
+}
+
+/**
+ * One file of a bulk import whose head moved away from the head the import chained onto: its
+ * versions are stored (`tip` and the commits before it, until gc's grace period ends) but its
+ * head was left alone.
+ */
+export interface ImportConflict {
+  name: string;
+  /** The head the import's first version of this file chained onto (null: none). */
+  expected: string | null;
+  /** The head found when the import tried to switch it (null: the file was deleted). */
+  head: string | null;
+  /** The commit of the file's last imported version: not reachable from any head. */
+  tip: string;
+  /** How many versions of this file the import held. */
+  versions: number;
+}
+
+/**
+ * `Store.import` switched every file it could, but some files' heads moved meanwhile (another
+ * writer): those files are listed in `conflicts`, each left at the head the other writer set.
+ * The code is NOT_AT_HEAD; `fileName`, `head` and `expected` describe the first conflict.
+ * `applied` maps each switched file to its new head.
+ */
+export class ImportConflictError extends NotAtHeadError {
+  constructor(
+    readonly conflicts: readonly ImportConflict[],
+    readonly applied: Readonly<Record<string, string>>,
+  ) {
+    const first = conflicts[0]!;
+    super(first.name, first.head, first.expected);
+    const names = conflicts.slice(0, 5).map((c) => `"${c.name}"`).join(', ');
+    this.message = `Import left ${conflicts.length} file(s) at heads another writer set meanwhile (${names}${conflicts.length > 5 ? ', …' : ''}); `
+      + `their imported versions are stored (see conflicts[].tip), ${Object.keys(applied).length} other file(s) were switched`;
+  }
+}
+
 /**
  * The error class of each code, for {@link isGittyError}'s narrowing: a code whose errors carry
  * more than a message (the head of `NOT_AT_HEAD`, the path of `LOCK_TIMEOUT`, …) maps to its
@@ -239,6 +302,7 @@ export interface GittyErrorByCode {
   LOCK_TIMEOUT: LockTimeoutError;
   REDIS_UNAVAILABLE: RedisUnavailableError;
   STORAGE_FULL: StorageFullError;
+  ABORTED: AbortedError;
 }
 
 /** The error type {@link isGittyError} narrows to for `code`. */

@@ -22,6 +22,8 @@ export { type StoreConfig, validateStoreConfig, driverOptions, checkDriverOption
 export { BUILTIN_DRIVERS, type BuiltinDriverName, registerDriver, resolveDriverFactory } from './registry.js';
 export { MemoryDriver, MemoryBacking, createDriver as createMemoryDriver } from './memory-driver.js';
 export { Store, type Data, type Version, type HeadEvent, type StoreOptions } from './store.js';
+export { type ImportVersion, type ImportOptions, type ImportReport, type ImportTarget, importVersions } from './store-import.js';
+export { openObjectBatch, updateHeads, type UpdateHeadsOptions } from './batch-writes.js';
 export { openStore, openDriver, defaultDriverContext } from './open-store.js';
 export { type HistoryWindow, type HistoryOptions, historyWindow } from './history.js';
 export {

@@ -18,6 +18,7 @@ import { assertMetaTypes } from './meta-check.js';
 import { assertName } from './names.js';
 import { assertObjectSize, isObjectType, type GitObject } from './object-codec.js';
 import { scanFiles, scanSearch } from './scan-queries.js';
+import { importVersions, type ImportOptions, type ImportReport, type ImportVersion } from './store-import.js';
 
 /** Data given to the store: a string (stored as UTF-8) or bytes. */
 export type Data = string | Uint8Array;
@@ -130,6 +131,30 @@ export class Store {
     await this.driver.updateHead(name, previous, commit.commit);
     this.emit({ name, old: previous, new: commit.commit, origin: 'local' });
     return commit;
+  }
+
+  /**
+   * Bulk import: many versions of many files, written as one batch (objects first, made
+   * durable once; heads last, in one batched CAS). Versions of a name chain in iteration
+   * order, the first onto the file's head when the import first meets the name; each is
+   * validated and encoded exactly as `create`/`update` would (same hashes for the same
+   * metadata and `time`). Per file all-or-nothing: its head moves to its last version or
+   * stays. A head another writer moved meanwhile is left alone: after switching every other
+   * file the import rejects with ImportConflictError (NOT_AT_HEAD) listing those files and the
+   * stored tips of their versions. Invalid input rejects (INVALID_NAME, INVALID_ARGUMENT,
+   * OBJECT_TOO_LARGE) before any head moves; so does an abort (ABORTED, ImportAbortedError).
+   */
+  async import(
+    versions: AsyncIterable<ImportVersion> | Iterable<ImportVersion>,
+    options: ImportOptions = {},
+  ): Promise<ImportReport> {
+    this.check();
+    return importVersions({
+      driver: this.driver,
+      maxObjectSize: this.options.maxObjectSize,
+      commit: (hash) => this.commit(hash),
+      emitLocal: (change) => this.emit({ ...change, origin: 'local' }),
+    }, versions, options);
   }
 
   /**

@@ -1,6 +1,6 @@
 import type {
-  Commit, CommitFormat, Driver, DriverCapabilities, FileEntry, FileQuery, FsckIssue, GitObject, HeadChange, HeadEntry, ProgressListener,
-  RepackOptions, RepackReport, SearchHit,
+  Commit, CommitFormat, Driver, DriverCapabilities, FileEntry, FileQuery, FsckIssue, GitObject, HeadChange, HeadEntry, HeadUpdateResult,
+  ObjectBatch, ObjectBatchOptions, ProgressListener, RepackOptions, RepackReport, SearchHit,
 } from '@gitty/core';
 
 /**
@@ -32,6 +32,8 @@ export class PassThroughDriver implements Driver {
   readonly queryHistory?: (start: string, limit: number) => Promise<Commit[]>;
   readonly search?: (text: string, query?: FileQuery) => Promise<SearchHit[]>;
   readonly stats?: () => Promise<Record<string, number>>;
+  readonly updateHeads?: (changes: readonly HeadChange[]) => Promise<HeadUpdateResult[]>;
+  readonly openObjectBatch?: (options?: ObjectBatchOptions) => Promise<ObjectBatch>;
 
   constructor(readonly inner: Driver) {
     this.name = `passthrough(${inner.name})`;
@@ -51,6 +53,8 @@ export class PassThroughDriver implements Driver {
     if (inner.queryHistory) this.queryHistory = (start, limit) => inner.queryHistory!(start, limit);
     if (inner.search) this.search = (text, query) => inner.search!(text, query);
     if (inner.stats) this.stats = () => inner.stats!();
+    if (inner.updateHeads) this.updateHeads = (changes) => inner.updateHeads!(changes);
+    if (inner.openObjectBatch) this.openObjectBatch = (options) => inner.openObjectBatch!(options);
   }
 
   storeObject(hash: string, type: string, data: Uint8Array): Promise<boolean> {

@@ -1,6 +1,7 @@
 import { suiteContext, wrapFactory, type SuiteContext } from './fixture.js';
 import { closeTests } from './groups/close.js';
 import { crossProcessTests } from './groups/cross-process.js';
+import { importTests } from './groups/import.js';
 import { integrityTests } from './groups/integrity.js';
 import { headTests } from './groups/heads.js';
 import { maintenanceTests } from './groups/maintenance.js';
@@ -13,7 +14,7 @@ import type { DriverSuiteOptions } from './types.js';
 
 /** Every group of the suite, in the order they run. */
 const GROUPS: ReadonlyArray<(ctx: SuiteContext) => void> = [
-  objectTests, integrityTests, headTests, sharingTests, crossProcessTests, closeTests, storeTests, storeErrorTests, modelTests, maintenanceTests,
+  objectTests, integrityTests, headTests, sharingTests, crossProcessTests, closeTests, storeTests, storeErrorTests, importTests, modelTests, maintenanceTests,
 ];
 
 /**
