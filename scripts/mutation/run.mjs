@@ -1,0 +1,106 @@
+#!/usr/bin/env node
+// `pnpm mutation [package…] [--concurrency N] [--incremental] [--mutate GLOB]`
+//
+// Runs StrykerJS (vitest runner, perTest coverage) on one or all packages listed in
+// ./packages.mjs, one package at a time, from the repository root. The sandbox holds only the
+// root's config files and the packages a run needs; scripts/mutation/vitest.config.ts resolves
+// every `@gitty/*` import inside that sandbox (see there why). Reports go to reports/mutation/.
+// Not part of `pnpm test`: a full run takes tens of minutes on two cores.
+import { mkdirSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { Stryker } from '@stryker-mutator/core';
+import { mutationPackages } from './packages.mjs';
+
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
+process.chdir(root);
+
+function parseArgs(argv) {
+  const args = { packages: [], concurrency: Number(process.env.MUTATION_CONCURRENCY ?? 2), incremental: false, mutate: [] };
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i];
+    if (arg === '--concurrency') args.concurrency = Number(argv[++i]);
+    else if (arg === '--incremental') args.incremental = true;
+    else if (arg === '--mutate') args.mutate.push(argv[++i]);
+    else if (arg.startsWith('-')) throw new Error(`unknown option ${arg}`);
+    else args.packages.push(arg);
+  }
+  if (!Number.isInteger(args.concurrency) || args.concurrency < 1) throw new Error('--concurrency takes a positive integer');
+  return args;
+}
+
+/** Everything at the root is left out of the sandbox except the files a run needs. */
+function sandboxIgnores(packageDirs) {
+  return [
+    '/*',
+    '!/package.json',
+    '!/tsconfig.base.json',
+    '!/vitest.shared.ts',
+    '!/scripts',
+    '/scripts/*',
+    '!/scripts/mutation',
+    '!/packages',
+    '/packages/*',
+    ...packageDirs.map((dir) => `!/${dir}`),
+    'dist',
+    '.turbo',
+    'coverage',
+  ];
+}
+
+function summarize(results) {
+  const count = (...statuses) => results.filter((r) => statuses.includes(r.status)).length;
+  const killed = count('Killed');
+  const timeout = count('Timeout');
+  const survived = count('Survived');
+  const noCoverage = count('NoCoverage');
+  const errors = count('RuntimeError', 'CompileError');
+  const ignored = count('Ignored');
+  const valid = killed + timeout + survived + noCoverage;
+  const score = valid === 0 ? 0 : ((killed + timeout) / valid) * 100;
+  return { mutants: valid, killed, timeout, survived, noCoverage, errors, ignored, score: Math.round(score * 100) / 100 };
+}
+
+async function runPackage(name, spec, args) {
+  const reportDir = path.join('reports', 'mutation');
+  mkdirSync(reportDir, { recursive: true });
+  process.env.GITTY_MUTATION_TESTS = JSON.stringify(spec.tests);
+  const stryker = new Stryker({
+    testRunner: 'vitest',
+    plugins: ['@stryker-mutator/vitest-runner'],
+    vitest: { configFile: 'scripts/mutation/vitest.config.ts', related: false },
+    coverageAnalysis: 'perTest',
+    mutate: args.mutate.length > 0 ? args.mutate : spec.mutate,
+    ignorePatterns: sandboxIgnores(spec.sandbox),
+    concurrency: args.concurrency,
+    tempDirName: '.stryker-tmp',
+    cleanTempDir: 'always',
+    incremental: args.incremental,
+    incrementalFile: path.join(reportDir, `${name}.incremental.json`),
+    reporters: ['clear-text', 'html', 'json', 'progress-append-only'],
+    htmlReporter: { fileName: path.join(reportDir, `${name}.html`) },
+    jsonReporter: { fileName: path.join(reportDir, `${name}.json`) },
+    clearTextReporter: { allowColor: false, logTests: false, reportMutants: true, reportScoreTable: true },
+    timeoutMS: 10_000,
+    ignoreStatic: false,
+  });
+  const results = await stryker.runMutationTest();
+  const summary = summarize(results);
+  writeFileSync(path.join(reportDir, `${name}.summary.json`), `${JSON.stringify(summary, null, 2)}\n`);
+  return summary;
+}
+
+const args = parseArgs(process.argv.slice(2));
+const names = args.packages.length > 0 ? args.packages : Object.keys(mutationPackages);
+for (const name of names) {
+  if (!mutationPackages[name]) throw new Error(`no mutation setup for "${name}" (known: ${Object.keys(mutationPackages).join(', ')})`);
+}
+const table = [];
+for (const name of names) table.push({ package: name, ...(await runPackage(name, mutationPackages[name], args)) });
+console.log('\npackage        score%  mutants killed timeout survived no-cov errors');
+for (const row of table) {
+  console.log(
+    `${row.package.padEnd(14)} ${String(row.score).padStart(6)} ${String(row.mutants).padStart(8)} ${String(row.killed).padStart(6)} ` +
+      `${String(row.timeout).padStart(7)} ${String(row.survived).padStart(8)} ${String(row.noCoverage).padStart(6)} ${String(row.errors).padStart(6)}`,
+  );
+}
