@@ -1,5 +1,4 @@
-import { closeSync, fstatSync, openSync } from 'node:fs';
-import { readdir, stat, unlink } from 'node:fs/promises';
+import { closeSync, fstatSync, openSync, readdirSync, statSync, unlinkSync } from 'node:fs';
 import path from 'node:path';
 import type { HeadChange } from '@gitty/core';
 import { isMissing } from './fs-sync.js';
@@ -104,12 +103,13 @@ export function visitSegment(segment: RetiredSegment, parse: (line: string) => H
  * than that read the whole log instead. The age is the inode's change time, which the hard link
  * that retires a log sets. Returns how many it removed.
  */
-export async function removeRetiredLogs(logFile: string, keepMs: number, now = Date.now()): Promise<number> {
+export function removeRetiredLogs(logFile: string, keepMs: number, now = Date.now()): number {
+  // Synchronous: a handful of names, and a busy thread pool (object writes) would delay it for long.
   const folder = path.dirname(logFile);
   const prefix = `${path.basename(logFile)}${RETIRED_INFIX}`;
   let names: string[];
   try {
-    names = await readdir(folder);
+    names = readdirSync(folder);
   } catch (err) {
     if (isMissing(err)) return 0;
     throw err;
@@ -118,9 +118,14 @@ export async function removeRetiredLogs(logFile: string, keepMs: number, now = D
   for (const name of names) {
     if (!name.startsWith(prefix)) continue;
     const file = path.join(folder, name);
-    const info = await stat(file).catch(() => undefined);
+    const info = statSync(file, { throwIfNoEntry: false });
     if (!info || now - Math.max(info.ctimeMs, info.mtimeMs) < keepMs) continue;
-    if (await unlink(file).then(() => true, () => false)) removed++;
+    try {
+      unlinkSync(file);
+      removed++;
+    } catch {
+      // removed by another process meanwhile
+    }
   }
   return removed;
 }

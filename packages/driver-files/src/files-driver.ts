@@ -5,6 +5,7 @@ import {
   type HeadChange, type HeadEntry,
 } from '@gitty/core';
 import { HeadLog } from './head-log.js';
+import { DEFAULT_COMPACT_AT, DEFAULT_COMPACT_RATIO, HeadLogCompaction } from './compaction.js';
 import { LooseObjects } from './loose.js';
 import { parseFilesOptions, type FilesDriverOptions } from './options.js';
 import { rebuildHeads, type CommitSource, type RebuildOptions } from './rebuild-heads.js';
@@ -43,6 +44,8 @@ export class FilesDriver implements Driver {
     rawObjects: true, watch: true, sharedHeads: true, persistent: true, objectTimes: true,
   };
   private closed = false;
+  /** Head log compaction: by size after this driver's writes, and on prune (`gc`). Set by {@link open}. */
+  compaction: HeadLogCompaction | undefined;
 
   protected constructor(
     /** The store folder (absolute). */
@@ -78,7 +81,11 @@ export class FilesDriver implements Driver {
     await headLog.initialize(() => rebuild());
     const heads = new SharedHeads(headLog, { pollInterval: options.pollInterval ?? 1000, watchFile: options.watchLog ?? true, rebuild });
     await heads.refresh(true);
-    return new FilesDriver(dir, loose, headLog, heads);
+    const driver = new FilesDriver(dir, loose, headLog, heads);
+    driver.compaction = new HeadLogCompaction(headLog, {
+      durability, policy: { compactAt: options.compactAt ?? DEFAULT_COMPACT_AT, compactRatio: options.compactRatio ?? DEFAULT_COMPACT_RATIO },
+    });
+    return driver;
   }
 
   async storeObject(hash: string, type: string, data: Uint8Array): Promise<boolean> {
@@ -140,6 +147,7 @@ export class FilesDriver implements Driver {
   async updateHead(name: string, expected: string | null, next: string | null): Promise<void> {
     this.check();
     await this.sharedHeads.compareAndSwap(name, expected, next);
+    this.compaction?.afterWrite();
   }
 
   async rescan(): Promise<void> {
@@ -152,11 +160,13 @@ export class FilesDriver implements Driver {
     return this.sharedHeads.watch(listener);
   }
 
-  // Empty object folders and temp files whose writer is gone, also a log rebuild's (gc calls this).
+  // Empty object folders and temp files whose writer is gone, also a log rebuild's or
+  // compaction's; then the head log is compacted (gc calls this).
   async prune(): Promise<void> {
     this.check();
     await this.loose.prune();
     await removeStaleTemps(path.dirname(this.headLog.file));
+    await this.compaction?.compact();
   }
 
   async stats(): Promise<Record<string, number>> {
@@ -170,12 +180,14 @@ export class FilesDriver implements Driver {
       headLogBytes: await this.headLog.size(),
       headLogSkippedLines: this.sharedHeads.skippedLines,
       headLogNulRereads: this.sharedHeads.nulRereads,
+      headLogCompactions: this.compaction?.compactions ?? 0,
     };
   }
 
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
+    await this.compaction?.idle();
     await this.sharedHeads.close();
   }
 

@@ -22,10 +22,18 @@ export interface FilesDriverOptions {
    * already holds, else `git`. Asking for the other format than the folder holds is INVALID_CONFIG.
    */
   format?: 'git' | 'swish';
+  /**
+   * Compact the head log (one line per live head, a new epoch) once a write finds it at least
+   * this many bytes (default 64 MiB) and `compactRatio` times its size after its last
+   * compaction; `false`: only `gc` compacts. Not for SWISH stores (SWISH appends without gitty's lock).
+   */
+  compactAt?: number | false;
+  /** See `compactAt` (default 4, at least 1.5). */
+  compactRatio?: number;
 }
 
 /** Every option key the files driver accepts. */
-export const FILES_OPTION_KEYS = ['dir', 'durability', 'pollInterval', 'watchLog', 'lockStale', 'lockTimeout', 'format'] as const;
+export const FILES_OPTION_KEYS = ['dir', 'durability', 'pollInterval', 'watchLog', 'lockStale', 'lockTimeout', 'format', 'compactAt', 'compactRatio'] as const;
 
 function positive(options: Record<string, unknown>, key: string, min: number): number | undefined {
   const value = options[key];
@@ -50,9 +58,17 @@ export function parseFilesOptions(options: Record<string, unknown>, allowed: rea
   if (options.format !== undefined && options.format !== 'git' && options.format !== 'swish') {
     throw new InvalidConfigError('The files driver\'s "format" must be "git" or "swish"');
   }
+  if (options.compactAt !== undefined && options.compactAt !== false && (typeof options.compactAt !== 'number' || !(options.compactAt >= 0))) {
+    throw new InvalidConfigError('The files driver\'s "compactAt" must be a number of bytes >= 0 or false');
+  }
+  if (options.compactRatio !== undefined && (typeof options.compactRatio !== 'number' || !(options.compactRatio >= 1.5) || !Number.isFinite(options.compactRatio))) {
+    throw new InvalidConfigError('The files driver\'s "compactRatio" must be a number >= 1.5');
+  }
   return {
     dir,
     format: options.format as FilesDriverOptions['format'],
+    compactAt: options.compactAt as number | false | undefined,
+    compactRatio: options.compactRatio as number | undefined,
     durability,
     pollInterval: positive(options, 'pollInterval', 0) ?? 1000,
     watchLog: (options.watchLog as boolean | undefined) ?? true,

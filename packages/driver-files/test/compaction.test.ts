@@ -1,0 +1,214 @@
+import { describe, expect, it } from 'vitest';
+import { appendFileSync, existsSync } from 'node:fs';
+import { readFile, readdir, unlink } from 'node:fs/promises';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { openStore, type HeadChange } from '@gitty/core';
+import { tempDir } from '@gitty/driver-test/harness';
+import { HeadLog, compactHeadLog, retiredLogFile, type HeadLogPosition } from '@gitty/driver-files';
+import { COMPACTED_HEADER_BYTES } from '../src/log-header.js';
+import { compactionTestHooks } from '../src/compact-log.js';
+import { CommandChild } from './command-child.js';
+import { openFiles } from './support.js';
+
+const compactingWriter = fileURLToPath(new URL('./children/compacting-writer.ts', import.meta.url));
+const h = (n: number) => n.toString(16).padStart(40, '0');
+
+async function withLog(use: (log: HeadLog, file: string) => Promise<void>): Promise<void> {
+  const { dir, remove } = await tempDir('gitty-compact-');
+  try {
+    const file = path.join(dir, 'ref', 'head');
+    await use(new HeadLog(file, { durability: 'none' }), file);
+  } finally {
+    await remove();
+  }
+}
+
+/** Every change after `from` as a reader sees it, and where it ends. */
+async function read(log: HeadLog, from?: HeadLogPosition): Promise<{ reset: boolean; events: HeadChange[]; at: HeadLogPosition }> {
+  const events: HeadChange[] = [];
+  const scan = (await log.scan(from, (change) => events.push(change)))!;
+  return { reset: scan.reset, events, at: { epoch: scan.epoch, offset: scan.offset } };
+}
+
+describe('head log compaction', () => {
+  it('writes one line per live head (void lines and deletions gone) under a new epoch, the old log retired', async () => {
+    await withLog(async (log, file) => {
+      let at = await log.withLock(() => log.create([]));
+      at = await log.withLock(() => log.append(at, [{ name: 'a', old: null, new: h(1) }, { name: 'b', old: null, new: h(2) }]));
+      at = await log.withLock(() => log.append(at, [{ name: 'a', old: h(1), new: h(3) }, { name: 'b', old: h(2), new: null }]));
+      at = await log.withLock(() => log.append(at, [{ name: 'c', old: null, new: h(4) }]));
+      const before = (await readFile(file)).length;
+      const report = (await compactHeadLog(log, { durability: 'none' }))!;
+      expect(report).toMatchObject({ previousEpoch: at.epoch, heads: 2, lines: 5, bytesBefore: before });
+      const lines = (await readFile(file, 'utf8')).split('\n');
+      expect(lines[0]!.length).toBe(COMPACTED_HEADER_BYTES - 1);
+      expect(JSON.parse(lines[0]!)).toMatchObject({ epoch: report.epoch, compacted: [{ epoch: at.epoch, offset: before, end: before }] });
+      expect(lines.slice(1)).toEqual([
+        JSON.stringify({ name: 'a', old: null, new: h(3) }),
+        JSON.stringify({ name: 'c', old: null, new: h(4) }),
+        '',
+      ]);
+      expect(report.bytesAfter).toBe((await readFile(file)).length);
+      // The old epoch is kept for readers still in it.
+      expect((await readFile(retiredLogFile(file, at.epoch))).length).toBe(before);
+      expect(await read(log)).toMatchObject({ reset: true, events: [{ name: 'a', new: h(3) }, { name: 'c', new: h(4) }] });
+    });
+  });
+
+  it('carries a reader from any place of the old epochs over two compactions to exactly the lines it has not read', async () => {
+    await withLog(async (log, file) => {
+      let at = await log.withLock(() => log.create([]));
+      const places: HeadLogPosition[] = [at];
+      const written: HeadChange[] = [];
+      let head: string | null = null;
+      let n = 0;
+      const next = () => {
+        const change = { name: 'f', old: head, new: h(++n) };
+        head = change.new;
+        written.push(change);
+        return change;
+      };
+      const change = async () => {
+        at = (await read(log, at)).at; // a writer catches up first (over a compaction too)
+        at = await log.withLock(() => log.append(at, [next()]));
+        places.push(at);
+      };
+      // A line another writer appends while the compaction runs (after its scan, before its lock):
+      // copied to the new log as it is.
+      const sneak = () => {
+        const line = `${JSON.stringify(next())}\n`;
+        appendFileSync(file, line);
+        places.push({ epoch: places.at(-1)!.epoch, offset: places.at(-1)!.offset + Buffer.byteLength(line) });
+      };
+      for (let i = 0; i < 3; i++) await change();
+      compactionTestHooks.afterSnapshot = sneak;
+      try {
+        await compactHeadLog(log, { durability: 'none' });
+      } finally {
+        compactionTestHooks.afterSnapshot = undefined;
+      }
+      for (let i = 0; i < 2; i++) await change();
+      await compactHeadLog(log, { durability: 'none' });
+      await change();
+      at = (await read(log, at)).at;
+      for (const [i, place] of places.entries()) {
+        const seen = await read(log, place);
+        expect(seen.reset).toBe(false);
+        expect(seen.events).toEqual(written.slice(i));
+        expect(seen.at).toEqual(at);
+      }
+      expect(places).toHaveLength(8);
+    });
+  });
+
+  it('a reader whose old epoch is gone (or that is past what was copied) reads the whole new log instead', async () => {
+    await withLog(async (log, file) => {
+      let at = await log.withLock(() => log.create([]));
+      const start = at;
+      at = await log.withLock(() => log.append(at, [{ name: 'f', old: null, new: h(1) }]));
+      const report = (await compactHeadLog(log, { durability: 'none' }))!;
+      expect((await read(log, start)).reset).toBe(false);
+      expect((await read(log, { epoch: at.epoch, offset: at.offset + 10 })).reset).toBe(true);
+      await unlink(retiredLogFile(file, report.previousEpoch));
+      expect(await read(log, start)).toMatchObject({ reset: true, events: [{ name: 'f', old: null, new: h(1) }] });
+      // In the copied part (here: at its end) no retired log is needed.
+      expect((await read(log, at)).reset).toBe(false);
+    });
+  });
+
+  it('a reader on a poll interval crossing two compactions done by another process reports every change, in order', async () => {
+    const { dir, remove } = await tempDir('gitty-compact-');
+    const writer = new CommandChild(compactingWriter, [dir]);
+    try {
+      expect(await writer.next()).toBe('ready');
+      const v1 = (await writer.ask('update f.txt one')).slice(3);
+      const reader = await openStore(await openFiles(dir, { pollInterval: 60_000, watchLog: false }));
+      const seen: HeadChange[] = [];
+      reader.driver.watch!((change) => seen.push(change));
+      try {
+        const v2 = (await writer.ask('update f.txt two')).slice(3);
+        expect(await writer.ask('compact')).toMatch(/^compacted [0-9a-f]{16}$/);
+        const v3 = (await writer.ask('update f.txt three')).slice(3);
+        const g = (await writer.ask('update g.txt gee')).slice(3);
+        expect(await writer.ask('compact')).toMatch(/^compacted [0-9a-f]{16}$/);
+        const v4 = (await writer.ask('update f.txt four')).slice(3);
+        // The poll (what the reader's timer runs), once, after both compactions.
+        await reader.rescan();
+        expect(seen).toEqual([
+          { name: 'f.txt', old: v1, new: v2, origin: 'remote' },
+          { name: 'f.txt', old: v2, new: v3, origin: 'remote' },
+          { name: 'g.txt', old: null, new: g, origin: 'remote' },
+          { name: 'f.txt', old: v3, new: v4, origin: 'remote' },
+        ].map(({ origin: _o, ...change }) => expect.objectContaining(change)));
+        expect(await reader.head('f.txt')).toBe(v4);
+      } finally {
+        await reader.close();
+      }
+      await writer.ask('quit').catch(() => undefined);
+      expect(await writer.exit()).toBe(0);
+    } finally {
+      writer.kill();
+      await remove();
+    }
+  }, 60_000);
+
+  it('is run by gc (the driver\'s prune), leaves the store fsck-clean and is skipped when nothing was written since', async () => {
+    const { dir, remove } = await tempDir('gitty-compact-');
+    try {
+      const driver = await openFiles(dir);
+      const store = await openStore(driver);
+      let head = (await store.create('a.txt', '0')).commit;
+      for (let i = 1; i <= 20; i++) head = (await store.update('a.txt', String(i), { previous: head })).commit;
+      await store.gc();
+      expect((await driver.stats()).headLogCompactions).toBe(1);
+      expect((await readFile(path.join(dir, 'ref', 'head'), 'utf8')).split('\n').filter(Boolean)).toHaveLength(2);
+      await store.gc();
+      expect((await driver.stats()).headLogCompactions).toBe(1);
+      expect((await store.fsck()).ok).toBe(true);
+      expect(await store.head('a.txt')).toBe(head);
+      expect((await readdir(path.join(dir, 'ref'))).filter((n) => n.startsWith('.tmp-'))).toEqual([]);
+      await store.close();
+      const again = await openStore(await openFiles(dir));
+      expect(await again.head('a.txt')).toBe(head);
+      await again.close();
+    } finally {
+      await remove();
+    }
+  });
+
+  it('is triggered by size after a write (compactAt, compactRatio), in the background; close waits for it', async () => {
+    const { dir, remove } = await tempDir('gitty-compact-');
+    try {
+      const driver = await openFiles(dir, { compactAt: 2000, compactRatio: 2 });
+      const store = await openStore(driver);
+      let head = (await store.create('a.txt', '0')).commit;
+      for (let i = 1; i <= 60; i++) head = (await store.update('a.txt', String(i), { previous: head })).commit;
+      await driver.compaction!.idle();
+      const compactions = (await driver.stats()).headLogCompactions!;
+      // ~100 bytes a line: a log of 2000 bytes at least twice its compacted size, several times over.
+      expect(compactions).toBeGreaterThanOrEqual(2);
+      expect(compactions).toBeLessThan(20);
+      await store.close();
+      expect(existsSync(path.join(dir, 'ref', 'head.compact.lock'))).toBe(false);
+      const again = await openStore(await openFiles(dir));
+      expect(await again.head('a.txt')).toBe(head);
+      expect((await again.fsck()).ok).toBe(true);
+      await again.close();
+    } finally {
+      await remove();
+    }
+  });
+
+  it('rejects bad compactAt / compactRatio options', async () => {
+    const { dir, remove } = await tempDir('gitty-compact-');
+    try {
+      await expect(openFiles(dir, { compactAt: -1 })).rejects.toMatchObject({ code: 'INVALID_CONFIG' });
+      await expect(openFiles(dir, { compactAt: 'big' })).rejects.toMatchObject({ code: 'INVALID_CONFIG' });
+      await expect(openFiles(dir, { compactRatio: 1 })).rejects.toMatchObject({ code: 'INVALID_CONFIG' });
+      await (await openFiles(dir, { compactAt: false, compactRatio: 3 })).close();
+    } finally {
+      await remove();
+    }
+  });
+});
