@@ -69,8 +69,9 @@ export class FilesDriver implements Driver {
     await mkdir(layout.objects, { recursive: true });
     await mkdir(path.dirname(layout.headLog), { recursive: true });
     const durability = options.durability ?? 'fsync';
+    const groupCommit = durability === 'fsync' && options.groupCommit !== false;
     const loose = new LooseObjects({
-      root: layout.objects, compression: context.compression, maxObjectSize: context.maxObjectSize, durability,
+      root: layout.objects, compression: context.compression, maxObjectSize: context.maxObjectSize, durability, groupCommit,
     });
     const headLog = new HeadLog(layout.headLog, {
       durability, lock: { staleMs: options.lockStale, timeoutMs: options.lockTimeout },
@@ -79,7 +80,7 @@ export class FilesDriver implements Driver {
     const rebuild = async (rebuildOptions?: RebuildOptions) =>
       rebuildHeads(parts.commitSource ? await parts.commitSource(looseSource) : looseSource, context.onProgress, rebuildOptions);
     await headLog.initialize(() => rebuild());
-    const heads = new SharedHeads(headLog, { pollInterval: options.pollInterval ?? 1000, watchFile: options.watchLog ?? true, rebuild });
+    const heads = new SharedHeads(headLog, { pollInterval: options.pollInterval ?? 1000, watchFile: options.watchLog ?? true, rebuild, groupCommit });
     await heads.refresh(true);
     const driver = new FilesDriver(dir, loose, headLog, heads);
     driver.compaction = new HeadLogCompaction(headLog, {

@@ -8,6 +8,7 @@ import {
   type Compression, type GitObject,
 } from '@gitty/core';
 import { fsyncFolderSync, isMissing, syncFolder, type Durability } from './fs-sync.js';
+import { FileSyncGroup } from './group-commit.js';
 import { gitObjectPaths, objectFile, type ObjectPathScheme } from './object-path.js';
 import { isStaleTemp, isTempName, tempName } from './temp-files.js';
 import { asStorageError, writeFullySync } from './write-fully.js';
@@ -23,6 +24,11 @@ export interface LooseObjectsOptions {
   durability?: Durability;
   /** The path layout (default git's `ab/cdef…`). */
   scheme?: ObjectPathScheme;
+  /**
+   * With `fsync`: concurrent stores share their flushes (default true; see `FileSyncGroup`).
+   * false flushes each object on its own, as before group commit (kept as the bench's baseline).
+   */
+  groupCommit?: boolean;
 }
 
 /** What {@link LooseObjects.prune} removed. */
@@ -50,11 +56,14 @@ export class LooseObjects {
   readonly root: string;
   readonly scheme: ObjectPathScheme;
   private readonly durability: Durability;
+  /** Shared flushes of concurrent stores (fsync durability with group commit only). */
+  private readonly syncGroup: FileSyncGroup | undefined;
 
   constructor(private readonly options: LooseObjectsOptions) {
     this.root = options.root;
     this.scheme = options.scheme ?? gitObjectPaths;
     this.durability = options.durability ?? 'fsync';
+    this.syncGroup = this.durability === 'fsync' && options.groupCommit !== false ? new FileSyncGroup() : undefined;
   }
 
   /** The file of `hash` (validated first; throws INVALID_HASH). */
@@ -72,7 +81,7 @@ export class LooseObjects {
     assertHash(hash);
     assertObjectSize(data.length, this.options.maxObjectSize);
     const existing = this.freshen(hash);
-    if (existing === 'sound') return false;
+    if (existing === 'sound') return this.durableCopy(hash);
     const encoded = encodeObject(type, data, this.options.compression);
     if (encoded.hash !== hash) throw new CorruptObjectError(hash, 'storeObject', `content hashes to ${encoded.hash}`);
     return this.writeFile(hash, encoded.raw, existing === 'damaged');
@@ -82,9 +91,16 @@ export class LooseObjects {
   async storeRaw(hash: string, raw: Uint8Array): Promise<boolean> {
     assertHash(hash);
     const existing = this.freshen(hash);
-    if (existing === 'sound') return false;
+    if (existing === 'sound') return this.durableCopy(hash);
     decodeObject(raw, hash, 'raw object', this.options.compression, this.options.maxObjectSize);
     return this.writeFile(hash, raw, existing === 'damaged');
+  }
+
+  // A sound copy another store of this process placed may still wait for its flush: the caller
+  // may name it in a head only once it is durable.
+  private async durableCopy(hash: string): Promise<false> {
+    await this.syncGroup?.durable(this.fileOf(hash));
+    return false;
   }
 
   // An existing copy: verified, and its mtime set to now when sound. `missing` also when gc
@@ -230,19 +246,38 @@ export class LooseObjects {
     const file = this.fileOf(hash);
     const folder = path.dirname(file);
     const temp = path.join(folder, tempName());
-    const fd = this.openInFolder(temp, folder);
+    const newFolders: string[] = [];
+    const fd = this.openInFolder(temp, folder, newFolders);
     try {
       writeFullySync(fd, raw, 0, temp);
       // Verified before it is linked: a file of another length never becomes the object.
       const size = fstatSync(fd).size;
       if (size !== raw.length) throw new StorageFullError(temp);
-      if (this.durability === 'fsync') fsyncSync(fd);
+      if (this.durability === 'fsync' && !this.syncGroup) fsyncSync(fd);
     } catch (err) {
       closeSync(fd);
       removeQuietly(temp);
       throw asStorageError(err, temp);
     }
+    if (this.syncGroup) {
+      // The flush syncs the data, places the file, then syncs its folder and any new parents.
+      return this.syncGroup.commit({ fd, temp, file, folders: [folder, ...newFolders], place: () => this.place(temp, file, replace) });
+    }
     closeSync(fd);
+    const created = this.place(temp, file, replace);
+    if (created && this.durability === 'fsync') {
+      try {
+        await syncFolder(folder);
+      } catch (err) {
+        throw asStorageError(err, folder);
+      }
+    }
+    return created;
+  }
+
+  // Link (never replaces) or rename (`replace`, or no links here) the written temp file into
+  // place and remove the temp name; true when this created the object file.
+  private place(temp: string, file: string, replace: boolean): boolean {
     let created: boolean;
     try {
       if (replace) {
@@ -266,25 +301,23 @@ export class LooseObjects {
       }
     }
     removeQuietly(temp); // already renamed, or linked (the object keeps its own name)
-    if (created && this.durability === 'fsync') {
-      try {
-        await syncFolder(folder);
-      } catch (err) {
-        throw asStorageError(err, folder);
-      }
-    }
     return created;
   }
 
   private readonly knownFolders = new Set<string>();
 
   // prune may remove an empty folder between its creation and our open: create it again.
-  private openInFolder(temp: string, folder: string): number {
+  // With group commit, the parent of a folder it had to create goes to `newFolders` (synced by
+  // the flush) instead of being synced here.
+  private openInFolder(temp: string, folder: string, newFolders: string[]): number {
     for (let attempt = 0; ; attempt++) {
       try {
         if (!this.knownFolders.has(folder)) {
           const created = mkdirSync(folder, { recursive: true });
-          if (created !== undefined && this.durability === 'fsync') fsyncFolderSync(path.dirname(folder));
+          if (created !== undefined && this.durability === 'fsync') {
+            if (this.syncGroup) newFolders.push(path.dirname(folder));
+            else fsyncFolderSync(path.dirname(folder));
+          }
           this.knownFolders.add(folder);
         }
         return openSync(temp, 'wx');

@@ -8,6 +8,12 @@ export interface FilesDriverOptions {
   dir: string;
   /** `fsync` (default): objects and head changes are flushed to disk before a call returns. `none`: faster, for tests and caches. */
   durability?: Durability;
+  /**
+   * With `fsync`: concurrent writes in this process share their flushes — one flush covers every
+   * object file, folder and head change queued meanwhile, and nothing is acknowledged before
+   * it (default true). `false` flushes each write on its own.
+   */
+  groupCommit?: boolean;
   /** Read the head log at most once per this many ms for lookups, and poll it this often while watched (default 1000). */
   pollInterval?: number;
   /** Watch the head log with fs.watch as well as polling (default true; polling alone serves NFS). */
@@ -33,7 +39,7 @@ export interface FilesDriverOptions {
 }
 
 /** Every option key the files driver accepts. */
-export const FILES_OPTION_KEYS = ['dir', 'durability', 'pollInterval', 'watchLog', 'lockStale', 'lockTimeout', 'format', 'compactAt', 'compactRatio'] as const;
+export const FILES_OPTION_KEYS = ['dir', 'durability', 'groupCommit', 'pollInterval', 'watchLog', 'lockStale', 'lockTimeout', 'format', 'compactAt', 'compactRatio'] as const;
 
 function positive(options: Record<string, unknown>, key: string, min: number): number | undefined {
   const value = options[key];
@@ -51,6 +57,9 @@ export function parseFilesOptions(options: Record<string, unknown>, allowed: rea
   const durability = options.durability ?? 'fsync';
   if (durability !== 'fsync' && durability !== 'none') {
     throw new InvalidConfigError('The files driver\'s "durability" must be "fsync" or "none"');
+  }
+  if (options.groupCommit !== undefined && typeof options.groupCommit !== 'boolean') {
+    throw new InvalidConfigError('The files driver\'s "groupCommit" must be true or false');
   }
   if (options.watchLog !== undefined && typeof options.watchLog !== 'boolean') {
     throw new InvalidConfigError('The files driver\'s "watchLog" must be true or false');
@@ -70,6 +79,7 @@ export function parseFilesOptions(options: Record<string, unknown>, allowed: rea
     compactAt: options.compactAt as number | false | undefined,
     compactRatio: options.compactRatio as number | undefined,
     durability,
+    groupCommit: (options.groupCommit as boolean | undefined) ?? true,
     pollInterval: positive(options, 'pollInterval', 0) ?? 1000,
     watchLog: (options.watchLog as boolean | undefined) ?? true,
     lockStale: positive(options, 'lockStale', 2000),

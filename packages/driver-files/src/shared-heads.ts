@@ -3,6 +3,8 @@ import path from 'node:path';
 import { NotAtHeadError, isGittyError, type HeadChange, type HeadEntry } from '@gitty/core';
 import { HeadLogMovedError, type HeadLog, type HeadLogPosition, type HeadLogScan } from './head-log.js';
 import type { RebuildOptions } from './rebuild-heads.js';
+import { Batcher, type BatchOutcome } from './group-commit.js';
+import { decideCasBatch, landedChanges, type CasRequest } from './head-batch.js';
 
 /**
  * What {@link SharedHeads} needs of a head log: the JSON {@link HeadLog} or SWISH's Prolog one.
@@ -27,6 +29,11 @@ export interface SharedHeadsOptions {
    * heads in memory are used, which may be stale.
    */
   rebuild?: (options?: RebuildOptions) => Promise<Iterable<HeadEntry>>;
+  /**
+   * Group commit: concurrent CAS calls are decided and appended together, under one lock
+   * acquisition, in one write and one flush (JSON logs only; default false).
+   */
+  groupCommit?: boolean;
 }
 
 /** How often a CAS reads and decides again after finding the log moved under its lock. */
@@ -60,8 +67,10 @@ export class SharedHeads {
   private timer: NodeJS.Timeout | undefined;
   private pendingWake: NodeJS.Timeout | undefined;
   private closed = false;
-  /** The change this instance is appending: not reported to listeners when read back. */
-  private own: HeadChange | undefined;
+  /** The changes this instance is appending: not reported to listeners when read back. */
+  private own: HeadChange[] = [];
+  /** Concurrent CAS calls waiting for one lock acquisition (group commit). */
+  private readonly casBatcher: Batcher<CasRequest, void> | undefined;
   /** Complete log lines skipped as invalid since opening (torn lines after crashes, void changes). */
   skippedLines = 0;
   /** Reads that met a line of NUL bytes and read it again under the lock (NFS showing a line's place before its bytes). */
@@ -72,7 +81,11 @@ export class SharedHeads {
   constructor(
     readonly log: HeadLogPort,
     private readonly options: SharedHeadsOptions,
-  ) {}
+  ) {
+    if (options.groupCommit === true && log.scan && log.strict === true) {
+      this.casBatcher = new Batcher((requests) => this.compareAndSwapBatch(requests));
+    }
+  }
 
   /** Where this instance has read the log up to (undefined before the first read). */
   get logPosition(): HeadLogPosition | undefined {
@@ -107,11 +120,12 @@ export class SharedHeads {
    * again; when another writer's line landed first, NotAtHeadError names its head.
    */
   async compareAndSwap(name: string, expected: string | null, next: string | null): Promise<void> {
+    if (this.casBatcher) return this.casBatcher.submit({ name, expected, next });
     await this.exclusive(() =>
       this.log.withLock(async () => {
         for (let attempt = 1; ; attempt++) {
           // Should the log have to be rebuilt from the objects, our new commit is no head yet.
-          await this.catchUp(true, next);
+          await this.catchUp(true, [next]);
           const current = this.heads.get(name) ?? null;
           if (current !== expected) throw new NotAtHeadError(name, current, expected);
           if (current === next) return;
@@ -132,13 +146,63 @@ export class SharedHeads {
           }
           // Other writers' lines came in between (the lock was lost): read everything after
           // our last position, so heads and position stay what the log says.
-          this.own = change;
+          this.own = [change];
           try {
             await this.catchUp(true);
           } finally {
-            this.own = undefined;
+            this.own = [];
           }
           return;
+        }
+      }),
+    );
+  }
+
+  /**
+   * Group commit's CAS: the requests of a batch are decided in order against the log read
+   * under one lock acquisition (see {@link decideCasBatch}), and their lines appended in one
+   * write and flush; every request learns its own outcome, and a failed append (STORAGE_FULL
+   * …) fails them all. When other writers' lines landed around ours (a lost lock), each line's
+   * outcome is what the replay rule makes of it.
+   */
+  private compareAndSwapBatch(requests: readonly CasRequest[]): Promise<BatchOutcome<void>[]> {
+    return this.exclusive(() =>
+      this.log.withLock(async () => {
+        for (let attempt = 1; ; attempt++) {
+          await this.catchUp(true, requests.map((r) => r.next));
+          const { outcomes, changes, requestOf } = decideCasBatch(requests, (n) => this.heads.get(n) ?? null);
+          const decided = (): BatchOutcome<void>[] => outcomes.map((o) => o ?? { ok: true, value: undefined });
+          if (changes.length === 0) return decided();
+          const at = this.position!;
+          const headAt = (n: string) => this.heads.get(n) ?? null;
+          let appended: (HeadLogPosition & { alone?: boolean }) | undefined;
+          try {
+            appended = await this.log.append(at, changes, headAt);
+          } catch (err) {
+            if (err instanceof HeadLogMovedError && attempt < MAX_CAS_ATTEMPTS) continue;
+            if (!isGittyError(err, 'NOT_AT_HEAD')) throw err;
+          }
+          if (appended?.alone === true) {
+            for (const change of changes) this.apply(change);
+            this.position = { epoch: appended.epoch, offset: appended.offset };
+            return decided();
+          }
+          // Others' lines came in between: the log decides each of ours.
+          const landed = await landedChanges(this.log as Required<HeadLogPort>, at, changes, headAt);
+          if (landed.missing && attempt < MAX_CAS_ATTEMPTS) continue;
+          this.own = changes.filter((_, i) => landed.applied[i]);
+          try {
+            await this.catchUp(true);
+          } finally {
+            this.own = [];
+          }
+          if (landed.missing) throw new HeadLogMovedError(this.log.file);
+          changes.forEach((change, i) => {
+            outcomes[requestOf[i]!] = landed.applied[i]
+              ? { ok: true, value: undefined }
+              : { ok: false, error: new NotAtHeadError(change.name, this.heads.get(change.name) ?? null, change.old) };
+          });
+          return decided();
         }
       }),
     );
@@ -171,7 +235,7 @@ export class SharedHeads {
   // Read on from the remembered position. Inside the lock (`locked`), a missing log or one
   // without an epoch is written anew (from the objects when a rebuild is configured), so
   // appends always follow an epoch line; outside it such a log leaves the heads as they are.
-  private async catchUp(locked = false, inFlight: string | null = null): Promise<void> {
+  private async catchUp(locked = false, inFlight: readonly (string | null)[] = []): Promise<void> {
     this.lastRead = Date.now();
     const strict = this.log.strict === true;
     const before = this.position;
@@ -248,8 +312,8 @@ export class SharedHeads {
   }
 
   // The log is missing or has no epoch: write a new one (we hold the lock).
-  private async rewrite(inFlight: string | null): Promise<void> {
-    const ignore = new Set(inFlight === null ? [] : [inFlight]);
+  private async rewrite(inFlight: readonly (string | null)[]): Promise<void> {
+    const ignore = new Set(inFlight.filter((hash): hash is string => hash !== null));
     const heads = this.options.rebuild ? [...(await this.options.rebuild({ ignore }))] : this.entries();
     const replace = (this.log as Partial<Pick<HeadLog, 'replace'>>).replace;
     this.position = replace ? await replace.call(this.log, async () => heads) : await this.log.create(heads);
@@ -260,9 +324,9 @@ export class SharedHeads {
 
   private apply(change: HeadChange, report = false): void {
     setHead(this.heads, change);
-    const own = this.own;
-    if (own && own.name === change.name && own.old === change.old && own.new === change.new) {
-      this.own = undefined;
+    const own = this.own.findIndex((c) => c.name === change.name && c.old === change.old && c.new === change.new);
+    if (own >= 0) {
+      this.own.splice(own, 1);
       return;
     }
     if (report) this.emit(change);
@@ -279,8 +343,7 @@ export class SharedHeads {
   }
 
   private emitUnlessOwn(change: HeadChange): void {
-    const own = this.own;
-    if (own && own.name === change.name && own.new === change.new) return;
+    if (this.own.some((c) => c.name === change.name && c.new === change.new)) return;
     this.emit(change);
   }
 
