@@ -21,7 +21,11 @@ export class UsageError extends Error {
  * file is missing or unreadable, as the core's code), `NOT_INSTALLED` (an optional part such as
  * `@gitty/server` is not installed next to the CLI).
  */
-export type CliErrorCode = 'NO_STORE' | 'READ_FAILED' | 'GIT_FAILED' | 'NOT_EMPTY' | 'INVALID_CONFIG' | 'NOT_INSTALLED';
+export type CliErrorCode =
+  | 'NO_STORE' | 'READ_FAILED' | 'GIT_FAILED' | 'NOT_EMPTY' | 'INVALID_CONFIG' | 'NOT_INSTALLED'
+  // `gitty import`: the source is no git repository, lacks the branch, or its paths make invalid
+  // names / names the store already has (the last two as the core's codes).
+  | 'NOT_A_REPOSITORY' | 'BRANCH_NOT_FOUND' | 'INVALID_NAME' | 'FILE_EXISTS';
 
 /** A failure the CLI itself detects (missing store directory, unreadable input): exit status 1. */
 export class CliError extends Error {

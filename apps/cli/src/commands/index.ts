@@ -2,6 +2,7 @@ import type { Command } from 'commander';
 import { demoCommands } from './demo.js';
 import { fileCommands } from './files.js';
 import { gitCommands } from './git.js';
+import { importCommands } from './import.js';
 import { maintenanceCommands } from './maintenance.js';
 import { migrateCommands } from './migrate.js';
 import { serveCommands } from './serve.js';
@@ -18,6 +19,7 @@ export const commandGroups: readonly CommandGroup[] = [
   fileCommands, // put, get, cat, ls, log, diff, search
   maintenanceCommands, // init, fsck, repack, unpack, gc, reindex, stats
   migrateCommands, // copy, compare
+  importCommands, // import
   watchCommands, // watch
   serveCommands, // serve (@gitty/server)
   gitCommands, // git

@@ -1,0 +1,99 @@
+import { CliError } from '../errors.js';
+import { GitChild } from './git-process.js';
+
+/** One object read from git. */
+export interface GitObjectData {
+  type: string;
+  data: Uint8Array;
+}
+
+/**
+ * One `git cat-file --batch` process for every object an import reads: a request is a hash on
+ * its stdin, the answer `<hash> <type> <size>\n<bytes>\n` on stdout. Requests are answered one at
+ * a time, so only the object being read is held in memory.
+ */
+export class CatFile {
+  private readonly git: GitChild;
+  private chunks: Buffer[] = [];
+  private buffered = 0;
+  private ended = false;
+  private wake: (() => void) | undefined;
+  private queue: Promise<unknown> = Promise.resolve();
+
+  constructor(repo: string) {
+    this.git = new GitChild(repo, ['cat-file', '--batch']);
+    const stdout = this.git.process.stdout;
+    stdout.on('data', (chunk: Buffer) => {
+      this.chunks.push(chunk);
+      this.buffered += chunk.length;
+      this.wake?.();
+    });
+    stdout.on('close', () => {
+      this.ended = true;
+      this.wake?.();
+    });
+  }
+
+  /** The object `hash` (full 40 digits); GIT_FAILED when git does not have it. */
+  read(hash: string): Promise<GitObjectData> {
+    const next = this.queue.then(() => this.readNow(hash));
+    this.queue = next.catch(() => undefined);
+    return next;
+  }
+
+  /** End the process. */
+  close(): Promise<void> {
+    this.git.process.stdin.end();
+    return this.git.stop();
+  }
+
+  private async readNow(hash: string): Promise<GitObjectData> {
+    this.git.process.stdin.write(`${hash}\n`);
+    const header = (await this.take(await this.lineLength())).toString('utf8');
+    const [, type, size] = header.trimEnd().split(' ');
+    if (type === undefined || size === undefined || header.endsWith('missing\n')) {
+      throw new CliError('GIT_FAILED', `git cat-file has no object ${hash} (${header.trim()})`);
+    }
+    const data = await this.take(Number(size) + 1); // the object and its terminating newline
+    return { type, data: data.subarray(0, data.length - 1) };
+  }
+
+  /** Bytes up to and including the next newline, once they have arrived. */
+  private async lineLength(): Promise<number> {
+    for (;;) {
+      let offset = 0;
+      for (const chunk of this.chunks) {
+        const nl = chunk.indexOf(10);
+        if (nl !== -1) return offset + nl + 1;
+        offset += chunk.length;
+      }
+      await this.more();
+    }
+  }
+
+  /** Exactly `length` bytes, as one fresh buffer (so an object never shares memory with the next). */
+  private async take(length: number): Promise<Buffer> {
+    while (this.buffered < length) await this.more();
+    const out = Buffer.allocUnsafe(length);
+    let filled = 0;
+    while (filled < length) {
+      const chunk = this.chunks[0] as Buffer;
+      const used = Math.min(chunk.length, length - filled);
+      chunk.copy(out, filled, 0, used);
+      filled += used;
+      if (used === chunk.length) this.chunks.shift();
+      else this.chunks[0] = chunk.subarray(used);
+    }
+    this.buffered -= length;
+    return out;
+  }
+
+  private async more(): Promise<void> {
+    if (this.ended) {
+      await this.git.finished();
+      throw new CliError('GIT_FAILED', 'git cat-file ended early');
+    }
+    await new Promise<void>((resolve) => (this.wake = resolve));
+    this.wake = undefined;
+  }
+}

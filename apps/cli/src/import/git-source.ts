@@ -1,0 +1,141 @@
+import { stat } from 'node:fs/promises';
+import { CliError } from '../errors.js';
+import { CatFile } from './cat-file.js';
+import { parseGitCommit } from './git-commit.js';
+import { firstParentChanges } from './git-log.js';
+import { runGit } from './git-process.js';
+import { nameOfPath, type NameMapping, type RefusedPath } from './names.js';
+import type { ImportVersion } from '@gitty/core';
+
+/** A git repository and the commit whose first-parent history is imported. */
+export interface GitSource {
+  /** The repository folder as given (work tree or bare repository). */
+  repo: string;
+  /** The branch (or other revision) as the user named it, or HEAD's branch. */
+  branch: string;
+  /** The commit it points at. */
+  tip: string;
+}
+
+/**
+ * Check that `repo` is a git repository (its top folder, or a bare one) and resolve `branch`
+ * (default: the branch HEAD names): NOT_A_REPOSITORY, BRANCH_NOT_FOUND or GIT_FAILED otherwise.
+ */
+export async function openGitSource(repo: string, branch: string | undefined): Promise<GitSource> {
+  const info = await stat(repo).catch(() => undefined);
+  if (!info?.isDirectory()) throw new CliError('NOT_A_REPOSITORY', `${repo} is not a folder`, 'give the folder of a git repository');
+  const probe = await runGit(repo, ['rev-parse', '--is-bare-repository', '--show-prefix']);
+  if (probe.code !== 0) {
+    throw new CliError('NOT_A_REPOSITORY', `${repo} is not a git repository (${probe.stderr.split('\n')[0] ?? ''})`, 'give the top folder of a git repository (or a bare one)');
+  }
+  const [bare, prefix = ''] = probe.stdout.toString('utf8').split('\n');
+  if (bare !== 'true' && prefix !== '') {
+    const top = (await runGit(repo, ['rev-parse', '--show-toplevel'])).stdout.toString('utf8').trim();
+    throw new CliError('NOT_A_REPOSITORY', `${repo} is a folder inside the git repository ${top}, not its top`, `import the whole repository: gitty import --git ${top}`);
+  }
+  const name = branch ?? (await headBranch(repo));
+  const resolved = await runGit(repo, ['rev-parse', '--verify', '--quiet', '--end-of-options', `${name}^{commit}`]);
+  if (resolved.code !== 0) {
+    const branches = (await runGit(repo, ['for-each-ref', '--format=%(refname:short)', 'refs/heads'])).stdout.toString('utf8').trim().split('\n').filter(Boolean);
+    throw new CliError(
+      'BRANCH_NOT_FOUND',
+      `${repo} has no branch or commit "${name}"`,
+      branches.length > 0 ? `its branches: ${branches.join(', ')}` : 'the repository has no commits yet',
+    );
+  }
+  return { repo, branch: name, tip: resolved.stdout.toString('utf8').trim() };
+}
+
+async function headBranch(repo: string): Promise<string> {
+  const head = await runGit(repo, ['symbolic-ref', '--quiet', '--short', 'HEAD']);
+  // A detached HEAD is imported as the commit it points at.
+  return head.code === 0 ? head.stdout.toString('utf8').trim() : 'HEAD';
+}
+
+/** What the import of a git history will do, found by one pass over the history without reading blobs. */
+export interface GitImportPlan {
+  source: GitSource;
+  mapping: NameMapping;
+  /** Commits on the first-parent line. */
+  commits: number;
+  /** Versions to import (refused paths left out). */
+  versions: number;
+  /** The gitty name of every path that gets versions. */
+  names: Map<string, string>;
+  /** Paths that make no valid name. */
+  refused: RefusedPath[];
+  /** Names of files that are no longer at the tip (deleted or renamed away). */
+  goneAtTip: string[];
+  /** Symbolic links and submodules met (never imported). */
+  skipped: { symlinks: number; submodules: number };
+}
+
+function describeRaw(raw: Buffer): string {
+  return raw.toString('utf8'); // lossy, only to name a path that is not UTF-8 in a message
+}
+
+/** Walk the history once (no blobs) to map and check every name and count the versions. */
+export async function planGitImport(source: GitSource, mapping: NameMapping): Promise<GitImportPlan> {
+  const names = new Map<string, string>();
+  const refused = new Map<string, RefusedPath>();
+  const present = new Set<string>();
+  const symlinks = new Set<string>();
+  const submodules = new Set<string>();
+  let commits = 0;
+  let versions = 0;
+  for await (const { changes } of firstParentChanges(source.repo, source.tip)) {
+    commits++;
+    for (const change of changes) {
+      const key = change.path ?? describeRaw(change.raw);
+      if (change.kind === 'skipped') {
+        if (change.what === 'symlink') symlinks.add(key);
+        if (change.what === 'submodule') submodules.add(key);
+        continue;
+      }
+      if (change.kind === 'gone') {
+        present.delete(key);
+        continue;
+      }
+      present.add(key);
+      if (refused.has(key)) continue;
+      if (!names.has(key)) {
+        const mapped = change.path === undefined ? { refused: 'not UTF-8' } : nameOfPath(change.path, mapping);
+        if ('refused' in mapped) {
+          refused.set(key, { path: key, reason: mapped.refused });
+          continue;
+        }
+        names.set(key, mapped.name);
+      }
+      versions++;
+    }
+  }
+  const goneAtTip = [...names].filter(([p]) => !present.has(p)).map(([, name]) => name);
+  return {
+    source, mapping, commits, versions, names, refused: [...refused.values()], goneAtTip,
+    skipped: { symlinks: symlinks.size, submodules: submodules.size },
+  };
+}
+
+/**
+ * Every version the plan imports, oldest first, read as it is consumed: `git log` streams the
+ * changes and one `git cat-file --batch` process reads each commit (author, date, message) and
+ * blob (bytes as they are). Both processes end when the iteration ends, however it ends.
+ */
+export async function* gitVersions(plan: GitImportPlan, signal?: AbortSignal): AsyncGenerator<ImportVersion> {
+  const catFile = new CatFile(plan.source.repo);
+  try {
+    for await (const { commit, changes } of firstParentChanges(plan.source.repo, plan.source.tip)) {
+      const wanted = changes.filter((c) => c.kind === 'version' && c.path !== undefined && plan.names.has(c.path));
+      if (wanted.length === 0) continue;
+      const meta = parseGitCommit((await catFile.read(commit)).data, commit);
+      for (const change of wanted) {
+        if (change.kind !== 'version') continue;
+        signal?.throwIfAborted();
+        const blob = await catFile.read(change.blob);
+        yield { name: plan.names.get(change.path as string) as string, data: blob.data, meta: { ...meta } };
+      }
+    }
+  } finally {
+    await catFile.close();
+  }
+}
