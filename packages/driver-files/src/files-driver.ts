@@ -2,8 +2,11 @@ import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import {
   ClosedError, extensionOf, type Driver, type DriverCapabilities, type DriverContext, type DriverFactory, type GitObject,
-  type HeadChange, type HeadEntry,
+  type HeadChange, type HeadEntry, type HeadUpdateResult, type ObjectBatch,
 } from '@gitty/core';
+import type { Durability } from './fs-sync.js';
+import { updateHeadsTogether } from './head-updates.js';
+import { LooseObjectBatch } from './loose-batch.js';
 import { HeadLog } from './head-log.js';
 import { DEFAULT_COMPACT_AT, DEFAULT_COMPACT_RATIO, HeadLogCompaction } from './compaction.js';
 import { LooseObjects } from './loose.js';
@@ -41,9 +44,11 @@ export interface FilesDriverParts {
 export class FilesDriver implements Driver {
   readonly name: string = 'files';
   readonly capabilities: DriverCapabilities = {
-    rawObjects: true, watch: true, sharedHeads: true, persistent: true, objectTimes: true,
+    rawObjects: true, watch: true, sharedHeads: true, persistent: true, objectTimes: true, objectBatches: true, headBatches: true,
   };
   private closed = false;
+  /** Loose objects written without flushes, and the store's durability: what object batches use. */
+  private batchWrites: { loose: LooseObjects; durability: Durability } | undefined;
   /** Head log compaction: by size after this driver's writes, and on prune (`gc`). Set by {@link open}. */
   compaction: HeadLogCompaction | undefined;
 
@@ -83,6 +88,10 @@ export class FilesDriver implements Driver {
     const heads = new SharedHeads(headLog, { pollInterval: options.pollInterval ?? 1000, watchFile: options.watchLog ?? true, rebuild, groupCommit });
     await heads.refresh(true);
     const driver = new FilesDriver(dir, loose, headLog, heads);
+    driver.batchWrites = {
+      loose: new LooseObjects({ root: layout.objects, compression: context.compression, maxObjectSize: context.maxObjectSize, durability: 'none' }),
+      durability,
+    };
     driver.compaction = new HeadLogCompaction(headLog, {
       durability, policy: { compactAt: options.compactAt ?? DEFAULT_COMPACT_AT, compactRatio: options.compactRatio ?? DEFAULT_COMPACT_RATIO },
     });
@@ -149,6 +158,20 @@ export class FilesDriver implements Driver {
     this.check();
     await this.sharedHeads.compareAndSwap(name, expected, next);
     this.compaction?.afterWrite();
+  }
+
+  // One locked append for the whole batch (see updateHeadsTogether).
+  async updateHeads(changes: readonly HeadChange[]): Promise<HeadUpdateResult[]> {
+    this.check();
+    return updateHeadsTogether(this.sharedHeads, changes);
+  }
+
+  // Loose files now, one flush pass at commit (see LooseObjectBatch).
+  async openObjectBatch(): Promise<ObjectBatch> {
+    this.check();
+    const writes = this.batchWrites;
+    if (!writes) throw new Error('files driver opened without object batches');
+    return new LooseObjectBatch(writes.loose, writes.durability);
   }
 
   async rescan(): Promise<void> {

@@ -1,10 +1,11 @@
 import { stat, utimes } from 'node:fs/promises';
 import path from 'node:path';
 import {
-  ClosedError, CorruptObjectError, assertHash, decodeObject, frameObject, isGittyError,
+  ClosedError, CorruptObjectError, assertHash, decodeObject, frameObject, isGittyError, updateHeads,
   type Compression, type Driver, type DriverCapabilities, type FsckIssue, type GitObject, type HeadChange,
-  type HeadEntry, type ProgressListener, type RepackOptions, type RepackReport,
+  type HeadEntry, type HeadUpdateResult, type ObjectBatch, type ObjectBatchOptions, type ProgressListener, type RepackOptions, type RepackReport,
 } from '@gitty/core';
+import { PackImportBatch } from './import-batch.js';
 import { fsckPacks } from './fsck-packs.js';
 import { withPackLock } from './pack-lock.js';
 import { PackSet } from './pack-set.js';
@@ -61,7 +62,7 @@ export class PacksDriver implements Driver {
   ) {
     const folder = path.join(options.dir, 'objects', 'pack');
     this.store = { folder, loose: inner, packs: new PackSet(folder, options.maxObjectSize), tombstones: new Tombstones(folder), maxObjectSize: options.maxObjectSize };
-    this.capabilities = { ...inner.capabilities, packs: true, rawObjects: true };
+    this.capabilities = { ...inner.capabilities, packs: true, rawObjects: true, objectBatches: true, headBatches: true };
   }
 
   /** Attach the packs present now (called by the factory). */
@@ -166,6 +167,23 @@ export class PacksDriver implements Driver {
   updateHead(name: string, expected: string | null, next: string | null): Promise<void> {
     this.check();
     return this.inner.updateHead(name, expected, next);
+  }
+
+  /** The inner driver's batched CAS (one locked log append on the files driver), or the core's one-by-one fallback. */
+  updateHeads(changes: readonly HeadChange[]): Promise<HeadUpdateResult[]> {
+    this.check();
+    return updateHeads(this.inner, changes);
+  }
+
+  /** Bulk writes straight into one new pack with deltas (see {@link PackImportBatch}). */
+  async openObjectBatch(options: ObjectBatchOptions = {}): Promise<ObjectBatch> {
+    this.check();
+    await this.refresh();
+    return new PackImportBatch({
+      store: this.store,
+      livePacked: (hash) => this.livePacked(hash),
+      storeLoose: (hash, type, data) => this.inner.storeObject(hash, type, data),
+    }, options);
   }
 
   async rescan(): Promise<void> {

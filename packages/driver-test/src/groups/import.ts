@@ -163,10 +163,12 @@ export function importTests(ctx: SuiteContext): void {
       const seen: Progress[] = [];
       const report = await store.import(versions, { onProgress: (p) => seen.push(p) });
       expect(report.versions).toBe(n);
-      expect(seen.length).toBeGreaterThan(1);
-      for (const p of seen) expect(p.phase).toBe('import');
-      for (let i = 1; i < seen.length; i++) expect(seen[i]!.done).toBeGreaterThanOrEqual(seen[i - 1]!.done);
-      expect(seen.at(-1)).toEqual({ phase: 'import', done: n, total: n });
+      // Drivers may add their own steps (`import-pack`, …); the core's count is phase `import`.
+      for (const p of seen) expect(p.phase).toMatch(/^import/);
+      const counted = seen.filter((p) => p.phase === 'import');
+      expect(counted.length).toBeGreaterThan(1);
+      for (let i = 1; i < counted.length; i++) expect(counted[i]!.done).toBeGreaterThanOrEqual(counted[i - 1]!.done);
+      expect(counted.at(-1)).toEqual({ phase: 'import', done: n, total: n });
       expect((await store.get('p3.txt')).text).toBe(`version ${n - 1 - ((n - 1 - 3) % 7)}`);
     });
   });
@@ -227,10 +229,6 @@ export function importTests(ctx: SuiteContext): void {
       await dropped.abort();
       expect(await driver.getHead('a.pl')).toBe(before);
       expect((await driver.loadObject(before))?.type).toBe('commit');
-      if (fixture.canOpenAnother) {
-        const another = await fixture.openAnother();
-        expect((await another.loadObject(hashes[49]!))?.type).toBe('blob');
-      }
     });
   });
 }
