@@ -159,6 +159,19 @@ export class SharedHeads {
   }
 
   /**
+   * Many CASes at once (`Driver.updateHeads`, bulk import): decided together under one lock
+   * acquisition and appended in one write and flush, whether or not group commit is on. Logs
+   * without streaming reads or the replay rule (SWISH's) take them one by one. Outcomes in order.
+   */
+  compareAndSwapAll(requests: readonly CasRequest[]): Promise<BatchOutcome<void>[]> {
+    if (this.log.scan && this.log.strict === true) return this.compareAndSwapBatch(requests);
+    return Promise.all(requests.map((r) => this.compareAndSwap(r.name, r.expected, r.next).then(
+      (): BatchOutcome<void> => ({ ok: true, value: undefined }),
+      (error: unknown): BatchOutcome<void> => ({ ok: false, error }),
+    )));
+  }
+
+  /**
    * Group commit's CAS: the requests of a batch are decided in order against the log read
    * under one lock acquisition (see {@link decideCasBatch}), and their lines appended in one
    * write and flush; every request learns its own outcome, and a failed append (STORAGE_FULL
