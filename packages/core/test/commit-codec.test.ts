@@ -74,7 +74,7 @@ describe('commit codec', () => {
       } catch (e) {
         err = e;
       }
-      expect(isGittyError(err, 'CORRUPT_OBJECT')).toBe(true);
+      expect(isGittyError(err) && err.code).toBe('CORRUPT_OBJECT');
     }
   });
 

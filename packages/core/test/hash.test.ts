@@ -47,7 +47,7 @@ describe('hashObject', () => {
       } catch (e) {
         err = e;
       }
-      expect(isGittyError(err, 'INVALID_HASH')).toBe(true);
+      expect(isGittyError(err) && err.code).toBe('INVALID_HASH');
     }
   });
 });

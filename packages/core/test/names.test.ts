@@ -7,7 +7,7 @@ function rejects(name: unknown): boolean {
     assertName(name);
     return false;
   } catch (err) {
-    expect(isGittyError(err, 'INVALID_NAME')).toBe(true);
+    expect(isGittyError(err) && err.code).toBe('INVALID_NAME');
     return true;
   }
 }

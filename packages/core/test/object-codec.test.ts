@@ -9,7 +9,7 @@ function corruptError(action: () => unknown): string {
   try {
     action();
   } catch (err) {
-    expect(isGittyError(err, 'CORRUPT_OBJECT')).toBe(true);
+    expect(isGittyError(err) && err.code).toBe('CORRUPT_OBJECT');
     return (err as Error).message;
   }
   throw new Error('expected CORRUPT_OBJECT');

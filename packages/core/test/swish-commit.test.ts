@@ -75,7 +75,7 @@ describe('SWISH commits', () => {
       } catch (err) {
         caught = err;
       }
-      expect(isGittyError(caught, 'CORRUPT_OBJECT'), body).toBe(true);
+      expect(isGittyError(caught) && caught.code, body).toBe('CORRUPT_OBJECT');
       expect(String((caught as Error).message)).toContain('/store/4a/ea/file');
     }
   });
