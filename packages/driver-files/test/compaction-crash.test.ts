@@ -1,0 +1,111 @@
+import { describe, expect, it } from 'vitest';
+import { readFileSync } from 'node:fs';
+import { readFile, readdir } from 'node:fs/promises';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { openStore, type Store } from '@gitty/core';
+import { tempDir, waitFor } from '@gitty/driver-test/harness';
+import { retiredLogFile } from '@gitty/driver-files';
+import { CommandChild } from './command-child.js';
+import { openFiles } from './support.js';
+
+const crasher = fileURLToPath(new URL('./children/compact-crasher.ts', import.meta.url));
+const STEPS = ['afterScan', 'afterSnapshot', 'afterTailCopy', 'afterSync', 'afterLink', 'afterRename'] as const;
+
+function processState(pid: number): string {
+  try {
+    return readFileSync(`/proc/${pid}/stat`, 'utf8').replace(/^.*\) /s, '')[0]!;
+  } catch {
+    return 'gone';
+  }
+}
+
+const epochOf = async (dir: string) => (JSON.parse((await readFile(path.join(dir, 'ref', 'head'), 'utf8')).split('\n')[0]!) as { epoch: string }).epoch;
+
+/** Every head, and every commit of every head's history. */
+async function contents(store: Store): Promise<{ heads: Record<string, string>; commits: Set<string> }> {
+  const heads: Record<string, string> = {};
+  const commits = new Set<string>();
+  for await (const { name, head } of store.driver.heads()) {
+    heads[name] = head;
+    for await (const commit of store.walk(head)) commits.add(commit.commit);
+  }
+  return { heads, commits };
+}
+
+async function crashAt(step: (typeof STEPS)[number]): Promise<void> {
+  const { dir, remove } = await tempDir(`gitty-compact-kill-${step}-`);
+  const observer = await openStore(await openFiles(dir, { pollInterval: 0, watchLog: false, compactAt: false }));
+  const writer = await openStore(await openFiles(dir, { durability: 'fsync', compactAt: false }));
+  const child = new CommandChild(crasher, [dir, step]);
+  try {
+    const acknowledged = new Map<string, string>();
+    const write = async (name: string, text: string) => {
+      const head = acknowledged.get(name);
+      const commit = head ? await writer.update(name, text, { previous: head }) : await writer.create(name, text);
+      acknowledged.set(name, commit.commit);
+      return commit.commit;
+    };
+    const all: string[] = [];
+    for (let i = 0; i < 30; i++) all.push(await write(`f${i % 6}.txt`, `before ${i}`));
+    await observer.driver.watch!(() => undefined);
+    const epoch = await epochOf(dir);
+    expect(await child.next()).toBe('ready');
+    const inLock = step !== 'afterScan' && step !== 'afterSnapshot';
+    if (inLock) {
+      expect(await child.next()).toBe('stopped');
+      await waitFor(() => processState(child.process.pid!) === 'T', 30_000);
+      // Written while the compaction runs (after its scan): only the tail copy brings them over.
+      for (let i = 0; i < 5; i++) all.push(await write(`f${i}.txt`, `during ${i}`));
+      all.push(await write('new.txt', 'created during'));
+      child.process.kill('SIGCONT');
+    }
+    expect(await child.exit()).toBe(-1);
+
+    // The reader that was open all along, and a fresh open, see exactly what was acknowledged.
+    await observer.rescan();
+    const fresh = await openStore(await openFiles(dir, { compactAt: false, lockTimeout: 5000 }));
+    try {
+      for (const store of [observer, fresh]) {
+        const seen = await contents(store);
+        expect(seen.heads).toEqual(Object.fromEntries(acknowledged));
+        for (const commit of all) expect(seen.commits.has(commit)).toBe(true);
+      }
+      expect((await fresh.fsck()).errors).toEqual([]);
+      // The old log stays until the rename; from the rename on the new one is in place.
+      if (step === 'afterRename') {
+        expect(await epochOf(dir)).not.toBe(epoch);
+        expect((await readFile(retiredLogFile(path.join(dir, 'ref', 'head'), epoch))).length).toBeGreaterThan(0);
+      } else {
+        expect(await epochOf(dir)).toBe(epoch);
+      }
+      // The dead holder's locks are taken over at once: writing and compacting work.
+      await write('f0.txt', 'after the crash');
+      await fresh.gc();
+      expect((await readdir(path.join(dir, 'ref'))).filter((n) => n.startsWith('.tmp-') || n.endsWith('.lock'))).toEqual([]);
+      await observer.rescan();
+      await write('f1.txt', 'after gc');
+      await observer.rescan();
+      for (const store of [observer, fresh]) {
+        await store.rescan();
+        expect((await contents(store)).heads).toEqual(Object.fromEntries(acknowledged));
+      }
+      const lines = (await readFile(path.join(dir, 'ref', 'head'), 'utf8')).split('\n').filter(Boolean);
+      expect(lines.length).toBe(1 + acknowledged.size + 1); // header, one line per head, the write after gc
+    } finally {
+      await fresh.close();
+    }
+  } finally {
+    child.kill();
+    if (processState(child.process.pid!) === 'T') child.process.kill('SIGCONT');
+    await observer.close();
+    await writer.close();
+    await remove();
+  }
+}
+
+describe('SIGKILL at each step of a compaction', () => {
+  it.each(STEPS)('%s: the store opens clean and nothing acknowledged is lost', async (step) => {
+    await crashAt(step);
+  }, 90_000);
+});
