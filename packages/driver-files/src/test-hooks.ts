@@ -8,4 +8,6 @@ export const headLogTestHooks: {
   beforeCheck?: () => void;
   /** After the log's end was checked, before the line is written. */
   beforeWrite?: () => void;
+  /** SWISH's log: after gitty's line was written, before it looks for lines that landed around it. */
+  afterWrite?: () => void;
 } = {};

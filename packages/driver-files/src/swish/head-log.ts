@@ -10,6 +10,7 @@ import { FileLock } from '../lock.js';
 import { tempName } from '../temp-files.js';
 import { headLogTestHooks } from '../test-hooks.js';
 import { asStorageError, writeFullySync } from '../write-fully.js';
+import { OldsSeen, overriddenHeads, swishStartCorrections, type OverriddenHead } from './replay.js';
 
 const NEWLINE = 0x0a;
 
@@ -67,9 +68,11 @@ export function swishHeadLine(change: HeadChange): string {
  * gitty alike. Same interface as the JSON {@link HeadLog}, so {@link SharedHeads} keeps heads,
  * watches and does the CAS over it unchanged.
  *
- * Replay: a line sets the head of Name to New whatever its Old says — the rule SWISH applies
- * when it (re)starts (`restore_heads`), so every gitty and SWISH process that reads the whole
- * file agrees. gitty's CAS runs under gitty's lock (`ref/head.lock`) after reading to the end;
+ * Replay: what a SWISH process starting now reads (see {@link swishStartCorrections}): a line
+ * sets the head of Name to New whatever its Old says (`restore_heads`), then a second pass from
+ * the start applies lines whose Old is the head — which changes something only when a head
+ * returns to a commit an earlier line moved away from; a tail holding such a line is read as a
+ * whole log again. gitty's CAS runs under gitty's lock (`ref/head.lock`) after reading to the end;
  * SWISH appends under its own `fcntl` lock, which Node cannot take, so just before writing the
  * append checks that the file did not grow since the read and otherwise refuses with
  * NOT_AT_HEAD when a new line touched the same name (the caller retries).
@@ -79,6 +82,9 @@ export function swishHeadLine(change: HeadChange): string {
 export class SwishHeadLog {
   readonly lock: FileLock;
   private readonly durability: Durability;
+  /** Every Old read so far, and the position it covers (a tail read must start there). */
+  private readonly olds = new OldsSeen();
+  private oldsCover: HeadLogPosition | undefined;
 
   constructor(
     readonly file: string,
@@ -100,11 +106,28 @@ export class SwishHeadLog {
   async readFrom(from?: HeadLogPosition): Promise<HeadLogRead | undefined> {
     const read = await this.readLines(from);
     if (!read) return undefined;
-    const { malformed: _lines, ...result } = read;
+    const { malformed: _lines, numbered: _numbered, ...result } = read;
     return result;
   }
 
-  private async readLines(from: HeadLogPosition | undefined): Promise<(HeadLogRead & { malformed: MalformedHeadLine[] }) | undefined> {
+  private async readLines(from: HeadLogPosition | undefined): Promise<WholeRead | undefined> {
+    const covered = from !== undefined && this.oldsCover?.epoch === from.epoch && this.oldsCover.offset === from.offset;
+    const read = this.readLinesOnce(covered ? from : undefined);
+    if (!read) return undefined;
+    if (read.reset) {
+      this.olds.clear();
+      for (const event of read.events) this.olds.add(event);
+      // Where SWISH's second pass ends elsewhere, one more event per name takes the head there.
+      read.events.push(...swishStartCorrections(read.events));
+    } else {
+      for (const event of read.events) this.olds.add(event);
+      if (read.events.some((event) => this.olds.returnsToEarlierHead(event))) return this.readLines(undefined);
+    }
+    this.oldsCover = { epoch: read.epoch, offset: read.offset };
+    return read;
+  }
+
+  private readLinesOnce(from: HeadLogPosition | undefined): WholeRead | undefined {
     let fd: number;
     try {
       fd = openSync(this.file, 'r');
@@ -123,6 +146,7 @@ export class SwishHeadLog {
       const bytes = readRange(fd, offset, size - offset);
       const end = bytes.lastIndexOf(NEWLINE) + 1;
       const events: HeadChange[] = [];
+      const numbered: { line: number; change: HeadChange }[] = [];
       const malformed: MalformedHeadLine[] = [];
       // Line numbers count from the file's start only on a whole read.
       let lineNo = resume ? Number.NaN : epoch === undefined ? 0 : 1;
@@ -134,10 +158,14 @@ export class SwishHeadLog {
         lineNo++;
         if (line.trim() === '') continue;
         const parsed = parseSwishHeadLine(line);
-        if (typeof parsed === 'string') malformed.push({ line: lineNo, reason: parsed });
-        else events.push(parsed);
+        if (typeof parsed === 'string') {
+          malformed.push({ line: lineNo, reason: parsed });
+        } else {
+          events.push(parsed);
+          numbered.push({ line: lineNo, change: parsed });
+        }
       }
-      return { epoch: epoch ?? '', offset: offset + end, reset: !resume, events, skipped: malformed.length, malformed };
+      return { epoch: epoch ?? '', offset: offset + end, reset: !resume, events, skipped: malformed.length, malformed, numbered };
     } finally {
       closeSync(fd);
     }
@@ -145,12 +173,21 @@ export class SwishHeadLog {
 
   /** Every line of the whole log that is no head change (fsck names them; SWISH's own reader would stop there). */
   async malformedLines(): Promise<MalformedHeadLine[]> {
-    return (await this.readWhole())?.malformed ?? [];
+    return (await this.inspect()).malformed;
   }
 
-  private async readWhole(): Promise<{ malformed: MalformedHeadLine[] } | undefined> {
-    const read = await this.readLines(undefined);
-    return read && { malformed: read.malformed };
+  /**
+   * One read of the whole log for fsck: lines that are no head change, and lines that overrode
+   * a head (their Old was not the head: an update racing with another writer, see
+   * {@link overriddenHeads}) — each names an acknowledged version that dropped out of a history.
+   */
+  async inspect(): Promise<{ malformed: MalformedHeadLine[]; overridden: OverriddenHead[] }> {
+    const read = this.readLinesOnce(undefined);
+    if (!read) return { malformed: [], overridden: [] };
+    // A head SWISH's second pass returns to is the head, not lost.
+    const returnedTo = new Set(swishStartCorrections(read.events).map((c) => `${c.name}\0${c.new}`));
+    const overridden = overriddenHeads(read.numbered).filter((o) => !returnedTo.has(`${o.name}\0${o.overridden}`));
+    return { malformed: read.malformed, overridden };
   }
 
   withLock<T>(work: () => Promise<T>): Promise<T> {
@@ -200,29 +237,38 @@ export class SwishHeadLog {
    * would then silently undo SWISH's acknowledged update. Find what landed between `size` and our
    * bytes; for each name SWISH moved there, append a line setting its head back to SWISH's and
    * refuse our change with NOT_AT_HEAD (readers may briefly see ours; none can build on it, since
-   * every CAS reads to the end under the lock first).
+   * every CAS reads to the end under the lock first). A name some line after ours moved already
+   * has that line as its head: putting SWISH's earlier head back would undo it, so it is left.
    */
   private putBackOverridden(fd: number, size: number, bytes: Buffer, changes: readonly HeadChange[]): void {
-    const end = fstatSync(fd).size;
+    headLogTestHooks.afterWrite?.();
+    let end = fstatSync(fd).size;
     if (end === size + bytes.length) return;
     const landed = readRange(fd, size, end - size);
     const ours = landed.indexOf(bytes);
     if (ours <= 0) return;
-    const overridden = new Map<string, string>();
-    for (const line of landed.subarray(0, ours).toString('utf8').split('\n')) {
-      const parsed = line.trim() === '' ? undefined : parseSwishHeadLine(line);
-      if (parsed === undefined || typeof parsed === 'string' || parsed.new === null) continue;
-      if (changes.some((c) => c.name === parsed.name)) overridden.set(parsed.name, parsed.new);
+    const before = headsMovedIn(landed.subarray(0, ours), changes);
+    if (before.size === 0) return;
+    const after = headsMovedIn(landed.subarray(ours + bytes.length), changes);
+    const restore = new Map([...before].filter(([name]) => !after.has(name)));
+    while (restore.size > 0) {
+      const text = changes
+        .filter((c) => restore.has(c.name))
+        .map((c) => swishHeadLine({ name: c.name, old: c.new, new: restore.get(c.name)! }))
+        .join('');
+      // Checked once more right before the write: the window left is that of every append.
+      const now = fstatSync(fd).size;
+      if (now > end) {
+        for (const name of headsMovedIn(readRange(fd, end, now - end), changes).keys()) restore.delete(name);
+        end = now;
+        continue;
+      }
+      writeFullySync(fd, Buffer.from(text, 'utf8'), null, this.file);
+      if (this.durability === 'fsync') fsyncSync(fd);
+      break;
     }
-    if (overridden.size === 0) return;
-    const restore = changes
-      .filter((c) => overridden.has(c.name))
-      .map((c) => swishHeadLine({ name: c.name, old: c.new, new: overridden.get(c.name)! }))
-      .join('');
-    writeFullySync(fd, Buffer.from(restore, 'utf8'), null, this.file);
-    if (this.durability === 'fsync') fsyncSync(fd);
-    const [name, head] = overridden.entries().next().value as [string, string];
-    throw new NotAtHeadError(name, head, changes.find((c) => c.name === name)!.old);
+    const [name, head] = before.entries().next().value as [string, string];
+    throw new NotAtHeadError(name, after.get(name) ?? head, changes.find((c) => c.name === name)!.old);
   }
 
   /** Write a whole new log (as SWISH's save_heads does: epoch, blank line, one creation per head), replacing any by rename. */
@@ -261,6 +307,20 @@ export class SwishHeadLog {
     });
   }
 }
+
+/** For each of `changes`' names that a line in `text` moved: the last head such a line set. */
+function headsMovedIn(text: Buffer, changes: readonly HeadChange[]): Map<string, string> {
+  const moved = new Map<string, string>();
+  for (const line of text.toString('utf8').split('\n')) {
+    const parsed = line.trim() === '' ? undefined : parseSwishHeadLine(line);
+    if (parsed === undefined || typeof parsed === 'string' || parsed.new === null) continue;
+    if (changes.some((c) => c.name === parsed.name)) moved.set(parsed.name, parsed.new);
+  }
+  return moved;
+}
+
+/** A read with what fsck needs besides the changes. */
+type WholeRead = HeadLogRead & { malformed: MalformedHeadLine[]; numbered: { line: number; change: HeadChange }[] };
 
 function readRange(fd: number, position: number, length: number): Buffer {
   const buffer = Buffer.alloc(Math.max(0, length));

@@ -184,14 +184,26 @@ export class SwishFilesDriver implements Driver {
     await removeStaleTemps(path.dirname(this.headLog.file));
   }
 
-  /** Packs as SWISH's `gitty_fsck` checks them, plus packs that did not attach and unreadable head log lines. */
+  /**
+   * Packs as SWISH's `gitty_fsck` checks them, plus packs that did not attach, unreadable head
+   * log lines, and head log lines that overrode an acknowledged version (HEAD_LOG_OVERRIDE: a
+   * SWISH update racing with another writer, see the README).
+   */
   async fsck(): Promise<FsckIssue[]> {
     this.check();
     this.packs.scan();
     const issues: FsckIssue[] = [...this.packs.problems()];
     for (const pack of this.packs.all) issues.push(...pack.fsck());
-    for (const bad of await this.headLog.malformedLines()) {
+    const log = await this.headLog.inspect();
+    for (const bad of log.malformed) {
       issues.push({ code: 'HEAD_LOG_LINE', message: `${this.headLog.file}: line ${bad.line} skipped: ${bad.reason}` });
+    }
+    for (const o of log.overridden) {
+      issues.push({
+        code: 'HEAD_LOG_OVERRIDE', name: o.name, hash: o.overridden,
+        message: `${this.headLog.file}: line ${o.line} (${o.old ?? '-'} -> ${o.by}) overrode head ${o.overridden} of ${o.name}: `
+          + `its Old was not the head, so ${o.overridden} and the versions between it and ${o.old ?? 'the start'} are no longer in the history (their objects remain)`,
+      });
     }
     return issues;
   }

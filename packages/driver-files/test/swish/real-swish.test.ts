@@ -1,4 +1,5 @@
 import { execFile } from 'node:child_process';
+import { appendFileSync, cpSync, mkdirSync, readFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { promisify } from 'node:util';
@@ -237,6 +238,40 @@ describe.skipIf(located.reason !== undefined)('gitty and real SWISH on one SWISH
     }
   });
 
+  it('reads ref/head as a SWISH process starting now does: a stale line (its Old not the head) wins, a head returning to an earlier commit walks on; fsck names the overridden version', async () => {
+    const { dir: base, remove } = await tempDir('gitty-swish-replay-');
+    const dir = path.join(base, 'store');
+    const other = path.join(base, 'copy');
+    const log = path.join(dir, 'ref', 'head');
+    try {
+      mkdirSync(dir);
+      await swish(bin, ['create', dir, 's.pl', 'p\n']);
+      cpSync(dir, other, { recursive: true });
+      const q = (await swish(bin, ['update', dir, 's.pl', 'q\n'])).trim();
+      // A second SWISH process that decided on P: its objects and its line come over to this store.
+      const r = (await swish(bin, ['update', other, 's.pl', 'r\n'])).trim();
+      cpSync(other, dir, { recursive: true, force: false, filter: (source) => !source.includes(`${path.sep}ref`) });
+      appendFileSync(log, readFileSync(path.join(other, 'ref', 'head'), 'utf8').trimEnd().split('\n').at(-1)! + '\n');
+      // c.pl: A, then B, then a line taking it back to A from an Old that is not the head.
+      const a = (await swish(bin, ['create', dir, 'c.pl', 'a\n'])).trim();
+      const b = (await swish(bin, ['update', dir, 'c.pl', 'b\n'])).trim();
+      appendFileSync(log, `head('c.pl',${writeAtom(q)},${writeAtom(a)}).\n`);
+      const dump = await swishDump(bin, dir);
+      const swishHeads = Object.fromEntries(dump.map((f) => [f.name, f.history[0]!.commit]));
+      expect(swishHeads).toEqual({ 's.pl': r, 'c.pl': b });
+      const opened = await openSwish(dir);
+      try {
+        expect({ 's.pl': await opened.head('s.pl'), 'c.pl': await opened.head('c.pl') }).toEqual(swishHeads);
+        const report = await opened.fsck();
+        expect(report.errors.filter((e) => e.code === 'HEAD_LOG_OVERRIDE').map((e) => [e.name, e.hash])).toEqual([['s.pl', q]]);
+      } finally {
+        await opened.close();
+      }
+    } finally {
+      await remove();
+    }
+  });
+
   it('gitty and SWISH writing one file at once: SWISH\'s acknowledged updates are all kept; gitty\'s are lost only to SWISH\'s own stale appends', async () => {
     const name = 'contended.pl';
     let head = (await store.create(name, 'v0\n')).commit;
@@ -303,10 +338,21 @@ describe.skipIf(located.reason !== undefined)('gitty and real SWISH on one SWISH
       while (end < lines.length && lostSet.has(lines[end]!.new!)) end++;
       if (end > at + 1) followedByLost++;
       const next = lines[end];
-      const overridden = new Set(lines.slice(at, end).map((c) => c.new));
       const shown = lines.slice(Math.max(0, at - 1), end + 2).map((c) => `${c.old?.slice(0, 8)}->${c.new?.slice(0, 8)}${fromSwish.has(c.new!) ? ' (SWISH)' : ''}`).join(', ');
-      expect(at >= 0 && next !== undefined && fromSwish.has(next.new!) && !overridden.has(next.old), `gitty's ${lost} lost, but not to a stale SWISH line: ${shown}`).toBe(true);
+      // SWISH's Old is exactly the head just before the run: the last one its read had seen.
+      expect(at >= 0 && next !== undefined && fromSwish.has(next.new!) && next.old === lines[at]!.old, `gitty's ${lost} lost, but not to a stale SWISH line: ${shown}`).toBe(true);
     }
-    process.stderr.write(`contended file: ${fromGitty.size} gitty and ${fromSwish.size} SWISH updates, ${refused} SWISH refusals, ${lostGitty.length} gitty updates overridden by stale SWISH appends (${followedByLost} followed by another lost gitty line)\n`);
+    // Replayed line by line, a stale line is one whose Old is not the head it follows.
+    let replayed: string | null = null;
+    let staleSwish = 0;
+    for (const line of lines) {
+      if (line.old !== replayed && fromSwish.has(line.new!)) staleSwish++;
+      replayed = line.new;
+    }
+    // gitty's fsck names each overridden version: the last gitty version before each stale SWISH line.
+    const overrides = (await store.fsck()).errors.filter((e) => e.code === 'HEAD_LOG_OVERRIDE' && e.name === name);
+    expect(overrides.length).toBe(staleSwish);
+    expect(overrides.filter((e) => !lostSet.has(e.hash!))).toEqual([]);
+    process.stderr.write(`contended file: ${fromGitty.size} gitty and ${fromSwish.size} SWISH updates, ${refused} SWISH refusals, ${staleSwish} stale SWISH lines, ${lostGitty.length} gitty updates overridden by stale SWISH appends (${followedByLost} followed by another lost gitty line)\n`);
   });
 });

@@ -71,6 +71,68 @@ describe("SWISH's ref/head log", () => {
     expect(readFileSync(file, 'utf8').endsWith(swishHeadLine({ name: 'a.pl', old: C, new: B }))).toBe(true);
   });
 
+  it('a line landing after gitty\'s own (before gitty puts SWISH\'s head back) is left the head: the put-back would undo it', async () => {
+    const log = new SwishHeadLog(file, { durability: 'none' });
+    const at = await log.withLock(() => log.create([{ name: 'a.pl', head: A }]));
+    const D = 'd'.repeat(40);
+    headLogTestHooks.beforeWrite = () => appendFileSync(file, `head('a.pl','${A}','${B}').\n`);
+    // Another SWISH process, having read B, updates it right after gitty's line.
+    headLogTestHooks.afterWrite = () => appendFileSync(file, `head('a.pl','${B}','${D}').\n`);
+    let failure: unknown;
+    try {
+      await log.withLock(() => log.append(at, [{ name: 'a.pl', old: A, new: C }]));
+    } catch (err) {
+      failure = err;
+    } finally {
+      headLogTestHooks.beforeWrite = undefined;
+      headLogTestHooks.afterWrite = undefined;
+    }
+    expect(isGittyError(failure, 'NOT_AT_HEAD') && failure.head).toBe(D);
+    const heads = new SharedHeads(log, { pollInterval: 0, watchFile: false });
+    await heads.refresh(true);
+    expect(heads.get('a.pl')).toBe(D);
+    await heads.close();
+    expect(readFileSync(file, 'utf8').trimEnd().split('\n').at(-1)).toBe(`head('a.pl','${B}','${D}').`);
+  });
+
+  it('reads as a SWISH process starting now: after last-line-wins, lines whose Old is the head apply again (a head returning to an earlier commit)', async () => {
+    mkdirSync(path.dirname(file), { recursive: true });
+    // Last line wins gives A; SWISH's second pass then applies A -> B (its Old is A): B.
+    writeFileSync(file, `epoch(1796130729).\n\nhead('a.pl',-,'${A}').\nhead('a.pl','${A}','${B}').\nhead('a.pl','${C}','${A}').\n`);
+    const log = new SwishHeadLog(file, { durability: 'none' });
+    const heads = new SharedHeads(log, { pollInterval: 0, watchFile: false });
+    await heads.refresh(true);
+    expect(heads.get('a.pl')).toBe(B);
+    // The same through a tail: a line returning b.pl to an earlier head makes the read whole again.
+    appendFileSync(file, `head('b.pl',-,'${A}').\nhead('b.pl','${A}','${B}').\n`);
+    await heads.refresh(true);
+    expect(heads.get('b.pl')).toBe(B);
+    appendFileSync(file, `head('b.pl','${C}','${A}').\n`);
+    await heads.refresh(true);
+    expect(heads.get('b.pl')).toBe(B);
+    expect(heads.get('a.pl')).toBe(B);
+    await heads.close();
+  });
+
+  it('inspect names lines that overrode a head (Old not the head), but not a head gitty put back', async () => {
+    mkdirSync(path.dirname(file), { recursive: true });
+    const D = 'd'.repeat(40);
+    const E = 'e'.repeat(40);
+    writeFileSync(file, [
+      'epoch(1796130729).', '',
+      `head('a.pl',-,'${A}').`,
+      `head('a.pl','${A}','${B}').`, // gitty's update, acknowledged
+      `head('a.pl','${A}','${C}').`, // SWISH's, decided on A: overrides B
+      `head('b.pl',-,'${A}').`,
+      `head('b.pl','${A}','${D}').`, // SWISH's, landed first
+      `head('b.pl','${A}','${E}').`, // gitty's, landed behind it ...
+      `head('b.pl','${E}','${D}').`, // ... and put back
+      '',
+    ].join('\n'));
+    const log = new SwishHeadLog(file, { durability: 'none' });
+    expect((await log.inspect()).overridden).toEqual([{ line: 5, name: 'a.pl', overridden: B, old: A, by: C }]);
+  });
+
   it('a SWISH line appended between gitty\'s read and its write makes the CAS fail with NOT_AT_HEAD, writing nothing', async () => {
     const log = new SwishHeadLog(file, { durability: 'none' });
     await log.withLock(() => log.create([{ name: 'a.pl', head: A }]));
