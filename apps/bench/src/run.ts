@@ -6,6 +6,7 @@ import { machineInfo } from './machine.js';
 import type { BenchOptions, WorkloadName } from './options.js';
 import type { BenchReport, Row } from './report.js';
 import { contentionWorkload } from './workloads/contention.js';
+import { concurrentWorkload } from './workloads/concurrent.js';
 import { diskWorkload } from './workloads/disk.js';
 import { ingestWorkload } from './workloads/ingest.js';
 import { openWorkload } from './workloads/open.js';
@@ -15,6 +16,7 @@ import { reasonOf } from './workloads/rows.js';
 
 const WORKLOAD_RUNNERS: Record<WorkloadName, (ctx: BenchContext) => Promise<Row[]>> = {
   ingest: ingestWorkload,
+  concurrent: concurrentWorkload,
   disk: diskWorkload,
   read: readWorkload,
   open: openWorkload,
