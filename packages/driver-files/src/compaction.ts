@@ -1,5 +1,5 @@
 import { closeSync, fstatSync, openSync, statSync } from 'node:fs';
-import { isGittyError } from '@gitty/core';
+import { InvalidConfigError, isGittyError } from '@gitty/core';
 import { compactHeadLog, type CompactReport } from './compact-log.js';
 import { removeRetiredLogs } from './epoch-follow.js';
 import { isMissing, type Durability } from './fs-sync.js';
@@ -22,6 +22,21 @@ export interface CompactionPolicy {
 export const DEFAULT_COMPACT_AT = 64 * 1024 * 1024;
 /** Default {@link CompactionPolicy.compactRatio}. */
 export const DEFAULT_COMPACT_RATIO = 4;
+/**
+ * The {@link CompactionPolicy} from a driver config's `compactAt` / `compactRatio` (defaults
+ * filled in); INVALID_CONFIG names a bad one. For drivers that write a gitty head log.
+ */
+export function compactionPolicyOf(options: Record<string, unknown>, driver: string): CompactionPolicy {
+  const { compactAt, compactRatio } = options;
+  if (compactAt !== undefined && compactAt !== false && (typeof compactAt !== 'number' || !(compactAt >= 0))) {
+    throw new InvalidConfigError(`The ${driver} driver's "compactAt" must be a number of bytes >= 0 or false`);
+  }
+  if (compactRatio !== undefined && (typeof compactRatio !== 'number' || !(compactRatio >= 1.5) || !Number.isFinite(compactRatio))) {
+    throw new InvalidConfigError(`The ${driver} driver's "compactRatio" must be a number >= 1.5`);
+  }
+  return { compactAt: (compactAt as number | false | undefined) ?? DEFAULT_COMPACT_AT, compactRatio: (compactRatio as number | undefined) ?? DEFAULT_COMPACT_RATIO };
+}
+
 /** How long a retired log stays for readers still in its epoch (a reader further behind reads the whole new log). */
 export const RETIRED_LOG_KEEP_MS = 10 * 60_000;
 

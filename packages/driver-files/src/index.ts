@@ -12,7 +12,7 @@ export { HeadLog, HeadLogMovedError, type HeadLogAppended, type HeadLogOptions, 
 export { SharedHeads, type SharedHeadsOptions, type HeadLogPort } from './shared-heads.js';
 export { replayHeadChanges, type HeadReplay } from './replay-rule.js';
 export { compactHeadLog, type CompactReport } from './compact-log.js';
-export { HeadLogCompaction, type CompactionPolicy, DEFAULT_COMPACT_AT, DEFAULT_COMPACT_RATIO, RETIRED_LOG_KEEP_MS } from './compaction.js';
+export { HeadLogCompaction, type CompactionPolicy, compactionPolicyOf, DEFAULT_COMPACT_AT, DEFAULT_COMPACT_RATIO, RETIRED_LOG_KEEP_MS } from './compaction.js';
 export { retiredLogFile, removeRetiredLogs } from './epoch-follow.js';
 export { FileLock, type FileLockOptions } from './lock.js';
 export { rebuildHeads, pickTip, type CommitSource, type RebuildOptions } from './rebuild-heads.js';

@@ -11,7 +11,7 @@ export class CommandChild {
   private readonly lines: string[] = [];
   private readonly waiters: Array<{ resolve: (line: string) => void; reject: (err: Error) => void }> = [];
   private stderr = '';
-  private exited: number | null | undefined;
+  private exited: number | undefined;
 
   constructor(script: string, args: readonly string[]) {
     this.process = spawnTs(script, args, { stdio: ['pipe', 'pipe', 'pipe'] });

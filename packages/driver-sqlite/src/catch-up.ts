@@ -59,8 +59,10 @@ export class IndexCatchUp {
       const position = this.index.position();
       if (!position) return { rebuild: 'missing' };
       const tail = await readLog(this.log, position, stopAtNul);
-      if (!tail || tail.reset || tail.epoch !== position.epoch) return { rebuild: 'epoch' };
-      if (tail.offset === position.offset) return { applied: 0, position, stoppedAtNul: tail.stoppedAtNul };
+      // A tail of another epoch is the log carried over a compaction (driver-files follows its
+      // links): it applies like any tail. A log read from its start (rebuilt) needs a rebuild.
+      if (!tail || tail.reset) return { rebuild: 'epoch' };
+      if (tail.offset === position.offset && tail.epoch === position.epoch) return { applied: 0, position, stoppedAtNul: tail.stoppedAtNul };
       // The index's heads are those at `position`; the commit below checks it is still there.
       const replay = replayRead(tail, this.strict, (name) => this.index.getHead(name) ?? null);
       if (replay.voided > 0) {
@@ -133,9 +135,10 @@ export class IndexCatchUp {
     for (;;) {
       const read: LogPosition = { epoch: tail.epoch, offset: tail.offset };
       const more = tail.epoch === '' ? undefined : await readLog(this.log, read, stopAtNul);
-      // The log was replaced since the read (a new epoch): start over on the new log.
-      if (more && (more.reset || more.epoch !== read.epoch)) return this.rebuild(onProgress, stopAtNul);
-      if (more && more.offset > read.offset) {
+      // The log was replaced since the read (rebuilt): start over on the new log. A compaction
+      // is carried over (a tail of the new epoch) and goes on like any tail.
+      if (more?.reset) return this.rebuild(onProgress, stopAtNul);
+      if (more && (more.offset > read.offset || more.epoch !== read.epoch)) {
         const moved = headsAfter(more, this.strict, (name) => known.get(name) ?? null);
         for (const [name, head] of moved) known.set(name, head);
         const newer = await this.resolve(moved, true);

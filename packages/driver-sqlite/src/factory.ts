@@ -5,7 +5,7 @@ import {
   InvalidConfigError, checkDriverOptions, stringOption, type Driver, type DriverContext, type DriverFactory,
 } from '@gitty/core';
 import {
-  HeadLog, LooseObjects, SwishFilesDriver, rebuildHeads, resolveStoreFormat, storeLayout, type Durability, type StoreFormat,
+  HeadLog, HeadLogCompaction, compactionPolicyOf, LooseObjects, SwishFilesDriver, rebuildHeads, resolveStoreFormat, storeLayout, type Durability, type StoreFormat,
 } from '@gitty/driver-files';
 import type { HeadLogAccess } from './head-log-port.js';
 import { PacksDriver } from '@gitty/driver-packs';
@@ -33,9 +33,13 @@ export interface SqliteOptions {
   lockStale?: number;
   /** As for the files driver: `swish` indexes a SWISH store (detected when the folder is one). */
   format?: 'git' | 'swish';
+  /** As for the files driver: compact the head log by size (bytes, default 64 MiB; `false`: only gc compacts). */
+  compactAt?: number | false;
+  /** As for the files driver (default 4). */
+  compactRatio?: number;
 }
 
-const OPTIONS = ['dir', 'packs', 'durability', 'throttleMs', 'busyTimeout', 'lockTimeout', 'lockStale', 'format'] as const;
+const OPTIONS = ['dir', 'packs', 'durability', 'throttleMs', 'busyTimeout', 'lockTimeout', 'lockStale', 'format', 'compactAt', 'compactRatio'] as const;
 
 function milliseconds(options: Record<string, unknown>, key: string): number | undefined {
   const value = options[key];
@@ -71,6 +75,7 @@ export const createDriver: DriverFactory = async (options, context) => {
   if (options.packs !== undefined && typeof options.packs !== 'boolean') throw new InvalidConfigError('The sqlite driver\'s "packs" must be true or false');
   const throttleMs = milliseconds(options, 'throttleMs');
   const busyTimeout = milliseconds(options, 'busyTimeout');
+  const policy = compactionPolicyOf(options, 'sqlite');
 
   // A SWISH store (detected, or `format: 'swish'`): SWISH's objects, packs and Prolog head log
   // through the SWISH-format files driver; the index works the same over it.
@@ -90,18 +95,20 @@ export const createDriver: DriverFactory = async (options, context) => {
   });
   // A store without a head log gets one as the files driver makes it: heads from the commits.
   await log.initialize(() => rebuildHeads(objects, context.onProgress));
+  const compaction = new HeadLogCompaction(log, { durability, policy });
   const inner = await openObjects(dir, objects, (options.packs as boolean | undefined) ?? existsSync(path.join(dir, 'objects', 'pack')), context);
-  return openIndexed(dir, inner, log, busyTimeout, throttleMs, context);
+  return openIndexed(dir, inner, log, busyTimeout, throttleMs, context, compaction);
 };
 
 /** The index over an object driver and its head log, brought up to the log. */
 async function openIndexed(
   dir: string, inner: Driver, log: HeadLogAccess, busyTimeout: number | undefined, throttleMs: number | undefined, context: DriverContext,
+  compaction?: HeadLogCompaction,
 ): Promise<Driver> {
   let index: IndexDb | undefined;
   try {
     index = IndexDb.open(path.join(dir, INDEX_FILE), { busyTimeout });
-    const driver = new SqliteDriver({ inner, log, index, throttleMs });
+    const driver = new SqliteDriver({ inner, log, index, throttleMs, compaction });
     await driver.open(context.onProgress);
     return driver;
   } catch (err) {

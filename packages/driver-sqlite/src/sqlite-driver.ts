@@ -3,6 +3,7 @@ import {
   type Commit, type CommitFormat, type Driver, type DriverCapabilities, type FileEntry, type FileQuery, type FsckIssue, type GitObject,
   type HeadChange, type HeadEntry, type ProgressListener, type RepackOptions, type RepackReport, type SearchHit,
 } from '@gitty/core';
+import type { HeadLogCompaction } from '@gitty/driver-files';
 import { IndexCatchUp, type RebuildResult } from './catch-up.js';
 import { indexBody } from './index-body.js';
 import type { HeadLogAccess, LogPosition } from './head-log-port.js';
@@ -38,6 +39,8 @@ export interface SqliteDriverParts {
   index: IndexDb;
   /** Milliseconds between two looks at the log tail on reads (default 1000; 0: every read). */
   throttleMs?: number;
+  /** Compaction of `log` (driver-files' `HeadLogCompaction`): by size after this driver's writes, and on prune (gc). */
+  compaction?: HeadLogCompaction;
 }
 
 /**
@@ -59,6 +62,7 @@ export class SqliteDriver implements Driver {
   private readonly recent = new RecentObjects();
   private readonly throttleMs: number;
   private readonly log: HeadLogAccess;
+  private readonly compaction: HeadLogCompaction | undefined;
   private readonly headWatch: HeadWatch;
   private lastLook = 0;
   /** Reads that met a line holding NUL bytes and read it again under the lock (`stats().headLogNulRereads`). */
@@ -75,6 +79,7 @@ export class SqliteDriver implements Driver {
     this.index = parts.index;
     this.throttleMs = parts.throttleMs ?? 1000;
     this.log = parts.log;
+    this.compaction = parts.compaction;
     this.headWatch = new HeadWatch(parts.log, this.throttleMs || 1000);
     this.catchUpper = this.catchUpFor(parts.index);
     this.capabilities = { ...parts.inner.capabilities, sharedHeads: true, persistent: true, watch: true, query: true, search: true, reindex: true };
@@ -160,6 +165,7 @@ export class SqliteDriver implements Driver {
       try {
         if (this.index.changedOnDisk()) await this.heal();
         await this.cas(name, expected, next, done);
+        this.compaction?.afterWrite();
         return;
       } catch (err) {
         if (this.closed || !(isDamage(err) || staleConnection(err))) throw err;
@@ -287,9 +293,11 @@ export class SqliteDriver implements Driver {
     return this.required('objectTime')(hash);
   }
 
+  /** The inner driver's prune, then the head log's compaction (the index follows it as a tail). */
   async prune(): Promise<void> {
     this.check();
     await this.inner.prune?.();
+    await this.compaction?.compact();
   }
 
   async fsck(options?: { onProgress?: ProgressListener }): Promise<FsckIssue[]> {
@@ -308,6 +316,7 @@ export class SqliteDriver implements Driver {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
+    await this.compaction?.idle();
     this.headWatch.stop();
     await this.queue.catch(() => undefined);
     this.recent.clear();
