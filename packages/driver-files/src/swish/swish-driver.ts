@@ -160,10 +160,19 @@ export class SwishFilesDriver implements Driver {
     }
   }
 
-  /** The CAS, as the files driver's; SWISH's log cannot record a deletion, so deleting is UNSUPPORTED. */
+  /**
+   * The CAS, as the files driver's. SWISH has no deletion: its log has no record for one, and
+   * its web app's DELETE (`lib/storage.pl`) saves a new, empty version. So removing a head is
+   * UNSUPPORTED here; the SWISH way is an update to empty text.
+   */
   async updateHead(name: string, expected: string | null, next: string | null): Promise<void> {
     this.check();
-    if (next === null) throw new UnsupportedError('deleting a file (SWISH\'s head log has no deletions)', 'files (swish format)');
+    if (next === null) {
+      throw new UnsupportedError(
+        'deleting a file (SWISH has no deletion: its head log has no record for one, and SWISH\'s own delete saves an empty version — update the file to empty text instead)',
+        'files (swish format)',
+      );
+    }
     await this.sharedHeads.compareAndSwap(name, expected, next);
   }
 
