@@ -74,7 +74,8 @@ export class FilesDriver implements Driver {
     await mkdir(layout.objects, { recursive: true });
     await mkdir(path.dirname(layout.headLog), { recursive: true });
     const durability = options.durability ?? 'fsync';
-    const groupCommit = durability === 'fsync' && options.groupCommit !== false;
+    // Head changes are batched under one lock acquisition at any durability; objects only have flushes to share with fsync.
+    const groupCommit = options.groupCommit !== false;
     const loose = new LooseObjects({
       root: layout.objects, compression: context.compression, maxObjectSize: context.maxObjectSize, durability, groupCommit,
     });

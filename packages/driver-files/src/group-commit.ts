@@ -34,8 +34,9 @@ export class Batcher<Item, Result> {
       this.waiting.push({ item, resolve, reject });
       if (!this.running) {
         this.running = true;
-        // Writers that got here in the same turn of the event loop join the first batch.
-        setImmediate(() => void this.drain());
+        // Writers that got here in the same burst of microtasks join the first batch; a lone
+        // writer waits for no turn of the event loop.
+        queueMicrotask(() => void this.drain());
       }
     });
   }

@@ -9,9 +9,10 @@ export interface FilesDriverOptions {
   /** `fsync` (default): objects and head changes are flushed to disk before a call returns. `none`: faster, for tests and caches. */
   durability?: Durability;
   /**
-   * With `fsync`: concurrent writes in this process share their flushes — one flush covers every
-   * object file, folder and head change queued meanwhile, and nothing is acknowledged before
-   * it (default true). `false` flushes each write on its own.
+   * Group commit (default true): concurrent head changes in this process are appended together
+   * under one lock acquisition, in one write — and with `fsync` one flush covers every object
+   * file, folder and head change queued meanwhile; nothing is acknowledged before the flush
+   * that covers it. `false`: each write takes the lock and flushes on its own.
    */
   groupCommit?: boolean;
   /** Read the head log at most once per this many ms for lookups, and poll it this often while watched (default 1000). */

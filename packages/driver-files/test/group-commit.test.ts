@@ -84,6 +84,19 @@ describe('group commit (durability fsync)', () => {
     });
   });
 
+  it('without fsync, concurrent head changes still share lock acquisitions and writes', async () => {
+    await withRecordedStore({ durability: 'none' }, async (store, fs, dir) => {
+      const results = await concurrentWrites(store, fs);
+      expect(results.filter((r) => r.status === 'rejected')).toEqual([]);
+      const headLog = path.join(dir, 'ref', 'head');
+      const acks = fs.events.filter((e) => e.op === 'ack').length;
+      const headWrites = fs.events.filter((e) => e.op === 'write' && e.path === headLog).length;
+      expect(headWrites).toBeLessThan(acks / 2);
+      expect(fs.events.filter((e) => e.op === 'fsync')).toEqual([]);
+      await expectHeadsAreAcknowledged(dir, fs.events);
+    });
+  });
+
   it('a failed object flush fails every write it covered with STORAGE_FULL, and none of them becomes a head', async () => {
     await withRecordedStore({}, async (store, fs, dir) => {
       // The first object flush fails (one file's data sync): every create in it must fail.
