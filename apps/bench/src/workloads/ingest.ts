@@ -5,6 +5,7 @@ import { openRowStore } from '../drivers.js';
 import { interleave, timed } from '../measure.js';
 import { fastImport, fastImportStream, hashObjectPaths, initBare, writeVersionFiles } from '../peers/git.js';
 import { LooseObjectFloor } from '../peers/floor.js';
+import { JournalFloor } from '../peers/journal-floor.js';
 import { IsomorphicGitPeer } from '../peers/isomorphic-git.js';
 import type { Row } from '../report.js';
 import { writeVersions } from '../store-writer.js';
@@ -15,6 +16,8 @@ const FAST_IMPORT = 'git fast-import';
 const HASH_OBJECT = 'git hash-object';
 const FLOOR = 'floor';
 const FLOOR_FSYNC = 'floor (fsync)';
+const JOURNAL = 'floor (journal)';
+const JOURNAL_SYNC = 'floor (journal, fdatasync)';
 
 /**
  * Ingest: versions/s written through the Store API by each driver, against isomorphic-git writing
@@ -26,7 +29,7 @@ export async function ingestWorkload(ctx: BenchContext): Promise<Row[]> {
   const versions = data.versions;
   const stream = fastImportStream(versions);
   const paths = await writeVersionFiles(await ctx.tempDir('texts'), versions);
-  const subjects = [...ctx.drivers.map((d) => d.id), ISO, FAST_IMPORT, HASH_OBJECT, FLOOR, FLOOR_FSYNC];
+  const subjects = [...ctx.drivers.map((d) => d.id), ISO, FAST_IMPORT, HASH_OBJECT, FLOOR, FLOOR_FSYNC, JOURNAL, JOURNAL_SYNC];
   const failures = new Map<string, string>();
   ctx.log(`ingest: ${versions.length} versions × ${subjects.length} subjects × ${ctx.options.rounds} rounds`);
 
@@ -70,6 +73,18 @@ export async function ingestWorkload(ctx: BenchContext): Promise<Row[]> {
       case HASH_OBJECT:
         await initBare(dir);
         return timed(() => hashObjectPaths(dir, paths));
+      case JOURNAL:
+      case JOURNAL_SYNC: {
+        const journal = new JournalFloor(path.join(dir, 'journal'), subject === JOURNAL_SYNC);
+        await journal.open();
+        try {
+          return await timed(async () => {
+            for (const v of versions) await journal.writeVersion(v.name, { type: 'blob', body: v.bytes }, { type: 'commit', body: v.commitBody });
+          });
+        } finally {
+          await journal.close();
+        }
+      }
       default: {
         const floor = new LooseObjectFloor(path.join(dir, 'objects'), subject === FLOOR_FSYNC);
         return timed(async () => {
@@ -101,6 +116,8 @@ export async function ingestWorkload(ctx: BenchContext): Promise<Row[]> {
   rows.push(comparedRow('ingest', values, HASH_OBJECT, ISO, 'blob only', unit, { note: 'loose blobs, no commits; one process for all' }));
   rows.push(comparedRow('ingest', values, FLOOR, ISO, 'blob + commit', unit, { note: 'bare temp+rename loop, no fsync' }));
   rows.push(comparedRow('ingest', values, FLOOR_FSYNC, ISO, 'blob + commit', unit, { note: 'bare temp+rename loop, fsync each file' }));
+  rows.push(comparedRow('ingest', values, JOURNAL, ISO, 'blob + commit + head line', unit, { note: 'one append per version to one file, no fsync (journal-pack floor)' }));
+  rows.push(comparedRow('ingest', values, JOURNAL_SYNC, ISO, 'blob + commit + head line', unit, { note: 'one append + fdatasync per version (durable journal-pack floor)' }));
   for (const [subject, reason] of failures) {
     if (!ctx.drivers.some((d) => d.id === subject)) ctx.notes.push(`ingest peer ${subject} failed: ${reason}`);
   }
