@@ -1,9 +1,10 @@
+import { randomBytes } from 'node:crypto';
 import { chmod, mkdir, readdir, readFile, rm, symlink, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { git, tempDir } from '@gitty/driver-test/harness';
-import type { Commit } from '@gitty/core';
-import { gitty } from './cli-process.js';
+import { git, tempDir, waitFor } from '@gitty/driver-test/harness';
+import type { Commit, Store } from '@gitty/core';
+import { collectOutput, gitty, startGitty } from './cli-process.js';
 import { openFilesStore } from './raw-store.js';
 
 /**
@@ -123,6 +124,12 @@ async function versionsFrom(dir: string, head: string): Promise<{ commit: Commit
   }
 }
 
+async function fileNames(store: Store): Promise<string[]> {
+  const names: string[] = [];
+  for await (const file of store.files()) names.push(file.name);
+  return names.sort();
+}
+
 /** Every file under `dir` with its bytes, to prove a refused import wrote nothing. */
 async function snapshot(dir: string): Promise<Record<string, string>> {
   const out: Record<string, string> = {};
@@ -169,10 +176,13 @@ describe('gitty import --git', () => {
     const side = await versionsFrom(store, report.heads['side-only.txt'] as string);
     expect(side[0]?.commit.author).toBe(dave.name);
 
-    const listing = await gitty(['--store', store, '--json', 'ls']);
-    const names = listing.json<{ name: string }[]>().map((f) => f.name).sort();
-    expect(names).toEqual(['notes:plans.txt', 'readme.md', 'run.sh', 'side-only.txt', nameOf(UNICODE)].sort());
-    expect((await gitty(['--store', store, 'fsck'])).code).toBe(0);
+    const opened = await openFilesStore(store);
+    try {
+      expect(await fileNames(opened)).toEqual(['notes:plans.txt', 'readme.md', 'run.sh', 'side-only.txt', nameOf(UNICODE)].sort());
+      expect((await opened.fsck()).ok).toBe(true);
+    } finally {
+      await opened.close();
+    }
   });
 
   it('keeps files gone at the tip with --keep-deleted, and takes the checked-out branch by default', async () => {
@@ -185,9 +195,13 @@ describe('gitty import --git', () => {
       expect(report.branch).toBe('main');
       expect(report.deleted).toEqual([]);
       expect([...report.kept].sort()).toEqual(['bin:logo.png', 'notes:ideas.txt']);
-      const listing = (await gitty(['--store', store, '--json', 'ls'])).json<{ name: string }[]>();
-      expect(listing.map((f) => f.name)).toContain('bin:logo.png');
-      expect((await gitty(['--store', store, 'get', 'notes:ideas.txt'])).stdout).toBe('idea 1\n');
+      const opened = await openFilesStore(store);
+      try {
+        expect(await fileNames(opened)).toContain('bin:logo.png');
+        expect((await opened.get('notes:ideas.txt')).text).toBe('idea 1\n');
+      } finally {
+        await opened.close();
+      }
     } finally {
       await inRepo(['checkout', '-q', 'other']);
     }
@@ -195,7 +209,9 @@ describe('gitty import --git', () => {
 
   it('refuses a folder that is no repository, a missing branch and names already in the store, writing nothing', async () => {
     const store = path.join(root.dir, 'store-refusals');
-    expect((await gitty(['--store', store, 'put', 'readme.md', '-'], { input: 'mine\n' })).code).toBe(0);
+    const opened = await openFilesStore(store);
+    await opened.create('readme.md', 'mine\n');
+    await opened.close();
     const before = await snapshot(store);
 
     const plain = path.join(root.dir, 'plain');
@@ -252,5 +268,40 @@ describe('gitty import --git: paths that make no name', () => {
     // Another separator makes "a:b/c.txt" a name that maps back.
     const other = await gitty(['--store', path.join(root.dir, 'store-sep'), '--json', 'import', '--git', bad, '--separator', '__', '--skip-invalid']);
     expect(Object.keys(other.json<ImportJson>().heads).sort()).toEqual(['a:b__c.txt', 'fine.txt']);
+  });
+});
+
+describe('gitty import --git: Ctrl-C', () => {
+  it('stops at SIGINT with exit status 130, moving no head and leaving a store fsck accepts', async () => {
+    const big = path.join(root.dir, 'big-repo');
+    await mkdir(big);
+    await git(['-C', big, 'init', '-q', '-b', 'main']);
+    // 40 commits of a 1 MiB random file through fast-import: few objects, yet enough bytes to
+    // compress and write that the import is caught midway.
+    const stream: Buffer[] = [];
+    for (let i = 1; i <= 40; i++) {
+      const data = randomBytes(1 << 20);
+      const message = `commit ${i}`;
+      stream.push(Buffer.from(`commit refs/heads/main\nauthor A <a@example.org> ${1_600_000_000 + i} +0000\ncommitter A <a@example.org> ${1_600_000_000 + i} +0000\n`));
+      stream.push(Buffer.from(`data ${message.length}\n${message}\nM 100644 inline f${i % 4}.bin\ndata ${data.length}\n`), data, Buffer.from('\n'));
+    }
+    await git(['-C', big, 'fast-import', '--quiet'], { input: Buffer.concat(stream) });
+
+    const store = path.join(root.dir, 'store-interrupted');
+    const child = startGitty(['--store', store, 'import', '--git', big]);
+    const output = collectOutput(child);
+    // Interrupt once the import has visibly started writing objects.
+    await waitFor(async () => (await readdir(path.join(store, 'objects')).catch(() => [])).filter((d) => d.length === 2).length >= 3, 60_000, 5);
+    child.kill('SIGINT');
+    const { code } = await output.exited;
+    expect(code, output.stderr()).toBe(130);
+    expect(output.stderr()).toContain('import interrupted; no file was changed');
+    const opened = await openFilesStore(store);
+    try {
+      expect(await fileNames(opened)).toEqual([]);
+      expect((await opened.fsck()).ok).toBe(true);
+    } finally {
+      await opened.close();
+    }
   });
 });

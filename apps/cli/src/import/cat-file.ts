@@ -7,15 +7,22 @@ export interface GitObjectData {
   data: Uint8Array;
 }
 
+/** Answers held before git is made to wait (an object larger than this is still read whole). */
+const HIGH_WATER = 8 * 1024 * 1024;
+
 /**
  * One `git cat-file --batch` process for every object an import reads: a request is a hash on
- * its stdin, the answer `<hash> <type> <size>\n<bytes>\n` on stdout. Requests are answered one at
- * a time, so only the object being read is held in memory.
+ * its stdin, the answer `<hash> <type> <size>\n<bytes>\n` on stdout, in request order. Requests
+ * are written at once, so a caller may ask for several objects ahead (git works while the
+ * store writes); answers are buffered up to {@link HIGH_WATER} bytes, then git's output is
+ * paused until they are taken.
  */
 export class CatFile {
   private readonly git: GitChild;
   private chunks: Buffer[] = [];
   private buffered = 0;
+  /** Bytes the current answer needs (an answer larger than HIGH_WATER must not pause git). */
+  private wanted = 0;
   private ended = false;
   private wake: (() => void) | undefined;
   private queue: Promise<unknown> = Promise.resolve();
@@ -26,6 +33,7 @@ export class CatFile {
     stdout.on('data', (chunk: Buffer) => {
       this.chunks.push(chunk);
       this.buffered += chunk.length;
+      if (this.buffered > Math.max(HIGH_WATER, this.wanted)) stdout.pause();
       this.wake?.();
     });
     stdout.on('close', () => {
@@ -34,9 +42,13 @@ export class CatFile {
     });
   }
 
-  /** The object `hash` (full 40 digits); GIT_FAILED when git does not have it. */
+  /**
+   * The object `hash` (full 40 digits); GIT_FAILED when git does not have it. The request is
+   * sent now; answers arrive in the order of the calls.
+   */
   read(hash: string): Promise<GitObjectData> {
-    const next = this.queue.then(() => this.readNow(hash));
+    this.git.process.stdin.write(`${hash}\n`);
+    const next = this.queue.then(() => this.readAnswer(hash));
     this.queue = next.catch(() => undefined);
     return next;
   }
@@ -47,8 +59,7 @@ export class CatFile {
     return this.git.stop();
   }
 
-  private async readNow(hash: string): Promise<GitObjectData> {
-    this.git.process.stdin.write(`${hash}\n`);
+  private async readAnswer(hash: string): Promise<GitObjectData> {
     const header = (await this.take(await this.lineLength())).toString('utf8');
     const [, type, size] = header.trimEnd().split(' ');
     if (type === undefined || size === undefined || header.endsWith('missing\n')) {
@@ -73,7 +84,9 @@ export class CatFile {
 
   /** Exactly `length` bytes, as one fresh buffer (so an object never shares memory with the next). */
   private async take(length: number): Promise<Buffer> {
+    this.wanted = length;
     while (this.buffered < length) await this.more();
+    this.wanted = 0;
     const out = Buffer.allocUnsafe(length);
     let filled = 0;
     while (filled < length) {
@@ -85,6 +98,7 @@ export class CatFile {
       else this.chunks[0] = chunk.subarray(used);
     }
     this.buffered -= length;
+    if (this.buffered <= HIGH_WATER) this.git.process.stdout.resume();
     return out;
   }
 
@@ -93,6 +107,7 @@ export class CatFile {
       await this.git.finished();
       throw new CliError('GIT_FAILED', 'git cat-file ended early');
     }
+    this.git.process.stdout.resume(); // more is needed than is buffered: let git write
     await new Promise<void>((resolve) => (this.wake = resolve));
     this.wake = undefined;
   }

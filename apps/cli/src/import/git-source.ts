@@ -1,7 +1,7 @@
 import { stat } from 'node:fs/promises';
 import { CliError } from '../errors.js';
 import { CatFile } from './cat-file.js';
-import { parseGitCommit } from './git-commit.js';
+import { parseGitCommit, type GitCommitMeta } from './git-commit.js';
 import { firstParentChanges } from './git-log.js';
 import { runGit } from './git-process.js';
 import { nameOfPath, type NameMapping, type RefusedPath } from './names.js';
@@ -116,24 +116,38 @@ export async function planGitImport(source: GitSource, mapping: NameMapping): Pr
   };
 }
 
+/** Versions whose objects are requested from git before the import takes them. */
+const LOOKAHEAD = 64;
+
 /**
  * Every version the plan imports, oldest first, read as it is consumed: `git log` streams the
  * changes and one `git cat-file --batch` process reads each commit (author, date, message) and
- * blob (bytes as they are). Both processes end when the iteration ends, however it ends.
+ * blob (bytes as they are), up to {@link LOOKAHEAD} versions ahead so git and the store work at
+ * the same time. Both processes end when the iteration ends, however it ends.
  */
 export async function* gitVersions(plan: GitImportPlan, signal?: AbortSignal): AsyncGenerator<ImportVersion> {
   const catFile = new CatFile(plan.source.repo);
+  const ahead: Promise<ImportVersion>[] = [];
   try {
     for await (const { commit, changes } of firstParentChanges(plan.source.repo, plan.source.tip)) {
-      const wanted = changes.filter((c) => c.kind === 'version' && c.path !== undefined && plan.names.has(c.path));
-      if (wanted.length === 0) continue;
-      const meta = parseGitCommit((await catFile.read(commit)).data, commit);
-      for (const change of wanted) {
-        if (change.kind !== 'version') continue;
-        signal?.throwIfAborted();
-        const blob = await catFile.read(change.blob);
-        yield { name: plan.names.get(change.path as string) as string, data: blob.data, meta: { ...meta } };
+      let meta: Promise<GitCommitMeta> | undefined;
+      for (const change of changes) {
+        if (change.kind !== 'version' || change.path === undefined) continue;
+        const name = plan.names.get(change.path);
+        if (name === undefined) continue; // a refused path, left out with --skip-invalid
+        meta ??= catFile.read(commit).then((object) => parseGitCommit(object.data, commit));
+        const version = Promise.all([meta, catFile.read(change.blob)]).then(([m, blob]) => ({ name, data: blob.data, meta: { ...m } }));
+        version.catch(() => undefined); // awaited below, or dropped when the import stops early
+        ahead.push(version);
+        while (ahead.length >= LOOKAHEAD) {
+          signal?.throwIfAborted();
+          yield await (ahead.shift() as Promise<ImportVersion>);
+        }
       }
+    }
+    while (ahead.length > 0) {
+      signal?.throwIfAborted();
+      yield await (ahead.shift() as Promise<ImportVersion>);
     }
   } finally {
     await catFile.close();
