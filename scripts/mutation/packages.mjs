@@ -8,7 +8,9 @@ export const mutationPackages = {
     mutate: ['packages/core/src/**/*.ts', '!packages/core/src/index.ts'],
     // Core's own tests plus the conformance suite on the memory driver (the reference driver
     // lives in core, and the suite is what pins its contract).
-    tests: ['packages/core/test/**/*.test.ts', 'packages/driver-test/test/memory-driver.test.ts'],
+    // Left out: bounded-diff.test.ts asserts wall-clock bounds (event-loop blocking under 1 s),
+    // which instrumented code on a loaded machine misses, failing Stryker's initial run.
+    tests: ['packages/core/test/**/*.test.ts', 'packages/driver-test/test/memory-driver.test.ts', '!packages/core/test/bounded-diff.test.ts'],
     sandbox: ['packages/core', 'packages/driver-test'],
   },
   'driver-files': {

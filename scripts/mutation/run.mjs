@@ -1,5 +1,11 @@
 #!/usr/bin/env node
-// `pnpm mutation [package…] [--concurrency N] [--incremental] [--mutate GLOB]`
+// `pnpm mutation [package…] [--concurrency N] [--incremental] [--mutate GLOB]… [--exclude-tests GLOB]… [--label NAME]`
+//
+// --mutate narrows what is mutated (a glob, or `file.ts:10-20` for lines); --exclude-tests
+// leaves test files out (e.g. to measure "before" a set of new tests); --label names the
+// report files (reports/mutation/<package>[-<label>].*). With --incremental, runs of one
+// package share reports/mutation/<package>.incremental.json: a later run re-tests only the
+// mutants whose code or covering tests changed.
 //
 // Runs StrykerJS (vitest runner, perTest coverage) on one or all packages listed in
 // ./packages.mjs, one package at a time, from the repository root. The sandbox holds only the
@@ -16,12 +22,14 @@ const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..')
 process.chdir(root);
 
 function parseArgs(argv) {
-  const args = { packages: [], concurrency: Number(process.env.MUTATION_CONCURRENCY ?? 2), incremental: false, mutate: [] };
+  const args = { packages: [], concurrency: Number(process.env.MUTATION_CONCURRENCY ?? 2), incremental: false, mutate: [], excludeTests: [], label: '' };
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i];
     if (arg === '--concurrency') args.concurrency = Number(argv[++i]);
     else if (arg === '--incremental') args.incremental = true;
     else if (arg === '--mutate') args.mutate.push(argv[++i]);
+    else if (arg === '--exclude-tests') args.excludeTests.push(argv[++i]);
+    else if (arg === '--label') args.label = argv[++i];
     else if (arg.startsWith('-')) throw new Error(`unknown option ${arg}`);
     else args.packages.push(arg);
   }
@@ -61,10 +69,20 @@ function summarize(results) {
   return { mutants: valid, killed, timeout, survived, noCoverage, errors, ignored, score: Math.round(score * 100) / 100 };
 }
 
+/** One line per surviving or uncovered mutant: file:line:column, mutator, replacement. */
+function survivorsText(results) {
+  return results
+    .filter((r) => r.status === 'Survived' || r.status === 'NoCoverage')
+    .map((r) => `${path.relative(root, r.fileName)}:${r.location.start.line}:${r.location.start.column} ${r.status} ${r.mutatorName} ${JSON.stringify(r.replacement ?? '')}`)
+    .sort()
+    .join('\n') + '\n';
+}
+
 async function runPackage(name, spec, args) {
   const reportDir = path.join('reports', 'mutation');
   mkdirSync(reportDir, { recursive: true });
-  process.env.GITTY_MUTATION_TESTS = JSON.stringify(spec.tests);
+  const report = args.label ? `${name}-${args.label}` : name;
+  process.env.GITTY_MUTATION_TESTS = JSON.stringify([...spec.tests, ...args.excludeTests.map((glob) => `!${glob}`)]);
   const stryker = new Stryker({
     testRunner: 'vitest',
     plugins: ['@stryker-mutator/vitest-runner'],
@@ -78,15 +96,16 @@ async function runPackage(name, spec, args) {
     incremental: args.incremental,
     incrementalFile: path.join(reportDir, `${name}.incremental.json`),
     reporters: ['clear-text', 'html', 'json', 'progress-append-only'],
-    htmlReporter: { fileName: path.join(reportDir, `${name}.html`) },
-    jsonReporter: { fileName: path.join(reportDir, `${name}.json`) },
+    htmlReporter: { fileName: path.join(reportDir, `${report}.html`) },
+    jsonReporter: { fileName: path.join(reportDir, `${report}.json`) },
     clearTextReporter: { allowColor: false, logTests: false, reportMutants: true, reportScoreTable: true },
     timeoutMS: 10_000,
     ignoreStatic: false,
   });
   const results = await stryker.runMutationTest();
   const summary = summarize(results);
-  writeFileSync(path.join(reportDir, `${name}.summary.json`), `${JSON.stringify(summary, null, 2)}\n`);
+  writeFileSync(path.join(reportDir, `${report}.summary.json`), `${JSON.stringify(summary, null, 2)}\n`);
+  writeFileSync(path.join(reportDir, `${report}.survivors.txt`), survivorsText(results));
   return summary;
 }
 
