@@ -1,4 +1,4 @@
-import { closeSync, fstatSync, fsyncSync, openSync, readSync, writeSync } from 'node:fs';
+import { closeSync, fstatSync, fsyncSync, openSync, writeSync } from 'node:fs';
 import { open, rename, stat, unlink } from 'node:fs/promises';
 import path from 'node:path';
 import {
@@ -7,6 +7,7 @@ import {
 import { ensureFolder, isMissing, syncFolder, type Durability } from '../fs-sync.js';
 import type { HeadLogOptions, HeadLogPosition, HeadLogRead } from '../head-log.js';
 import { FileLock } from '../lock.js';
+import { readRangeSync } from '../log-lines.js';
 import { tempName } from '../temp-files.js';
 import { headLogTestHooks } from '../test-hooks.js';
 import { asStorageError, writeFullySync } from '../write-fully.js';
@@ -137,13 +138,13 @@ export class SwishHeadLog {
     }
     try {
       const size = fstatSync(fd).size;
-      const head = readRange(fd, 0, Math.min(size, 4096));
+      const head = readRangeSync(fd, 0, Math.min(size, 4096));
       const firstNewline = head.indexOf(NEWLINE);
       const epoch = firstNewline < 0 ? undefined : parseEpochLine(head.subarray(0, firstNewline).toString('utf8'));
       const start = epoch === undefined ? 0 : firstNewline + 1;
       const resume = from !== undefined && from.epoch === (epoch ?? '') && from.offset >= start && from.offset <= size;
       const offset = resume ? from.offset : start;
-      const bytes = readRange(fd, offset, size - offset);
+      const bytes = readRangeSync(fd, offset, size - offset);
       const end = bytes.lastIndexOf(NEWLINE) + 1;
       const events: HeadChange[] = [];
       const numbered: { line: number; change: HeadChange }[] = [];
@@ -204,7 +205,7 @@ export class SwishHeadLog {
     try {
       const size = fstatSync(fd).size;
       if (size > at.offset) {
-        const grown = readRange(fd, at.offset, size - at.offset).toString('utf8');
+        const grown = readRangeSync(fd, at.offset, size - at.offset).toString('utf8');
         for (const line of grown.split('\n')) {
           const parsed = line.trim() === '' ? undefined : parseSwishHeadLine(line);
           if (parsed === undefined || typeof parsed === 'string') continue;
@@ -212,7 +213,7 @@ export class SwishHeadLog {
           if (mine) throw new NotAtHeadError(mine.name, parsed.new, mine.old);
         }
       }
-      const torn = size > 0 && readRange(fd, size - 1, 1)[0] !== NEWLINE;
+      const torn = size > 0 && readRangeSync(fd, size - 1, 1)[0] !== NEWLINE;
       const bytes = Buffer.from((torn ? '\n' : '') + changes.map(swishHeadLine).join(''), 'utf8');
       headLogTestHooks.beforeWrite?.();
       // One write call with O_APPEND: SWISH's concurrent appends land before or after it, never inside.
@@ -244,7 +245,7 @@ export class SwishHeadLog {
     headLogTestHooks.afterWrite?.();
     let end = fstatSync(fd).size;
     if (end === size + bytes.length) return;
-    const landed = readRange(fd, size, end - size);
+    const landed = readRangeSync(fd, size, end - size);
     const ours = landed.indexOf(bytes);
     if (ours <= 0) return;
     const before = headsMovedIn(landed.subarray(0, ours), changes);
@@ -259,7 +260,7 @@ export class SwishHeadLog {
       // Checked once more right before the write: the window left is that of every append.
       const now = fstatSync(fd).size;
       if (now > end) {
-        for (const name of headsMovedIn(readRange(fd, end, now - end), changes).keys()) restore.delete(name);
+        for (const name of headsMovedIn(readRangeSync(fd, end, now - end), changes).keys()) restore.delete(name);
         end = now;
         continue;
       }
@@ -322,13 +323,3 @@ function headsMovedIn(text: Buffer, changes: readonly HeadChange[]): Map<string,
 /** A read with what fsck needs besides the changes. */
 type WholeRead = HeadLogRead & { malformed: MalformedHeadLine[]; numbered: { line: number; change: HeadChange }[] };
 
-function readRange(fd: number, position: number, length: number): Buffer {
-  const buffer = Buffer.alloc(Math.max(0, length));
-  let done = 0;
-  while (done < buffer.length) {
-    const bytesRead = readSync(fd, buffer, done, buffer.length - done, position + done);
-    if (bytesRead === 0) break;
-    done += bytesRead;
-  }
-  return buffer.subarray(0, done);
-}

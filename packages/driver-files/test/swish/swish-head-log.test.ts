@@ -3,7 +3,7 @@ import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { isGittyError } from '@gitty/core';
 import { tempDir } from '@gitty/driver-test/harness';
-import { SharedHeads, SwishHeadLog, parseSwishHeadLine, swishHeadLine } from '@gitty/driver-files';
+import { SharedHeads, SwishHeadLog, parseSwishHeadLine, swishHeadLine, type HeadLogPosition } from '@gitty/driver-files';
 import { headLogTestHooks } from '../../src/test-hooks.js';
 
 const A = '4aea38bf4fb9a2c05be3c612c52d6a63a6e0f225';
@@ -19,6 +19,23 @@ describe("SWISH's ref/head log", () => {
     file = path.join(dir, 'ref', 'head');
   });
   afterEach(async () => remove());
+
+  // gitty appends a.pl A -> C while SWISH lines land at the hooks; what the append threw.
+  async function appendFailure(log: SwishHeadLog, at: HeadLogPosition, lines: { beforeWrite?: string; afterWrite?: string }): Promise<unknown> {
+    for (const hook of ['beforeWrite', 'afterWrite'] as const) {
+      const line = lines[hook];
+      if (line !== undefined) headLogTestHooks[hook] = () => appendFileSync(file, line);
+    }
+    try {
+      await log.withLock(() => log.append(at, [{ name: 'a.pl', old: A, new: C }]));
+      return undefined;
+    } catch (err) {
+      return err;
+    } finally {
+      headLogTestHooks.beforeWrite = undefined;
+      headLogTestHooks.afterWrite = undefined;
+    }
+  }
 
   it('writes and reads the lines as SWISH does (quoted names and hashes, - for none)', () => {
     const line = swishHeadLine({ name: "Ωmega 'x'.pl", old: null, new: A });
@@ -50,18 +67,7 @@ describe("SWISH's ref/head log", () => {
     const log = new SwishHeadLog(file, { durability: 'none' });
     const at = await log.withLock(() => log.create([{ name: 'a.pl', head: A }]));
     // SWISH takes no gitty lock: its acknowledged line lands after gitty's growth check, before gitty's write.
-    headLogTestHooks.beforeWrite = () => {
-      headLogTestHooks.beforeWrite = undefined;
-      appendFileSync(file, `head('a.pl','${A}','${B}').\n`);
-    };
-    let failure: unknown;
-    try {
-      await log.withLock(() => log.append(at, [{ name: 'a.pl', old: A, new: C }]));
-    } catch (err) {
-      failure = err;
-    } finally {
-      headLogTestHooks.beforeWrite = undefined;
-    }
+    const failure = await appendFailure(log, at, { beforeWrite: `head('a.pl','${A}','${B}').\n` });
     expect(isGittyError(failure, 'NOT_AT_HEAD') && failure.head).toBe(B);
     // Replayed as SWISH's restore_heads does (last line wins), SWISH's acknowledged update is the head.
     const heads = new SharedHeads(log, { pollInterval: 0, watchFile: false });
@@ -75,18 +81,8 @@ describe("SWISH's ref/head log", () => {
     const log = new SwishHeadLog(file, { durability: 'none' });
     const at = await log.withLock(() => log.create([{ name: 'a.pl', head: A }]));
     const D = 'd'.repeat(40);
-    headLogTestHooks.beforeWrite = () => appendFileSync(file, `head('a.pl','${A}','${B}').\n`);
     // Another SWISH process, having read B, updates it right after gitty's line.
-    headLogTestHooks.afterWrite = () => appendFileSync(file, `head('a.pl','${B}','${D}').\n`);
-    let failure: unknown;
-    try {
-      await log.withLock(() => log.append(at, [{ name: 'a.pl', old: A, new: C }]));
-    } catch (err) {
-      failure = err;
-    } finally {
-      headLogTestHooks.beforeWrite = undefined;
-      headLogTestHooks.afterWrite = undefined;
-    }
+    const failure = await appendFailure(log, at, { beforeWrite: `head('a.pl','${A}','${B}').\n`, afterWrite: `head('a.pl','${B}','${D}').\n` });
     expect(isGittyError(failure, 'NOT_AT_HEAD') && failure.head).toBe(D);
     const heads = new SharedHeads(log, { pollInterval: 0, watchFile: false });
     await heads.refresh(true);
