@@ -49,7 +49,8 @@ function classify(meta: string, raw: Buffer): GitChange {
  */
 export async function* firstParentChanges(repo: string, tip: string): AsyncGenerator<GitCommitChanges> {
   const git = new GitChild(repo, [
-    'log', '--first-parent', '--reverse', '--diff-merges=first-parent', '--raw', '-z', '--no-renames', '--no-abbrev',
+    // --root: the first commit's files as additions even where log.showRoot is off.
+    'log', '--first-parent', '--reverse', '--diff-merges=first-parent', '--root', '--raw', '-z', '--no-renames', '--no-abbrev',
     '--no-color', '--no-show-signature', '--no-ext-diff', '--format=%H', tip, '--',
   ]);
   git.process.stdin.end();

@@ -7,8 +7,12 @@ import { CliError } from '../errors.js';
  * completion, and long-running ones (`git log`, `git cat-file --batch`) read as streams.
  */
 
-// No pager, no prompt for credentials, no config that reshapes plumbing output.
+// No pager, no prompt for credentials, no lock taken on the repository's index; and the
+// repository is the one given with -C, not one that GIT_DIR & co. of a calling hook name.
 const GIT_ENV: NodeJS.ProcessEnv = { ...process.env, GIT_TERMINAL_PROMPT: '0', GIT_PAGER: 'cat', GIT_OPTIONAL_LOCKS: '0' };
+for (const variable of ['GIT_DIR', 'GIT_WORK_TREE', 'GIT_COMMON_DIR', 'GIT_INDEX_FILE', 'GIT_OBJECT_DIRECTORY', 'GIT_ALTERNATE_OBJECT_DIRECTORIES', 'GIT_NAMESPACE']) {
+  delete GIT_ENV[variable];
+}
 
 /** Start git in `repo` with pipes on every stream. */
 export function spawnGit(repo: string, args: readonly string[]): ChildProcessWithoutNullStreams {
