@@ -8,6 +8,7 @@ import type { BenchReport, Row } from './report.js';
 import { contentionWorkload } from './workloads/contention.js';
 import { concurrentWorkload } from './workloads/concurrent.js';
 import { diskWorkload } from './workloads/disk.js';
+import { importWorkload } from './workloads/import.js';
 import { ingestWorkload } from './workloads/ingest.js';
 import { openWorkload } from './workloads/open.js';
 import { readWorkload } from './workloads/read.js';
@@ -16,6 +17,7 @@ import { reasonOf } from './workloads/rows.js';
 
 const WORKLOAD_RUNNERS: Record<WorkloadName, (ctx: BenchContext) => Promise<Row[]>> = {
   ingest: ingestWorkload,
+  import: importWorkload,
   concurrent: concurrentWorkload,
   disk: diskWorkload,
   read: readWorkload,

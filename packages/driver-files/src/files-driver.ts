@@ -6,7 +6,7 @@ import {
 } from '@gitty/core';
 import type { Durability } from './fs-sync.js';
 import { updateHeadsTogether } from './head-updates.js';
-import { LooseObjectBatch } from './loose-batch.js';
+import { LooseObjectBatch, sizedCompression } from './loose-batch.js';
 import { HeadLog } from './head-log.js';
 import { DEFAULT_COMPACT_AT, DEFAULT_COMPACT_RATIO, HeadLogCompaction } from './compaction.js';
 import { LooseObjects } from './loose.js';
@@ -90,7 +90,7 @@ export class FilesDriver implements Driver {
     await heads.refresh(true);
     const driver = new FilesDriver(dir, loose, headLog, heads);
     driver.batchWrites = {
-      loose: new LooseObjects({ root: layout.objects, compression: context.compression, maxObjectSize: context.maxObjectSize, durability: 'none' }),
+      loose: new LooseObjects({ root: layout.objects, compression: sizedCompression(context.compression), maxObjectSize: context.maxObjectSize, durability: 'none' }),
       durability,
     };
     driver.compaction = new HeadLogCompaction(headLog, {

@@ -1,7 +1,8 @@
 import { fsync, open, close } from 'node:fs';
 import path from 'node:path';
 import { promisify } from 'node:util';
-import type { ObjectBatch } from '@gitty/core';
+import zlib from 'node:zlib';
+import type { Compression, ObjectBatch } from '@gitty/core';
 import { syncFolder, type Durability } from './fs-sync.js';
 import type { LooseObjects } from './loose.js';
 import { asStorageError } from './write-fully.js';
@@ -86,4 +87,24 @@ async function forEachLimited<T>(items: readonly T[], limit: number, work: (item
   const results = await Promise.allSettled(Array.from({ length: Math.min(limit, items.length) }, worker));
   const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
   if (failed) throw failed.reason;
+}
+
+/**
+ * `base` with deflate sized to each object when it is Node's zlib: `deflateSync` sets up a full
+ * 32 KiB-window stream (about 256 KiB of state) per call, which costs several times more than
+ * compressing a 1–2 KiB object. A window just larger than the object finds the same matches;
+ * the stream stays standard zlib (its header names the window), read by git and every inflater.
+ */
+export function sizedCompression(base: Compression): Compression {
+  if (base.name !== 'node-zlib') return base;
+  return {
+    name: base.name,
+    inflate: (data, maxOutput) => base.inflate(data, maxOutput),
+    deflate(data, level = 6) {
+      // zlib needs MIN_LOOKAHEAD (262) bytes beyond the data in the window to see all of it.
+      let windowBits = 9;
+      while (windowBits < 15 && 1 << windowBits < data.length + 262) windowBits++;
+      return zlib.deflateSync(data, { level, windowBits, memLevel: Math.max(1, Math.min(8, windowBits - 5)) });
+    },
+  };
 }

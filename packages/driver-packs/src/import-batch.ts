@@ -43,8 +43,9 @@ export interface PackBatchHost {
  * back whole (every object resolved and re-hashed), then renames pack and idx into place (idx
  * last: readers discover packs by it) and flushes the folder. Until then the pack is a
  * `tmp-*.pack` no reader knows: a crash leaves only a temp file for prune, never a head to a
- * missing object. Objects already stored live are not written again; objects of types packs
- * do not hold, and those whose packed copy gc deleted, are stored loose.
+ * missing object. Objects already packed (live) are not written again (their pack is freshened
+ * for gc's grace); objects of types packs do not hold, and those whose packed copy gc deleted,
+ * are stored loose.
  */
 export class PackImportBatch implements ObjectBatch {
   private readonly tempBase: string;
@@ -80,10 +81,8 @@ export class PackImportBatch implements ObjectBatch {
       if (pack) this.touchedPacks.add(pack.path);
       return;
     }
-    if (await store.loose.hasObject(hash)) {
-      await store.loose.storeObject(hash, type, data); // freshens the loose copy
-      return;
-    }
+    // A loose copy is not looked for (a stat per object): packing it again is harmless, and the
+    // next repack removes the loose one.
     this.held.set(hash, { type: packType, data });
     this.heldBytes += data.length;
     if (packType === PackType.commit) {

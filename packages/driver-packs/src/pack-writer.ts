@@ -4,6 +4,7 @@ import zlib from 'node:zlib';
 import { CorruptObjectError } from '@gitty/core';
 import { entryHeader, ofsDeltaDistance, packHeader, PackType } from './pack-format.js';
 import { asStorageError, writeFully } from './pack-io.js';
+import { deflateSized } from './small-deflate.js';
 
 /** Where an object went in a pack: what the idx records for it. */
 export interface PackedEntry {
@@ -70,9 +71,9 @@ export class PackWriter {
    * smaller than the compressed object, else whole. Returns the offset and whether it is a delta.
    */
   async addSmaller(hash: string, type: number, data: Uint8Array, base?: { offset: number; delta: Uint8Array }): Promise<{ offset: number; delta: boolean }> {
-    const whole = zlib.deflateSync(data, { level: this.level });
+    const whole = deflateSized(data, this.level);
     if (base) {
-      const delta = zlib.deflateSync(base.delta, { level: this.level });
+      const delta = deflateSized(base.delta, this.level);
       const header = [...entryHeader(PackType.ofsDelta, base.delta.length), ...ofsDeltaDistance(this.offset - base.offset)];
       if (delta.length + header.length < whole.length + entryHeader(type, data.length).length) {
         return { offset: await this.append(hash, header, delta), delta: true };
@@ -110,7 +111,7 @@ export class PackWriter {
   }
 
   private async add(hash: string, header: number[], payload: Uint8Array): Promise<number> {
-    return this.append(hash, header, zlib.deflateSync(payload, { level: this.level }));
+    return this.append(hash, header, deflateSized(payload, this.level));
   }
 
   private async append(hash: string, header: number[], body: Uint8Array): Promise<number> {
