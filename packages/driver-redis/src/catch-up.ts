@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { assertName, isHash, type Driver } from '@gitty/core';
-import { runEpochSwap, runMerge, type MergeEntry, type RedisClient } from './cas-script.js';
+import { runEpochSwap, runJoin, runMerge, type MergeEntry, type RedisClient } from './cas-script.js';
 import type { HeadView } from './head-view.js';
 import { compareStreamIds, generationOf, UNKNOWN_STAMP, type StoreKeys } from './keys.js';
 import type { ReplicaState } from './replica-state.js';
@@ -59,6 +59,8 @@ export class CatchUp {
   readonly counters: ReplicaCounters = { replicated: 0, duplicates: 0, rejected: 0, malformed: 0, reconciles: 0, merges: 0, rollbacks: 0 };
   /** True once the node has synced with the current epoch and not lost the connection since. */
   synced = false;
+  /** The epoch this process has joined as a member (merged into, or followed with nothing to merge). */
+  joined: string | null = null;
   private lock: Promise<unknown> = Promise.resolve();
   private backfill: Promise<void> = Promise.resolve();
   private stopped = false;
@@ -109,13 +111,14 @@ export class CatchUp {
   private async probe(): Promise<'ok' | 'epoch' | 'rollback'> {
     const { cmd, keys, state } = this.d;
     const replies = await cmd.multi().get(keys.epoch).get(keys.seq).xrange(keys.stream, state.cursor, state.cursor)
-      .xrange(keys.stream, '-', '+', 'COUNT', 1).get(keys.server).info('server').exec();
+      .xrange(keys.stream, '-', '+', 'COUNT', 1).get(keys.server).info('server').hgetall(keys.members).exec();
     if (!replies) throw new Error('probe transaction aborted');
     for (const [err] of replies) if (err) throw err;
-    const [epoch, seq, atCursor, first, server, info] = replies.map(([, value]) => value) as [
-      string | null, string | null, Array<[string, string[]]>, Array<[string, string[]]>, string | null, string,
+    const [epoch, seq, atCursor, first, server, info, members] = replies.map(([, value]) => value) as [
+      string | null, string | null, Array<[string, string[]]>, Array<[string, string[]]>, string | null, string, Record<string, string>,
     ];
     if (epoch !== state.epoch) return 'epoch';
+    this.learnMembers(epoch, members);
     // Restarted or failed over since the generation started: what it lost is unknown.
     if (server !== /run_id:([0-9a-f]+)/.exec(info)?.[1]) return 'rollback';
     if (Number(seq ?? 0) < state.highestSeq()) return 'rollback';
@@ -138,14 +141,21 @@ export class CatchUp {
         const floor = Math.max(generationOf(mine) + 1, generationOf(epoch) + 1);
         // A node that never followed a generation is seeding (e.g. an existing store put behind
         // Redis for the first time): nothing acknowledged through Redis can be lost, no settling.
-        const lost = mine !== null;
-        epoch = await runEpochSwap(cmd, keys, epoch ?? '', floor, randomBytes(6).toString('hex'), lost);
+        // Members active in the generation this node followed are waited for before writes resume.
+        const lostFrom = mine === null ? null : generationOf(mine);
+        epoch = await runEpochSwap(cmd, keys, epoch ?? '', floor, randomBytes(6).toString('hex'), lostFrom);
       }
       if (epoch !== mine) {
         if (!(await this.merge(epoch))) continue;
         if (!(await this.adoptMerged(epoch))) continue;
         this.counters.merges++;
         if (rolledBack) this.counters.rollbacks++;
+      }
+      // Only now has everything this node holds reached the generation: join, so writes after a
+      // loss stop waiting for it (and name the members it knows, which a flush took away).
+      if (this.joined !== epoch) {
+        if ((await runJoin(cmd, keys, epoch, this.d.node, state.members)) < 0) continue;
+        this.joined = epoch;
       }
       await this.replay();
       this.synced = true;
@@ -185,12 +195,16 @@ export class CatchUp {
    */
   private async adoptMerged(epoch: string): Promise<boolean> {
     const { cmd, keys, state, view } = this.d;
-    const replies = await cmd.multi().get(keys.epoch).hgetall(keys.heads).hgetall(keys.stamps).exec();
+    const replies = await cmd.multi().get(keys.epoch).hgetall(keys.heads).hgetall(keys.stamps).hgetall(keys.members).exec();
     if (!replies) throw new Error('merge adoption transaction aborted');
     for (const [err] of replies) if (err) throw err;
-    const [current, heads, stamps] = replies.map(([, value]) => value) as [string | null, Record<string, string>, Record<string, string>];
+    const [current, heads, stamps, members] = replies.map(([, value]) => value) as [
+      string | null, Record<string, string>, Record<string, string>, Record<string, string>,
+    ];
     if (current !== epoch) return false;
     state.restart(epoch);
+    // Added to what this node knows (not replacing it): its join passes them all on.
+    for (const [node, gen] of Object.entries(members)) if (Number(gen) > (state.members.get(node) ?? -1)) state.members.set(node, Number(gen));
     const adopted: string[] = [];
     for (const name of new Set([...Object.keys(heads), ...Object.keys(stamps)])) {
       const head = heads[name] ?? null;
@@ -223,16 +237,31 @@ export class CatchUp {
   private async replay(): Promise<void> {
     const { cmd, keys, state } = this.d;
     while (true) {
-      const replies = await cmd.multi().xrangeBuffer(keys.stream, `(${state.cursor}`, '+', 'COUNT', PAGE).get(keys.seq).exec();
+      const replies = await cmd.multi().xrangeBuffer(keys.stream, `(${state.cursor}`, '+', 'COUNT', PAGE).get(keys.seq)
+        .get(keys.epoch).hgetall(keys.members).exec();
       if (!replies) throw new Error('replay transaction aborted');
-      const [[rangeErr, range], [seqErr, seqText]] = replies as [[Error | null, Array<[Buffer, Buffer[]]>], [Error | null, string | null]];
-      if (rangeErr || seqErr) throw rangeErr ?? seqErr;
+      const [[rangeErr, range], [seqErr, seqText], [epochErr, epoch], [membersErr, members]] = replies as [
+        [Error | null, Array<[Buffer, Buffer[]]>], [Error | null, string | null], [Error | null, string | null], [Error | null, Record<string, string>],
+      ];
+      if (rangeErr || seqErr || epochErr || membersErr) throw rangeErr ?? seqErr ?? epochErr ?? membersErr;
+      this.learnMembers(epoch, members);
       if (range.length === 0) {
         // Nothing after the cursor, yet the counter is ahead: the stream was trimmed or deleted.
         if (Number(seqText ?? 0) > state.seq) await this.reconcile();
         return;
       }
       await this.apply(toEntries(range));
+    }
+  }
+
+  // Redis's members replace what this node knew once it has joined the epoch they belong to
+  // (its own knowledge has been passed on by then; members Redis dropped are gone for good).
+  private learnMembers(epoch: string | null, members: Record<string, string>): void {
+    if (epoch === null || epoch !== this.d.state.epoch || epoch !== this.joined) return;
+    this.d.state.members.clear();
+    for (const [node, gen] of Object.entries(members)) {
+      const value = Number(gen);
+      if (Number.isSafeInteger(value)) this.d.state.members.set(node, value);
     }
   }
 

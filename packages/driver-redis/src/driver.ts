@@ -3,7 +3,7 @@ import {
   assertHash, ClosedError, decodeCommit, decodeObject, extensionOf, frameObject,
   type CommitFormat, type Driver, type DriverCapabilities, type DriverContext, type GitObject, type HeadChange, type HeadEntry,
 } from '@gitty/core';
-import type { RedisClient } from './cas-script.js';
+import { runLeave, type RedisClient } from './cas-script.js';
 import { CatchUp } from './catch-up.js';
 import { connectQuietly, isReady } from './connection.js';
 import { HeadView } from './head-view.js';
@@ -243,6 +243,12 @@ export class RedisDriver implements Driver {
     // Objects stored since the last head change still reach the other nodes.
     await this.writer.announcePending().catch(() => undefined);
     await this.catchUp.exclusive(async () => undefined);
+    // Everything it wrote is in Redis: after a later loss nobody needs to wait for this node.
+    // (Not when it has not joined the current generation: then it may hold changes Redis lost.)
+    const joined = this.catchUp.joined;
+    if (joined !== null && joined === this.state.epoch && isReady(this.cmd)) {
+      await runLeave(this.cmd, this.keys, joined, this.node).catch(() => undefined);
+    }
     await this.catchUp.backfilled();
     await this.view.flush();
     await this.state.save();

@@ -92,7 +92,8 @@ export class HeadWriter {
         const objects = await this.announcement(taken);
         outcome = await runCas(cmd, keys, {
           epoch: state.epoch!, name, expected, next, requestId, maxLen: options.maxLen,
-          requestTtlMs: options.requestTtlMs, node: this.d.node, minSeq: state.highestSeq(), settleMs: options.settleMs, objects,
+          requestTtlMs: options.requestTtlMs, node: this.d.node, minSeq: state.highestSeq(), settleMs: options.settleMs,
+          mergeWaitMs: options.mergeWaitMs, objects,
         });
       } catch (err) {
         restore();
@@ -126,6 +127,12 @@ export class HeadWriter {
         restore();
         throw new RedisUnavailableError(
           `Redis lost the store moments ago; writes resume in ${outcome.waitMs} ms, once every node has merged its heads (the head of "${name}" was not changed)`,
+        );
+      }
+      if (outcome.kind === 'awaiting') {
+        restore();
+        throw new RedisUnavailableError(
+          `Redis lost the store; writes resume once node "${outcome.node}", active before the loss, has merged its heads (at most ${options.mergeWaitMs} ms after the loss; the head of "${name}" was not changed)`,
         );
       }
       // Redis lost the store, rolled back (regressed), or moved to a newer generation: re-seed

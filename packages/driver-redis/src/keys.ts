@@ -25,6 +25,14 @@ export class StoreKeys {
    * acknowledged changes (a snapshot, a lagging replica) that no node has merged back yet.
    */
   readonly server: string;
+  /**
+   * Hash: node id → the generation that node last joined (merged its heads into, or started
+   * following with nothing to merge). After a loss, writes wait for every node that was active
+   * in the lost generation (a value at or above {@link lostFrom}) to join the new one.
+   */
+  readonly members: string;
+  /** String: the generation a loss took away; members still at or above it have not merged yet. */
+  readonly lostFrom: string;
   /** Channel: a node missing an object asks here (message: the hash). */
   readonly fetchChannel: string;
   /** Channel: a peer announces here that an answer waits under {@link objectKey}. */
@@ -42,6 +50,8 @@ export class StoreKeys {
     this.seq = `${this.base}seq`;
     this.epochAt = `${this.base}epoch-at`;
     this.server = `${this.base}server`;
+    this.members = `${this.base}members`;
+    this.lostFrom = `${this.base}lost-from`;
     this.fetchChannel = `${this.base}fetch`;
     this.readyChannel = `${this.base}ready`;
   }

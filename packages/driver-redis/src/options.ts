@@ -45,6 +45,12 @@ export interface RedisDriverOptions {
    * notice a little later merge their newer heads before anyone writes over older ones (default 3,000 ms).
    */
   settleMs: number;
+  /**
+   * After Redis lost the store, the longest time writes wait (REDIS_UNAVAILABLE) for every node
+   * that was active before the loss to merge its heads (default 30,000 ms). A node cut off for
+   * longer than this can lose an acknowledged change to a conflicting later write.
+   */
+  mergeWaitMs: number;
   /** Folder for this node's replication state (cursor, stamps); default the inner store's `dir`, else memory only. */
   stateDir?: string;
   /** This node's id in stream entries (default random). */
@@ -53,7 +59,7 @@ export interface RedisDriverOptions {
 
 const ALLOWED = [
   'url', 'redis', 'cluster', 'sentinels', 'name', 'replicaAcks', 'replicaAckTimeoutMs', 'prefix', 'storeId', 'inner', 'maxLen', 'inlineMax', 'fetchTimeoutMs', 'objectTtlMs',
-  'requestTtlMs', 'commandTimeoutMs', 'blockMs', 'settleMs', 'stateDir', 'nodeId',
+  'requestTtlMs', 'commandTimeoutMs', 'blockMs', 'settleMs', 'mergeWaitMs', 'stateDir', 'nodeId',
 ] as const;
 
 function positive(options: Record<string, unknown>, key: string, fallback: number): number {
@@ -137,6 +143,7 @@ export function parseOptions(options: Record<string, unknown>): RedisDriverOptio
     commandTimeoutMs: positive(options, 'commandTimeoutMs', 5_000),
     blockMs: positive(options, 'blockMs', 1_000),
     settleMs: positive(options, 'settleMs', 3_000),
+    mergeWaitMs: positive(options, 'mergeWaitMs', 30_000),
     stateDir: optionalString(options, 'stateDir') ?? (typeof innerDir === 'string' ? innerDir : undefined),
     nodeId: optionalString(options, 'nodeId'),
   };

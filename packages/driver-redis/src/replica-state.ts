@@ -13,6 +13,8 @@ export interface ReplicaSnapshot {
   stamps: Record<string, [string | null, string]>;
   /** Names whose head (as in `stamps`) the inner store failed to write: written at the next start. */
   unwritten?: string[];
+  /** The members of the store as last read from Redis: node id → the generation it last joined. */
+  members?: Record<string, number>;
 }
 
 const FILE = 'redis-replica.json';
@@ -29,6 +31,11 @@ export class ReplicaState {
   /** Highest sequence number of this epoch in a stamp of this node's own writes (not yet read back, maybe). */
   ownSeq = 0;
   readonly stamps = new Map<string, [string | null, string]>();
+  /**
+   * The store's members as last read from Redis (node id → generation it last joined). Kept
+   * across restarts: after Redis lost them too, the merging nodes name who else to wait for.
+   */
+  readonly members = new Map<string, number>();
   /** Loaded from the file: names to write to the inner store at start (see {@link ReplicaSnapshot.unwritten}). */
   readonly unwritten = new Set<string>();
   /** Names whose inner write has failed, asked for after the inner writes before a save are done. */
@@ -54,6 +61,7 @@ export class ReplicaState {
         if (Array.isArray(entry) && typeof entry[1] === 'string') state.stamps.set(name, [typeof entry[0] === 'string' ? entry[0] : null, entry[1]]);
       }
       for (const name of Array.isArray(parsed.unwritten) ? parsed.unwritten : []) if (typeof name === 'string') state.unwritten.add(name);
+      for (const [node, gen] of Object.entries(parsed.members ?? {})) if (Number.isSafeInteger(gen)) state.members.set(node, gen);
     } catch {
       // Missing or unreadable: start fresh; the next sync replays or reconciles.
     }
@@ -98,7 +106,9 @@ export class ReplicaState {
     this.timer = undefined;
     const file = this.file;
     if (!file) return;
-    const snapshot: ReplicaSnapshot = { epoch: this.epoch, cursor: this.cursor, seq: this.seq, stamps: Object.fromEntries(this.stamps) };
+    const snapshot: ReplicaSnapshot = {
+      epoch: this.epoch, cursor: this.cursor, seq: this.seq, stamps: Object.fromEntries(this.stamps), members: Object.fromEntries(this.members),
+    };
     this.saving = this.saving.then(async () => {
       await this.beforeSave();
       // Failed inner writes as of now: their heads are in the snapshot's stamps (or newer ones,
