@@ -1,4 +1,4 @@
-import { closeSync, fstatSync, fsyncSync, openSync, writeSync } from 'node:fs';
+import { closeSync, fstatSync, fsyncSync, ftruncateSync, openSync, writeSync } from 'node:fs';
 import { open, rename, stat, unlink } from 'node:fs/promises';
 import path from 'node:path';
 import {
@@ -223,7 +223,11 @@ export class SwishHeadLog {
       } catch (err) {
         throw asStorageError(err, this.file);
       }
-      if (written !== bytes.length) throw new StorageFullError(this.file);
+      if (written !== bytes.length) {
+        // A partial line is a syntax error to SWISH, which then cannot open the store: cut it off.
+        cutOffTail(fd, bytes.subarray(0, written));
+        throw new StorageFullError(this.file);
+      }
       this.putBackOverridden(fd, size, bytes, changes);
       if (this.durability === 'fsync') fsyncSync(fd);
       // Lines others appended between `at` and `size` were checked above; the next read applies them.
@@ -307,6 +311,13 @@ export class SwishHeadLog {
       return true;
     });
   }
+}
+
+/** Truncate the file by `tail` when it still ends with those bytes (nothing was appended after them). */
+function cutOffTail(fd: number, tail: Buffer): void {
+  const end = fstatSync(fd).size;
+  if (tail.length === 0 || end < tail.length) return;
+  if (readRangeSync(fd, end - tail.length, tail.length).equals(tail)) ftruncateSync(fd, end - tail.length);
 }
 
 /** For each of `changes`' names that a line in `text` moved: the last head such a line set. */

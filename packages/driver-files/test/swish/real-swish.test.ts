@@ -2,10 +2,11 @@ import { execFile } from 'node:child_process';
 import { appendFileSync, cpSync, mkdirSync, readFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { defaultDriverContext, Store, isGittyError, writeAtom, type Commit, type HeadChange, type Meta } from '@gitty/core';
-import { seededRandom, tempDir, waitFor } from '@gitty/driver-test/harness';
+import { run, seededRandom, tempDir, tsNodeArgs, waitFor } from '@gitty/driver-test/harness';
 import { createDriver, parseSwishHeadLine } from '@gitty/driver-files';
 import { extractFixture, locateSwish, swish, swishDump, warnSwishMissing, type DumpedFile } from '@gitty/driver-test/swish';
 import { randomMeta } from './random-meta.js';
@@ -272,6 +273,30 @@ describe.skipIf(located.reason !== undefined)('gitty and real SWISH on one SWISH
       } finally {
         await opened.close();
       }
+    } finally {
+      await remove();
+    }
+  });
+
+  it('an append cut short by a full disk leaves no partial line, so SWISH still opens the store', async () => {
+    const { dir, remove } = await tempDir('gitty-swish-short-');
+    const appender = fileURLToPath(new URL('../children/swish-log-appender.ts', import.meta.url));
+    try {
+      mkdirSync(dir, { recursive: true });
+      let head = (await swish(bin, ['create', dir, 'short.pl', 'v0\n'])).trim();
+      // Enough lines that the size limit (prlimit needs a few KiB for node itself) falls inside the next one.
+      const log = path.join(dir, 'ref', 'head');
+      const filler = Array.from({ length: 60 }, (_, i) => `head('filler${i}.pl',-,'${'0'.repeat(39)}${i % 10}').\n`).join('');
+      appendFileSync(log, filler);
+      const before = readFileSync(log);
+      const limit = before.length + 30;
+      const next = 'f'.repeat(40);
+      const result = await run('prlimit', [`--fsize=${limit}`, '--', process.execPath, ...tsNodeArgs(appender, [log, 'short.pl', head, next])]);
+      expect(JSON.parse(result.stdout.toString().trim()), result.stderr).toEqual({ fail: 'STORAGE_FULL' });
+      expect(readFileSync(log)).toEqual(before);
+      // SWISH reads the log (a torn line would be a syntax error) and still updates the file.
+      head = (await swish(bin, ['update', dir, 'short.pl', 'v1\n'])).trim();
+      expect(fileOf(await swishDump(bin, dir), 'short.pl').history[0]!.commit).toBe(head);
     } finally {
       await remove();
     }
