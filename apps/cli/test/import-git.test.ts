@@ -1,3 +1,4 @@
+import type { ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { chmod, mkdir, readdir, readFile, rm, symlink, writeFile } from 'node:fs/promises';
 import path from 'node:path';
@@ -273,9 +274,11 @@ describe('gitty import --git: paths that make no name', () => {
   });
 });
 
-describe('gitty import --git: Ctrl-C', () => {
-  it('stops at SIGINT with exit status 130, moving no head and leaving a store fsck accepts', async () => {
-    const big = path.join(root.dir, 'big-repo');
+describe('gitty import --git: interrupted and contended imports', () => {
+  let big: string;
+
+  beforeAll(async () => {
+    big = path.join(root.dir, 'big-repo');
     await mkdir(big);
     await git(['-C', big, 'init', '-q', '-b', 'main']);
     // 40 commits of a 1 MiB random file through fast-import: few objects, yet enough bytes to
@@ -288,19 +291,51 @@ describe('gitty import --git: Ctrl-C', () => {
       stream.push(Buffer.from(`data ${message.length}\n${message}\nM 100644 inline f${i % 4}.bin\ndata ${data.length}\n`), data, Buffer.from('\n'));
     }
     await git(['-C', big, 'fast-import', '--quiet'], { input: Buffer.concat(stream) });
+  });
 
-    const store = path.join(root.dir, 'store-interrupted');
+  /** Start an import of the big repository and wait until it is writing objects. */
+  async function startedImport(store: string): Promise<{ child: ChildProcess; running: ReturnType<typeof collectOutput> }> {
     const child = startGitty(['--store', store, 'import', '--git', big]);
-    const output = collectOutput(child);
-    // Interrupt once the import has visibly started writing objects.
+    const running = collectOutput(child);
     await waitFor(async () => (await readdir(path.join(store, 'objects')).catch(() => [])).filter((d) => d.length === 2).length >= 3, 60_000, 5);
+    return { child, running };
+  }
+
+  it('stops at SIGINT with exit status 130, moving no head and leaving a store fsck accepts', async () => {
+    const store = path.join(root.dir, 'store-interrupted');
+    const { child, running } = await startedImport(store);
     child.kill('SIGINT');
-    const { code } = await output.exited;
-    expect(code, output.stderr()).toBe(130);
-    expect(output.stderr()).toContain('import interrupted; no file was changed');
+    const { code } = await running.exited;
+    expect(code, running.stderr()).toBe(130);
+    expect(running.stderr()).toContain('import interrupted; no file was changed');
     const opened = await openFilesStore(store);
     try {
       expect(await fileNames(opened)).toEqual([]);
+      expect((await opened.fsck()).ok).toBe(true);
+    } finally {
+      await opened.close();
+    }
+  });
+
+  it('leaves a file another process saved meanwhile at that version, imports the others, and says where the imported history ended', async () => {
+    const store = path.join(root.dir, 'store-contended');
+    const { running } = await startedImport(store);
+    const other = await openFilesStore(store);
+    try {
+      await other.create('f1.bin', 'saved by someone else\n');
+    } finally {
+      await other.close();
+    }
+    const { code } = await running.exited;
+    expect(code, running.stderr()).toBe(1);
+    expect(running.stderr()).toContain('another writer saved these files meanwhile; their imported versions end at f1.bin → ');
+    const tip = /f1\.bin → ([0-9a-f]{10})/.exec(running.stderr())?.[1] as string;
+    const opened = await openFilesStore(store);
+    try {
+      expect(await fileNames(opened)).toEqual(['f0.bin', 'f1.bin', 'f2.bin', 'f3.bin']);
+      expect((await opened.get('f1.bin')).text).toBe('saved by someone else\n');
+      const imported = await opened.commit(await opened.resolveHash(tip, { type: 'commit' }));
+      expect([imported.name, imported.commit_message]).toEqual(['f1.bin', 'commit 37']);
       expect((await opened.fsck()).ok).toBe(true);
     } finally {
       await opened.close();

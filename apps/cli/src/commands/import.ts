@@ -56,6 +56,7 @@ async function runImport(
   const bar = ctx.progress('import');
   // The core counts versions but cannot know how many an iterable holds; the plan does.
   const onProgress = (p: Progress) => bar.listener(p.phase === 'import' && p.total === undefined ? { ...p, total } : p);
+  onProgress({ phase: 'import', done: 0 }); // the bar (and its rate) starts now, not at the core's first report
   try {
     return await store.import(versions(abort.signal), { onProgress, signal: abort.signal });
   } catch (err) {
@@ -196,14 +197,25 @@ export function importCommands(program: Command): void {
         if (options.author !== undefined || options.message !== undefined) {
           throw new UsageError('--author and --message apply to folder imports', 'a git import keeps each commit\'s author and message');
         }
-        return importGit(ctx, source, options).catch((err: unknown) => {
-          throw isConflict(err) ? withHint(err, 'another writer changed these files during the import: see `gitty log <name>`; the imported versions are stored but not at the head') : err;
-        });
       }
-      return importDirectory(ctx, source, options);
+      const work = options.git ? importGit(ctx, source, options) : importDirectory(ctx, source, options);
+      return work.catch((err: unknown) => {
+        throw isConflict(err) ? withHint(err, conflictHint(err)) : err;
+      });
     }));
 }
 
-function isConflict(err: unknown): err is object {
-  return typeof err === 'object' && err !== null && (err as { code?: unknown }).code === 'NOT_AT_HEAD';
+/** The core's ImportConflictError (NOT_AT_HEAD): files another writer saved while the import ran. */
+interface ImportConflicts {
+  conflicts: readonly { name: string; tip: string }[];
+}
+
+function isConflict(err: unknown): err is ImportConflicts & object {
+  return typeof err === 'object' && err !== null && (err as { code?: unknown }).code === 'NOT_AT_HEAD' && Array.isArray((err as Partial<ImportConflicts>).conflicts);
+}
+
+// Where the imported history of each conflicting file ended up, so nothing is lost to the user.
+function conflictHint(err: ImportConflicts): string {
+  const tips = err.conflicts.slice(0, LISTED).map((c) => `${c.name} → ${c.tip.slice(0, 10)}`).join(', ');
+  return `another writer saved these files meanwhile; their imported versions end at ${tips} (\`gitty log <hash>\`), files gone at the tip were not deleted`;
 }
