@@ -4,7 +4,7 @@ import {
 import { indexBody } from './index-body.js';
 import type { HeadLogAccess, LogPosition } from './head-log-port.js';
 import type { IndexDb, IndexedHead } from './index-db.js';
-import { headsAfter, readLog, replayRead, type TailRead } from './log-read.js';
+import { headsAfter, readAllHeads, readLog, replayRead, type TailRead } from './log-read.js';
 
 /** Loads an object by hash (the inner driver's `loadObject`, through the recent-writes cache). */
 export type ObjectLoader = (hash: string) => Promise<GitObject | undefined>;
@@ -90,11 +90,12 @@ export class IndexCatchUp {
    * when the index moved meanwhile (the caller starts over).
    */
   private async resync(position: LogPosition, stopAtNul: boolean): Promise<CatchUpResult | undefined> {
-    const full = await readLog(this.log, undefined, stopAtNul);
+    const all = await readAllHeads(this.log, stopAtNul);
+    const full = all?.read;
     // A line that may not have arrived yet: decide under the lock, where it is final.
     if (full?.stoppedAtNul) return { applied: 0, position, stoppedAtNul: true };
     if (!full || full.epoch !== position.epoch || full.offset < position.offset) return { rebuild: 'epoch' };
-    const logHeads = headsAfter(full, this.strict, () => null);
+    const logHeads = all!.heads;
     const changed = new Map<string, string | null>();
     for (const [name, head] of logHeads) if ((this.index.getHead(name) ?? null) !== head) changed.set(name, head);
     for (const { name } of this.index.heads()) if (!logHeads.has(name)) changed.set(name, null);
@@ -121,8 +122,9 @@ export class IndexCatchUp {
    * see (with `stopAtNul`, up to a line holding NUL bytes). Returns the position committed.
    */
   async rebuild(onProgress?: ProgressListener, stopAtNul = false): Promise<RebuildResult> {
-    let tail: TailRead = (await readLog(this.log, undefined, stopAtNul)) ?? { epoch: '', offset: 0, reset: true, events: [], stoppedAtNul: false };
-    const heads = headsAfter(tail, this.strict, () => null);
+    const all = await readAllHeads(this.log, stopAtNul);
+    let tail: TailRead = all?.read ?? { epoch: '', offset: 0, reset: true, events: [], stoppedAtNul: false };
+    const heads = all?.heads ?? new Map<string, string | null>();
     // Every head as of the position read, for applying the rule to the lines read after it.
     const known = new Map(heads);
     const total = heads.size;

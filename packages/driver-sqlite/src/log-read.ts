@@ -36,6 +36,29 @@ export async function readLog(
 }
 
 /**
+ * The whole log's heads (null: deleted) by its rule, and where the read ended: streamed on
+ * gitty's own log, so a rebuild holds one entry per name, never an array of every line (a
+ * long-lived store's log has millions). SWISH's log is read with `readFrom`.
+ */
+export async function readAllHeads(
+  log: Pick<HeadLogAccess, 'readFrom' | 'scan' | 'strict'>,
+  stopAtNul: boolean,
+): Promise<{ read: TailRead; heads: Map<string, string | null> } | undefined> {
+  const strict = log.strict === true;
+  if (log.scan) {
+    const heads = new Map<string, string | null>();
+    const scan = await log.scan(undefined, (change) => {
+      if (!strict || (heads.get(change.name) ?? null) === change.old) heads.set(change.name, change.new);
+    }, { stopAtNul });
+    if (scan && scan.epoch !== '') {
+      return { read: { epoch: scan.epoch, offset: scan.offset, reset: true, events: [], stoppedAtNul: scan.stoppedAtNul }, heads };
+    }
+  }
+  const read = await readLog({ readFrom: log.readFrom.bind(log) }, undefined, stopAtNul);
+  return read && { read, heads: headsAfter(read, strict, () => null) };
+}
+
+/**
  * The head each name a read touches has after it (null: none). On gitty's own log (`strict`)
  * by the log's replay rule (driver-files' `replayHeadChanges`): a line applies only when its
  * `old` is the head at its place, so a line a writer wrote after losing the lock to a stall is
