@@ -1,10 +1,10 @@
 import { describe, expect, it } from 'vitest';
-import { appendFileSync, existsSync } from 'node:fs';
+import { appendFileSync, existsSync, readFileSync } from 'node:fs';
 import { readFile, readdir, unlink } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { openStore, type HeadChange } from '@gitty/core';
-import { tempDir } from '@gitty/driver-test/harness';
+import { tempDir, waitFor } from '@gitty/driver-test/harness';
 import { HeadLog, compactHeadLog, retiredLogFile, type HeadLogPosition } from '@gitty/driver-files';
 import { COMPACTED_HEADER_BYTES } from '../src/log-header.js';
 import { compactionTestHooks } from '../src/compact-log.js';
@@ -12,6 +12,7 @@ import { CommandChild } from './command-child.js';
 import { openFiles } from './support.js';
 
 const compactingWriter = fileURLToPath(new URL('./children/compacting-writer.ts', import.meta.url));
+const stalledWriter = fileURLToPath(new URL('./children/stalled-writer.ts', import.meta.url));
 const h = (n: number) => n.toString(16).padStart(40, '0');
 
 async function withLog(use: (log: HeadLog, file: string) => Promise<void>): Promise<void> {
@@ -152,6 +153,51 @@ describe('head log compaction', () => {
       await remove();
     }
   }, 60_000);
+
+  it('a writer that lost the lock mid-append (SIGSTOP past lockStale) while another process compacted retries on the new log: acknowledged once, its stray line counts for nobody', async () => {
+    const { dir, remove } = await tempDir('gitty-compact-');
+    const file = path.join(dir, 'ref', 'head');
+    const child = new CommandChild(stalledWriter, [dir, 'race.txt', 'beforeWrite', 'SIGSTOP']);
+    try {
+      const seed = await openStore(await openFiles(dir));
+      const base = await seed.create('race.txt', 'base\n');
+      let other = (await seed.create('other.txt', '0')).commit;
+      for (let i = 1; i < 5; i++) other = (await seed.update('other.txt', String(i), { previous: other })).commit;
+      await seed.close();
+      expect(await child.next()).toBe(`ready ${base.commit}`);
+      child.process.stdin!.write('go\n');
+      // Stopped inside the lock, its log file open, between the end check and the write.
+      await waitFor(() => readFileSync(`/proc/${child.process.pid}/stat`, 'utf8').replace(/^.*\) /s, '')[0] === 'T', 30_000);
+      const log = new HeadLog(file, { durability: 'none', lock: { staleMs: 2000, timeoutMs: 60_000 } });
+      const report = (await compactHeadLog(log, { durability: 'none' }))!;
+      child.process.kill('SIGCONT');
+      const answer = await child.next();
+      expect(answer).toMatch(/^ok [0-9a-f]{40}$/);
+      const commit = answer.slice(3);
+
+      // Its first line went to the old file after the compaction's copied range: nobody reads it.
+      const retired = await readFile(retiredLogFile(file, report.previousEpoch), 'utf8');
+      expect(retired.split('\n').filter((l) => l.includes(commit))).toHaveLength(1);
+      const current = await readFile(file, 'utf8');
+      expect(current.split('\n').filter((l) => l.includes(commit))).toHaveLength(1);
+      const fresh = await openStore(await openFiles(dir));
+      try {
+        expect(await fresh.head('race.txt')).toBe(commit);
+        expect(await fresh.head('other.txt')).toBe(other);
+        const history: string[] = [];
+        for await (const c of fresh.walk(commit)) history.push(c.commit);
+        expect(history).toEqual([commit, base.commit]);
+        expect((await fresh.fsck()).errors).toEqual([]);
+      } finally {
+        await fresh.close();
+      }
+      expect(await child.exit()).toBe(0);
+    } finally {
+      child.process.kill('SIGCONT');
+      child.kill();
+      await remove();
+    }
+  }, 90_000);
 
   it('is run by gc (the driver\'s prune), leaves the store fsck-clean and is skipped when nothing was written since', async () => {
     const { dir, remove } = await tempDir('gitty-compact-');
