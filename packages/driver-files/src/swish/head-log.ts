@@ -122,7 +122,7 @@ export class SwishHeadLog {
       read.events.push(...swishStartCorrections(read.events));
     } else {
       for (const event of read.events) this.olds.add(event);
-      if (read.events.some((event) => this.olds.returnsToEarlierHead(event))) return this.readLines(undefined);
+      if (read.events.some((event) => this.olds.mayReturnToEarlierHead(event))) return this.readLines(undefined);
     }
     this.oldsCover = { epoch: read.epoch, offset: read.offset };
     return read;

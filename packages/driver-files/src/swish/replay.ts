@@ -29,25 +29,30 @@ export function swishStartCorrections(events: readonly HeadChange[]): HeadChange
   return corrections;
 }
 
-/** The Olds of a log, per name: a tail line whose New is among them may make {@link swishStartCorrections} non-empty. */
+/**
+ * The Olds of a log, kept small (28 bits of each hash, a small integer): a tail line whose New
+ * matches one may make {@link swishStartCorrections} non-empty. A false match (another hash
+ * with the same 28 bits) only costs reading the whole log once more.
+ */
 export class OldsSeen {
-  private readonly olds = new Map<string, Set<string>>();
+  private readonly olds = new Set<number>();
 
   clear(): void {
     this.olds.clear();
   }
 
   add(event: HeadChange): void {
-    if (event.old === null) return;
-    let set = this.olds.get(event.name);
-    if (!set) this.olds.set(event.name, (set = new Set()));
-    set.add(event.old);
+    if (event.old !== null) this.olds.add(prefixOf(event.old));
   }
 
-  /** True when `event` sets a head to a commit that an earlier (or this) line moved away from. */
-  returnsToEarlierHead(event: HeadChange): boolean {
-    return event.new !== null && (this.olds.get(event.name)?.has(event.new) ?? false);
+  /** True when `event` may set a head to a commit that an earlier (or this) line moved away from. */
+  mayReturnToEarlierHead(event: HeadChange): boolean {
+    return event.new !== null && this.olds.has(prefixOf(event.new));
   }
+}
+
+function prefixOf(hash: string): number {
+  return Number.parseInt(hash.slice(0, 7), 16);
 }
 
 /** A line whose Old was not the head it followed: it overrode that head. */
