@@ -1,7 +1,11 @@
 import { describe, expect, it } from 'vitest';
 import path from 'node:path';
+import { appendFileSync } from 'node:fs';
 import { isGittyError, openStore, type Store } from '@gitty/core';
 import { tempDir } from '@gitty/driver-test/harness';
+import { headLogTestHooks } from '../src/test-hooks.js';
+import { HeadLog } from '../src/head-log.js';
+import { SharedHeads } from '../src/shared-heads.js';
 import { noSpace, recordFs, type FsEvent, type RecordingFs } from './recording-fs.js';
 import { openFiles } from './support.js';
 
@@ -95,6 +99,40 @@ describe('group commit (durability fsync)', () => {
       expect(fs.events.filter((e) => e.op === 'fsync')).toEqual([]);
       await expectHeadsAreAcknowledged(dir, fs.events);
     });
+  });
+
+  it('a batch whose lines another writer\'s line got in front of (a lost lock): each change gets the replay rule\'s verdict', async () => {
+    const { dir, remove } = await tempDir('gitty-group-lost-');
+    const h = (d: string) => d.repeat(40);
+    const file = path.join(dir, 'head');
+    try {
+      const log = new HeadLog(file, { durability: 'none' });
+      await log.withLock(() => log.create([{ name: 'a', head: h('1') }, { name: 'b', head: h('1') }, { name: 'c', head: h('1') }]));
+      const heads = new SharedHeads(log, { pollInterval: 60_000, watchFile: false, groupCommit: true });
+      await heads.refresh(true);
+      const theirs = { name: 'b', old: h('1'), new: h('9') };
+      headLogTestHooks.beforeWrite = () => {
+        headLogTestHooks.beforeWrite = undefined;
+        appendFileSync(file, `${JSON.stringify(theirs)}\n`);
+      };
+      const outcomes = await Promise.allSettled([
+        heads.compareAndSwap('a', h('1'), h('2')),
+        heads.compareAndSwap('b', h('1'), h('2')),
+        heads.compareAndSwap('c', h('1'), h('2')),
+        heads.compareAndSwap('a', h('2'), h('3')),
+      ]);
+      expect(outcomes.map((o) => o.status)).toEqual(['fulfilled', 'rejected', 'fulfilled', 'fulfilled']);
+      expect((outcomes[1] as PromiseRejectedResult).reason).toMatchObject({ code: 'NOT_AT_HEAD', head: h('9') });
+      expect(heads.entries()).toEqual([{ name: 'a', head: h('3') }, { name: 'b', head: h('9') }, { name: 'c', head: h('2') }]);
+      const fresh = new SharedHeads(log, { pollInterval: 60_000, watchFile: false });
+      await fresh.refresh(true);
+      expect(fresh.entries()).toEqual(heads.entries());
+      await heads.close();
+      await fresh.close();
+    } finally {
+      headLogTestHooks.beforeWrite = undefined;
+      await remove();
+    }
   });
 
   it('a failed object flush fails every write it covered with STORAGE_FULL, and none of them becomes a head', async () => {
