@@ -10,7 +10,7 @@ import { checkMapping, DEFAULT_SEPARATOR, invalidNamesError, type NameMapping, t
 interface ImportOptions {
   git?: boolean;
   branch?: string;
-  prefix: string;
+  prefix?: string;
   separator: string;
   skipInvalid?: boolean;
   keepDeleted?: boolean;
@@ -24,7 +24,7 @@ interface ImportOptions {
 const LISTED = 20;
 
 function mappingOf(options: ImportOptions): NameMapping {
-  const mapping = { separator: options.separator, prefix: options.prefix };
+  const mapping = { separator: options.separator, prefix: options.prefix ?? '' };
   const problem = checkMapping(mapping);
   if (problem) throw new UsageError(problem, `the default separator is "${DEFAULT_SEPARATOR}"`);
   return mapping;
@@ -184,7 +184,7 @@ export function importCommands(program: Command): void {
     .description('import a folder\'s files as versions, or with --git a git repository\'s history (every version of every file along the branch\'s first-parent line, authors, dates and messages kept); a path "a/b.txt" becomes the name "a:b.txt"')
     .option('--git', 'the source is a git repository: import the history of --branch')
     .option('--branch <name>', 'git: the branch (or any commit) whose first-parent history is imported (default: the checked-out branch)')
-    .option('--prefix <text>', 'put before every name (e.g. "notes:")', '')
+    .option('--prefix <text>', 'put before every name (e.g. "notes:")')
     .option('--separator <text>', 'put between the folders of a path in its name', DEFAULT_SEPARATOR)
     .option('--skip-invalid', 'leave out paths that make no valid name (listed) instead of refusing the import')
     .option('--keep-deleted', 'git: keep files deleted or renamed away before the tip (default: delete them after importing their history)')
