@@ -3,7 +3,7 @@ import { fileURLToPath } from 'node:url';
 import { tsNodeArgs } from '@gitty/driver-test/harness';
 
 /** The worker scripts the bench runs as real processes. */
-export type WorkerScript = 'contention-worker' | 'replicate-node';
+export type WorkerScript = 'contention-worker' | 'replicate-node' | 'open-rss';
 
 /**
  * Start a worker process with an IPC channel. From sources (tsx, vitest) the worker's `.ts` runs

@@ -7,6 +7,8 @@ import { interleave, timed } from '../measure.js';
 import { LooseObjectFloor, writeAllObjects, type RawObject } from '../peers/floor.js';
 import type { Row } from '../report.js';
 import { comparedRow, reasonOf } from './rows.js';
+import { longLogRows } from './long-log.js';
+import { rssRows } from './open-rss.js';
 
 const FILES_LOG = 'files (log)';
 const FILES_SCAN = 'files (scan)';
@@ -106,6 +108,10 @@ export async function openWorkload(ctx: BenchContext): Promise<Row[]> {
         note: note(row.id),
       }));
     }
+    // Memory at open, each driver in a fresh process; then the same store with a long head log.
+    ctx.log(`open: memory at open of ${size} files, each driver in a fresh process`);
+    rows.push(...(await rssRows([{ subject: 'node (no store)', driver: 'none' }, { subject: 'files', driver: 'files' }, ...ready.map((r) => ({ subject: r.id, driver: r.id }))], place, name, size)));
+    if (size === Math.max(...ctx.options.openSizes)) rows.push(...(await longLogRows(ctx, files, place, size, name, openToFirstGet)));
     await ctx.removeDir(place.dir);
   }
   for (const { row } of ctx.missing.filter((m) => m.row.id === 'packs' || m.row.id === 'sqlite')) {
