@@ -1,7 +1,8 @@
-import { execFile } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
 import { appendFileSync, cpSync, mkdirSync, readFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
+import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -29,6 +30,31 @@ function fileOf(dump: DumpedFile[], name: string): DumpedFile {
   const file = dump.find((f) => f.name === name);
   if (!file) throw new Error(`SWISH's dump lacks ${name}`);
   return file;
+}
+
+/** A SWISH process that keeps running, as a SWISH server does (test/fixtures/swish/running-swish.pl). */
+function startRunningSwish(bin: string, dir: string): { ask: (command: string) => Promise<Record<string, unknown>>; stop: () => Promise<void> } {
+  const lib = path.join(path.dirname(bin), 'lib', 'gitty');
+  const script = fileURLToPath(new URL('../fixtures/swish/running-swish.pl', import.meta.url));
+  const child = spawn('swipl', ['-g', `use_module('${lib}')`, script, dir], { stdio: ['pipe', 'pipe', 'inherit'] });
+  const lines = createInterface({ input: child.stdout! });
+  const waiting: ((line: string) => void)[] = [];
+  lines.on('line', (line) => waiting.shift()?.(line));
+  return {
+    ask: (command) => new Promise((resolve, reject) => {
+      waiting.push((line) => {
+        const reply = JSON.parse(line) as Record<string, unknown>;
+        if (reply.error !== undefined) reject(new Error(`running SWISH: ${command}: ${String(reply.error)}`));
+        else resolve(reply);
+      });
+      child.stdin!.write(`${command}\n`);
+    }),
+    stop: () => new Promise((resolve) => {
+      if (child.exitCode !== null) return resolve();
+      child.on('exit', () => resolve());
+      child.stdin!.end();
+    }),
+  };
 }
 
 describe.skipIf(located.reason !== undefined)('gitty and real SWISH on one SWISH store', () => {
@@ -298,6 +324,48 @@ describe.skipIf(located.reason !== undefined)('gitty and real SWISH on one SWISH
       head = (await swish(bin, ['update', dir, 'short.pl', 'v1\n'])).trim();
       expect(fileOf(await swishDump(bin, dir), 'short.pl').history[0]!.commit).toBe(head);
     } finally {
+      await remove();
+    }
+  });
+
+  it('a running SWISH server appending a stale line: it, gitty and a SWISH started later show its version and fsck names gitty\'s overridden one; another running SWISH process keeps gitty\'s (SWISH\'s own replay)', async () => {
+    const { dir: base, remove } = await tempDir('gitty-swish-running-');
+    const dir = path.join(base, 'store');
+    mkdirSync(dir);
+    await swish(bin, ['create', dir, 's.pl', 'v0\n']);
+    const server = startRunningSwish(bin, dir);
+    const other = startRunningSwish(bin, dir);
+    const opened = await openSwish(dir);
+    try {
+      await other.ask('heads');
+      let overridden: string | undefined;
+      let fromServer = '';
+      for (let attempt = 0; attempt < 5 && overridden === undefined; attempt++) {
+        // The server has just read ref/head, and reads it again only after a second: a gitty
+        // update landing now is one it does not see when it updates the same file.
+        await server.ask('wait');
+        await server.ask('heads');
+        const head = (await opened.head('s.pl'))!;
+        const fromGitty = (await opened.update('s.pl', `gitty ${attempt}\n`, { previous: head })).commit;
+        fromServer = String((await server.ask(`update s.pl server${attempt}`)).commit);
+        const last = parseSwishHeadLine(readFileSync(path.join(dir, 'ref', 'head'), 'utf8').trimEnd().split('\n').at(-1)!);
+        if (typeof last !== 'string' && last.new === fromServer && last.old === head) overridden = fromGitty;
+      }
+      expect(overridden, 'the server never appended a stale line in 5 tries (it took over a second)').toBeDefined();
+      await opened.rescan();
+      expect(await opened.head('s.pl')).toBe(fromServer);
+      expect((await swishDump(bin, dir)).find((f) => f.name === 's.pl')!.history[0]!.commit).toBe(fromServer);
+      await server.ask('wait');
+      expect(await server.ask('heads')).toEqual({ 's.pl': fromServer });
+      // A SWISH process that was running already applies a line only when its Old is the head it holds.
+      await other.ask('wait');
+      expect(await other.ask('heads')).toEqual({ 's.pl': overridden });
+      const issues = (await opened.fsck()).errors.filter((e) => e.code === 'HEAD_LOG_OVERRIDE');
+      expect(issues.map((e) => [e.name, e.hash])).toEqual([['s.pl', overridden]]);
+    } finally {
+      await opened.close();
+      await server.stop();
+      await other.stop();
       await remove();
     }
   });
