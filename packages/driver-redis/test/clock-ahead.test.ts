@@ -35,7 +35,9 @@ async function proxied(port: number): Promise<TcpProxy> {
   return proxy;
 }
 
-const timing = { blockMs: 200, commandTimeoutMs: 1_000, settleMs: 300 };
+// Each node here stays cut off through the other's loss on purpose (the test is about which
+// generation outranks which), so writes wait only briefly for the missing node to merge.
+const timing = { blockMs: 200, commandTimeoutMs: 1_000, settleMs: 300, mergeWaitMs: 1_000 };
 
 // A node whose wall clock is a day ahead (NTP step, VM resume) handles one Redis loss; a node
 // with a correct clock that never saw that generation handles a second loss and makes a later,
