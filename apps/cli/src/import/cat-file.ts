@@ -8,14 +8,21 @@ export interface GitObjectData {
 }
 
 /** Answers held before git is made to wait (an object larger than this is still read whole). */
-const HIGH_WATER = 8 * 1024 * 1024;
+export const HIGH_WATER = 8 * 1024 * 1024;
+
+/** An object asked for and not yet read: its answer is read from git's output by `take()`. */
+export interface PendingObject {
+  /** Read the answer (once; later calls give the same promise). Take requests in the order they were made. */
+  take(): Promise<GitObjectData>;
+}
 
 /**
  * One `git cat-file --batch` process for every object an import reads: a request is a hash on
  * its stdin, the answer `<hash> <type> <size>\n<bytes>\n` on stdout, in request order. Requests
  * are written at once, so a caller may ask for several objects ahead (git works while the
- * store writes); answers are buffered up to {@link HIGH_WATER} bytes, then git's output is
- * paused until they are taken.
+ * store writes), but answers are read only when taken: git's output is buffered up to
+ * {@link HIGH_WATER} bytes, then paused (git waits) — memory stays bounded however large the
+ * objects asked for ahead are.
  */
 export class CatFile {
   private readonly git: GitChild;
@@ -26,6 +33,8 @@ export class CatFile {
   private ended = false;
   private wake: (() => void) | undefined;
   private queue: Promise<unknown> = Promise.resolve();
+  private requested = 0;
+  private taken = 0;
 
   constructor(repo: string) {
     this.git = new GitChild(repo, ['cat-file', '--batch']);
@@ -42,15 +51,31 @@ export class CatFile {
     });
   }
 
-  /**
-   * The object `hash` (full 40 digits); GIT_FAILED when git does not have it. The request is
-   * sent now; answers arrive in the order of the calls.
-   */
-  read(hash: string): Promise<GitObjectData> {
+  /** Ask git for the object `hash` (full 40 digits) now; read it later with `take()`. */
+  request(hash: string): PendingObject {
     this.git.process.stdin.write(`${hash}\n`);
-    const next = this.queue.then(() => this.readAnswer(hash));
-    this.queue = next.catch(() => undefined);
-    return next;
+    const position = this.requested++;
+    let answer: Promise<GitObjectData> | undefined;
+    return {
+      take: () => {
+        if (answer) return answer;
+        if (position !== this.taken) throw new Error(`cat-file answers are taken in request order (${position} before ${this.taken})`);
+        this.taken++;
+        answer = this.queue.then(() => this.readAnswer(hash));
+        this.queue = answer.catch(() => undefined);
+        return answer;
+      },
+    };
+  }
+
+  /** The object `hash`; GIT_FAILED when git does not have it. */
+  read(hash: string): Promise<GitObjectData> {
+    return this.request(hash).take();
+  }
+
+  /** Answer bytes git has written that are not taken yet (for tests of the bound). */
+  get bufferedBytes(): number {
+    return this.buffered;
   }
 
   /** End the process. */

@@ -1,6 +1,6 @@
 import { stat } from 'node:fs/promises';
 import { CliError } from '../errors.js';
-import { CatFile } from './cat-file.js';
+import { CatFile, type PendingObject } from './cat-file.js';
 import { parseGitCommit, type GitCommitMeta } from './git-commit.js';
 import { firstParentChanges } from './git-log.js';
 import { runGit } from './git-process.js';
@@ -119,36 +119,46 @@ export async function planGitImport(source: GitSource, mapping: NameMapping): Pr
 /** Versions whose objects are requested from git before the import takes them. */
 const LOOKAHEAD = 64;
 
+/** A version asked for ahead: its commit's and blob's answers are taken when it is yielded. */
+interface Ahead {
+  name: string;
+  meta: () => Promise<GitCommitMeta>;
+  blob: PendingObject;
+}
+
 /**
  * Every version the plan imports, oldest first, read as it is consumed: `git log` streams the
  * changes and one `git cat-file --batch` process reads each commit (author, date, message) and
- * blob (bytes as they are), up to {@link LOOKAHEAD} versions ahead so git and the store work at
- * the same time. Both processes end when the iteration ends, however it ends.
+ * blob (bytes as they are). Objects are requested up to {@link LOOKAHEAD} versions ahead so
+ * git works while the store writes; their bytes are read only when yielded (git's output is
+ * held to a bound, see CatFile). Both processes end when the iteration ends, however it ends.
  */
 export async function* gitVersions(plan: GitImportPlan, signal?: AbortSignal): AsyncGenerator<ImportVersion> {
   const catFile = new CatFile(plan.source.repo);
-  const ahead: Promise<ImportVersion>[] = [];
+  const ahead: Ahead[] = [];
+  const next = async (): Promise<ImportVersion> => {
+    signal?.throwIfAborted();
+    const { name, meta, blob } = ahead.shift() as Ahead;
+    const commitMeta = await meta(); // its answer comes before the blob's
+    return { name, data: (await blob.take()).data, meta: { ...commitMeta } };
+  };
   try {
     for await (const { commit, changes } of firstParentChanges(plan.source.repo, plan.source.tip)) {
-      let meta: Promise<GitCommitMeta> | undefined;
+      let meta: (() => Promise<GitCommitMeta>) | undefined;
       for (const change of changes) {
         if (change.kind !== 'version' || change.path === undefined) continue;
         const name = plan.names.get(change.path);
         if (name === undefined) continue; // a refused path, left out with --skip-invalid
-        meta ??= catFile.read(commit).then((object) => parseGitCommit(object.data, commit));
-        const version = Promise.all([meta, catFile.read(change.blob)]).then(([m, blob]) => ({ name, data: blob.data, meta: { ...m } }));
-        version.catch(() => undefined); // awaited below, or dropped when the import stops early
-        ahead.push(version);
-        while (ahead.length >= LOOKAHEAD) {
-          signal?.throwIfAborted();
-          yield await (ahead.shift() as Promise<ImportVersion>);
+        if (!meta) {
+          const pending = catFile.request(commit);
+          let parsed: Promise<GitCommitMeta> | undefined;
+          meta = () => (parsed ??= pending.take().then((object) => parseGitCommit(object.data, commit)));
         }
+        ahead.push({ name, meta, blob: catFile.request(change.blob) });
+        while (ahead.length >= LOOKAHEAD) yield await next();
       }
     }
-    while (ahead.length > 0) {
-      signal?.throwIfAborted();
-      yield await (ahead.shift() as Promise<ImportVersion>);
-    }
+    while (ahead.length > 0) yield await next();
   } finally {
     await catFile.close();
   }
