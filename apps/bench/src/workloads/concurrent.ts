@@ -32,7 +32,10 @@ export async function concurrentWorkload(ctx: BenchContext): Promise<Row[]> {
   const total = data.versions.length;
   const metric = `${writers.length} writers, distinct files`;
   const unit = 'versions/s';
-  const unavailable = (note: string): Row[] => Object.keys(SUBJECTS).map((subject) => ({ workload: 'concurrent', subject, metric, unit, value: null, note }));
+  const unavailable = (reason: string): Row[] => {
+    ctx.notes.push(`concurrent: ${reason}`);
+    return Object.keys(SUBJECTS).map((subject) => ({ workload: 'concurrent', subject, metric, unit, value: null, note: 'not available' }));
+  };
   if (!ctx.drivers.some((d) => d.id === 'files' || d.id === 'files-fsync')) return unavailable('not selected (--drivers has no files row)');
   const available = await loadDriver(driverRow('files'));
   if (!available.available) return unavailable(available.reason);
