@@ -51,7 +51,7 @@ async function concurrentWrites(store: Store, fs: RecordingFs, versions = 3): Pr
   }));
 }
 
-describe('group commit (durability fsync)', () => {
+describe('group commit', () => {
   it('syncs every object\'s data before placing it, its folder and the data before the head line naming it, and that line before the acknowledgement — sharing flushes', async () => {
     await withRecordedStore({}, async (store, fs, dir) => {
       const results = await concurrentWrites(store, fs);
