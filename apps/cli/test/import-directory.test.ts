@@ -97,12 +97,15 @@ describe('gitty import <folder>', () => {
     }
   });
 
-  it('with --prefix and --separator the names map back to the paths; --dry-run writes nothing', async () => {
+  it('with --prefix and --separator the names map back to the paths; --dry-run writes nothing; the folder may be given through a link', async () => {
     const store = path.join(root.dir, 'store-dry');
-    const dry = await gitty(['--store', store, '--json', 'import', tree, '--prefix', 'notes~', '--separator', '~', '--dry-run']);
+    const linkToTree = path.join(root.dir, 'link-to-tree');
+    await symlink(tree, linkToTree);
+    const dry = await gitty(['--store', store, '--json', 'import', linkToTree, '--prefix', 'notes~', '--separator', '~', '--dry-run']);
     expect(dry.code, dry.stderr).toBe(0);
     const names = dry.json<{ names: Record<string, string> }>().names;
     expect(names['sub/deeper/notes.md']).toBe('notes~sub~deeper~notes.md');
+    expect(Object.keys(names).sort()).toEqual(Object.keys(files).sort());
     for (const [file, name] of Object.entries(names)) expect(name.slice('notes~'.length).split('~').join('/')).toBe(file);
     await expect(readdir(store)).rejects.toThrow();
   });

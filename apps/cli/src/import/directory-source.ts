@@ -1,5 +1,5 @@
 import { constants } from 'node:fs';
-import { access, lstat, readdir, readFile } from 'node:fs/promises';
+import { access, lstat, readdir, readFile, stat } from 'node:fs/promises';
 import path from 'node:path';
 import type { ImportVersion, Meta } from '@gitty/core';
 import { CliError } from '../errors.js';
@@ -36,13 +36,15 @@ function readFailed(file: string, err: unknown): CliError {
 }
 
 /**
- * Walk `root` (sorted by name, so imports are reproducible): every regular file is planned,
+ * Walk `root` (sorted by name, so imports are reproducible; `root` itself may be a symbolic
+ * link to a folder): every regular file is planned,
  * checked readable and named; `.git` entries, symbolic links (never followed, in or out of
  * the tree) and special files are counted and left out. READ_FAILED names the first file or
  * folder that cannot be read.
  */
 export async function planDirectoryImport(root: string, mapping: NameMapping): Promise<DirectoryPlan> {
-  const info = await lstat(root).catch((err: unknown) => {
+  // The folder given may be a link to one (~/notes → /data/notes); links inside it are not followed.
+  const info = await stat(root).catch((err: unknown) => {
     throw readFailed(root, err);
   });
   if (!info.isDirectory()) throw new CliError('READ_FAILED', `${root} is not a folder`, 'give a folder to import (or --git for a git repository)');
