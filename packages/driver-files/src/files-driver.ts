@@ -164,7 +164,10 @@ export class FilesDriver implements Driver {
   // One locked append for the whole batch (see updateHeadsTogether).
   async updateHeads(changes: readonly HeadChange[]): Promise<HeadUpdateResult[]> {
     this.check();
-    return updateHeadsTogether(this.sharedHeads, changes);
+    const results = await updateHeadsTogether(this.sharedHeads, changes);
+    // An import adds many lines at once: as after any write, compact when due.
+    this.compaction?.afterWrite();
+    return results;
   }
 
   // Loose files now, one flush pass at commit (see LooseObjectBatch).
