@@ -1,4 +1,5 @@
 import { CorruptObjectError, NotFoundError, isGittyError, type ProgressListener, type Store } from '@gitty/core';
+import { copiesInBatches, copyStoreBatched, planFile } from './copy-batched.js';
 
 /** Options of {@link copyStore}. */
 export interface CopyOptions {
@@ -33,7 +34,10 @@ export interface CopyReport {
  * source head until a commit the target has; they are written oldest first, blob before
  * commit, then the target head is moved by compare-and-swap. Hence "the target has commit C"
  * implies it has C's data and all its ancestors, a rerun copies only what is new, and an
- * interruption at any point leaves both stores valid.
+ * interruption at any point leaves both stores valid. A target with object batches (files,
+ * packs) gets the objects of many files in one batch and their heads in one batched CAS (see
+ * {@link copyStoreBatched}); objects are copied with their hashes either way, which is why
+ * copy does not go through `Store.import` (it re-encodes commits).
  */
 export async function copyStore(from: Store, to: Store, options: CopyOptions = {}): Promise<CopyReport> {
   const raw = from.driver.capabilities.rawObjects === true && to.driver.capabilities.rawObjects === true
@@ -42,6 +46,7 @@ export async function copyStore(from: Store, to: Store, options: CopyOptions = {
   const heads: { name: string; head: string }[] = [];
   for await (const entry of from.driver.heads()) heads.push(entry);
   report.files = heads.length;
+  if (copiesInBatches(to)) return copyStoreBatched(from, to, heads, { ...report, raw: false }, options);
 
   const copyObject = async (hash: string): Promise<void> => {
     if (raw) {
@@ -57,30 +62,17 @@ export async function copyStore(from: Store, to: Store, options: CopyOptions = {
   };
 
   const copyFile = async (name: string, head: string): Promise<void> => {
-    const targetHead = (await to.driver.getHead(name)) ?? null;
-    if (targetHead === head) {
+    const plan = await planFile(from, to, name, head);
+    if (plan.kind === 'upToDate') {
       report.upToDate++;
       return;
     }
-    const missing: { commit: string; data: string }[] = [];
-    let reachesTarget = targetHead === null;
-    let found = false;
-    for await (const commit of from.walk(head)) {
-      if (!found && (await to.driver.hasObject(commit.commit))) found = true;
-      if (commit.commit === targetHead) {
-        reachesTarget = true;
-        break;
-      }
-      if (!found) missing.push({ commit: commit.commit, data: commit.data });
-      else if (targetHead === null) break;
-      // Past the first commit the target has, keep walking only to learn whether the target's
-      // head is an ancestor (a fast-forward) or another history (diverged).
-    }
-    if (!reachesTarget) {
-      report.diverged.push({ name, source: head, target: targetHead ?? '' });
+    if (plan.kind === 'diverged') {
+      report.diverged.push({ name, source: head, target: plan.target });
       return;
     }
-    for (const commit of missing.reverse()) {
+    const { targetHead, missing } = plan;
+    for (const commit of missing) {
       if (options.signal?.aborted) return;
       if (!(await to.driver.hasObject(commit.data))) await copyObject(commit.data);
       await copyObject(commit.commit);
