@@ -134,7 +134,11 @@ export async function importVersions(
       file.tip = commitHash;
       file.versions++;
       count++;
-      if (count % PROGRESS_EVERY === 0) onProgress?.({ phase: 'import', done: count, total });
+      if (count % PROGRESS_EVERY === 0) {
+        onProgress?.({ phase: 'import', done: count, total });
+        // Drivers may write synchronously: let signal handlers (Ctrl-C → abort) and timers run.
+        await new Promise((resolve) => setImmediate(resolve));
+      }
     }
     if (signal?.aborted) throw aborted();
     objects = (await batch.commit()).objects;
