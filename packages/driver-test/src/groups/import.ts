@@ -134,6 +134,15 @@ export function importTests(ctx: SuiteContext): void {
       expect((await store.fsck()).ok).toBe(true);
     });
 
+    it('an abort from a timer (a Ctrl-C handler) stops an array import mid-way: the import lets the event loop run', async (fixture) => {
+      const store = await fixture.store();
+      const controller = new AbortController();
+      const versions: ImportVersion[] = Array.from({ length: 3000 }, (_, i) => ({ name: `t${i % 10}.txt`, data: `v${i}` }));
+      setTimeout(() => controller.abort(), 0);
+      await failsWith('ABORTED', () => store.import(versions, { signal: controller.signal }));
+      expect(await collect(store.driver.heads())).toEqual([]);
+    });
+
     it('validates every version as create/update do, and moves no head when one is bad', async (fixture) => {
       const store = await fixture.store(undefined, { maxObjectSize: 64 * 1024 });
       const kept = await store.create('a.pl', 'a1');
