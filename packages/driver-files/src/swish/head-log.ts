@@ -111,21 +111,36 @@ export class SwishHeadLog {
     return result;
   }
 
+  // Reads from `from` (any reader's position: the files driver's and an index's share this
+  // instance), keeping the Olds of the whole log up to date alongside.
   private async readLines(from: HeadLogPosition | undefined): Promise<WholeRead | undefined> {
-    const covered = from !== undefined && this.oldsCover?.epoch === from.epoch && this.oldsCover.offset === from.offset;
-    const read = this.readLinesOnce(covered ? from : undefined);
+    const read = this.readLinesOnce(from);
     if (!read) return undefined;
     if (read.reset) {
-      this.olds.clear();
-      for (const event of read.events) this.olds.add(event);
+      this.rememberOlds(read, true);
       // Where SWISH's second pass ends elsewhere, one more event per name takes the head there.
       read.events.push(...swishStartCorrections(read.events));
-    } else {
-      for (const event of read.events) this.olds.add(event);
-      if (read.events.some((event) => this.olds.mayReturnToEarlierHead(event))) return this.readLines(undefined);
+      return read;
     }
-    this.oldsCover = { epoch: read.epoch, offset: read.offset };
+    if (this.oldsCover?.epoch !== read.epoch) {
+      const whole = this.readLinesOnce(undefined);
+      if (whole) this.rememberOlds(whole, true);
+    } else if (this.oldsCover.offset < read.offset) {
+      const rest = this.readLinesOnce(this.oldsCover);
+      if (rest) this.rememberOlds(rest, rest.reset);
+    }
+    // Only a name's last line in the tail decides its head; if that head was an Old anywhere in
+    // the log, SWISH's second pass may move it: read the whole log instead.
+    const last = new Map<string, HeadChange>();
+    for (const event of read.events) last.set(event.name, event);
+    if ([...last.values()].some((event) => this.olds.mayReturnToEarlierHead(event))) return this.readLines(undefined);
     return read;
+  }
+
+  private rememberOlds(read: WholeRead, fromStart: boolean): void {
+    if (fromStart) this.olds.clear();
+    for (const event of read.events) this.olds.add(event);
+    this.oldsCover = { epoch: read.epoch, offset: read.offset };
   }
 
   private readLinesOnce(from: HeadLogPosition | undefined): WholeRead | undefined {

@@ -30,9 +30,9 @@ export function swishStartCorrections(events: readonly HeadChange[]): HeadChange
 }
 
 /**
- * The Olds of a log, kept small (28 bits of each hash, a small integer): a tail line whose New
- * matches one may make {@link swishStartCorrections} non-empty. A false match (another hash
- * with the same 28 bits) only costs reading the whole log once more.
+ * The Olds of a log, per name, kept small (a 30-bit mix of the name and 28 bits of the hash, a
+ * small integer): a tail line whose New matches one may make {@link swishStartCorrections}
+ * non-empty. A false match only costs reading the whole log once more.
  */
 export class OldsSeen {
   private readonly olds = new Set<number>();
@@ -42,17 +42,20 @@ export class OldsSeen {
   }
 
   add(event: HeadChange): void {
-    if (event.old !== null) this.olds.add(prefixOf(event.old));
+    if (event.old !== null) this.olds.add(keyOf(event.name, event.old));
   }
 
   /** True when `event` may set a head to a commit that an earlier (or this) line moved away from. */
   mayReturnToEarlierHead(event: HeadChange): boolean {
-    return event.new !== null && this.olds.has(prefixOf(event.new));
+    return event.new !== null && this.olds.has(keyOf(event.name, event.new));
   }
 }
 
-function prefixOf(hash: string): number {
-  return Number.parseInt(hash.slice(0, 7), 16);
+function keyOf(name: string, hash: string): number {
+  // FNV-1a over the name, folded with the hash's first 7 hex digits.
+  let h = 0x811c9dc5;
+  for (let i = 0; i < name.length; i++) h = Math.imul(h ^ name.charCodeAt(i), 0x01000193);
+  return ((h ^ Number.parseInt(hash.slice(0, 7), 16)) >>> 0) & 0x3fffffff;
 }
 
 /** A line whose Old was not the head it followed: it overrode that head. */

@@ -110,6 +110,21 @@ describe("SWISH's ref/head log", () => {
     await heads.close();
   });
 
+  it('tails stay tails for every reader position (the files driver and an index share the log): a chain of updates is no returning head', async () => {
+    mkdirSync(path.dirname(file), { recursive: true });
+    writeFileSync(file, `epoch(1796130729).\n\nhead('a.pl',-,'${A}').\n`);
+    const log = new SwishHeadLog(file, { durability: 'none' });
+    const first = (await log.readFrom())!;
+    appendFileSync(file, `head('a.pl','${A}','${B}').\nhead('a.pl','${B}','${C}').\n`);
+    const second = (await log.readFrom(first))!;
+    expect({ reset: second.reset, events: second.events.length }).toEqual({ reset: false, events: 2 });
+    // Another reader still at the first position (an index catching up) gets its tail too.
+    appendFileSync(file, `head('b.pl',-,'${A}').\n`);
+    const other = (await log.readFrom(first))!;
+    expect({ reset: other.reset, events: other.events.map((e) => e.new) }).toEqual({ reset: false, events: [B, C, A] });
+    expect((await log.readFrom(second))!.reset).toBe(false);
+  });
+
   it('inspect names lines that overrode a head (Old not the head), but not a head gitty put back', async () => {
     mkdirSync(path.dirname(file), { recursive: true });
     const D = 'd'.repeat(40);
