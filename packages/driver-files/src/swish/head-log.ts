@@ -83,7 +83,7 @@ export function swishHeadLine(change: HeadChange): string {
 export class SwishHeadLog {
   readonly lock: FileLock;
   private readonly durability: Durability;
-  /** Every Old read so far, and the position it covers (a tail read must start there). */
+  /** The Olds of the log up to `oldsCover` (kept covering it whatever position a read starts at). */
   private readonly olds = new OldsSeen();
   private oldsCover: HeadLogPosition | undefined;
 
