@@ -118,6 +118,25 @@ describe('head log compaction', () => {
     });
   });
 
+  it('a header keeps the last 8 compactions: a reader 8 behind follows, one 9 behind reads the whole log', async () => {
+    await withLog(async (log) => {
+      let at = await log.withLock(() => log.create([]));
+      const places: HeadLogPosition[] = [];
+      for (let n = 1; n <= 9; n++) {
+        at = (await read(log, at)).at;
+        at = await log.withLock(() => log.append(at, [{ name: 'f', old: n === 1 ? null : h(n - 1), new: h(n) }]));
+        places.push(at);
+        await compactHeadLog(log, { durability: 'none' });
+      }
+      expect(await read(log, places[0])).toMatchObject({ reset: true, events: [{ name: 'f', old: null, new: h(9) }] });
+      const behind = await read(log, places[1]);
+      expect(behind.reset).toBe(false);
+      expect(behind.events.map((e) => e.new)).toEqual([3, 4, 5, 6, 7, 8, 9].map(h));
+      const header = JSON.parse((await readFile((log as HeadLog).file, 'utf8')).split('\n')[0]!) as { compacted: unknown[] };
+      expect(header.compacted).toHaveLength(8);
+    });
+  });
+
   it('a reader on a poll interval crossing two compactions done by another process reports every change, in order', async () => {
     const { dir, remove } = await tempDir('gitty-compact-');
     const writer = new CommandChild(compactingWriter, [dir]);
@@ -240,6 +259,23 @@ describe('head log compaction', () => {
       const again = await openStore(await openFiles(dir));
       expect(await again.head('a.txt')).toBe(head);
       expect((await again.fsck()).ok).toBe(true);
+      await again.close();
+    } finally {
+      await remove();
+    }
+  });
+
+  it('is triggered by size after an import too (batched head updates)', async () => {
+    const { dir, remove } = await tempDir('gitty-compact-');
+    try {
+      const driver = await openFiles(dir, { compactAt: 2000, compactRatio: 2 });
+      const store = await openStore(driver);
+      const report = await store.import(Array.from({ length: 60 }, (_, i) => ({ name: `f${i}.txt`, data: `file ${i}` })));
+      await driver.compaction!.idle();
+      expect((await driver.stats()).headLogCompactions).toBe(1);
+      await store.close();
+      const again = await openStore(await openFiles(dir));
+      for (const [name, head] of Object.entries(report.heads)) expect(await again.head(name)).toBe(head);
       await again.close();
     } finally {
       await remove();
