@@ -117,6 +117,7 @@ export class HeadWriter {
         if (next) this.d.known.add(next);
         this.d.view.apply(name, next, outcome.stamp, false);
         await this.d.view.flush();
+        await state.journalOwn(name, next, outcome.stamp);
         return;
       }
       if (outcome.kind === 'conflict') {

@@ -1,4 +1,5 @@
-import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
+import { appendFile, mkdir, readFile, rename, truncate, writeFile } from 'node:fs/promises';
+import { compareStamps } from './keys.js';
 import path from 'node:path';
 
 /** What a node remembers of its place in the replication, per name and overall. */
@@ -45,7 +46,60 @@ export class ReplicaState {
   /** Awaited after the snapshot is taken and before it is written (the inner heads it describes must be written first). */
   beforeSave: () => Promise<void> = async () => {};
 
+  // Own acknowledged changes are appended here before the caller learns of them, so a node
+  // killed before its next save still knows their stamps; two files take turns so a save can
+  // empty the one its snapshot covers while new lines go to the other.
+  private journalIndex: 0 | 1 = 0;
+  private readonly journalWrites: [Promise<void>, Promise<void>] = [Promise.resolve(), Promise.resolve()];
+
   private constructor(private readonly file: string | undefined) {}
+
+  private journalFile(index: 0 | 1): string {
+    return `${this.file!}.own-${index}`;
+  }
+
+  /**
+   * Record an acknowledged change this node made, before it is acknowledged. Without it, a node
+   * killed between the acknowledgement and its next save restarts with the change in its inner
+   * store but not its stamp, and would merge it after a Redis loss with the unknown stamp `0:0`,
+   * losing against any older state another node brings (the chaos campaign's redis-sqlite seed 9).
+   */
+  async journalOwn(name: string, head: string | null, stamp: string): Promise<void> {
+    if (!this.file) return;
+    const index = this.journalIndex;
+    const file = this.journalFile(index);
+    const write = this.journalWrites[index].then(() => appendFile(file, `${JSON.stringify([name, head, stamp])}\n`)).catch(() => {
+      // Full disk or the folder gone: the change is in Redis; only a later loss could cost it.
+    });
+    this.journalWrites[index] = write;
+    await write;
+  }
+
+  // Changes in the journals newer than the saved state: adopted, and written to the inner store at start.
+  private async loadJournals(): Promise<void> {
+    for (const index of [0, 1] as const) {
+      let text: string;
+      try {
+        text = await readFile(this.journalFile(index), 'utf8');
+      } catch {
+        continue;
+      }
+      for (const line of text.split('\n')) {
+        let entry: unknown;
+        try {
+          entry = JSON.parse(line);
+        } catch {
+          continue; // the last line of a node killed while appending
+        }
+        if (!Array.isArray(entry) || typeof entry[0] !== 'string' || typeof entry[2] !== 'string' || (entry[1] !== null && typeof entry[1] !== 'string')) continue;
+        const [name, head, stamp] = entry as [string, string | null, string];
+        const known = this.stamps.get(name);
+        if (known && compareStamps(stamp, known[1]) <= 0) continue;
+        this.stamps.set(name, [head, stamp]);
+        this.unwritten.add(name);
+      }
+    }
+  }
 
   /** Load the state from `dir` (none there, or no dir: a fresh state). */
   static async open(dir: string | undefined, storeId: string): Promise<ReplicaState> {
@@ -65,6 +119,7 @@ export class ReplicaState {
     } catch {
       // Missing or unreadable: start fresh; the next sync replays or reconciles.
     }
+    await state.loadJournals();
     return state;
   }
 
@@ -106,10 +161,13 @@ export class ReplicaState {
     this.timer = undefined;
     const file = this.file;
     if (!file) return;
-    const snapshot: ReplicaSnapshot = {
-      epoch: this.epoch, cursor: this.cursor, seq: this.seq, stamps: Object.fromEntries(this.stamps), members: Object.fromEntries(this.members),
-    };
     this.saving = this.saving.then(async () => {
+      // New journal lines go to the other file from now on; this snapshot covers the current one.
+      const covered = this.journalIndex;
+      this.journalIndex = covered === 0 ? 1 : 0;
+      const snapshot: ReplicaSnapshot = {
+        epoch: this.epoch, cursor: this.cursor, seq: this.seq, stamps: Object.fromEntries(this.stamps), members: Object.fromEntries(this.members),
+      };
       await this.beforeSave();
       // Failed inner writes as of now: their heads are in the snapshot's stamps (or newer ones,
       // which a replay from the snapshot's cursor brings again).
@@ -119,6 +177,8 @@ export class ReplicaState {
       const temp = `${file}.${process.pid}.tmp`;
       await writeFile(temp, JSON.stringify(snapshot));
       await rename(temp, file);
+      await this.journalWrites[covered];
+      await truncate(this.journalFile(covered)).catch(() => undefined); // none written: nothing to empty
     }).catch(() => {
       // The store folder vanished (removed after close): nothing worth keeping.
     });
