@@ -149,7 +149,8 @@ async function scanHeads(file: string): Promise<ScannedLog | undefined> {
     for (const line of completeLines(fd, offset, size)) {
       if (!line.oversized && line.bytes.includes(0)) break;
       lines++;
-      last = line.oversized ? undefined : { start: line.start, bytes: Buffer.from(line.bytes) };
+      // No copy per line: each chunk is a buffer of its own, so the last line's bytes stay valid.
+      last = line.oversized ? undefined : { start: line.start, bytes: line.bytes };
       const change = line.oversized ? undefined : parseEventLine(line.bytes.toString('utf8'));
       if (change && (heads.get(change.name) ?? null) === change.old) setHead(heads, change);
       offset = line.end;
