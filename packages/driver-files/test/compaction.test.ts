@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { appendFileSync, existsSync, readFileSync } from 'node:fs';
+import { appendFileSync, existsSync, readFileSync, truncateSync } from 'node:fs';
 import { readFile, readdir, unlink } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -115,6 +115,27 @@ describe('head log compaction', () => {
       expect(await read(log, start)).toMatchObject({ reset: true, events: [{ name: 'f', old: null, new: h(1) }] });
       // In the copied part (here: at its end) no retired log is needed.
       expect((await read(log, at)).reset).toBe(false);
+    });
+  });
+
+  it('gives up, the log untouched, when the line its scan ended with was taken back meanwhile (a writer whose flush failed)', async () => {
+    await withLog(async (log, file) => {
+      let at = await log.withLock(() => log.create([]));
+      at = await log.withLock(() => log.append(at, [{ name: 'f', old: null, new: h(1) }]));
+      const before = at.offset;
+      at = await log.withLock(() => log.append(at, [{ name: 'f', old: h(1), new: h(2) }]));
+      // After the scan: the last line is cut off again and another writer's line takes its place.
+      compactionTestHooks.afterSnapshot = () => {
+        truncateSync(file, before);
+        appendFileSync(file, `${JSON.stringify({ name: 'f', old: h(1), new: h(3) })}\n`);
+      };
+      try {
+        expect(await compactHeadLog(log, { durability: 'none' })).toBeUndefined();
+      } finally {
+        compactionTestHooks.afterSnapshot = undefined;
+      }
+      expect(await read(log)).toMatchObject({ reset: true, at: { epoch: at.epoch }, events: [{ new: h(1) }, { new: h(3) }] });
+      expect((await readdir(path.dirname(file))).filter((n) => n !== 'head')).toEqual([]);
     });
   });
 
