@@ -2,7 +2,7 @@ import { updateHeads, openObjectBatch } from './batch-writes.js';
 import { carryOverMeta, encodeCommit, type Commit, type Meta } from './commit-codec.js';
 import type { Driver, HeadChange, HeadUpdateResult, ProgressListener } from './driver.js';
 import {
-  ImportAbortedError, ImportConflictError, InvalidArgumentError, isGittyError, type ImportConflict,
+  ImportAbortedError, ImportConflictError, InvalidArgumentError, type ImportConflict,
 } from './errors.js';
 import { hashObject } from './hash.js';
 import { assertMetaTypes } from './meta-check.js';
@@ -144,7 +144,8 @@ export async function importVersions(
     objects = (await batch.commit()).objects;
   } catch (err) {
     await batch.abort().catch(() => undefined);
-    if (signal?.aborted && !isGittyError(err, 'ABORTED')) throw aborted();
+    // A driver's own ABORTED (a pack not installed) becomes the import's, with `applied`.
+    if (signal?.aborted && !(err instanceof ImportAbortedError)) throw aborted();
     throw err;
   }
   if (signal?.aborted) throw aborted();

@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { readFile, readdir } from 'node:fs/promises';
 import path from 'node:path';
-import { openStore, registerDriver, type ImportVersion } from '@gitty/core';
+import { isGittyError, openStore, registerDriver, type ImportAbortedError, type ImportVersion } from '@gitty/core';
 import { git, tempDir } from '@gitty/driver-test/harness';
 import { createDriver } from '../src/index.js';
 
@@ -55,6 +55,30 @@ describe('Store.import on packs and real git', () => {
       expect(history0.at(-1)).toBe(existing.commit);
       expect((await store.get('doc-3.md')).text).toBe(versions.at(-5)!.data);
       expect((await store.get(report.heads['doc-7.md']!)).text).toBe(versions.at(-1)!.data);
+      expect((await store.fsck()).errors).toEqual([]);
+    } finally {
+      await store.close();
+    }
+  });
+
+  it('an abort while the pack is written installs no pack, moves no head and leaves no temp file', async () => {
+    const { dir, remove } = await tempDir('gitty-packs-import-abort-');
+    cleanups.push(remove);
+    const store = await openStore({ driver: 'packs', dir, durability: 'none' });
+    try {
+      const controller = new AbortController();
+      const err = await store.import(history(10, 120), {
+        signal: controller.signal,
+        onProgress: (p) => {
+          if (p.phase === 'import-pack') controller.abort();
+        },
+      }).then(() => undefined, (e: unknown) => e);
+      expect(isGittyError(err, 'ABORTED')).toBe(true);
+      expect((err as ImportAbortedError).applied).toEqual({});
+      const left = [];
+      for await (const head of store.driver.heads()) left.push(head);
+      expect(left).toEqual([]);
+      expect(await readdir(path.join(dir, 'objects', 'pack'))).toEqual([]);
       expect((await store.fsck()).errors).toEqual([]);
     } finally {
       await store.close();
