@@ -217,12 +217,14 @@ function copyTail(file: string, scanned: ScannedLog, to: number, at: number, tem
 }
 
 // Step 5: readers behind the snapshot finish the old epoch here. Already there: a compaction
-// that crashed after this step (the same epoch, so the same file).
+// that crashed after this step (the same epoch, so the same file). Where the file system has
+// no hard links the old log is not kept: readers behind the snapshot read the new log whole.
 function retire(file: string, epoch: string): void {
   try {
     linkSync(file, retiredLogFile(file, epoch));
   } catch (err) {
-    if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code !== 'EEXIST' && code !== 'EPERM' && code !== 'ENOTSUP' && code !== 'EOPNOTSUPP') throw err;
   }
 }
 

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { appendFileSync, existsSync, readFileSync, truncateSync } from 'node:fs';
+import fs, { appendFileSync, existsSync, readFileSync, truncateSync } from 'node:fs';
+import { syncBuiltinESMExports } from 'node:module';
 import { readFile, readdir, unlink } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -136,6 +137,30 @@ describe('head log compaction', () => {
       }
       expect(await read(log)).toMatchObject({ reset: true, at: { epoch: at.epoch }, events: [{ new: h(1) }, { new: h(3) }] });
       expect((await readdir(path.dirname(file))).filter((n) => n !== 'head')).toEqual([]);
+    });
+  });
+
+  it('on a file system without hard links it compacts without keeping the old log (readers behind read the whole log)', async () => {
+    await withLog(async (log, file) => {
+      let at = await log.withLock(() => log.create([]));
+      const start = at;
+      at = await log.withLock(() => log.append(at, [{ name: 'f', old: null, new: h(1) }]));
+      const original = fs.linkSync;
+      fs.linkSync = () => {
+        throw Object.assign(new Error('operation not permitted'), { code: 'EPERM' });
+      };
+      syncBuiltinESMExports();
+      let report: Awaited<ReturnType<typeof compactHeadLog>>;
+      try {
+        report = await compactHeadLog(log, { durability: 'none' });
+      } finally {
+        fs.linkSync = original;
+        syncBuiltinESMExports();
+      }
+      expect(report?.heads).toBe(1);
+      expect(existsSync(retiredLogFile(file, at.epoch))).toBe(false);
+      expect(await read(log, start)).toMatchObject({ reset: true, events: [{ new: h(1) }] });
+      expect(await read(log, at)).toMatchObject({ reset: false, events: [] });
     });
   });
 
