@@ -134,6 +134,27 @@ export function importTests(ctx: SuiteContext): void {
       expect((await store.fsck()).ok).toBe(true);
     });
 
+    it('an abort during the head phase: one batched step switches every file; one by one, the files switched so far are named and no other head moves', async (fixture) => {
+      const store = await fixture.store();
+      const controller = new AbortController();
+      store.on('head', (e) => {
+        if (e.origin === 'local') controller.abort();
+      });
+      const versions: ImportVersion[] = ['h0.txt', 'h1.txt', 'h2.txt', 'h3.txt'].map((name) => ({ name, data: `${name} data` }));
+      const batched = fixture.driver.capabilities.headBatches === true && typeof fixture.driver.updateHeads === 'function';
+      const outcome = await store.import(versions, { signal: controller.signal }).then((r) => r, (e: unknown) => e);
+      const heads = (await collect(store.driver.heads())).map((h) => h.name).sort();
+      if (batched) {
+        expect(Object.keys((outcome as { heads: Record<string, string> }).heads).sort()).toEqual(['h0.txt', 'h1.txt', 'h2.txt', 'h3.txt']);
+        expect(heads).toEqual(['h0.txt', 'h1.txt', 'h2.txt', 'h3.txt']);
+      } else {
+        expect((outcome as ImportAbortedError).code).toBe('ABORTED');
+        const applied = Object.keys((outcome as ImportAbortedError).applied);
+        expect(applied).toHaveLength(1);
+        expect(heads).toEqual(applied);
+      }
+    });
+
     it('an abort from a timer (a Ctrl-C handler) stops an array import mid-way: the import lets the event loop run', async (fixture) => {
       const store = await fixture.store();
       const controller = new AbortController();
