@@ -83,7 +83,10 @@ return 1
 // (name, head or '', stamp) keep whichever of Redis's and the node's states has the higher
 // stamp. Deletions carry stamps too (tombstones), so a stale copy never resurrects a file that
 // any node saw deleted, and a later create beats an older delete. Every change is announced
-// as a head event so nodes already following the stream learn it.
+// as a head event so nodes already following the stream learn it. A stamp from a later
+// generation than this one (numbered by a node's clock before generations came from Redis's, or
+// forged) is taken as this generation's `<gen>:0`: kept as is, it would outrank every later
+// change of its name and freeze it on every node.
 const MERGE_LUA = `
 if redis.call('GET', KEYS[5]) ~= ARGV[1] then return -1 end
 local function newer(a, b)
@@ -95,8 +98,11 @@ local function newer(a, b)
   return ag > bg or (ag == bg and as > bs)
 end
 local changed = 0
+local gen = string.match(ARGV[1], '^(%d+):') or '0'
 for i = 4, #ARGV, 3 do
   local name, head, stamp = ARGV[i], ARGV[i + 1], ARGV[i + 2]
+  local sg = string.match(stamp, '^(%d+):')
+  if sg and tonumber(sg) > tonumber(gen) then stamp = gen .. ':0' end
   local have = redis.call('HGET', KEYS[2], name)
   if (not have) or newer(stamp, have) then
     local current = redis.call('HGET', KEYS[1], name) or ''

@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { assertName, isHash, type Driver } from '@gitty/core';
 import { runEpochSwap, runJoin, runMerge, type MergeEntry, type RedisClient } from './cas-script.js';
 import type { HeadView } from './head-view.js';
-import { compareStreamIds, generationOf, UNKNOWN_STAMP, type StoreKeys } from './keys.js';
+import { boundedStamp, compareStreamIds, generationOf, UNKNOWN_STAMP, type StoreKeys } from './keys.js';
 import type { ReplicaState } from './replica-state.js';
 import { toEntries, type StreamEntry } from './stream-follower.js';
 
@@ -208,7 +208,7 @@ export class CatchUp {
     const adopted: string[] = [];
     for (const name of new Set([...Object.keys(heads), ...Object.keys(stamps)])) {
       const head = heads[name] ?? null;
-      const stamp = stamps[name] ?? UNKNOWN_STAMP;
+      const stamp = boundedStamp(stamps[name] ?? UNKNOWN_STAMP, epoch);
       const known = state.stamps.get(name);
       if ((view.heads.get(name) ?? null) === head && known?.[0] === head && known[1] === stamp) continue;
       if (head) {
@@ -400,7 +400,7 @@ export class CatchUp {
     }
     for (const name of [...view.heads.keys()]) if (!(name in heads)) view.set(name, null, true);
     state.stamps.clear();
-    for (const [name, stamp] of Object.entries(stamps)) state.stamps.set(name, [heads[name] ?? null, stamp]);
+    for (const [name, stamp] of Object.entries(stamps)) state.stamps.set(name, [heads[name] ?? null, boundedStamp(stamp, epoch)]);
     state.cursor = last[0]?.[0] ?? '0-0';
     state.seq = Number(seq ?? 0);
     state.scheduleSave();

@@ -101,3 +101,15 @@ export function generationOf(epoch: string | null | undefined): number {
 
 /** The stamp of a local head whose origin is unknown. */
 export const UNKNOWN_STAMP = '0:0';
+
+/**
+ * A stamp as it may be kept in the generation of `epoch`: one from a later generation (written by
+ * code that numbered generations by a node's clock, or forged) becomes `<generation>:0`, ranked
+ * above every older generation and below every change of this one. Kept as is, it would outrank
+ * every later change of its name, so every node would ignore them (the name frozen).
+ */
+export function boundedStamp(stamp: string, epoch: string | null): string {
+  const gen = generationOf(epoch);
+  const [stampGen = 0] = stamp.split(':').map(Number);
+  return stampGen > gen ? `${gen}:0` : stamp;
+}
