@@ -1,11 +1,17 @@
 #!/usr/bin/env node
 // `pnpm mutation [package…] [--concurrency N] [--incremental] [--mutate GLOB]… [--exclude-tests GLOB]… [--label NAME]`
 //
-// --mutate narrows what is mutated (a glob, or `file.ts:10-20` for lines); --exclude-tests
+// --mutate narrows what is mutated (a glob, or `file.ts:10-20` for lines); --tests replaces
+// the package's test globs (to iterate on a few test files); --exclude-tests
 // leaves test files out (e.g. to measure "before" a set of new tests); --label names the
 // report files (reports/mutation/<package>[-<label>].*). With --incremental, runs of one
 // package share reports/mutation/<package>.incremental.json: a later run re-tests only the
 // mutants whose code or covering tests changed.
+//
+// --new-tests FILE (repeatable) measures "before and after" a set of new test files in one run:
+// bail is turned off so every covering test runs against every mutant, and a mutant counts as
+// killed "before" when a test outside those files killed it. Timeouts cannot be attributed to
+// a test and count as killed in both columns.
 //
 // Runs StrykerJS (vitest runner, perTest coverage) on one or all packages listed in
 // ./packages.mjs, one package at a time, from the repository root. The sandbox holds only the
@@ -22,7 +28,7 @@ const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..')
 process.chdir(root);
 
 function parseArgs(argv) {
-  const args = { packages: [], concurrency: Number(process.env.MUTATION_CONCURRENCY ?? 2), incremental: false, mutate: [], excludeTests: [], label: '' };
+  const args = { packages: [], concurrency: Number(process.env.MUTATION_CONCURRENCY ?? 2), incremental: false, mutate: [], tests: [], excludeTests: [], newTests: [], label: '' };
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i];
     if (arg === '--concurrency') args.concurrency = Number(argv[++i]);
@@ -30,6 +36,8 @@ function parseArgs(argv) {
     else if (arg === '--mutate') args.mutate.push(argv[++i]);
     else if (arg === '--exclude-tests') args.excludeTests.push(argv[++i]);
     else if (arg === '--label') args.label = argv[++i];
+    else if (arg === '--new-tests') args.newTests.push(argv[++i]);
+    else if (arg === '--tests') args.tests.push(argv[++i]);
     else if (arg.startsWith('-')) throw new Error(`unknown option ${arg}`);
     else args.packages.push(arg);
   }
@@ -54,6 +62,16 @@ function sandboxIgnores(packageDirs) {
     '.turbo',
     'coverage',
   ];
+}
+
+/** The results as they would have been without the tests in `newTests` (see --new-tests). */
+function withoutNewTests(results, newTests) {
+  const isNew = (testId) => newTests.some((file) => testId.includes(file));
+  return results.map((r) => {
+    if (r.status !== 'Killed') return r;
+    const oldKillers = (r.killedBy ?? []).filter((id) => !isNew(id));
+    return oldKillers.length > 0 ? r : { ...r, status: 'Survived' };
+  });
 }
 
 function summarize(results) {
@@ -82,7 +100,7 @@ async function runPackage(name, spec, args) {
   const reportDir = path.join('reports', 'mutation');
   mkdirSync(reportDir, { recursive: true });
   const report = args.label ? `${name}-${args.label}` : name;
-  process.env.GITTY_MUTATION_TESTS = JSON.stringify([...spec.tests, ...args.excludeTests.map((glob) => `!${glob}`)]);
+  process.env.GITTY_MUTATION_TESTS = JSON.stringify([...(args.tests.length > 0 ? args.tests : spec.tests), ...args.excludeTests.map((glob) => `!${glob}`)]);
   const stryker = new Stryker({
     testRunner: 'vitest',
     plugins: ['@stryker-mutator/vitest-runner'],
@@ -100,9 +118,16 @@ async function runPackage(name, spec, args) {
     jsonReporter: { fileName: path.join(reportDir, `${report}.json`) },
     clearTextReporter: { allowColor: false, logTests: false, reportMutants: true, reportScoreTable: true },
     timeoutMS: 10_000,
+    disableBail: args.newTests.length > 0,
     ignoreStatic: false,
   });
   const results = await stryker.runMutationTest();
+  if (args.newTests.length > 0) {
+    const before = withoutNewTests(results, args.newTests);
+    writeFileSync(path.join(reportDir, `${report}-before.summary.json`), `${JSON.stringify(summarize(before), null, 2)}\n`);
+    writeFileSync(path.join(reportDir, `${report}-before.survivors.txt`), survivorsText(before));
+    console.log(`before the new tests: ${JSON.stringify(summarize(before))}`);
+  }
   const summary = summarize(results);
   writeFileSync(path.join(reportDir, `${report}.summary.json`), `${JSON.stringify(summary, null, 2)}\n`);
   writeFileSync(path.join(reportDir, `${report}.survivors.txt`), survivorsText(results));
