@@ -90,8 +90,19 @@ export class HeadLogCompaction {
     this.waiting = new FileLock(`${log.file}.compact`);
   }
 
-  /** After a write to the log: a cheap look (one stat), and a compaction in the background when due. */
+  /**
+   * After a write to the log: a cheap look (one stat), and a compaction in the background when
+   * due. Never throws: the write it follows is acknowledged (a failure is in {@link lastError}).
+   */
   afterWrite(): void {
+    try {
+      this.considerCompacting();
+    } catch (err) {
+      this.lastError = err;
+    }
+  }
+
+  private considerCompacting(): void {
     const { compactAt, compactRatio } = this.options.policy;
     if (this.running || compactAt === false) return;
     const info = statSync(this.log.file, { throwIfNoEntry: false });

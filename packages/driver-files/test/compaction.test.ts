@@ -328,6 +328,29 @@ describe('head log compaction', () => {
     }
   });
 
+  it('a failure to look at the log after a write is kept in lastError, never thrown at the acknowledged write', async () => {
+    const { dir, remove } = await tempDir('gitty-compact-');
+    try {
+      const driver = await openFiles(dir, { compactAt: 1 });
+      const writable = fs as unknown as Record<string, unknown>;
+      const original = writable.statSync;
+      writable.statSync = () => {
+        throw Object.assign(new Error('i/o error'), { code: 'EIO' });
+      };
+      syncBuiltinESMExports();
+      try {
+        expect(() => driver.compaction!.afterWrite()).not.toThrow();
+      } finally {
+        writable.statSync = original;
+        syncBuiltinESMExports();
+      }
+      expect(driver.compaction!.lastError).toMatchObject({ code: 'EIO' });
+      await driver.close();
+    } finally {
+      await remove();
+    }
+  });
+
   it('rejects bad compactAt / compactRatio options', async () => {
     const { dir, remove } = await tempDir('gitty-compact-');
     try {
