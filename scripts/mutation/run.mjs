@@ -103,7 +103,8 @@ async function runPackage(name, spec, args) {
   process.env.GITTY_MUTATION_TESTS = JSON.stringify([...(args.tests.length > 0 ? args.tests : spec.tests), ...args.excludeTests.map((glob) => `!${glob}`)]);
   const stryker = new Stryker({
     testRunner: 'vitest',
-    plugins: ['@stryker-mutator/vitest-runner'],
+    plugins: ['@stryker-mutator/vitest-runner', path.join(root, 'scripts/mutation/ignorers.mjs')],
+    ignorers: ['gitty'],
     vitest: { configFile: 'scripts/mutation/vitest.config.ts', related: false },
     coverageAnalysis: 'perTest',
     mutate: args.mutate.length > 0 ? args.mutate : spec.mutate,

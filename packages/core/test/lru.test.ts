@@ -43,6 +43,15 @@ describe('LruCache', () => {
     expect(cache.get('b')).toBe(2);
   });
 
+  it('a miss takes no room: it stores nothing that could push a real entry out', () => {
+    const cache = new LruCache<string, number>(2);
+    cache.set('a', 1);
+    expect(cache.get('missing')).toBeUndefined();
+    cache.set('b', 2);
+    expect(cache.get('a')).toBe(1);
+    expect(cache.get('b')).toBe(2);
+  });
+
   it('capacity 0 (or less) caches nothing', () => {
     for (const capacity of [0, -1]) {
       const cache = new LruCache<string, number>(capacity);
