@@ -25,6 +25,7 @@ describe('options', () => {
       [{ cluster: [{ host: '127.0.0.1', port: 7000 }], replicaAcks: 1, inner }, /not supported with "cluster"/],
       [{ url: 'redis://x', inner, replicaAcks: -1 }, /"replicaAcks"/],
       [{ url: 'redis://x', inner, settleMs: 0 }, /"settleMs"/],
+      [{ url: 'redis://x', inner, mergeWaitMs: 1.5 }, /"mergeWaitMs"/],
     ];
     for (const [options, message] of bad) {
       expect(() => parseOptions(options)).toThrow(message);
@@ -34,7 +35,7 @@ describe('options', () => {
         expect((err as { code?: string }).code).toBe('INVALID_CONFIG');
       }
     }
-    expect(parseOptions({ url: 'redis://x', inner })).toMatchObject({ prefix: 'gitty', storeId: 'default', maxLen: 10_000, replicaAcks: 0, settleMs: 3_000 });
+    expect(parseOptions({ url: 'redis://x', inner })).toMatchObject({ prefix: 'gitty', storeId: 'default', maxLen: 10_000, replicaAcks: 0, settleMs: 3_000, mergeWaitMs: 30_000 });
     expect(parseOptions({ sentinels: [{ host: '127.0.0.1', port: 26379 }], name: 'mymaster', inner, replicaAcks: 1 }))
       .toMatchObject({ name: 'mymaster', replicaAcks: 1, replicaAckTimeoutMs: 1_000 });
   });
