@@ -209,7 +209,7 @@ export class RedisDriver implements Driver {
   status(): ReplicationStatus {
     const connected = isReady(this.cmd);
     // A follower that heard nothing for longer than a blocked read may take is on a dead link.
-    const silent = Date.now() - this.follower.lastReply > this.options.blockMs + this.options.commandTimeoutMs;
+    const silent = performance.now() - this.follower.lastReply > this.options.blockMs + this.options.commandTimeoutMs;
     return {
       connected, stale: !connected || !isReady(this.connections.follower) || silent || !this.catchUp.synced, epoch: this.state.epoch, cursor: this.state.cursor, unresolved: this.writer.unresolved.size,
     };

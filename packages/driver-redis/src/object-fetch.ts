@@ -94,10 +94,11 @@ export class ObjectFetcher {
   private async fetchOnce(hash: string): Promise<void> {
     // Redis down: a read should not hang for the whole deadline on a connection that is gone.
     if (!isReady(this.cmd)) throw new ObjectUnavailableError(hash, 'Redis is unavailable, so no peer can be asked');
-    const deadline = Date.now() + this.timing.fetchTimeoutMs;
+    // Monotonic: a wall clock that jumps (NTP step, VM resume) would end the fetch at once or hold it for the jump's length.
+    const deadline = performance.now() + this.timing.fetchTimeoutMs;
     let nextAsk = 0;
     let reason = 'no node answered';
-    while (Date.now() < deadline) {
+    while (performance.now() < deadline) {
       if (this.closed) throw new ObjectUnavailableError(hash, 'the node is closing');
       if (!isReady(this.cmd)) {
         reason = 'Redis is unavailable';
@@ -111,9 +112,9 @@ export class ObjectFetcher {
           this.counters.fetched++;
           return;
         }
-        if (Date.now() >= nextAsk) {
+        if (performance.now() >= nextAsk) {
           await this.cmd.publish(this.keys.fetchChannel, `${hash} ${this.node}`);
-          nextAsk = Date.now() + ASK_INTERVAL_MS;
+          nextAsk = performance.now() + ASK_INTERVAL_MS;
         }
       } catch (err) {
         // Corrupt bytes from a peer are never stored; keep asking until the deadline.
@@ -122,7 +123,7 @@ export class ObjectFetcher {
           this.corrupt.add(hash);
         }
       }
-      await this.waitReady(hash, Math.min(100, deadline - Date.now()));
+      await this.waitReady(hash, Math.min(100, deadline - performance.now()));
     }
     if (this.corrupt.has(hash)) {
       throw new CorruptObjectError(hash, 'Redis replication', `every copy offered to this node was damaged, and no intact one came within ${this.timing.fetchTimeoutMs} ms`);

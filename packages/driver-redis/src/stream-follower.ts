@@ -38,8 +38,8 @@ const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve,
 export class StreamFollower {
   private stopped = false;
   private loop: Promise<void> | undefined;
-  /** When Redis last answered a read (or the follower started). */
-  lastReply = Date.now();
+  /** When Redis last answered a read (or the follower started), on the monotonic clock (performance.now). */
+  lastReply = performance.now();
 
   constructor(
     private readonly conn: RedisClient,
@@ -70,7 +70,7 @@ export class StreamFollower {
           'COUNT', BATCH, 'BLOCK', this.blockMs, 'STREAMS', this.keys.stream, this.handlers.cursor(),
         )) as Array<[Buffer, Array<[Buffer, Buffer[]]>]> | null;
         if (this.stopped) break;
-        this.lastReply = Date.now();
+        this.lastReply = performance.now();
         const entries = reply?.[0] ? toEntries(reply[0][1]) : [];
         if (entries.length > 0) await this.handlers.onEntries(entries);
         else await this.handlers.onIdle();
