@@ -58,6 +58,15 @@ describe('decodeCommit: bytes that parse as JSON but are not a commit', () => {
     const body = concat(enc(`{"data":"${DATA}","name":"a`), new Uint8Array([0xff]), enc('","time":1}'));
     expect(refusal(body)).toContain('not valid UTF-8 JSON');
     expect(refusal(new Uint8Array([0xef, 0xbb]))).toContain('not valid UTF-8 JSON');
+    // The decoder's own error is kept as the cause; without `where` the message says "in commit".
+    let caught: unknown;
+    try {
+      decodeCommit(body, HASH);
+    } catch (err) {
+      caught = err;
+    }
+    expect((caught as Error).message).toBe(`Corrupt object ${HASH} in commit: commit is not valid UTF-8 JSON`);
+    expect((caught as Error).cause).toBeInstanceOf(TypeError);
   });
 
   it('accepts a well-formed commit with any other metadata, adding its own hash', () => {
@@ -76,6 +85,16 @@ describe('carryOverMeta', () => {
     const meta = carryOverMeta(previous, { gone: 'new', time: 5, name: 'b', extra: true, skipped: undefined } as never);
     expect(meta).toEqual({ tags: ['x'], topic: 'kept', gone: 'new', extra: true });
     expect(carryOverMeta(undefined, { a: 1, data: 'x' })).toEqual({ a: 1 });
+    // A given key left undefined does not wipe the carried-over value.
+    expect(carryOverMeta(previous, { topic: undefined } as never)).toMatchObject({ topic: 'kept' });
+  });
+
+  it('returns an ordinary object the caller may change', () => {
+    const meta = carryOverMeta(undefined, { a: 1 });
+    meta.a = 2;
+    meta.b = 'x';
+    delete meta.b;
+    expect(meta).toEqual({ a: 2 });
   });
 
   it('keeps a "__proto__" key as data instead of replacing the prototype', () => {

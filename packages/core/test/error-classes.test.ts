@@ -59,6 +59,13 @@ describe('error classes', () => {
     expect([err.fileName, err.head, err.expected, err.code]).toEqual(['a.pl', H, H2, 'NOT_AT_HEAD']);
   });
 
+  it('a branded object without a string code is no GittyError', () => {
+    const brand = Symbol.for('@gitty/core/GittyError');
+    expect(isGittyError({ [brand]: true, code: 42 })).toBe(false);
+    expect(isGittyError({ [brand]: true })).toBe(false);
+    expect(isGittyError({ [brand]: true, code: 'NOT_FOUND' })).toBe(true);
+  });
+
   it('the brand is on the prototype: not an own, enumerable or logged property', () => {
     const err = new NotFoundError('file', 'x');
     expect(Object.getOwnPropertySymbols(err)).toEqual([]);
