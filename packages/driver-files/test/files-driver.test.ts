@@ -12,7 +12,7 @@ describe('files driver', () => {
       registerDriver('files', createDriver);
       const store = await openStore({ driver: 'files', dir, durability: 'none' });
       try {
-        expect(store.driver.capabilities).toEqual({ rawObjects: true, watch: true, sharedHeads: true, persistent: true, objectTimes: true });
+        expect(store.driver.capabilities).toEqual({ rawObjects: true, watch: true, sharedHeads: true, persistent: true, objectTimes: true, objectBatches: true, headBatches: true });
         await store.create('a.txt', 'x');
         expect(await readdir(dir)).toEqual(expect.arrayContaining(['objects', 'ref']));
         expect(await readdir(dir)).not.toContain('HEAD');
