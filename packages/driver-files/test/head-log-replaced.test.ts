@@ -71,6 +71,27 @@ describe('a head log replaced under an open reader', () => {
   });
 });
 
+describe('where a remembered position resumes', () => {
+  it('right after the epoch line it resumes; before it (offset 0) it starts over', async () => {
+    await withLog(async (log) => {
+      const empty = await log.withLock(() => log.create([]));
+      const appended = await log.withLock(() => log.append(empty, [{ name: 'a.pl', old: null, new: h('1') }]));
+      expect(await log.readFrom(empty)).toMatchObject({ reset: false, skipped: 0, offset: appended.offset, events: [{ name: 'a.pl' }] });
+      expect(await log.readFrom({ epoch: empty.epoch, offset: 0 })).toMatchObject({ reset: true, skipped: 0, events: [{ name: 'a.pl' }] });
+    });
+  });
+
+  it('a position in a log without an epoch line (epoch \'\') resumes there', async () => {
+    await withLog(async (log, file) => {
+      await log.withLock(() => log.create([]));
+      const first = `${JSON.stringify({ name: 'a.pl', old: null, new: h('1') })}\n`;
+      const second = `${JSON.stringify({ name: 'a.pl', old: h('1'), new: h('2') })}\n`;
+      await writeFile(file, first + second);
+      expect(await log.readFrom({ epoch: '', offset: Buffer.byteLength(first) })).toMatchObject({ epoch: '', reset: false, events: [{ name: 'a.pl', old: h('1'), new: h('2') }] });
+    });
+  });
+});
+
 describe('log lines that parse as JSON but are not head changes', () => {
   it('parseEventLine refuses them', () => {
     const bad = [

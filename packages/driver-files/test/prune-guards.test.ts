@@ -131,6 +131,8 @@ describe('prune and temp files', () => {
     expect(isStaleTemp(mine, now - 1000, now, 500)).toBe(true);
     expect(isStaleTemp(`${TEMP_PREFIX}elsewhere-1-ab`, now, now)).toBe(false);
     expect(isStaleTemp(`${TEMP_PREFIX}${HOST}-notapid-ab`, now, now)).toBe(false);
+    // Not a temp name this code writes (the tail is not hex): never judged by its pid.
+    expect(isStaleTemp(`${TEMP_PREFIX}${HOST}-999999999-abcxyz`, now, now)).toBe(false);
   });
 });
 
@@ -141,6 +143,7 @@ describe('storing loose objects', () => {
       const hash = hashObject('blob', data);
       const err = await loose.store(hash, 'blob', bytes('other content')).catch((e: unknown) => e);
       expect(isGittyError(err) && err.code).toBe('CORRUPT_OBJECT');
+      expect((err as Error).message).toBe(`Corrupt object ${hash} in storeObject: content hashes to ${hashObject('blob', bytes('other content'))}`);
       expect(await loose.has(hash)).toBe(false);
       expect(await readdir(root).catch(() => [])).toEqual([]);
       // The hash is not poisoned: the real content stores and loads.
