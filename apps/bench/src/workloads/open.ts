@@ -8,7 +8,7 @@ import { LooseObjectFloor, writeAllObjects, type RawObject } from '../peers/floo
 import type { Row } from '../report.js';
 import { comparedRow, reasonOf } from './rows.js';
 import { longLogRows } from './long-log.js';
-import { rssRows } from './open-rss.js';
+import { rssRows, rssSubjectsBeyondFiles } from './open-rss.js';
 
 const FILES_LOG = 'files (log)';
 const FILES_SCAN = 'files (scan)';
@@ -110,7 +110,7 @@ export async function openWorkload(ctx: BenchContext): Promise<Row[]> {
     }
     // Memory at open, each driver in a fresh process; then the same store with a long head log.
     ctx.log(`open: memory at open of ${size} files, each driver in a fresh process`);
-    rows.push(...(await rssRows([{ subject: 'node (no store)', driver: 'none' }, { subject: 'files', driver: 'files' }, ...ready.map((r) => ({ subject: r.id, driver: r.id }))], place, name, size)));
+    rows.push(...(await rssRows([{ subject: 'node (no store)', driver: 'none' }, { subject: 'files', driver: 'files' }, ...ready.map((r) => ({ subject: r.id, driver: r.id })), ...(await rssSubjectsBeyondFiles(ctx, place, size))], place, name, size)));
     if (size === Math.max(...ctx.options.openSizes)) rows.push(...(await longLogRows(ctx, files, place, size, name, openToFirstGet)));
     await ctx.removeDir(place.dir);
   }
