@@ -4,7 +4,7 @@ import path from 'node:path';
 import { setImmediate as yieldToEventLoop } from 'node:timers/promises';
 import type { HeadChange } from '@gitty/core';
 import { retiredLogFile } from './epoch-follow.js';
-import { isMissing, syncFolder, type Durability } from './fs-sync.js';
+import { openIfExists, syncFolder, type Durability } from './fs-sync.js';
 import { parseEventLine, type HeadLog } from './head-log.js';
 import { COMPACTED_HEADER_BYTES, compactedHeaderLine, readLogHeader, type CompactionLink } from './log-header.js';
 import { CHUNK_BYTES, completeLines, readRangeSync } from './log-lines.js';
@@ -131,13 +131,8 @@ interface ScannedLog {
 // its last complete line — or to a line of NUL bytes (NFS: its bytes may not have arrived;
 // step 3 copies it under the lock, where it is final).
 async function scanHeads(file: string): Promise<ScannedLog | undefined> {
-  let fd: number;
-  try {
-    fd = openSync(file, 'r');
-  } catch (err) {
-    if (isMissing(err)) return undefined;
-    throw err;
-  }
+  const fd = openIfExists(file);
+  if (fd === undefined) return undefined;
   try {
     const size = fstatSync(fd).size;
     const header = readLogHeader(fd, size);
@@ -191,13 +186,8 @@ async function writeSnapshot(fd: number, heads: Map<string, string>, file: strin
 // its complete lines from there to the temp file at `at`. Undefined when it is not.
 function copyTail(file: string, scanned: ScannedLog, to: number, at: number, temp: string): { end: number; size: number } | undefined {
   const from = scanned.offset;
-  let fd: number;
-  try {
-    fd = openSync(file, 'r');
-  } catch (err) {
-    if (isMissing(err)) return undefined;
-    throw err;
-  }
+  const fd = openIfExists(file);
+  if (fd === undefined) return undefined;
   try {
     const size = fstatSync(fd).size;
     if (readLogHeader(fd, size)?.epoch !== scanned.epoch || size < from) return undefined;

@@ -1,8 +1,8 @@
-import { closeSync, fstatSync, openSync, statSync } from 'node:fs';
+import { closeSync, fstatSync, statSync } from 'node:fs';
 import { InvalidConfigError, isGittyError } from '@gitty/core';
 import { compactHeadLog, type CompactReport } from './compact-log.js';
 import { removeRetiredLogs } from './epoch-follow.js';
-import { isMissing, type Durability } from './fs-sync.js';
+import { openIfExists, type Durability } from './fs-sync.js';
 import type { HeadLog } from './head-log.js';
 import { FileLock } from './lock.js';
 import { readLogHeader } from './log-header.js';
@@ -45,13 +45,8 @@ export const RETIRED_LOG_KEEP_MS = 10 * 60_000;
  * for a log never compacted; undefined when there is no trustworthy log.
  */
 function compactedSize(file: string): { size: number; compacted: number; ino: number } | undefined {
-  let fd: number;
-  try {
-    fd = openSync(file, 'r');
-  } catch (err) {
-    if (isMissing(err)) return undefined;
-    throw err;
-  }
+  const fd = openIfExists(file);
+  if (fd === undefined) return undefined;
   try {
     const info = fstatSync(fd);
     const header = readLogHeader(fd, info.size);

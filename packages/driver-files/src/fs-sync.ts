@@ -54,3 +54,13 @@ export function fsyncFolderSync(folder: string): void {
     if (fd !== undefined) closeSync(fd);
   }
 }
+
+/** Open `file` for reading; undefined when it (or a folder on its path) does not exist. The caller closes it. */
+export function openIfExists(file: string): number | undefined {
+  try {
+    return openSync(file, 'r');
+  } catch (err) {
+    if (isMissing(err)) return undefined;
+    throw err;
+  }
+}

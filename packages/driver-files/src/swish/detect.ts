@@ -1,19 +1,14 @@
-import { closeSync, openSync, readSync, readdirSync, statSync } from 'node:fs';
+import { closeSync, readSync, readdirSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { InvalidConfigError } from '@gitty/core';
-import { isMissing } from '../fs-sync.js';
+import { isMissing, openIfExists } from '../fs-sync.js';
 
 /** The on-disk layouts the files and packs drivers read and write. */
 export type StoreFormat = 'git' | 'swish';
 
 function firstBytes(file: string, length: number): string | undefined {
-  let fd: number;
-  try {
-    fd = openSync(file, 'r');
-  } catch (err) {
-    if (isMissing(err)) return undefined;
-    throw err;
-  }
+  const fd = openIfExists(file);
+  if (fd === undefined) return undefined;
   try {
     const buffer = Buffer.alloc(length);
     return buffer.subarray(0, readSync(fd, buffer, 0, length, 0)).toString('utf8');
