@@ -1,39 +1,16 @@
 import { existsSync } from 'node:fs';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { Redis } from 'ioredis';
 import { isGittyError } from '@gitty/core';
-import { startRedisServer, startTcpProxy, tempDir, waitFor, type RedisServer, type TcpProxy } from '@gitty/driver-test/harness';
+import { startRedisServer, waitFor } from '@gitty/driver-test/harness';
 import { StoreKeys } from '../src/index.js';
-import { innerFor, openNode, type LocalNode } from './helpers.js';
+import { innerFor, openNode } from './helpers.js';
+import { useTestResources } from './support/test-resources.js';
 import { NodeProcess, type NodeReport } from './node-process.js';
 
 const FAKETIME = '/usr/lib/x86_64-linux-gnu/faketime/libfaketime.so.1';
 
-const open: LocalNode[] = [];
-const processes: NodeProcess[] = [];
-const proxies: TcpProxy[] = [];
-const servers: RedisServer[] = [];
-const dirs: Array<{ remove: () => Promise<void> }> = [];
-
-afterEach(async () => {
-  for (const p of processes.splice(0)) await p.stop();
-  for (const node of open.splice(0)) await node.store.close();
-  for (const proxy of proxies.splice(0)) await proxy.stop();
-  for (const server of servers.splice(0)) await server.stop();
-  for (const dir of dirs.splice(0)) await dir.remove();
-});
-
-async function dir(): Promise<string> {
-  const made = await tempDir('gitty-redis-clock-');
-  dirs.push(made);
-  return made.dir;
-}
-
-async function proxied(port: number): Promise<TcpProxy> {
-  const proxy = await startTcpProxy(port);
-  proxies.push(proxy);
-  return proxy;
-}
+const { open, processes, servers, dir, proxied } = useTestResources('gitty-redis-clock-');
 
 // Each node here stays cut off through the other's loss on purpose (the test is about which
 // generation outranks which), so writes wait only briefly for the missing node to merge.

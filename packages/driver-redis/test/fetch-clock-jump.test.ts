@@ -1,24 +1,17 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { startRedisServer, tempDir, type RedisServer } from '@gitty/driver-test/harness';
-import { innerFor, openNode, type LocalNode } from './helpers.js';
+import { startRedisServer } from '@gitty/driver-test/harness';
+import type { LocalNode } from './helpers.js';
+import { useTestResources } from './support/test-resources.js';
 
-const open: LocalNode[] = [];
-const servers: RedisServer[] = [];
-const dirs: Array<{ remove: () => Promise<void> }> = [];
+const { servers, node: nodeIn } = useTestResources('gitty-redis-fetch-clock-');
 
-afterEach(async () => {
+// Registered after the resources' hook, so it runs first: the nodes close on the real clock.
+afterEach(() => {
   vi.restoreAllMocks();
-  for (const node of open.splice(0)) await node.store.close();
-  for (const server of servers.splice(0)) await server.stop();
-  for (const dir of dirs.splice(0)) await dir.remove();
 });
 
-async function node(url: string, storeId: string): Promise<LocalNode> {
-  const made = await tempDir('gitty-redis-fetch-clock-');
-  dirs.push(made);
-  const opened = await openNode({ url, storeId, inner: innerFor(made.dir), stateDir: made.dir, blockMs: 200 });
-  open.push(opened);
-  return opened;
+function node(url: string, storeId: string): Promise<LocalNode> {
+  return nodeIn(url, storeId, { blockMs: 200 });
 }
 
 // The chaos campaign's clock-jump fault moves a node's wall clock by −1 h … +1 day. A lazy fetch

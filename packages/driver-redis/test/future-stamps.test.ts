@@ -1,27 +1,16 @@
 import { readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { Redis } from 'ioredis';
-import { startRedisServer, tempDir, waitFor, type RedisServer } from '@gitty/driver-test/harness';
+import { startRedisServer, tempDir, waitFor } from '@gitty/driver-test/harness';
 import { StoreKeys } from '../src/index.js';
 import { innerFor, openNode, type LocalNode } from './helpers.js';
+import { useTestResources } from './support/test-resources.js';
 
-const open: LocalNode[] = [];
-const servers: RedisServer[] = [];
-const dirs: Array<{ remove: () => Promise<void> }> = [];
+const { open, servers, dirs, node: nodeIn } = useTestResources('gitty-redis-future-');
 
-afterEach(async () => {
-  for (const node of open.splice(0)) await node.store.close();
-  for (const server of servers.splice(0)) await server.stop();
-  for (const dir of dirs.splice(0)) await dir.remove();
-});
-
-async function node(url: string, storeId: string): Promise<LocalNode> {
-  const made = await tempDir('gitty-redis-future-');
-  dirs.push(made);
-  const opened = await openNode({ url, storeId, inner: innerFor(made.dir), stateDir: made.dir, blockMs: 200 });
-  open.push(opened);
-  return opened;
+function node(url: string, storeId: string): Promise<LocalNode> {
+  return nodeIn(url, storeId, { blockMs: 200 });
 }
 
 // Issue 14: stream entries with a stamp beyond the current generation are refused, but Redis's

@@ -1,29 +1,12 @@
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { Redis } from 'ioredis';
-import { startRedisServer, startTcpProxy, tempDir, waitFor, type RedisServer, type TcpProxy } from '@gitty/driver-test/harness';
+import { startRedisServer, startTcpProxy, waitFor } from '@gitty/driver-test/harness';
 import { StoreKeys } from '../src/index.js';
-import { innerFor, openNode, type LocalNode } from './helpers.js';
+import { innerFor, openNode } from './helpers.js';
+import { useTestResources } from './support/test-resources.js';
 import { NodeProcess, type NodeReport } from './node-process.js';
 
-const open: LocalNode[] = [];
-const processes: NodeProcess[] = [];
-const proxies: TcpProxy[] = [];
-const servers: RedisServer[] = [];
-const dirs: Array<{ remove: () => Promise<void> }> = [];
-
-afterEach(async () => {
-  for (const p of processes.splice(0)) await p.stop();
-  for (const node of open.splice(0)) await node.store.close();
-  for (const proxy of proxies.splice(0)) await proxy.stop();
-  for (const server of servers.splice(0)) await server.stop();
-  for (const dir of dirs.splice(0)) await dir.remove();
-});
-
-async function dir(): Promise<string> {
-  const made = await tempDir('gitty-redis-killed-writer-');
-  dirs.push(made);
-  return made.dir;
-}
+const { open, processes, proxies, servers, dir } = useTestResources('gitty-redis-killed-writer-');
 
 const timing = { blockMs: 200, commandTimeoutMs: 1_000, settleMs: 300 };
 

@@ -1,41 +1,17 @@
 import { copyFile } from 'node:fs/promises';
 import path from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { Redis } from 'ioredis';
 import { isGittyError } from '@gitty/core';
-import { startRedisServer, startTcpProxy, tempDir, waitFor, type RedisServer, type TcpProxy } from '@gitty/driver-test/harness';
+import { startRedisServer, waitFor } from '@gitty/driver-test/harness';
 import { StoreKeys } from '../src/index.js';
-import { innerFor, openNode, type LocalNode } from './helpers.js';
+import type { LocalNode } from './helpers.js';
+import { useTestResources } from './support/test-resources.js';
 
-const open: LocalNode[] = [];
-const proxies: TcpProxy[] = [];
-const servers: RedisServer[] = [];
-const dirs: Array<{ remove: () => Promise<void> }> = [];
+const { servers, dir, proxied, node: nodeIn } = useTestResources('gitty-redis-lagging-');
 
-afterEach(async () => {
-  for (const node of open.splice(0)) await node.store.close();
-  for (const proxy of proxies.splice(0)) await proxy.stop();
-  for (const server of servers.splice(0)) await server.stop();
-  for (const dir of dirs.splice(0)) await dir.remove();
-});
-
-async function dir(): Promise<string> {
-  const made = await tempDir('gitty-redis-lagging-');
-  dirs.push(made);
-  return made.dir;
-}
-
-async function proxied(port: number): Promise<TcpProxy> {
-  const proxy = await startTcpProxy(port);
-  proxies.push(proxy);
-  return proxy;
-}
-
-async function node(url: string, storeId: string): Promise<LocalNode> {
-  const d = await dir();
-  const opened = await openNode({ url, storeId, inner: innerFor(d), stateDir: d, blockMs: 200, commandTimeoutMs: 1_000, settleMs: 60_000 });
-  open.push(opened);
-  return opened;
+function node(url: string, storeId: string): Promise<LocalNode> {
+  return nodeIn(url, storeId, { blockMs: 200, commandTimeoutMs: 1_000, settleMs: 60_000 });
 }
 
 // The chaos campaign's finding (redis-rollback, seed 31): a node that had not yet seen another

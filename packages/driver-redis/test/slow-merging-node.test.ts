@@ -1,46 +1,22 @@
 import { copyFile } from 'node:fs/promises';
 import path from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { Redis } from 'ioredis';
 import { isGittyError, type Store } from '@gitty/core';
-import { startRedisServer, startTcpProxy, tempDir, waitFor, type RedisServer, type TcpProxy } from '@gitty/driver-test/harness';
+import { startRedisServer, waitFor, type TcpProxy } from '@gitty/driver-test/harness';
 import { StoreKeys } from '../src/index.js';
-import { innerFor, openNode, type LocalNode } from './helpers.js';
+import type { LocalNode } from './helpers.js';
+import { useTestResources } from './support/test-resources.js';
 
-const open: LocalNode[] = [];
-const proxies: TcpProxy[] = [];
-const servers: RedisServer[] = [];
-const dirs: Array<{ remove: () => Promise<void> }> = [];
-
-afterEach(async () => {
-  for (const node of open.splice(0)) await node.store.close();
-  for (const proxy of proxies.splice(0)) await proxy.stop();
-  for (const server of servers.splice(0)) await server.stop();
-  for (const dir of dirs.splice(0)) await dir.remove();
-});
-
-async function dir(): Promise<string> {
-  const made = await tempDir('gitty-redis-slow-merge-');
-  dirs.push(made);
-  return made.dir;
-}
-
-async function proxied(port: number): Promise<TcpProxy> {
-  const proxy = await startTcpProxy(port);
-  proxies.push(proxy);
-  return proxy;
-}
+const { servers, dir, proxied, node: nodeIn } = useTestResources('gitty-redis-slow-merge-');
 
 // settleMs is short on purpose: the node holding the newest acknowledged change stays away far
 // longer than that, as a node behind a slow or silent link (or busy) did in the chaos campaign.
 const SETTLE_MS = 300;
 const WAITING_FOR_NODE = /node "[^"]+", active before the loss, has merged its heads/;
 
-async function node(url: string, storeId: string): Promise<LocalNode> {
-  const d = await dir();
-  const opened = await openNode({ url, storeId, inner: innerFor(d), stateDir: d, blockMs: 200, commandTimeoutMs: 1_000, settleMs: SETTLE_MS });
-  open.push(opened);
-  return opened;
+function node(url: string, storeId: string): Promise<LocalNode> {
+  return nodeIn(url, storeId, { blockMs: 200, commandTimeoutMs: 1_000, settleMs: SETTLE_MS });
 }
 
 /** Try `update` until it is acknowledged or refused for another reason than Redis being away. */
