@@ -26,4 +26,93 @@ export const mutationPackages = {
     ],
     sandbox: ['packages/core', 'packages/driver-test', 'packages/driver-files'],
   },
+  'driver-packs': {
+    mutate: ['packages/driver-packs/src/**/*.ts', '!packages/driver-packs/src/index.ts', '!packages/driver-packs/src/swish/index.ts'],
+    // The in-process tests. Left out: the conformance suite (its cross-process group and the
+    // suite's size: minutes per mutant), and the tests that run the driver in children through
+    // tsx (crash, import-crash, multiprocess, files, pack-lock) or a small-disk mount
+    // (disk-full): a child loads the unmutated package, so it cannot kill a mutant.
+    tests: [
+      'packages/driver-packs/test/**/*.test.ts',
+      '!packages/driver-packs/test/conformance.test.ts',
+      '!packages/driver-packs/test/crash.test.ts',
+      '!packages/driver-packs/test/import-crash.test.ts',
+      '!packages/driver-packs/test/multiprocess.test.ts',
+      '!packages/driver-packs/test/files.test.ts',
+      '!packages/driver-packs/test/pack-lock.test.ts',
+      '!packages/driver-packs/test/disk-full.test.ts',
+    ],
+    sandbox: ['packages/core', 'packages/driver-test', 'packages/driver-files', 'packages/driver-packs'],
+  },
+  'driver-sqlite': {
+    mutate: ['packages/driver-sqlite/src/**/*.ts', '!packages/driver-sqlite/src/index.ts'],
+    // Left out: the conformance suite (as for driver-packs), compaction and rebuild-race (their
+    // writers run in tsx children), open-100k (a 100k-object store: minutes per mutant).
+    tests: [
+      'packages/driver-sqlite/test/**/*.test.ts',
+      '!packages/driver-sqlite/test/conformance.test.ts',
+      '!packages/driver-sqlite/test/compaction.test.ts',
+      '!packages/driver-sqlite/test/rebuild-race.test.ts',
+      '!packages/driver-sqlite/test/open-100k.test.ts',
+    ],
+    sandbox: ['packages/core', 'packages/driver-test', 'packages/driver-files', 'packages/driver-packs', 'packages/driver-sqlite'],
+  },
+  'driver-redis': {
+    mutate: ['packages/driver-redis/src/**/*.ts', '!packages/driver-redis/src/index.ts'],
+    // The tests whose nodes live in the test process (each starts its own redis-server).
+    // Left out: the conformance suite (as for driver-packs), and the tests that run nodes as tsx
+    // children (node-process.ts: clock-ahead, killed-writer, node-failures, restarts,
+    // three-nodes) or a sentinel failover (sentinel): those nodes load the unmutated package.
+    tests: [
+      'packages/driver-redis/test/**/*.test.ts',
+      '!packages/driver-redis/test/conformance.test.ts',
+      '!packages/driver-redis/test/clock-ahead.test.ts',
+      '!packages/driver-redis/test/killed-writer.test.ts',
+      '!packages/driver-redis/test/node-failures.test.ts',
+      '!packages/driver-redis/test/restarts.test.ts',
+      '!packages/driver-redis/test/three-nodes.test.ts',
+      '!packages/driver-redis/test/sentinel.test.ts',
+    ],
+    sandbox: ['packages/core', 'packages/driver-test', 'packages/driver-files', 'packages/driver-redis'],
+  },
+  'driver-test': {
+    // The harness parts only: fixture, harness, pass-through driver, tcp proxy, sentinel and
+    // swish helpers, util. Not the suite's groups (they are tests, judged by drivers), not
+    // suite.ts/index.ts (wiring), types.ts (types only), cross-process-child.ts (runs in a child).
+    mutate: [
+      'packages/driver-test/src/*.ts',
+      '!packages/driver-test/src/index.ts',
+      '!packages/driver-test/src/suite.ts',
+      '!packages/driver-test/src/types.ts',
+      '!packages/driver-test/src/cross-process-child.ts',
+    ],
+    // The suite on the memory driver (uses the fixture, harness and pass-through driver) and the
+    // suite's self-test (broken drivers it must catch).
+    tests: ['packages/driver-test/test/**/*.test.ts'],
+    sandbox: ['packages/core', 'packages/driver-test'],
+  },
+  cli: {
+    mutate: ['apps/cli/src/**/*.ts', '!apps/cli/src/index.ts', '!apps/cli/src/main.ts', '!apps/cli/src/commands/index.ts'],
+    // Only the tests that import the CLI's modules: most CLI tests run `gitty` as a tsx child
+    // (test/cli-process.ts), which loads the unmutated source and cannot kill a mutant, so they
+    // are left out, and most of the commands' code shows as "no coverage".
+    tests: ['apps/cli/test/config-paths.test.ts', 'apps/cli/test/copy-store.test.ts', 'apps/cli/test/copy.test.ts', 'apps/cli/test/import-readers.test.ts'],
+    sandbox: ['packages/core', 'packages/driver-test', 'packages/driver-files', 'packages/driver-packs', 'packages/driver-sqlite', 'packages/driver-redis', 'apps/server', 'apps/cli'],
+  },
+  server: {
+    mutate: ['apps/server/src/**/*.ts', '!apps/server/src/index.ts', '!apps/server/src/main.ts'],
+    // The tests start the server in-process (test/helpers.ts `startServer`). Left out: the
+    // browser tests (Chromium; minutes per mutant), load.test.ts (20 s of load), and the tests
+    // that start the server as a tsx child (host-access, shared-dir) or run an external linter
+    // on the spec (openapi-lint).
+    tests: [
+      'apps/server/test/**/*.test.ts',
+      '!apps/server/test/browser*.test.ts',
+      '!apps/server/test/load.test.ts',
+      '!apps/server/test/host-access.test.ts',
+      '!apps/server/test/shared-dir.test.ts',
+      '!apps/server/test/openapi-lint.test.ts',
+    ],
+    sandbox: ['packages/core', 'packages/driver-test', 'packages/driver-files', 'packages/driver-packs', 'packages/driver-sqlite', 'packages/driver-redis', 'apps/server'],
+  },
 };

@@ -57,6 +57,8 @@ function sandboxIgnores(packageDirs) {
     '!/scripts/mutation',
     '!/packages',
     '/packages/*',
+    '!/apps',
+    '/apps/*',
     ...packageDirs.map((dir) => `!/${dir}`),
     'dist',
     '.turbo',
