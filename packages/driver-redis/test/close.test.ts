@@ -1,28 +1,13 @@
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { Redis } from 'ioredis';
-import { startRedisServer, startTcpProxy, tempDir, waitFor, type RedisServer, type TcpProxy } from '@gitty/driver-test/harness';
+import { startRedisServer, startTcpProxy, waitFor } from '@gitty/driver-test/harness';
 import { StoreKeys } from '../src/index.js';
-import { FILES_DRIVER, innerFor, openNode, registerFilesDriver, type LocalNode } from './helpers.js';
+import { FILES_DRIVER, innerFor, openNode, registerFilesDriver } from './helpers.js';
+import { useTestResources } from './support/test-resources.js';
 import { openStore } from '@gitty/core';
 
-const open: LocalNode[] = [];
-const proxies: TcpProxy[] = [];
-const servers: RedisServer[] = [];
-const dirs: Array<{ remove: () => Promise<void> }> = [];
+const { proxies, servers, dir } = useTestResources('gitty-redis-close-');
 let stores = 0;
-
-afterEach(async () => {
-  for (const node of open.splice(0)) await node.store.close();
-  for (const proxy of proxies.splice(0)) await proxy.stop();
-  for (const server of servers.splice(0)) await server.stop();
-  for (const dir of dirs.splice(0)) await dir.remove();
-});
-
-async function dir(): Promise<string> {
-  const made = await tempDir('gitty-redis-close-');
-  dirs.push(made);
-  return made.dir;
-}
 
 describe('close()', () => {
   it.runIf(FILES_DRIVER)('waits for a head change in flight: it completes and is in the local store after close', async () => {

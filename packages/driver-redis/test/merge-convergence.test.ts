@@ -1,27 +1,14 @@
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { Redis } from 'ioredis';
-import { startRedisServer, startTcpProxy, tempDir, waitFor, type RedisServer, type TcpProxy } from '@gitty/driver-test/harness';
+import { startRedisServer, startTcpProxy, waitFor } from '@gitty/driver-test/harness';
 import { StoreKeys } from '../src/index.js';
-import { innerFor, openNode, type LocalNode } from './helpers.js';
+import type { LocalNode } from './helpers.js';
+import { useTestResources } from './support/test-resources.js';
 
-const open: LocalNode[] = [];
-const proxies: TcpProxy[] = [];
-const servers: RedisServer[] = [];
-const dirs: Array<{ remove: () => Promise<void> }> = [];
+const { proxies, servers, node: nodeIn } = useTestResources('gitty-redis-merge-');
 
-afterEach(async () => {
-  for (const node of open.splice(0)) await node.store.close();
-  for (const proxy of proxies.splice(0)) await proxy.stop();
-  for (const server of servers.splice(0)) await server.stop();
-  for (const dir of dirs.splice(0)) await dir.remove();
-});
-
-async function node(url: string, storeId: string): Promise<LocalNode> {
-  const made = await tempDir('gitty-redis-merge-');
-  dirs.push(made);
-  const opened = await openNode({ url, storeId, inner: innerFor(made.dir), stateDir: made.dir, blockMs: 200, commandTimeoutMs: 1_000 });
-  open.push(opened);
-  return opened;
+function node(url: string, storeId: string): Promise<LocalNode> {
+  return nodeIn(url, storeId, { blockMs: 200, commandTimeoutMs: 1_000 });
 }
 
 // The chaos campaign's finding (redis over sqlite, seed 599189809): after Redis lost the store,
