@@ -9,9 +9,10 @@ import { spawnTs, tempDir } from '@gitty/driver-test/harness';
 import { IndexCatchUp } from '../src/catch-up.js';
 import { createDriver } from '../src/factory.js';
 
-const compactingWriter = fileURLToPath(new URL('./fixtures/compacting-writer.ts', import.meta.url));
+// The files driver's own compacting child (same workspace; @gitty/driver-files is a dev dependency).
+const compactingWriter = fileURLToPath(new URL('../../driver-files/test/children/compacting-writer.ts', import.meta.url));
 
-/** A files-driver child answering one line per command (see the fixture). */
+/** A files-driver child answering one line per command (see that child's header). */
 function startWriter(dir: string): { ask: (command: string) => Promise<string>; done: () => Promise<void> } {
   const child = spawnTs(compactingWriter, [dir], { stdio: ['pipe', 'pipe', 'pipe'] });
   let stderr = '';
