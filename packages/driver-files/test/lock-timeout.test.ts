@@ -8,6 +8,7 @@ import path from 'node:path';
 import { isGittyError } from '@gitty/core';
 import { tempDir } from '@gitty/driver-test/harness';
 import { FileLock } from '@gitty/driver-files';
+import { liveProcess } from './live-process.js';
 
 const NS = (() => {
   try {
@@ -43,21 +44,6 @@ async function attempt(file: string, options: { staleMs?: number; timeoutMs?: nu
     if (isGittyError(err)) return err.code;
     throw err;
   }
-}
-
-/** A process of this host that stays alive until killed. */
-async function liveProcess(): Promise<{ pid: number; kill: () => Promise<void> }> {
-  const child = spawn(process.execPath, ['-e', 'setInterval(() => {}, 1000)'], { stdio: 'ignore' });
-  const exited = once(child, 'exit');
-  await once(child, 'spawn');
-  return {
-    pid: child.pid!,
-    // Idempotent: the exit promise is made once, before any kill.
-    kill: async () => {
-      child.kill('SIGKILL');
-      await exited;
-    },
-  };
 }
 
 async function deadPid(): Promise<number> {

@@ -7,6 +7,7 @@ import path from 'node:path';
 import { hashObject, isGittyError, nodeCompression } from '@gitty/core';
 import { tempDir } from '@gitty/driver-test/harness';
 import { LooseObjects, TEMP_PREFIX, isStaleTemp, isTempName, removeStaleTemps, tempName } from '@gitty/driver-files';
+import { liveProcess } from './live-process.js';
 
 const bytes = (text: string) => new TextEncoder().encode(text);
 const HOST = os.hostname().replace(/[^A-Za-z0-9_.]/g, '_').slice(0, 64) || 'host';
@@ -25,21 +26,6 @@ async function withLoose(use: (loose: LooseObjects, root: string) => Promise<voi
 async function backdate(file: string, ageMs: number): Promise<void> {
   const when = new Date(Date.now() - ageMs);
   await utimes(file, when, when);
-}
-
-/** A process of this host that stays alive until killed. */
-async function liveProcess(): Promise<{ pid: number; kill: () => Promise<void> }> {
-  const child = spawn(process.execPath, ['-e', 'setInterval(() => {}, 1000)'], { stdio: 'ignore' });
-  const exited = once(child, 'exit');
-  await once(child, 'spawn');
-  return {
-    pid: child.pid!,
-    // Idempotent: the exit promise is made once, before any kill.
-    kill: async () => {
-      child.kill('SIGKILL');
-      await exited;
-    },
-  };
 }
 
 describe('prune and temp files', () => {
