@@ -33,6 +33,9 @@ export function createClient(options: RedisDriverOptions, role: 'cmd' | 'follow'
     return new Cluster(options.cluster, {
       enableOfflineQueue: false,
       lazyConnect: true,
+      // ioredis's Cluster resends a command after "Connection is closed" (retryDelayOnFailover),
+      // even one that already timed out: a CAS could then apply after its outcome was settled.
+      retryDelayOnFailover: 0,
       redisOptions: base,
       clusterRetryStrategy: (attempt: number) => Math.min(50 * attempt, 1_000),
     });
