@@ -3,8 +3,9 @@
 // parent writes a line to stdin, its view of every head and every head it learnt of (its own
 // acknowledged commits and the changes the watch reported).
 import { createInterface } from 'node:readline';
-import { defaultDriverContext, isGittyError, openStore } from '@gitty/core';
+import { defaultDriverContext, openStore } from '@gitty/core';
 import { createDriver, type FilesDriver } from '@gitty/driver-files';
+import { contend } from './contend.js';
 
 const [dir, id, opsArg, namesArg] = process.argv.slice(2) as [string, string, string, string];
 const driver = (await createDriver({ dir, durability: 'none', pollInterval: 20, compactAt: process.env.NO_COMPACT ? false : 4096, compactRatio: 1.5 }, defaultDriverContext())) as FilesDriver;
@@ -18,27 +19,12 @@ process.stdout.write('ready\n');
 const input = createInterface({ input: process.stdin });
 const lines = input[Symbol.asyncIterator]();
 await lines.next();
-const names = Array.from({ length: Number(namesArg) }, (_, i) => `file-${i}.txt`);
-let seed = Number(id) * 7919 + 1;
-const random = () => ((seed = (seed * 1103515245 + 12345) % 2147483648) / 2147483648);
-
-for (let op = 0; op < Number(opsArg); op++) {
-  const name = names[Math.floor(random() * names.length)]!;
-  for (;;) {
-    try {
-      const head = await store.head(name);
-      const data = `${name} by ${id} op ${op}\n`;
-      const commit = head ? await store.update(name, data, { previous: head }) : await store.create(name, data);
-      learnt.add(commit.commit);
-      process.stdout.write(JSON.stringify({ name, commit: commit.commit }) + '\n');
-      break;
-    } catch (err) {
-      if (!isGittyError(err, 'NOT_AT_HEAD') && !isGittyError(err, 'FILE_EXISTS')) throw err;
-      await store.rescan();
-    }
-  }
-  if (op % 25 === 24 && !process.env.NO_COMPACT) await driver.compaction!.compact();
-}
+await contend(store, id, Number(opsArg), Number(namesArg), {
+  acknowledged: (commit) => learnt.add(commit),
+  afterOp: async (op) => {
+    if (op % 25 === 24 && !process.env.NO_COMPACT) await driver.compaction!.compact();
+  },
+});
 process.stdout.write('finished\n');
 if (!(await lines.next()).done) {
   await store.rescan();
