@@ -1,21 +1,16 @@
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { readdir, utimes } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { ChildProcess } from 'node:child_process';
 import { openStore, registerDriver } from '@gitty/core';
 import { spawnTs, tempDir } from '@gitty/driver-test/harness';
 import { createDriver } from '../src/index.js';
+import { releasedAfterEach } from './after-each-test.js';
 import { versionText } from './fixtures.js';
 import { writeHistory } from './helpers.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
-const children: ChildProcess[] = [];
-const cleanups: (() => Promise<void>)[] = [];
-afterEach(async () => {
-  for (const child of children.splice(0)) if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
-  for (const c of cleanups.splice(0)) await c();
-});
+const { children, cleanups } = releasedAfterEach();
 
 describe('crash safety of repack and unpack', () => {
   it('a process killed at random moments while repacking or unpacking loses nothing', async () => {

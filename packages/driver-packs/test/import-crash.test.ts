@@ -1,4 +1,4 @@
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { ChildProcess } from 'node:child_process';
 import { readdir } from 'node:fs/promises';
 import path from 'node:path';
@@ -7,14 +7,10 @@ import { openStore, registerDriver, type Store } from '@gitty/core';
 import { createDriver as createFilesDriver } from '@gitty/driver-files';
 import { seededRandom, spawnTs, tempDir } from '@gitty/driver-test/harness';
 import { createDriver } from '../src/index.js';
+import { releasedAfterEach } from './after-each-test.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
-const children: ChildProcess[] = [];
-const cleanups: (() => Promise<void>)[] = [];
-afterEach(async () => {
-  for (const child of children.splice(0)) if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
-  for (const c of cleanups.splice(0)) await c();
-});
+const { children, cleanups } = releasedAfterEach();
 registerDriver('packs', createDriver);
 registerDriver('files', createFilesDriver);
 
