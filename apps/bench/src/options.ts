@@ -2,7 +2,7 @@ import os from 'node:os';
 import { parseArgs } from 'node:util';
 
 /** The workloads the bench knows, in the order it runs them. */
-export const WORKLOADS = ['ingest', 'import', 'concurrent', 'disk', 'read', 'open', 'contention', 'replicate'] as const;
+export const WORKLOADS = ['ingest', 'import', 'copy', 'concurrent', 'disk', 'read', 'open', 'contention', 'replicate'] as const;
 
 /** One of {@link WORKLOADS}. */
 export type WorkloadName = (typeof WORKLOADS)[number];

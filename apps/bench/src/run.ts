@@ -7,6 +7,7 @@ import type { BenchOptions, WorkloadName } from './options.js';
 import type { BenchReport, Row } from './report.js';
 import { contentionWorkload } from './workloads/contention.js';
 import { concurrentWorkload } from './workloads/concurrent.js';
+import { copyWorkload } from './workloads/copy.js';
 import { diskWorkload } from './workloads/disk.js';
 import { importWorkload } from './workloads/import.js';
 import { ingestWorkload } from './workloads/ingest.js';
@@ -18,6 +19,7 @@ import { reasonOf } from './workloads/rows.js';
 const WORKLOAD_RUNNERS: Record<WorkloadName, (ctx: BenchContext) => Promise<Row[]>> = {
   ingest: ingestWorkload,
   import: importWorkload,
+  copy: copyWorkload,
   concurrent: concurrentWorkload,
   disk: diskWorkload,
   read: readWorkload,
