@@ -48,7 +48,8 @@ async function firstOutcome(store: Store, name: string, previous: string): Promi
  * wait for the nodes that were active before it, not for a fixed time.
  */
 describe('after Redis lost the store, the only node holding the newest change merges late', () => {
-  async function setUp(storeId: string, url: (proxy: TcpProxy) => string, redisPort: number) {
+  /** Two nodes on `x.txt`; `beforeLag` runs once both have x1, before a is cut off and b updates. */
+  async function setUp(storeId: string, url: (proxy: TcpProxy) => string, redisPort: number, beforeLag?: () => Promise<void>) {
     const toA = await proxied(redisPort);
     const toB = await proxied(redisPort);
     const a = await node(url(toA), storeId);
@@ -57,6 +58,7 @@ describe('after Redis lost the store, the only node holding the newest change me
     await waitFor(async () => (await b.store.head('x.txt')) === x1.commit, 15_000);
     // a has read the members (b among them) since b joined.
     await a.store.rescan();
+    await beforeLag?.();
     // a lags: it never reads b's acknowledged update.
     toA.pause();
     const x2 = await b.store.update('x.txt', 'x two, acknowledged to b', { previous: x1.commit });
@@ -124,22 +126,12 @@ describe('after Redis lost the store, the only node holding the newest change me
     const storeId = 'slow-merge-rollback';
     const keys = new StoreKeys('gitty', storeId);
     const raw0 = new Redis(first.url);
-    // The snapshot is taken before b's update (inside setUp, after a paused).
-    const { toA, toB, a, b, x1, x2 } = await (async () => {
-      const toA = await proxied(first.port);
-      const toB = await proxied(first.port);
-      const a = await node(toA.url, storeId);
-      const b = await node(toB.url, storeId);
-      const x1 = await a.store.create('x.txt', 'x one');
-      await waitFor(async () => (await b.store.head('x.txt')) === x1.commit, 15_000);
-      await a.store.rescan();
+    // The snapshot is taken before b's update (setUp's beforeLag).
+    const { toA, toB, a, b, x1, x2 } = await setUp(storeId, (p) => p.url, first.port, async () => {
       await raw0.save();
       raw0.disconnect();
       await copyFile(path.join(data, 'dump.rdb'), path.join(data, 'old.rdb'));
-      toA.pause();
-      const x2 = await b.store.update('x.txt', 'x two, acknowledged to b', { previous: x1.commit });
-      return { toA, toB, a, b, x1, x2 };
-    })();
+    });
     toB.pause();
     await first.kill();
     await copyFile(path.join(data, 'old.rdb'), path.join(data, 'dump.rdb'));
