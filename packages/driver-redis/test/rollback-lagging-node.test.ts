@@ -1,11 +1,10 @@
-import { copyFile } from 'node:fs/promises';
-import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { Redis } from 'ioredis';
 import { isGittyError } from '@gitty/core';
-import { startRedisServer, waitFor } from '@gitty/driver-test/harness';
+import { waitFor } from '@gitty/driver-test/harness';
 import { StoreKeys } from '../src/index.js';
 import type { LocalNode } from './helpers.js';
+import { startSnapshotRedis } from './support/snapshot-redis.js';
 import { useTestResources } from './support/test-resources.js';
 
 const { servers, dir, proxied, node: nodeIn } = useTestResources('gitty-redis-lagging-');
@@ -19,10 +18,8 @@ function node(url: string, storeId: string): Promise<LocalNode> {
 // snapshot, before anyone noticed the rollback. Both writes were acknowledged; one was lost.
 describe('Redis restarted from an older snapshot, a lagging node writes first', () => {
   it('refuses the lagging write until the node holding the newer acknowledged head has merged it', async () => {
-    const data = await dir();
-    const redisArgs = ['--dir', data, '--dbfilename', 'dump.rdb'];
-    const first = await startRedisServer(redisArgs);
-    servers.push(first);
+    const redis = await startSnapshotRedis({ dir, servers });
+    const first = redis.first;
     const storeId = 'lagging-1';
     const keys = new StoreKeys('gitty', storeId);
     const toA = await proxied(first.port);
@@ -32,19 +29,13 @@ describe('Redis restarted from an older snapshot, a lagging node writes first', 
     const x1 = await a.store.create('x.txt', 'x one');
     await waitFor(async () => (await b.store.head('x.txt')) === x1.commit, 15_000);
 
-    const raw = new Redis(first.url);
-    await raw.save();
-    raw.disconnect();
-    await copyFile(path.join(data, 'dump.rdb'), path.join(data, 'old.rdb'));
+    await redis.snapshot();
     // b lags: it does not see a's update before Redis goes back in time.
     toB.pause();
     const x2 = await a.store.update('x.txt', 'x two, acknowledged', { previous: x1.commit });
     // a cannot reach the restarted Redis until b has tried to write.
     toA.pause();
-    await first.kill();
-    await copyFile(path.join(data, 'old.rdb'), path.join(data, 'dump.rdb'));
-    const second = await startRedisServer(redisArgs, first.port);
-    servers.push(second);
+    const second = await redis.restartFromSnapshot();
     toB.dropConnections();
     toB.heal();
 

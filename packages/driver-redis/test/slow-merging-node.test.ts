@@ -1,11 +1,10 @@
-import { copyFile } from 'node:fs/promises';
-import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { Redis } from 'ioredis';
 import { isGittyError, type Store } from '@gitty/core';
 import { startRedisServer, waitFor, type TcpProxy } from '@gitty/driver-test/harness';
 import { StoreKeys } from '../src/index.js';
 import type { LocalNode } from './helpers.js';
+import { startSnapshotRedis } from './support/snapshot-redis.js';
 import { useTestResources } from './support/test-resources.js';
 
 const { servers, dir, proxied, node: nodeIn } = useTestResources('gitty-redis-slow-merge-');
@@ -119,24 +118,13 @@ describe('after Redis lost the store, the only node holding the newest change me
   }, 90_000);
 
   it('Redis restarted from an older snapshot: the same', async () => {
-    const data = await dir();
-    const redisArgs = ['--dir', data, '--dbfilename', 'dump.rdb'];
-    const first = await startRedisServer(redisArgs);
-    servers.push(first);
+    const redis = await startSnapshotRedis({ dir, servers });
     const storeId = 'slow-merge-rollback';
     const keys = new StoreKeys('gitty', storeId);
-    const raw0 = new Redis(first.url);
     // The snapshot is taken before b's update (setUp's beforeLag).
-    const { toA, toB, a, b, x1, x2 } = await setUp(storeId, (p) => p.url, first.port, async () => {
-      await raw0.save();
-      raw0.disconnect();
-      await copyFile(path.join(data, 'dump.rdb'), path.join(data, 'old.rdb'));
-    });
+    const { toA, toB, a, b, x1, x2 } = await setUp(storeId, (p) => p.url, redis.first.port, () => redis.snapshot());
     toB.pause();
-    await first.kill();
-    await copyFile(path.join(data, 'old.rdb'), path.join(data, 'dump.rdb'));
-    const second = await startRedisServer(redisArgs, first.port);
-    servers.push(second);
+    const second = await redis.restartFromSnapshot();
     const raw = new Redis(second.url);
     try {
       toA.dropConnections();
