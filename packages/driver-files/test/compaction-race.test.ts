@@ -1,11 +1,11 @@
 import { describe, expect, it } from 'vitest';
 import { readdir } from 'node:fs/promises';
 import path from 'node:path';
-import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { defaultDriverContext, openStore } from '@gitty/core';
 import { spawnTs, tempDir } from '@gitty/driver-test/harness';
 import { createDriver } from '@gitty/driver-files';
+import { allFinished, askReports } from './contenders.js';
 
 const contender = fileURLToPath(new URL('./children/compacting-contender.ts', import.meta.url));
 const OPS = Number(process.env.COMPACTION_RACE_OPS ?? 100);
@@ -21,22 +21,13 @@ describe('head log compaction racing writers in four processes', () => {
       const acknowledged: { name: string; commit: string }[] = [];
       const reports: Report[] = [];
       let ready = 0;
-      const finished = children.map((child) => new Promise<void>((resolve, reject) => {
-        let stderr = '';
-        child.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
-        createInterface({ input: child.stdout! }).on('line', (line) => {
-          if (line === 'ready') {
-            if (++ready === children.length) for (const c of children) c.stdin!.write('go\n');
-          } else if (line === 'finished') resolve();
-          else if (line.startsWith('{"heads"')) reports.push(JSON.parse(line) as Report);
-          else acknowledged.push(JSON.parse(line) as { name: string; commit: string });
-        });
-        child.on('exit', (code) => (code === 0 ? undefined : reject(new Error(`child exited ${code}: ${stderr}`))));
-      }));
-      await Promise.all(finished);
-      const exited = children.map((child) => new Promise((resolve) => child.on('exit', resolve)));
-      for (const child of children) child.stdin!.write('report\n');
-      await Promise.all(exited);
+      await allFinished(children, (line) => {
+        if (line === 'ready') {
+          if (++ready === children.length) for (const c of children) c.stdin!.write('go\n');
+        } else if (line.startsWith('{"heads"')) reports.push(JSON.parse(line) as Report);
+        else acknowledged.push(JSON.parse(line) as { name: string; commit: string });
+      });
+      await askReports(children);
 
       expect(acknowledged).toHaveLength(4 * OPS);
       expect(reports).toHaveLength(4);

@@ -1,9 +1,9 @@
 import { describe, expect, it } from 'vitest';
-import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { defaultDriverContext, openStore } from '@gitty/core';
 import { spawnTs, tempDir } from '@gitty/driver-test/harness';
 import { createDriver } from '@gitty/driver-files';
+import { allFinished, askReports } from './contenders.js';
 
 const contender = fileURLToPath(new URL('./children/contender.ts', import.meta.url));
 
@@ -15,21 +15,11 @@ describe('four processes sharing one store', () => {
         spawnTs(contender, [dir, String(id), process.env.MP_OPS ?? '500', '20'], { stdio: ['pipe', 'pipe', 'pipe'] }));
       const acknowledged: { name: string; commit: string }[] = [];
       const views: Record<string, string>[] = [];
-      const finished = children.map((child) => new Promise<void>((resolve, reject) => {
-        let stderr = '';
-        child.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
-        const lines = createInterface({ input: child.stdout! });
-        lines.on('line', (line) => {
-          if (line === 'finished') resolve();
-          else if (line.startsWith('{"heads"')) views.push((JSON.parse(line) as { heads: Record<string, string> }).heads);
-          else acknowledged.push(JSON.parse(line) as { name: string; commit: string });
-        });
-        child.on('exit', (code) => (code === 0 ? undefined : reject(new Error(`child exited ${code}: ${stderr}`))));
-      }));
-      await Promise.all(finished);
-      const exited = children.map((child) => new Promise((resolve) => child.on('exit', resolve)));
-      for (const child of children) child.stdin!.write('report\n');
-      await Promise.all(exited);
+      await allFinished(children, (line) => {
+        if (line.startsWith('{"heads"')) views.push((JSON.parse(line) as { heads: Record<string, string> }).heads);
+        else acknowledged.push(JSON.parse(line) as { name: string; commit: string });
+      });
+      await askReports(children);
 
       expect(acknowledged).toHaveLength(4 * Number(process.env.MP_OPS ?? 500));
       expect(views).toHaveLength(4);
