@@ -103,6 +103,9 @@ async function runPackage(name, spec, args) {
   mkdirSync(reportDir, { recursive: true });
   const report = args.label ? `${name}-${args.label}` : name;
   process.env.GITTY_MUTATION_TESTS = JSON.stringify([...(args.tests.length > 0 ? args.tests : spec.tests), ...args.excludeTests.map((glob) => `!${glob}`)]);
+  // Read by vitest.config.ts: the sandbox's git calls use the checkout's repository and index.
+  if (spec.gitFromCheckout) process.env.GITTY_MUTATION_GIT_DIR = path.join(root, '.git');
+  else delete process.env.GITTY_MUTATION_GIT_DIR;
   const stryker = new Stryker({
     testRunner: 'vitest',
     plugins: ['@stryker-mutator/vitest-runner', path.join(root, 'scripts/mutation/ignorers.mjs')],

@@ -47,10 +47,15 @@ const include = globs.filter((glob) => !glob.startsWith('!'));
 const exclude = globs.filter((glob) => glob.startsWith('!')).map((glob) => glob.slice(1));
 if (include.length === 0) throw new Error('GITTY_MUTATION_TESTS must list the test globs (run `pnpm mutation`)');
 
+// For entries with `gitFromCheckout` (packages.mjs): git in the tests sees the sandbox as a work
+// tree of the checkout's repository, so `git ls-files` answers as it would in the checkout.
+const gitDir = process.env.GITTY_MUTATION_GIT_DIR;
+const gitEnv: Record<string, string> = gitDir ? { GIT_DIR: gitDir, GIT_WORK_TREE: root } : {};
+
 // Spread, not mergeConfig: mergeConfig would append the shared `test/**` include to ours.
 export default defineConfig({
   ...sharedConfig,
   root,
   resolve: { ...sharedConfig.resolve, alias: workspaceAliases() },
-  test: { ...sharedConfig.test, include, exclude: ['**/node_modules/**', ...exclude], reporters: ['dot'] },
+  test: { ...sharedConfig.test, include, exclude: ['**/node_modules/**', ...exclude], reporters: ['dot'], env: { ...sharedConfig.test?.env, ...gitEnv } },
 });
