@@ -91,27 +91,32 @@ describe('after Redis lost the store, the only node holding the newest change me
     await waitFor(async () => (await b.store.head('x.txt')) === x3, 20_000);
   }
 
+  /** After the loss, a comes back first and is refused; b's link comes back only after a has been refused for a while. */
+  async function aComesBackFirst(raw: Redis, keys: StoreKeys, { toA, toB, a, b, x1, x2 }: Awaited<ReturnType<typeof setUp>>): Promise<void> {
+    toA.dropConnections();
+    toA.heal();
+    const refused = await firstOutcome(a.store, 'x.txt', x1.commit);
+    const check = expectMergedBack(raw, keys, a, b, x1.commit, x2.commit, refused);
+    // Inside expectMergedBack, a is refused for a while before this.
+    setTimeout(() => {
+      toB.dropConnections();
+      toB.heal();
+    }, SETTLE_MS * 10).unref();
+    await check;
+  }
+
   it('Redis flushed: writes wait for that node (which the others name, since the flush took the members too)', async () => {
     const redis = await startRedisServer();
     servers.push(redis);
     const storeId = 'slow-merge-flush';
     const keys = new StoreKeys('gitty', storeId);
-    const { toA, toB, a, b, x1, x2 } = await setUp(storeId, (p) => p.url, redis.port);
+    const nodes = await setUp(storeId, (p) => p.url, redis.port);
     // b is cut off; Redis loses everything; a comes back first and re-seeds from x1.
-    toB.pause();
+    nodes.toB.pause();
     const raw = new Redis(redis.url);
     try {
       await raw.flushall();
-      toA.dropConnections();
-      toA.heal();
-      const refused = await firstOutcome(a.store, 'x.txt', x1.commit);
-      const check = expectMergedBack(raw, keys, a, b, x1.commit, x2.commit, refused);
-      // b's link comes back only after a has been refused for a while (inside expectMergedBack).
-      setTimeout(() => {
-        toB.dropConnections();
-        toB.heal();
-      }, SETTLE_MS * 10).unref();
-      await check;
+      await aComesBackFirst(raw, keys, nodes);
     } finally {
       raw.disconnect();
     }
@@ -122,20 +127,12 @@ describe('after Redis lost the store, the only node holding the newest change me
     const storeId = 'slow-merge-rollback';
     const keys = new StoreKeys('gitty', storeId);
     // The snapshot is taken before b's update (setUp's beforeLag).
-    const { toA, toB, a, b, x1, x2 } = await setUp(storeId, (p) => p.url, redis.first.port, () => redis.snapshot());
-    toB.pause();
+    const nodes = await setUp(storeId, (p) => p.url, redis.first.port, () => redis.snapshot());
+    nodes.toB.pause();
     const second = await redis.restartFromSnapshot();
     const raw = new Redis(second.url);
     try {
-      toA.dropConnections();
-      toA.heal();
-      const refused = await firstOutcome(a.store, 'x.txt', x1.commit);
-      const check = expectMergedBack(raw, keys, a, b, x1.commit, x2.commit, refused);
-      setTimeout(() => {
-        toB.dropConnections();
-        toB.heal();
-      }, SETTLE_MS * 10).unref();
-      await check;
+      await aComesBackFirst(raw, keys, nodes);
     } finally {
       raw.disconnect();
     }
