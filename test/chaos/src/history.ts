@@ -1,4 +1,4 @@
-import { closeSync, openSync, readdirSync, readFileSync, writeSync } from 'node:fs';
+import { closeSync, openSync, readdirSync, readSync, writeSync } from 'node:fs';
 import path from 'node:path';
 
 /** The operations a client invokes. */
@@ -75,11 +75,33 @@ export class HistoryWriter {
   }
 }
 
+/**
+ * The lines of a file, read in chunks: a 30-minute run's history outgrows the longest string V8
+ * can hold (about 512 MiB), so the file is never read whole.
+ */
+function* fileLines(file: string): Generator<string> {
+  const fd = openSync(file, 'r');
+  try {
+    const chunk = Buffer.alloc(1 << 22);
+    let rest = '';
+    for (;;) {
+      const n = readSync(fd, chunk, 0, chunk.length, null);
+      if (n === 0) break;
+      const lines = (rest + chunk.toString('utf8', 0, n)).split('\n');
+      rest = lines.pop()!;
+      yield* lines;
+    }
+    if (rest) yield rest;
+  } finally {
+    closeSync(fd);
+  }
+}
+
 /** Every event of every `history-*.jsonl` file in `dir`, in time order (ties keep file order). */
 export function readHistory(dir: string): HistoryEvent[] {
   const events: HistoryEvent[] = [];
   for (const file of readdirSync(dir).filter((f) => /^history-.*\.jsonl$/.test(f)).sort()) {
-    for (const line of readFileSync(path.join(dir, file), 'utf8').split('\n')) {
+    for (const line of fileLines(path.join(dir, file))) {
       if (!line) continue;
       try {
         events.push(JSON.parse(line) as HistoryEvent);
@@ -88,5 +110,7 @@ export function readHistory(dir: string): HistoryEvent[] {
       }
     }
   }
-  return events.map((e, i) => ({ e, i })).sort((a, b) => a.e.time - b.e.time || a.i - b.i).map(({ e }) => e);
+  const order = events.map((_, i) => i);
+  order.sort((a, b) => events[a]!.time - events[b]!.time || a - b);
+  return order.map((i) => events[i]!);
 }
