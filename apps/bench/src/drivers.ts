@@ -49,6 +49,20 @@ export const DRIVER_ROWS: readonly DriverRow[] = [
   },
 ];
 
+/**
+ * Rows no workload runs by default, only named ones (replicate's durable latency): a redis node
+ * over a files store with the files driver's default durability (fsync).
+ */
+export const EXTRA_ROWS: readonly DriverRow[] = [
+  {
+    id: 'redis-fsync', package: '@gitty/driver-redis', driverName: 'redis', persistent: true, shared: true, needsRedis: true,
+    options: (place) => {
+      const options = { url: place.redisUrl, prefix: 'gitty-bench', storeId: place.storeId ?? 'bench', inner: { driver: 'files', dir: place.dir } };
+      return { preferred: options, fallback: options };
+    },
+  },
+];
+
 /** A row's factory, or why it is not available. */
 export type DriverAvailability = { available: true; factory: DriverFactory } | { available: false; reason: string };
 
@@ -122,7 +136,7 @@ export async function openRowStore(row: DriverRow, place: StorePlace): Promise<S
 
 /** The row with this id (throws for an unknown id). */
 export function driverRow(id: string): DriverRow {
-  const row = DRIVER_ROWS.find((r) => r.id === id);
+  const row = DRIVER_ROWS.find((r) => r.id === id) ?? EXTRA_ROWS.find((r) => r.id === id);
   if (!row) throw new Error(`unknown driver row "${id}"; choose from ${DRIVER_ROWS.map((r) => r.id).join(', ')}`);
   return row;
 }

@@ -18,7 +18,8 @@ export type ContentionMessage =
 /** Messages from a replication node. */
 export type NodeMessage =
   | { type: 'ready' }
-  | { type: 'wrote'; name: string; commit: string; t: string }
+  /** `t`: when the write was acknowledged; `t0`: just before the call (monotonic ns). */
+  | { type: 'wrote'; name: string; commit: string; t: string; t0?: string }
   | { type: 'seen'; name: string; commit: string; t: string }
   | { type: 'burst-done'; count: number; elapsedMs: number; firstError?: string }
   | { type: 'closed' };

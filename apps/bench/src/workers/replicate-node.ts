@@ -33,8 +33,9 @@ async function main(): Promise<void> {
 
   process.on('message', (m: WorkerCommand) => {
     if (m.type === 'write') {
+      const t0 = stamp();
       write(m.name, m.text).then(
-        (commit) => void send({ type: 'wrote', name: m.name, commit, t: stamp() }),
+        (commit) => void send({ type: 'wrote', name: m.name, commit, t: stamp(), t0 }),
         (err: unknown) => process.stderr.write(`write failed: ${String(err)}\n`),
       );
     } else if (m.type === 'burst') {

@@ -1,6 +1,6 @@
 import path from 'node:path';
 import type { BenchContext } from '../context.js';
-import type { DriverRow, StorePlace } from '../drivers.js';
+import { driverRow, type DriverRow, type StorePlace } from '../drivers.js';
 import { interleave, percentile } from '../measure.js';
 import { RedisPing } from '../peers/redis-ping.js';
 import { checkGoal, type Row } from '../report.js';
@@ -62,6 +62,72 @@ async function measureLatency(ctx: BenchContext, row: DriverRow, port: number): 
   return { latencies, pings, missed };
 }
 
+/** One write on A seen on B: monotonic ns before A's call, at A's acknowledgement, when readable on B. */
+interface DurableSample {
+  t0: bigint;
+  acked: bigint;
+  seen: bigint;
+}
+
+/**
+ * A → B with durable (fsync, the files driver's default) inner stores on both nodes: per write,
+ * when A was called, when A acknowledged, and when `get` returned the version on B.
+ */
+async function measureDurableLag(ctx: BenchContext, row: DriverRow): Promise<{ samples: DurableSample[]; missed: number }> {
+  const base = await ctx.place(row, 'durable');
+  const nodes = await startNodes(row, base, 2);
+  const [a, b] = nodes as [Node, Node];
+  const samples: DurableSample[] = [];
+  let missed = 0;
+  try {
+    for (let i = 0; i < ctx.options.replicateWrites; i++) {
+      a.send({ type: 'write', name: `durable-${i % 100}.txt`, text: `write ${i}\n` });
+      const wrote = await a.next('wrote', 10_000);
+      try {
+        const seen = await b.next('seen', 5000, (m) => m.commit === wrote.commit);
+        samples.push({ t0: BigInt(wrote.t0 ?? wrote.t), acked: BigInt(wrote.t), seen: BigInt(seen.t) });
+      } catch {
+        missed++;
+      }
+    }
+  } finally {
+    await stopNodes(nodes);
+    await ctx.removeDir(base.dir);
+  }
+  return { samples, missed };
+}
+
+/**
+ * Rows of the durable A → B run: B's visibility lag from A's acknowledgement (zero when B was
+ * first), and from just before A's call next to A's own write time in the same run.
+ */
+function durableRows(samples: DurableSample[], missed: number): Row[] {
+  const ms = (ns: bigint) => Number(ns) / 1e6;
+  const fromAck = samples.map((s) => Math.max(0, ms(s.seen - s.acked)));
+  const fromCall = samples.map((s) => ms(s.seen - s.t0));
+  const own = samples.map((s) => ms(s.acked - s.t0));
+  const first = samples.filter((s) => s.seen <= s.acked).length;
+  const note = `${samples.length} writes, fsync inner stores; B readable before A's acknowledgement in ${first}${missed ? `; ${missed} not readable on B within 5 s` : ''}`;
+  const subject = 'redis (fsync inner), A → B';
+  const rows: Row[] = [];
+  for (const [label, p, target] of [['p50', 50, 1], ['p99', 99, 5]] as const) {
+    rows.push(checkGoal({
+      workload: 'replicate', subject, metric: `visibility lag from A's ack ${label}`, unit: 'ms', value: percentile(fromAck, p),
+      note, goal: { text: `< ${target} ms`, on: 'value', op: '<', target },
+    }));
+  }
+  for (const [label, p] of [['p50', 50], ['p99', 99]] as const) {
+    const value = percentile(fromCall, p);
+    const peerValue = percentile(own, p);
+    rows.push(checkGoal({
+      workload: 'replicate', subject, metric: `visibility lag from before A's call ${label}`, unit: 'ms', value,
+      peer: `A's own write time ${label}`, peerValue, ratio: value / peerValue, note,
+      goal: label === 'p50' ? { text: `< A's write time + 2 ms (${(peerValue + 2).toFixed(2)} ms)`, on: 'value', op: '<', target: peerValue + 2 } : undefined,
+    }));
+  }
+  return rows;
+}
+
 /** Total commits/s of `count` nodes writing their own files at once for `durationMs`. */
 async function measureThroughput(ctx: BenchContext, row: DriverRow, count: number, round: number): Promise<number> {
   const base = await ctx.place(row, `throughput${round}`);
@@ -106,6 +172,13 @@ export async function replicateWorkload(ctx: BenchContext): Promise<Row[]> {
     }
   } catch (err) {
     rows.push({ workload: 'replicate', subject: 'redis, A → B', metric: 'latency', unit: 'ms', value: null, note: `failed: ${reasonOf(err)}` });
+  }
+  ctx.log(`replicate: ${ctx.options.replicateWrites} writes A → B, fsync inner stores`);
+  try {
+    const { samples, missed } = await measureDurableLag(ctx, driverRow('redis-fsync'));
+    rows.push(...durableRows(samples, missed));
+  } catch (err) {
+    rows.push({ workload: 'replicate', subject: 'redis (fsync inner), A → B', metric: 'visibility lag', unit: 'ms', value: null, note: `failed: ${reasonOf(err)}` });
   }
   const count = ctx.options.replicateNodes;
   const three = `redis, ${count} nodes`;
