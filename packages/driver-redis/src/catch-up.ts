@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { assertName, isHash, type Driver } from '@gitty/core';
+import { assertName, isHash } from '@gitty/core';
 import { runEpochSwap, runJoin, runMerge, type MergeEntry, type RedisClient } from './cas-script.js';
 import type { HeadView } from './head-view.js';
 import { boundedStamp, compareStreamIds, generationOf, UNKNOWN_STAMP, type StoreKeys } from './keys.js';
@@ -24,11 +24,17 @@ export interface CatchUpDeps {
   keys: StoreKeys;
   state: ReplicaState;
   view: HeadView;
-  inner: Driver;
   node: string;
   maxLen: number;
-  /** Verify compressed bytes against `hash` and store them in the inner store (throws CORRUPT_OBJECT). */
-  storeVerified(hash: string, raw: Uint8Array): Promise<void>;
+  /** This node has the object: held in memory or in the inner store. */
+  hasLocal(hash: string): Promise<boolean>;
+  /**
+   * Verify compressed bytes against `hash` (throws CORRUPT_OBJECT) and hold the object: readable
+   * here at once, written to the inner store in the background.
+   */
+  holdVerified(hash: string, raw: Uint8Array): void;
+  /** Resolves when the objects and head writes waiting for the inner store are below their limits. */
+  room(): Promise<void>;
   /** Make sure a head's commit and blob are local, fetching from peers (errors are counted, not thrown). */
   ensureHead(head: string): Promise<void>;
   /** Remember that an object exists somewhere, so a local miss is fetched rather than reported absent. */
@@ -45,9 +51,10 @@ const BACKFILL_PARALLEL = 32;
 
 /**
  * Bringing a node up to date with Redis, all under one lock so entries apply in stream order:
- * - apply: stream entries after the cursor; objects are verified and stored before the head
- *   events that follow them; every entry carries the generation's sequence number, so a gap
- *   (entries trimmed before this node read them) is detected and answered with a reconcile;
+ * - apply: stream entries after the cursor; objects are verified and held (readable, written to
+ *   the inner store in the background) before the head events that follow them; every entry
+ *   carries the generation's sequence number, so a gap (entries trimmed before this node read
+ *   them) is detected and answered with a reconcile;
  * - replay: everything after the cursor (a node that was down or frozen);
  * - reconcile: adopt all heads from Redis (HGETALL, consistent with the stream position in one
  *   MULTI) and fetch the objects of heads this node lacks;
@@ -226,7 +233,7 @@ export class CatchUp {
   // Fetched outside the lock: replication goes on while the history is backfilled.
   private async backfillHeads(heads: string[]): Promise<void> {
     const missing: string[] = [];
-    for (const head of heads) if (!(await this.d.inner.hasObject(head))) missing.push(head);
+    for (const head of heads) if (!(await this.d.hasLocal(head))) missing.push(head);
     this.backfill = this.backfill.then(async () => {
       for (let i = 0; i < missing.length && !this.stopped; i += BACKFILL_PARALLEL) {
         await Promise.all(missing.slice(i, i + BACKFILL_PARALLEL).map((h) => this.d.ensureHead(h)));
@@ -302,6 +309,7 @@ export class CatchUp {
         await this.reconcile();
         continue;
       }
+      await this.d.room();
       if (type === 'objects') await this.storeAnnounced(entry);
       else this.applyHead(entry, seq);
       state.cursor = entry.id;
@@ -310,8 +318,8 @@ export class CatchUp {
     }
   }
 
-  // The objects of one entry are stored concurrently (their writes and fsyncs overlap); the
-  // entry is done, and the head events after it applied, only when all are stored.
+  // The objects of one entry are verified and held (their large-object keys read concurrently);
+  // the head events after it apply only when all are held, so a visible head's objects are here.
   private async storeAnnounced(entry: StreamEntry): Promise<void> {
     const own = entry.fields.get('node')?.toString() === this.d.node;
     const stores: Array<Promise<void>> = [];
@@ -332,14 +340,14 @@ export class CatchUp {
   private async storeOne(hash: string, inline: Buffer | undefined, own: boolean): Promise<void> {
     // Our own announcements are normally here already, but a node restarted on an empty store
     // under the same node id takes them like any other.
-    if (await this.d.inner.hasObject(hash)) {
+    if (await this.d.hasLocal(hash)) {
       if (!own) this.counters.duplicates++;
       return;
     }
     const raw = inline ?? (await this.d.cmd.getBuffer(this.d.keys.objectKey(hash)).catch(() => null));
     if (!raw) return; // expired: fetched from a peer when needed
     try {
-      await this.d.storeVerified(hash, raw);
+      this.d.holdVerified(hash, raw);
       this.counters.replicated++;
     } catch (err) {
       if ((err as { code?: string }).code !== 'CORRUPT_OBJECT') throw err;

@@ -51,7 +51,7 @@ export class KnownObjects {
  * already has (whose ancestors it then has too). Failures are left for a later read to retry.
  */
 export async function ensureHeadObjects(
-  head: string, inner: Driver, fetch: (hash: string) => Promise<void>, known: KnownObjects,
+  head: string, inner: Pick<Driver, 'hasObject' | 'loadObject'>, fetch: (hash: string) => Promise<void>, known: KnownObjects,
 ): Promise<void> {
   try {
     let commit: string | undefined = head;

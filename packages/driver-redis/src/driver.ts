@@ -11,6 +11,7 @@ import { HeadWriter } from './head-writer.js';
 import { StoreKeys } from './keys.js';
 import { ObjectFetcher } from './object-fetch.js';
 import type { RedisDriverOptions } from './options.js';
+import { PersistQueue } from './persist-queue.js';
 import { ReplicaState } from './replica-state.js';
 import { StreamFollower } from './stream-follower.js';
 import { delegateOptional, ensureHeadObjects, KnownObjects } from './driver-support.js';
@@ -32,6 +33,11 @@ export interface ReplicationStatus {
   cursor: string;
   /** Head changes whose reply was lost and which are not yet resolved. */
   unresolved: number;
+  /**
+   * Replicated objects and head writes readable here but not yet written to the inner store
+   * (they are written in the background; `close()` and `rescan()` wait for them).
+   */
+  persisting: number;
 }
 
 /**
@@ -47,6 +53,7 @@ export class RedisDriver implements Driver {
   readonly node: string;
   readonly keys: StoreKeys;
   private readonly view: HeadView;
+  private readonly persist: PersistQueue;
   private readonly catchUp: CatchUp;
   private readonly fetcher: ObjectFetcher;
   private readonly follower: StreamFollower;
@@ -69,18 +76,22 @@ export class RedisDriver implements Driver {
     this.node = options.nodeId ?? randomBytes(8).toString('hex');
     this.keys = new StoreKeys(options.prefix, options.storeId);
     this.cmd = connections.cmd;
-    this.view = new HeadView(inner, state);
-    state.beforeSave = () => this.view.flush();
+    this.persist = new PersistQueue(inner, options);
+    this.view = new HeadView(inner, state, this.persist);
+    // A saved cursor must not pass an entry whose objects or head the inner store lacks.
+    state.beforeSave = () => this.flushLocal();
     state.pendingWrites = () => this.view.unwritten;
     this.fetcher = new ObjectFetcher(this.cmd, connections.sub, this.keys, this.node, {
-      hasObject: (hash) => inner.hasObject(hash),
+      hasObject: (hash) => this.hasLocal(hash),
       loadRaw: (hash) => this.localRaw(hash),
       storeRaw: (hash, raw) => this.storeVerified(hash, raw),
     }, options);
     this.catchUp = new CatchUp({
-      cmd: this.cmd, keys: this.keys, state, view: this.view, inner, node: this.node, maxLen: options.maxLen,
-      storeVerified: (hash, raw) => this.storeVerified(hash, raw),
-      ensureHead: (head) => ensureHeadObjects(head, inner, (hash) => this.fetcher.fetch(hash), this.known),
+      cmd: this.cmd, keys: this.keys, state, view: this.view, node: this.node, maxLen: options.maxLen,
+      hasLocal: (hash) => this.hasLocal(hash),
+      holdVerified: (hash, raw) => this.holdVerified(hash, raw),
+      room: () => this.persist.room(),
+      ensureHead: (head) => ensureHeadObjects(head, this.localObjects, (hash) => this.fetcher.fetch(hash), this.known),
       remember: (hash) => this.known.add(hash),
       rejected: (hash) => this.fetcher.noteCorruptCopy(hash),
     });
@@ -131,10 +142,10 @@ export class RedisDriver implements Driver {
   async loadObject(hash: string): Promise<GitObject | undefined> {
     this.check();
     assertHash(hash);
-    let found = await this.inner.loadObject(hash);
+    let found = await this.loadLocal(hash);
     if (!found && (this.known.has(hash) || this.view.isHead(hash))) {
       await this.fetcher.fetch(hash);
-      found = await this.inner.loadObject(hash);
+      found = await this.loadLocal(hash);
     }
     if (found?.type === 'commit') this.known.addReferences(found.data);
     return found;
@@ -142,12 +153,17 @@ export class RedisDriver implements Driver {
 
   async hasObject(hash: string): Promise<boolean> {
     this.check();
-    return this.inner.hasObject(hash);
+    return this.hasLocal(hash);
   }
 
+  // Held objects are listed once: the inner store's listing skips those held when it began,
+  // which are listed after it (some may have reached the inner store meanwhile).
   async *objects(): AsyncIterable<string> {
     this.check();
-    yield* this.inner.objects();
+    const held = this.persist.hashes();
+    const skip = new Set(held);
+    for await (const hash of this.inner.objects()) if (!skip.has(hash)) yield hash;
+    yield* held;
   }
 
   async deleteObject(hash: string): Promise<boolean> {
@@ -155,6 +171,8 @@ export class RedisDriver implements Driver {
     assertHash(hash);
     this.known.delete(hash);
     this.writer.pending.delete(hash);
+    // A held object is deleted after its write to the inner store, or that write would bring it back.
+    await this.persist.drop(hash);
     return this.inner.deleteObject(hash);
   }
 
@@ -190,7 +208,10 @@ export class RedisDriver implements Driver {
     return this.writer.updateHead(name, expected, next);
   }
 
-  /** Push objects stored here but not yet announced, then pull what other nodes changed. */
+  /**
+   * Push objects stored here but not yet announced, then pull what other nodes changed; resolves
+   * once what it pulled is in the inner store too (as far as the inner store accepts writes).
+   */
   async rescan(): Promise<void> {
     this.check();
     if (isReady(this.cmd)) {
@@ -198,7 +219,9 @@ export class RedisDriver implements Driver {
       await this.catchUp.catchUp().catch(() => undefined);
       await this.catchUp.backfilled();
     }
+    await this.persist.retryFailed();
     await this.view.retryUnwritten();
+    await this.flushLocal();
   }
 
   watch(listener: (change: HeadChange) => void): () => void {
@@ -212,6 +235,7 @@ export class RedisDriver implements Driver {
     const silent = performance.now() - this.follower.lastReply > this.options.blockMs + this.options.commandTimeoutMs;
     return {
       connected, stale: !connected || !isReady(this.connections.follower) || silent || !this.catchUp.synced, epoch: this.state.epoch, cursor: this.state.cursor, unresolved: this.writer.unresolved.size,
+      persisting: this.persist.pending,
     };
   }
 
@@ -221,6 +245,7 @@ export class RedisDriver implements Driver {
     for (const [key, value] of Object.entries({ ...this.catchUp.counters, ...this.fetcher.counters })) own[`redis.${key}`] = value;
     own['redis.stale'] = this.status().stale ? 1 : 0;
     own['redis.unresolved'] = this.writer.unresolved.size;
+    own['redis.persisting'] = this.persist.pending;
     own['redis.resolvedApplied'] = this.writer.resolved.applied;
     own['redis.resolvedNotApplied'] = this.writer.resolved.notApplied;
     return { ...((await this.inner.stats?.()) ?? {}), ...own };
@@ -234,6 +259,8 @@ export class RedisDriver implements Driver {
   private async shutdown(): Promise<void> {
     clearInterval(this.watchdog);
     this.view.clearListeners();
+    // A stream batch waiting for room in a queue the inner store refuses to drain would hold the close.
+    this.persist.unblock();
     await this.follower.stop();
     // Fetches nobody answers would hold the close for fetchTimeoutMs each; head changes under
     // way finish (their callers get a definite outcome, and the local store and state have them).
@@ -250,7 +277,10 @@ export class RedisDriver implements Driver {
       await runLeave(this.cmd, this.keys, joined, this.node).catch(() => undefined);
     }
     await this.catchUp.backfilled();
-    await this.view.flush();
+    // Replicated versions readable here but still being written reach the inner store first.
+    await this.flushLocal();
+    await this.persist.close();
+    await this.view.retryUnwritten();
     await this.state.save();
     this.connections.sub.disconnect();
     this.cmd.disconnect();
@@ -273,6 +303,7 @@ export class RedisDriver implements Driver {
     if (this.closing || !isReady(this.cmd)) return;
     try {
       await this.catchUp.verify();
+      await this.persist.retryFailed();
       if (this.view.unwritten.size > 0) await this.view.retryUnwritten();
       if (this.writer.unresolved.size > 0) await this.writer.resolveUnresolved();
     } catch {
@@ -281,12 +312,34 @@ export class RedisDriver implements Driver {
   }
 
   private async localRaw(hash: string): Promise<Uint8Array | undefined> {
+    const held = this.persist.get(hash);
+    if (held) return this.rawOf(held);
     if (this.inner.loadRaw) return this.inner.loadRaw(hash);
     return this.rawOf(await this.inner.loadObject(hash));
   }
 
+  // This node's objects: the inner store's and those replicated but not written there yet.
+  private readonly localObjects = {
+    hasObject: (hash: string) => this.hasLocal(hash),
+    loadObject: (hash: string) => this.loadLocal(hash),
+  };
+
+  private async hasLocal(hash: string): Promise<boolean> {
+    return this.persist.has(hash) || this.inner.hasObject(hash);
+  }
+
+  private async loadLocal(hash: string): Promise<GitObject | undefined> {
+    return this.persist.get(hash) ?? this.inner.loadObject(hash);
+  }
+
+  /** Resolves when every replicated object and head change so far was written to the inner store (or failed to be). */
+  private async flushLocal(): Promise<void> {
+    await this.persist.settled();
+    await this.view.flush();
+  }
+
   private async headObjects(head: string): Promise<string[]> {
-    const commit = await this.inner.loadObject(head);
+    const commit = await this.loadLocal(head);
     if (commit?.type !== 'commit') return [];
     let data: unknown;
     try {
@@ -294,7 +347,7 @@ export class RedisDriver implements Driver {
     } catch {
       return [head]; // a damaged commit is still announced; its readers reject it
     }
-    return typeof data === 'string' && (await this.inner.hasObject(data)) ? [head, data] : [head];
+    return typeof data === 'string' && (await this.hasLocal(data)) ? [head, data] : [head];
   }
 
   private rawOf(object: GitObject | undefined): Uint8Array | undefined {
@@ -304,6 +357,13 @@ export class RedisDriver implements Driver {
   private async storeVerified(hash: string, raw: Uint8Array): Promise<void> {
     const object = decodeObject(raw, hash, 'replicated object', this.context.compression, this.context.maxObjectSize);
     await this.inner.storeObject(hash, object.type, object.data);
+    this.fetcher.noteIntactCopy(hash);
+  }
+
+  // Readable at once; the inner store gets it in the background (see PersistQueue).
+  private holdVerified(hash: string, raw: Uint8Array): void {
+    const object = decodeObject(raw, hash, 'replicated object', this.context.compression, this.context.maxObjectSize);
+    this.persist.add(hash, object.type, object.data);
     this.fetcher.noteIntactCopy(hash);
   }
 

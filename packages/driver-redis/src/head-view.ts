@@ -1,11 +1,14 @@
 import { isGittyError, type Driver, type HeadChange } from '@gitty/core';
 import { compareStamps } from './keys.js';
+import type { PersistQueue } from './persist-queue.js';
 import type { ReplicaState } from './replica-state.js';
 
 /**
  * This node's view of the shared heads: in memory (so reads never wait for Redis), written
  * through to the inner store in order (so the local store stays a complete, usable store and
  * can re-seed Redis), and reported to `watch` listeners for changes made by other nodes.
+ * A head is written to the inner store only after the replicated objects held before it
+ * ({@link PersistQueue}) are there, so the inner store never has a head without its objects.
  */
 export class HeadView {
   readonly heads = new Map<string, string>();
@@ -19,6 +22,7 @@ export class HeadView {
   constructor(
     private readonly inner: Driver,
     private readonly state: ReplicaState,
+    private readonly persist: PersistQueue,
   ) {}
 
   /**
@@ -96,11 +100,20 @@ export class HeadView {
   }
 
   // In order, and to whatever the view says when the write runs, so bursts collapse and the
-  // inner store converges on the view even if a write is retried.
+  // inner store converges on the view even if a write is retried. The head written is one whose
+  // objects were held before a wait for the held objects began, so they are in the inner store.
   private writeThrough(name: string): void {
+    const done = this.persist.beginHeadWrite();
     this.innerWrites = this.innerWrites.then(async () => {
+      let target = this.heads.get(name) ?? null;
+      await this.persist.durable();
+      for (let round = 0; round < 3; round++) {
+        const now = this.heads.get(name) ?? null;
+        if (now === target) break;
+        await this.persist.durable();
+        target = now;
+      }
       for (let attempt = 0; attempt < 5; attempt++) {
-        const target = this.heads.get(name) ?? null;
         const current = (await this.inner.getHead(name)) ?? null;
         if (current === target) break;
         try {
@@ -116,6 +129,6 @@ export class HeadView {
       // cursor moves on regardless, so the name is remembered — in memory to retry when idle,
       // and in the saved state so a restart writes it from there instead of rolling it back.
       this.unwritten.add(name);
-    });
+    }).finally(done);
   }
 }

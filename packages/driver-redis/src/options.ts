@@ -51,6 +51,14 @@ export interface RedisDriverOptions {
    * longer than this can lose an acknowledged change to a conflicting later write.
    */
   mergeWaitMs: number;
+  /**
+   * Most replicated objects and head writes held in memory while they are written to the inner
+   * store (default 10,000): a replicated version is readable as soon as its objects are verified
+   * and held; at this many, applying the stream waits for the inner store.
+   */
+  persistQueueEntries: number;
+  /** Most bytes of replicated objects held in memory while they are written to the inner store (default 64 MiB). */
+  persistQueueBytes: number;
   /** Folder for this node's replication state (cursor, stamps); default the inner store's `dir`, else memory only. */
   stateDir?: string;
   /** This node's id in stream entries (default random). */
@@ -60,6 +68,7 @@ export interface RedisDriverOptions {
 const ALLOWED = [
   'url', 'redis', 'cluster', 'sentinels', 'name', 'replicaAcks', 'replicaAckTimeoutMs', 'prefix', 'storeId', 'inner', 'maxLen', 'inlineMax', 'fetchTimeoutMs', 'objectTtlMs',
   'requestTtlMs', 'commandTimeoutMs', 'blockMs', 'settleMs', 'mergeWaitMs', 'stateDir', 'nodeId',
+  'persistQueueEntries', 'persistQueueBytes',
 ] as const;
 
 function positive(options: Record<string, unknown>, key: string, fallback: number): number {
@@ -144,6 +153,8 @@ export function parseOptions(options: Record<string, unknown>): RedisDriverOptio
     blockMs: positive(options, 'blockMs', 1_000),
     settleMs: positive(options, 'settleMs', 3_000),
     mergeWaitMs: positive(options, 'mergeWaitMs', 30_000),
+    persistQueueEntries: positive(options, 'persistQueueEntries', 10_000),
+    persistQueueBytes: positive(options, 'persistQueueBytes', 64 * 1024 * 1024),
     stateDir: optionalString(options, 'stateDir') ?? (typeof innerDir === 'string' ? innerDir : undefined),
     nodeId: optionalString(options, 'nodeId'),
   };
