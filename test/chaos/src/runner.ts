@@ -118,6 +118,15 @@ async function runInProcess(row: Row, options: RunOptions, dir: string): Promise
   return { options, dir, workloadMs, check: check(events, observations), faults: [], faultsByKind: {}, diskMethod: 'none', events };
 }
 
+/**
+ * The tmpfs size for a run: 256 MiB per 5 minutes of workload. Under the fault schedule most
+ * gc runs are killed before they finish, so garbage grows with the run; a fixed 256 MiB filled
+ * for real after 15 minutes of a 30-minute row, and the final check could not even open the stores.
+ */
+export function diskMiB(durationMs: number): number {
+  return 256 * Math.max(1, Math.ceil(durationMs / 300_000));
+}
+
 async function runProcesses(row: Row, options: RunOptions, dir: string): Promise<RunReport> {
   const log = options.log ?? (() => undefined);
   const root = options.root ?? THIS_ROOT;
@@ -125,7 +134,7 @@ async function runProcesses(row: Row, options: RunOptions, dir: string): Promise
   const logDir = path.join(dir, 'logs');
   mkdirSync(historyDir, { recursive: true });
   mkdirSync(logDir, { recursive: true });
-  const disk = await Disk.create(path.join(dir, 'disk'), 256);
+  const disk = await Disk.create(path.join(dir, 'disk'), diskMiB(options.durationMs));
   const clocks = new Clocks(dir, findLibfaketime());
   let redis: RedisBox | undefined;
   let proxy: TcpProxy | undefined;
