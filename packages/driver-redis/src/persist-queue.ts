@@ -45,10 +45,10 @@ export class PersistQueue {
     private readonly limits: PersistLimits,
   ) {}
 
-  /** The held object, if `hash` is waiting for the inner store. */
+  /** A copy of the held object (a reader may change what it gets), if `hash` is waiting for the inner store. */
   get(hash: string): HeldObject | undefined {
     const entry = this.held.get(hash);
-    return entry && { type: entry.type, data: entry.data };
+    return entry && { type: entry.type, data: entry.data.slice() };
   }
 
   has(hash: string): boolean {

@@ -146,6 +146,25 @@ describe('replicated versions are readable before the inner store has them', () 
     }
   });
 
+  it('memory is bounded: with the queue full, visibility waits for the inner store', async () => {
+    const gate = gateFor('bounded');
+    const { a, b } = await pair('bounded', { persistQueueEntries: 4 });
+    gate.hold();
+    const v1 = await a.store.create('full.txt', 'one');
+    const v2 = await a.store.update('full.txt', 'two', { previous: v1.commit });
+    const v3 = await a.store.update('full.txt', 'three', { previous: v2.commit });
+    // v1's blob, commit and head write fit; v2's objects are admitted with room for one more,
+    // then its head waits until the inner store has written something.
+    await waitFor(async () => (await b.store.head('full.txt')) === v1.commit);
+    await waitFor(() => b.driver.status().persisting >= 5);
+    await tick();
+    expect(await b.store.head('full.txt')).toBe(v1.commit);
+    gate.release();
+    await waitFor(async () => (await b.store.head('full.txt')) === v3.commit);
+    await b.store.rescan();
+    expect(await b.driver.inner.getHead('full.txt')).toBe(v3.commit);
+  });
+
   it('never a visible head whose objects B cannot read without a peer (slow, jittery inner store; both nodes writing)', async () => {
     const gate = gateFor('jitter');
     let seed = 7;
@@ -160,8 +179,10 @@ describe('replicated versions are readable before the inner store has them', () 
       if (event.new) void check(event.name, event.new);
     });
     let polling = true;
+    let most = 0;
     const poller = (async () => {
       while (polling) {
+        most = Math.max(most, b.driver.status().persisting);
         for await (const { name, head } of b.driver.heads()) await check(name, head);
         await new Promise((resolve) => setTimeout(resolve, 2));
       }
@@ -187,6 +208,8 @@ describe('replicated versions are readable before the inner store has them', () 
     polling = false;
     await poller;
     expect(problems).toEqual([]);
+    // The bound (8) plus what one stream entry brings (a commit and a blob) and B's own head write.
+    expect(most).toBeLessThanOrEqual(10);
     const headsOf = async (node: LocalNode) => {
       const heads: Record<string, string> = {};
       for await (const { name, head } of node.driver.heads()) heads[name] = head;
