@@ -3,7 +3,7 @@ import { nodeCompression, pakoCompression, type Compression } from './compressio
 import { driverOptions, maxObjectSizeOf, resolvePathOptions, validateStoreConfig, type StoreConfig } from './config.js';
 import type { Driver, DriverContext } from './driver.js';
 import { assertDriverShape } from './driver-shape.js';
-import { InvalidConfigError, isGittyError } from './errors.js';
+import { InvalidConfigError, StorageFullError, isGittyError } from './errors.js';
 import { resolveDriverFactory } from './registry.js';
 import { Store } from './store.js';
 
@@ -41,8 +41,7 @@ export async function openDriver(config: unknown, inherited?: Partial<StoreConfi
   try {
     driver = await factory(resolvePathOptions(driverOptions(merged), factory.pathOptions, merged.baseDir), context);
   } catch (err) {
-    if (isGittyError(err)) throw err;
-    throw new InvalidConfigError(`The ${merged.driver} driver failed to open: ${err instanceof Error ? err.message : String(err)}`);
+    throw factoryError(err, merged.driver);
   }
   try {
     assertDriverShape(driver, merged.driver);
@@ -51,6 +50,22 @@ export async function openDriver(config: unknown, inherited?: Partial<StoreConfi
     throw err;
   }
   return driver;
+}
+
+/** errno codes that mean "no room": the disk, a quota, or the file size limit (RLIMIT_FSIZE). */
+const NO_ROOM = new Set(['ENOSPC', 'EDQUOT', 'EFBIG']);
+
+/**
+ * What a failed driver factory's error becomes. An OS error (a `SystemError` with a `syscall`)
+ * is about the machine, not the config: no room is STORAGE_FULL, and any other (EACCES, EROFS,
+ * EIO, …) is passed on as it is, naming its path. Anything else untyped is INVALID_CONFIG.
+ */
+function factoryError(err: unknown, driver: string): unknown {
+  if (isGittyError(err)) return err;
+  const { code, syscall, path: file } = (err ?? {}) as NodeJS.ErrnoException;
+  if (typeof code === 'string' && NO_ROOM.has(code)) return new StorageFullError(typeof file === 'string' ? file : `the ${driver} store`, { cause: err });
+  if (typeof code === 'string' && typeof syscall === 'string') return err;
+  return new InvalidConfigError(`The ${driver} driver failed to open: ${err instanceof Error ? err.message : String(err)}`);
 }
 
 /**
