@@ -1,12 +1,14 @@
 import type { Command } from 'commander';
 import { CliContext } from './context.js';
+import { rootCommand } from './io.js';
 
-let exitStatus = 0;
+// Per program, so runs in one process (embedders, tests) never share an exit status.
+const exitStatus = new WeakMap<Command, number>();
 
-/** The exit status a command asked for (0 unless it reported a problem such as fsck errors). */
-export function takeExitStatus(): number {
-  const status = exitStatus;
-  exitStatus = 0;
+/** The exit status a command of `program` asked for (0 unless it reported a problem such as fsck errors). */
+export function takeExitStatus(program: Command): number {
+  const status = exitStatus.get(program) ?? 0;
+  exitStatus.delete(program);
   return status;
 }
 
@@ -18,7 +20,7 @@ export function action<A extends unknown[]>(run: (ctx: CliContext, ...args: A) =
   return async (...raw: unknown[]) => {
     const command = raw[raw.length - 1] as Command;
     const status = await run(CliContext.of(command), ...(raw.slice(0, -1) as A));
-    if (typeof status === 'number') exitStatus = status;
+    if (typeof status === 'number') exitStatus.set(rootCommand(command), status);
   };
 }
 

@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
 import { openStore, type Store } from '@gitty/core';
+import { ioOf, processIo, type CliIo } from './io.js';
 import { selectStore, type StoreSelection, type StoreSelectionOptions } from './config.js';
 import { Output } from './output.js';
 import { progressDisplay, type ProgressDisplay } from './progress.js';
@@ -15,23 +16,27 @@ export interface GlobalOptions extends StoreSelectionOptions {
 export class CliContext {
   readonly out: Output;
 
-  constructor(readonly globals: GlobalOptions) {
-    this.out = new Output(globals.json === true);
+  constructor(
+    readonly globals: GlobalOptions,
+    /** Standard streams and environment of this run. */
+    readonly io: CliIo = processIo(),
+  ) {
+    this.out = new Output(globals.json === true, io.stdout, io.stderr, io.env);
   }
 
   /** The context of a running commander command (global options merged in). */
   static of(command: Command): CliContext {
-    return new CliContext(command.optsWithGlobals<GlobalOptions>());
+    return new CliContext(command.optsWithGlobals<GlobalOptions>(), ioOf(command));
   }
 
-  /** A progress bar for long work (a no-op when piped or with --json). */
+  /** A progress bar for long work on stderr (a no-op when not a terminal or with --json). */
   progress(label: string): ProgressDisplay {
-    return progressDisplay(label, { json: this.out.json });
+    return progressDisplay(label, { json: this.out.json, stream: this.io.stderr });
   }
 
   /** The selected store's config (see `selectStore`). */
   selection(): Promise<StoreSelection> {
-    return selectStore(this.globals);
+    return selectStore(this.globals, this.io.env);
   }
 
   /**

@@ -1,5 +1,6 @@
 import cliProgress from 'cli-progress';
 import type { Progress, ProgressListener } from '@gitty/core';
+import type { OutputStream } from './output.js';
 
 /** A progress display for long work; `listener` receives the core's progress reports. */
 export interface ProgressDisplay {
@@ -14,9 +15,11 @@ const quiet: ProgressDisplay = { listener: () => {}, stop: () => {} };
  * A cli-progress bar on stderr showing the phase, counts and rate — only when stderr is a
  * TTY and not in --json mode; otherwise a no-op, so piped output stays clean.
  */
-export function progressDisplay(label: string, options: { json: boolean; stream?: NodeJS.WriteStream } = { json: false }): ProgressDisplay {
-  const stream = options.stream ?? process.stderr;
-  if (options.json || !stream.isTTY) return quiet;
+export function progressDisplay(label: string, options: { json: boolean; stream?: OutputStream } = { json: false }): ProgressDisplay {
+  const given = options.stream ?? process.stderr;
+  if (options.json || !given.isTTY) return quiet;
+  // A terminal is a tty.WriteStream: cli-progress moves its cursor and reads its width.
+  const stream = given as NodeJS.WriteStream;
   let phase = '';
   let phaseStart = Date.now();
   let started = false;

@@ -2,7 +2,7 @@ import path from 'node:path';
 import { readdir } from 'node:fs/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { git, tempDir } from '@gitty/driver-test/harness';
-import { gitty } from './cli-process.js';
+import { gitty, gittyProcess } from './cli-process.js';
 import { readTour, writeTour, type TourVersions } from './tour.js';
 
 describe('every command on a files store (--store)', () => {
@@ -27,7 +27,8 @@ describe('every command on a files store (--store)', () => {
     await writeFile(path.join(dir, 'gitty.config.json'), JSON.stringify({ driver: 'files', dir: 'store' }));
     const [viaEnv, viaCwd] = await Promise.all([
       gitty(['get', 'notes.md'], { env: { GITTY_STORE: store } }),
-      gitty(['get', 'notes.md'], { cwd: dir }),
+      // A process of its own: the working directory is the process's.
+      gittyProcess(['get', 'notes.md'], { cwd: dir }),
     ]);
     expect(viaEnv.stdout).toBe('# Notes\n');
     expect(viaCwd.stdout).toBe('# Notes\n');
@@ -35,7 +36,8 @@ describe('every command on a files store (--store)', () => {
 
   it('runs real git read-only against the store and stats count loose objects', async () => {
     const [cat, stats, before] = await Promise.all([
-      gitty(['--store', store, 'git', 'cat-file', '-p', v.first.data]),
+      // A process of its own: git inherits its stdout (in process, git's output is piped; see commands-indexed).
+      gittyProcess(['--store', store, 'git', 'cat-file', '-p', v.first.data]),
       gitty(['--store', store, 'stats']),
       readdir(path.join(store, 'objects')),
     ]);

@@ -2,7 +2,7 @@ import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { tempDir } from '@gitty/driver-test/harness';
-import { gitty, type CliResult } from './cli-process.js';
+import { gitty, gittyProcess, type CliResult } from './cli-process.js';
 
 /** A failure must be exactly one line on stderr, naming the problem and the fix. */
 function expectOneLine(result: CliResult, code: number, pattern: RegExp): void {
@@ -34,7 +34,7 @@ describe('bad input gets one clear line and the right exit status', () => {
 
   it('reports a missing store, an unknown driver and malformed configs', async () => {
     const [none, absent, unknownDriver, broken, noDriver, badOption, missingConfig] = await Promise.all([
-      gitty(['ls'], { cwd: dir }),
+      gittyProcess(['ls'], { cwd: dir }), // a process of its own: its working directory, and main.ts's exit status
       gitty(['--store', path.join(dir, 'nope'), 'ls']),
       gitty(['--store', store, '--driver', 'nosuchdriver', 'ls']),
       gitty(['--config', path.join(dir, 'broken.json'), 'ls']),

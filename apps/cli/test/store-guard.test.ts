@@ -2,7 +2,7 @@ import { mkdir, readdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { tempDir } from '@gitty/driver-test/harness';
-import { gitty, type CliResult } from './cli-process.js';
+import { gitty, gittyProcess, type CliResult } from './cli-process.js';
 
 function expectRefused(result: CliResult, code: number, pattern: RegExp): void {
   expect(result.code, result.stderr).toBe(code);
@@ -71,7 +71,8 @@ describe('only init (and put/copy into an empty or missing folder) creates a sto
   });
 
   it('refuses an unknown driver prefix in a store argument instead of writing into ./bogus:', async () => {
-    const copy = await gitty(['copy', store, 'bogus:/x'], { cwd: dir });
+    // A process of its own: "bogus:/x" would be a folder in its working directory.
+    const copy = await gittyProcess(['copy', store, 'bogus:/x'], { cwd: dir });
     expectRefused(copy, 2, /Unknown driver "bogus" in "bogus:\/x" — write <driver>:<dir> with files, packs or sqlite, or \.\/bogus:\/x for a folder of that name/);
     expect(await readdir(dir)).not.toContain('bogus:');
   });

@@ -6,17 +6,18 @@ import { metaText, tagsText } from '../commit-text.js';
 import type { CliContext } from '../context.js';
 import { parseCount } from '../duration.js';
 import { CliError, UsageError, withHint } from '../errors.js';
+import type { InputStream } from '../io.js';
 import { formatTime, shortHash, table, type Output } from '../output.js';
 import { resolveCommitHash, resolveObjectHash, resolveVersion } from '../resolve-version.js';
 
 interface PutOptions { expect?: string; author?: string; tag?: string[]; message?: string }
 interface ListOptions { ext?: string; tag?: string; author?: string; prefix?: string; order?: string; limit?: string }
 
-async function readInput(file: string | undefined): Promise<Uint8Array> {
+async function readInput(file: string | undefined, stdin: InputStream): Promise<Uint8Array> {
   if (file === undefined || file === '-') {
-    if (process.stdin.isTTY) throw new UsageError('No data given', 'name a file, or pipe the data in: `echo hi | gitty put notes.txt -`');
-    const chunks: Buffer[] = [];
-    for await (const chunk of process.stdin) chunks.push(chunk as Buffer);
+    if (stdin.isTTY) throw new UsageError('No data given', 'name a file, or pipe the data in: `echo hi | gitty put notes.txt -`');
+    const chunks: Uint8Array[] = [];
+    for await (const chunk of stdin) chunks.push(typeof chunk === 'string' ? Buffer.from(chunk) : chunk);
     return Buffer.concat(chunks);
   }
   try {
@@ -73,7 +74,7 @@ export function fileCommands(program: Command): void {
     .option('--tag <tag>', 'a tag (repeatable; replaces the previous version\'s tags)', collect)
     .option('-m, --message <text>', 'commit message')
     .action(action(async (ctx: CliContext, name: string, file: string | undefined, options: PutOptions) => {
-      const data = await readInput(file);
+      const data = await readInput(file, ctx.io.stdin);
       const meta: Meta = {};
       if (options.author !== undefined) meta.author = options.author;
       if (options.tag !== undefined) meta.tags = options.tag;

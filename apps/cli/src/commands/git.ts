@@ -24,6 +24,6 @@ export function gitCommands(program: Command): void {
     const selection = await ctx.selection();
     await prepareStoreFolders(selection);
     const store = await storeFolderOf(storeFolderPaths(selection));
-    return withGitScratchRepo(store, (gitDir) => runGit(gitDir, args));
+    return withGitScratchRepo(store, (gitDir) => runGit(gitDir, args, ctx.io));
   }));
 }

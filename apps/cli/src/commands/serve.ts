@@ -35,8 +35,8 @@ function collect(value: string, previous: string[] = []): string[] {
  * to every user in `ps`, so the docs name it last), else `$GITTY_TOKEN`. Empty values count as
  * none, so `GITTY_TOKEN=` means no token rather than failing.
  */
-async function writeToken(options: { token?: string; tokenFile?: string }): Promise<string | undefined> {
-  const file = options.tokenFile ?? (process.env.GITTY_TOKEN_FILE || undefined);
+async function writeToken(options: { token?: string; tokenFile?: string }, env: NodeJS.ProcessEnv): Promise<string | undefined> {
+  const file = options.tokenFile ?? (env.GITTY_TOKEN_FILE || undefined);
   if (file !== undefined) {
     let text: string;
     try {
@@ -48,7 +48,7 @@ async function writeToken(options: { token?: string; tokenFile?: string }): Prom
     if (token.length === 0 || /\s/.test(token)) throw new UsageError(`The token file ${file} must hold one token without white space`, 'write the token alone on one line');
     return token;
   }
-  return options.token || process.env.GITTY_TOKEN || undefined;
+  return options.token || env.GITTY_TOKEN || undefined;
 }
 
 interface ServeOptions {
@@ -79,7 +79,7 @@ export function serveCommands(program: Command): void {
     .option('--write-rate <perSecond>', 'writes per second allowed per client, 0: no limit (default: 10, bursts of 50)')
     .action(action(async (ctx: CliContext, options: ServeOptions) => {
       const rate = options.writeRate === undefined ? undefined : writesPerSecond(options.writeRate);
-      const token = await writeToken(options);
+      const token = await writeToken(options, ctx.io.env);
       // @gitty/server is an optional peer dependency of the CLI.
       const { startServer, startupMessage } = await import('@gitty/server').catch((err: unknown) => {
         if (isMissingPackage(err, '@gitty/server')) throw new CliError('NOT_INSTALLED', '@gitty/server is not installed (`gitty serve` needs it)', installHint('@gitty/server'));
