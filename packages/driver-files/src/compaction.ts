@@ -88,9 +88,12 @@ export class HeadLogCompaction {
   /**
    * After a write to the log: a cheap look (one stat), and a compaction in the background when
    * due. Never throws: the write it follows is acknowledged (a failure is in {@link lastError}).
+   * `logSize`, the log's size as the write left it, spares the stat while it is below `compactAt`.
    */
-  afterWrite(): void {
+  afterWrite(logSize?: number): void {
     try {
+      const { compactAt } = this.options.policy;
+      if (logSize !== undefined && (compactAt === false || logSize < compactAt)) return;
       this.considerCompacting();
     } catch (err) {
       this.lastError = err;

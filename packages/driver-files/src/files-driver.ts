@@ -158,7 +158,8 @@ export class FilesDriver implements Driver {
   async updateHead(name: string, expected: string | null, next: string | null): Promise<void> {
     this.check();
     await this.sharedHeads.compareAndSwap(name, expected, next);
-    this.compaction?.afterWrite();
+    // Where this process's view of the log ends (at least its size after our line): no stat while small.
+    this.compaction?.afterWrite(this.sharedHeads.logPosition?.offset);
   }
 
   // One locked append for the whole batch (see updateHeadsTogether).
@@ -217,6 +218,7 @@ export class FilesDriver implements Driver {
     this.closed = true;
     await this.compaction?.idle();
     await this.sharedHeads.close();
+    this.headLog.close();
   }
 
   /** Throws CLOSED after {@link close}. */

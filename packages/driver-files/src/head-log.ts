@@ -140,6 +140,14 @@ export class HeadLog {
   /** gitty's own log: an epoch line first, and the replay rule (see the class comment) holds. */
   readonly strict = true;
   private readonly durability: Durability;
+  /**
+   * The log file this instance last appended to, kept open, and how that append left it: while
+   * it is open its inode cannot be reused, so a `stat` of the path showing that inode, size and
+   * change time proves that nobody wrote, truncated or replaced the log since, and its epoch is
+   * known without a read. A single writer's CAS then costs one `stat` to learn that, instead
+   * of open + read + close.
+   */
+  private own: { fd: number; dev: number; ino: number; epoch: string; start: number; end: number; ctimeMs: number } | undefined;
 
   constructor(
     /** The log file, normally `<store>/ref/head`. */
@@ -147,7 +155,8 @@ export class HeadLog {
     options: HeadLogOptions = {},
   ) {
     this.durability = options.durability ?? 'fsync';
-    this.lock = new FileLock(file, options.lock);
+    // A sequential writer's CASes share one acquisition while they do not yield (see FileLock).
+    this.lock = new FileLock(file, { ...options.lock, holdAcrossBurst: true });
   }
 
   /** True when the log file exists. */
@@ -202,16 +211,21 @@ export class HeadLog {
   ): Promise<HeadLogScan | undefined> {
     // Synchronous reads: a tail is usually empty or one line, and a thread-pool round trip per
     // call would cost more than the read (every CAS does one).
+    const known = this.ownFile();
     let fd: number;
-    try {
-      fd = openSync(this.file, 'r');
-    } catch (err) {
-      if (isMissing(err)) return undefined;
-      throw err;
+    if (known) {
+      fd = known.fd;
+    } else {
+      try {
+        fd = openSync(this.file, 'r');
+      } catch (err) {
+        if (isMissing(err)) return undefined;
+        throw err;
+      }
     }
     try {
-      const size = fstatSync(fd).size;
-      const { epoch, start } = readEpochSync(fd, size);
+      const size = known ? known.size : fstatSync(fd).size;
+      const { epoch, start }: { epoch: string | undefined; start: number } = known ?? readEpochSync(fd, size);
       if (epoch === undefined && !readEpochless) return { epoch: '', offset: 0, reset: true, skipped: 0, stoppedAtNul: false };
       const resume = from !== undefined && from.epoch === (epoch ?? '') && from.offset >= start && from.offset <= size;
       // A compaction replaced the log: carry on through what it recorded instead of starting over.
@@ -241,8 +255,34 @@ export class HeadLog {
       }
       return { epoch: epoch ?? '', offset, reset: !tail, skipped, stoppedAtNul: false };
     } finally {
-      closeSync(fd);
+      if (!known) closeSync(fd);
     }
+  }
+
+  // The kept file (see `own`) when the log at the path is still exactly as our last append
+  // left it (and, given `epoch`, of that epoch); otherwise undefined, and the kept file is
+  // closed (anything else is read from the path as usual).
+  private ownFile(epoch?: string): { fd: number; size: number; epoch: string; start: number } | undefined {
+    const own = this.own;
+    if (!own || (epoch !== undefined && own.epoch !== epoch)) return undefined;
+    const atPath = statSync(this.file, { throwIfNoEntry: false });
+    if (atPath?.ino === own.ino && atPath.dev === own.dev && atPath.size === own.end && atPath.ctimeMs === own.ctimeMs) {
+      return { fd: own.fd, size: own.end, epoch: own.epoch, start: own.start };
+    }
+    this.dropOwn();
+    return undefined;
+  }
+
+  /** Release a lock kept across a burst and close the log file kept open since the last append (the next read or append opens the path again). */
+  close(): void {
+    this.lock.releaseKept();
+    this.dropOwn();
+  }
+
+  private dropOwn(): void {
+    const own = this.own;
+    this.own = undefined;
+    if (own) closeSync(own.fd);
   }
 
   /** The log's current epoch (from its first line; '' when it has none), or undefined when there is no log. */
@@ -289,6 +329,14 @@ export class HeadLog {
     if (changes.length === 0) return { ...at, alone: true };
     const lines = changes.map(eventLine);
     headLogTestHooks.beforeCheck?.();
+    // The file appended to last time when the path still is it: no open, no epoch read.
+    const known = this.ownFile(at.epoch);
+    if (!known) return this.appendOpening(at, changes, lines, headAt);
+    return this.appendTo(known.fd, known.size, known.start, at, changes, lines, headAt);
+  }
+
+  private async appendOpening(at: HeadLogPosition, changes: readonly HeadChange[], lines: readonly string[], headAt?: (name: string) => string | null): Promise<HeadLogAppended> {
+    this.dropOwn();
     let fd: number;
     try {
       // No O_CREAT: a log deleted meanwhile must not come back as a file without an epoch.
@@ -299,9 +347,31 @@ export class HeadLog {
       if (at.epoch === '' && at.offset === 0 && !(await this.exists())) return this.append(await this.create([]), changes, headAt);
       throw new HeadLogMovedError(this.file);
     }
+    let size: number;
+    let read: { epoch: string | undefined; start: number };
     try {
-      const size = fstatSync(fd).size;
-      if (size < at.offset || readEpochSync(fd, size).epoch !== at.epoch || holdsNewline(fd, at.offset, size)) {
+      size = fstatSync(fd).size;
+      read = readEpochSync(fd, size);
+    } catch (err) {
+      closeSync(fd);
+      throw err;
+    }
+    if (read.epoch !== at.epoch) {
+      closeSync(fd);
+      throw new HeadLogMovedError(this.file);
+    }
+    return this.appendTo(fd, size, read.start, at, changes, lines, headAt);
+  }
+
+  // Steps 1–3 of append on `fd`, the log file of `at`'s epoch, `size` bytes long as last looked at.
+  // On the usual outcome (alone) `fd` is kept open for the next append; otherwise it is closed.
+  private appendTo(
+    fd: number, size: number, start: number, at: HeadLogPosition, changes: readonly HeadChange[], lines: readonly string[],
+    headAt?: (name: string) => string | null,
+  ): HeadLogAppended {
+    let keep = false;
+    try {
+      if (size < at.offset || holdsNewline(fd, at.offset, size)) {
         throw new HeadLogMovedError(this.file);
       }
       const bytes = Buffer.from((size > at.offset ? TORN_LINE_END : '') + lines.join(''), 'utf8');
@@ -313,10 +383,15 @@ export class HeadLog {
       const after = fstatSync(fd);
       const atPath = statSync(this.file, { throwIfNoEntry: false });
       if (after.size === size + bytes.length && atPath?.ino === after.ino && atPath.dev === after.dev) {
+        keep = true;
+        this.own = { fd, dev: after.dev, ino: after.ino, epoch: at.epoch, start, end: after.size, ctimeMs: after.ctimeMs };
         return { epoch: at.epoch, offset: after.size, alone: true };
       }
     } finally {
-      closeSync(fd);
+      if (!keep) {
+        if (this.own?.fd === fd) this.own = undefined;
+        closeSync(fd);
+      }
     }
     return { ...this.verifyAppended(at, changes, lines, headAt), alone: false };
   }

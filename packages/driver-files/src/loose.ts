@@ -58,12 +58,18 @@ export class LooseObjects {
   private readonly durability: Durability;
   /** Shared flushes of concurrent stores (fsync durability with group commit only). */
   private readonly syncGroup: FileSyncGroup | undefined;
+  /**
+   * Look for an existing copy before writing (with fsync: writing and flushing a copy that
+   * exists costs far more than the look); without flushes, write first (see writeThenLook).
+   */
+  private readonly lookFirst: boolean;
 
   constructor(private readonly options: LooseObjectsOptions) {
     this.root = options.root;
     this.scheme = options.scheme ?? gitObjectPaths;
     this.durability = options.durability ?? 'fsync';
     this.syncGroup = this.durability === 'fsync' && options.groupCommit !== false ? new FileSyncGroup() : undefined;
+    this.lookFirst = this.durability === 'fsync';
   }
 
   /** The file of `hash` (validated first; throws INVALID_HASH). */
@@ -80,19 +86,30 @@ export class LooseObjects {
   async store(hash: string, type: string, data: Uint8Array): Promise<boolean> {
     assertHash(hash);
     assertObjectSize(data.length, this.options.maxObjectSize);
-    const existing = this.freshen(hash);
+    const existing = this.lookFirst ? this.freshen(hash) : 'missing';
     if (existing === 'sound') return this.durableCopy(hash);
     const encoded = encodeObject(type, data, this.options.compression);
     if (encoded.hash !== hash) throw new CorruptObjectError(hash, 'storeObject', `content hashes to ${encoded.hash}`);
-    return this.writeFile(hash, encoded.raw, existing === 'damaged');
+    return this.lookFirst ? this.writeFile(hash, encoded.raw, existing === 'damaged') : this.writeThenLook(hash, encoded.raw);
   }
 
   /** Store compressed bytes after verifying that they inflate and hash to `hash` (existing copies as {@link store}). */
   async storeRaw(hash: string, raw: Uint8Array): Promise<boolean> {
     assertHash(hash);
-    const existing = this.freshen(hash);
+    const existing = this.lookFirst ? this.freshen(hash) : 'missing';
     if (existing === 'sound') return this.durableCopy(hash);
     decodeObject(raw, hash, 'raw object', this.options.compression, this.options.maxObjectSize);
+    return this.lookFirst ? this.writeFile(hash, raw, existing === 'damaged') : this.writeThenLook(hash, raw);
+  }
+
+  // Without flushes, new content (the usual case: a commit is new by construction) is written
+  // without looking for a copy first; the link into place finds an existing one (EEXIST), which
+  // is then treated as `freshen` says: kept and touched when sound, replaced when damaged,
+  // written again when gc removed it meanwhile. One `stat` less per new object.
+  private async writeThenLook(hash: string, raw: Uint8Array): Promise<boolean> {
+    if (await this.writeFile(hash, raw)) return true;
+    const existing = this.freshen(hash);
+    if (existing === 'sound') return false;
     return this.writeFile(hash, raw, existing === 'damaged');
   }
 

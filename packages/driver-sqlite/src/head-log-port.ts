@@ -35,6 +35,8 @@ export interface HeadLogAccess {
    * line applies only when its `old` is the head); otherwise the last line per name wins.
    */
   readonly strict?: boolean;
+  /** Let go of a log file kept open between appends (driver-files' `HeadLog` keeps one); called on close. */
+  close?(): void;
   /** The changes after `from` (the whole log when `from` is absent or stale); undefined when there is no log. */
   readFrom(from?: LogPosition): Promise<LogRead | undefined>;
   /**
