@@ -2,14 +2,14 @@ import { existsSync } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import {
-  InvalidConfigError, checkDriverOptions, stringOption, type Driver, type DriverContext, type DriverFactory,
+  InvalidConfigError, StorageFullError, checkDriverOptions, stringOption, type Driver, type DriverContext, type DriverFactory,
 } from '@gitty/core';
 import {
   HeadLog, HeadLogCompaction, compactionPolicyOf, LooseObjects, SwishFilesDriver, rebuildHeads, resolveStoreFormat, storeLayout, type Durability, type StoreFormat,
 } from '@gitty/driver-files';
 import type { HeadLogAccess } from './head-log-port.js';
 import { PacksDriver } from '@gitty/driver-packs';
-import { IndexDb } from './index-db.js';
+import { IndexDb, isNoRoom } from './index-db.js';
 import { LatePacksDriver } from './late-packs.js';
 import { LooseObjectsDriver } from './loose-driver.js';
 import { INDEX_FILE } from './schema.js';
@@ -107,14 +107,16 @@ async function openIndexed(
 ): Promise<Driver> {
   let index: IndexDb | undefined;
   try {
-    index = IndexDb.open(path.join(dir, INDEX_FILE), { busyTimeout });
+    // A full disk: SQLite cannot even open the file for reading, but the index is a cache of
+    // the log and the objects; the driver serves from a copy in memory until there is room.
+    index = IndexDb.openOrInMemory(path.join(dir, INDEX_FILE), { busyTimeout });
     const driver = new SqliteDriver({ inner, log, index, throttleMs, compaction });
     await driver.open(context.onProgress);
     return driver;
   } catch (err) {
     index?.close();
     await inner.close();
-    throw err;
+    throw isNoRoom(err) ? new StorageFullError(path.join(dir, INDEX_FILE), { cause: err }) : err;
   }
 }
 /** `dir` in a config file is relative to that file (see the core's `baseDir`). */

@@ -1,4 +1,4 @@
-import { existsSync, rmSync, statSync } from 'node:fs';
+import { existsSync, readFileSync, rmSync, statSync } from 'node:fs';
 import Database from 'better-sqlite3';
 import { extensionOf, parseExactJson, type Commit, type HeadEntry } from '@gitty/core';
 import type { LogPosition } from './head-log-port.js';
@@ -36,6 +36,19 @@ export function isDamage(err: unknown): boolean {
   return typeof code === 'string' && (SQLITE_DAMAGE.has(code) || code.startsWith('SQLITE_CORRUPT') || code.startsWith('SQLITE_NOTADB'));
 }
 
+// SQLite's codes for a write that found no room: SQLITE_FULL (ENOSPC on the database or its
+// WAL), and the I/O errors of a write, a growth or the WAL index's allocation, which are what
+// EFBIG (RLIMIT_FSIZE) and ENOSPC on the `-shm` file come back as.
+const SQLITE_NO_ROOM = new Set([
+  'SQLITE_FULL', 'SQLITE_IOERR_WRITE', 'SQLITE_IOERR_SHMSIZE', 'SQLITE_IOERR_SHMMAP', 'SQLITE_IOERR_TRUNCATE', 'SQLITE_IOERR_FSYNC',
+]);
+
+/** True for SQLite's errors that mean "the index file cannot be written" (a full disk, a quota, a file size limit). */
+export function isNoRoom(err: unknown): boolean {
+  const code = (err as { code?: unknown } | null)?.code;
+  return typeof code === 'string' && SQLITE_NO_ROOM.has(code);
+}
+
 /** Remove an index file and its WAL companions. */
 export function removeIndexFiles(path: string): void {
   for (const suffix of ['', '-wal', '-shm', '-journal']) rmSync(path + suffix, { force: true });
@@ -51,6 +64,11 @@ export class IndexDb {
   readonly db: Database.Database;
   /** What opening found: 'ready' when the file held a usable index of this schema. */
   readonly state: IndexState;
+  /**
+   * True for a copy held in memory because the file could not be written (see
+   * {@link IndexDb.inMemory}); `path` still names the file it stands in for.
+   */
+  readonly memory: boolean;
   /** The index file's path and the busy timeout it was opened with (to reopen it the same way). */
   readonly path: string;
   readonly busyTimeout: number | undefined;
@@ -59,12 +77,13 @@ export class IndexDb {
   private largestSize: number;
   private readonly statements;
 
-  private constructor(db: Database.Database, state: IndexState, path: string, busyTimeout: number | undefined) {
+  private constructor(db: Database.Database, state: IndexState, path: string, busyTimeout: number | undefined, memory = false) {
     this.db = db;
     this.state = state;
     this.path = path;
     this.busyTimeout = busyTimeout;
-    const stat = statSync(path, { throwIfNoEntry: false });
+    this.memory = memory;
+    const stat = memory ? undefined : statSync(path, { throwIfNoEntry: false });
     this.inode = stat?.ino;
     this.largestSize = stat?.size ?? 0;
     this.statements = {
@@ -107,20 +126,87 @@ export class IndexDb {
     const existed = existsSync(path);
     try {
       const db = connect(path, options.busyTimeout);
-      const version = existed ? schemaVersionOf(db) : undefined;
-      if (existed && version === SCHEMA_VERSION) return new IndexDb(db, 'ready', path, options.busyTimeout);
-      if (existed) {
-        for (const table of TABLES) db.exec(`DROP TABLE IF EXISTS ${table}`);
+      try {
+        return IndexDb.prepared(db, existed, path, options.busyTimeout, false);
+      } catch (err) {
+        db.close();
+        throw err;
       }
-      db.exec(SCHEMA_SQL);
-      return new IndexDb(db, existed ? 'outdated' : 'missing', path, options.busyTimeout);
     } catch (err) {
       if (!isDamage(err)) throw err;
       removeIndexFiles(path);
       const db = connect(path, options.busyTimeout);
-      db.exec(SCHEMA_SQL);
+      try {
+        db.exec(SCHEMA_SQL);
+      } catch (again) {
+        db.close();
+        throw again;
+      }
       return new IndexDb(db, 'damaged', path, options.busyTimeout);
     }
+  }
+
+  /**
+   * {@link IndexDb.open}, or when the file cannot be opened for want of room (SQLite needs to
+   * write its `-shm` and `-wal` even to read), {@link IndexDb.inMemory} seeded with the file's
+   * bytes when they are a whole database by themselves (no WAL holds newer pages).
+   */
+  static openOrInMemory(path: string, options: { busyTimeout?: number } = {}): IndexDb {
+    try {
+      return IndexDb.open(path, options);
+    } catch (err) {
+      if (!isNoRoom(err)) throw err;
+      const wal = statSync(`${path}-wal`, { throwIfNoEntry: false });
+      let seed: Buffer | undefined;
+      try {
+        seed = wal === undefined || wal.size === 0 ? readFileSync(path) : undefined;
+      } catch {
+        seed = undefined;
+      }
+      return IndexDb.inMemory(path, options.busyTimeout, seed);
+    }
+  }
+
+  /**
+   * An index held in memory in place of the file at `path`, which cannot be written (a full
+   * disk): reads and catch-ups work on it as on the file; it is lost on close (the file is
+   * brought up to the log again once it can be written). `seed`, a database's bytes (the file,
+   * or a connection's `serialize()`), starts it as a copy; a seed that is not a usable index of
+   * this schema is dropped, and the state says it must be rebuilt.
+   */
+  static inMemory(path: string, busyTimeout?: number, seed?: Buffer): IndexDb {
+    if (seed && seed.length >= 100) {
+      // A deserialized database cannot be in WAL mode: mark it a rollback-journal database.
+      seed[18] = 1;
+      seed[19] = 1;
+      let db: Database.Database | undefined;
+      try {
+        db = new Database(seed);
+        return IndexDb.prepared(db, true, path, busyTimeout, true);
+      } catch (err) {
+        db?.close();
+        if (!isDamage(err)) throw err;
+      }
+    }
+    const db = new Database(':memory:');
+    db.exec(SCHEMA_SQL);
+    return new IndexDb(db, 'missing', path, busyTimeout, true);
+  }
+
+  /** A copy in memory of this index as it is now (see {@link IndexDb.inMemory}). */
+  copyInMemory(): IndexDb {
+    return IndexDb.inMemory(this.path, this.busyTimeout, this.db.serialize());
+  }
+
+  // An opened database as an index: kept when it holds this schema version, else emptied.
+  private static prepared(db: Database.Database, existed: boolean, path: string, busyTimeout: number | undefined, memory: boolean): IndexDb {
+    const version = existed ? schemaVersionOf(db) : undefined;
+    if (existed && version === SCHEMA_VERSION) return new IndexDb(db, 'ready', path, busyTimeout, memory);
+    if (existed) {
+      for (const table of TABLES) db.exec(`DROP TABLE IF EXISTS ${table}`);
+    }
+    db.exec(SCHEMA_SQL);
+    return new IndexDb(db, existed ? 'outdated' : 'missing', path, busyTimeout, memory);
   }
 
   /** Run `fn` in one write transaction (all of it or none of it lands). */
@@ -252,16 +338,19 @@ export class IndexDb {
    * True when the file at {@link path} is no longer the one this connection reads: deleted,
    * replaced (another inode), or shrunk (SQLite never shrinks it without VACUUM, which gitty
    * does not run: a smaller file was truncated under us). One `stat`, cheap enough per look.
+   * Never for a copy in memory.
    */
   changedOnDisk(): boolean {
+    if (this.memory) return false;
     const stat = statSync(this.path, { throwIfNoEntry: false });
     if (!stat || stat.ino !== this.inode || stat.size < this.largestSize) return true;
     this.largestSize = stat.size;
     return false;
   }
 
-  /** True while the file at {@link path} is still the one this connection opened. */
+  /** True while the file at {@link path} is still the one this connection opened (never for a copy in memory). */
   sameFileOnDisk(): boolean {
+    if (this.memory) return false;
     return statSync(this.path, { throwIfNoEntry: false })?.ino === this.inode;
   }
 

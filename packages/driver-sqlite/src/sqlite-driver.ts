@@ -1,5 +1,5 @@
 import {
-  ClosedError, CorruptObjectError, NotAtHeadError, UnsupportedError, assertHash, assertName, decodeCommit,
+  ClosedError, CorruptObjectError, NotAtHeadError, StorageFullError, UnsupportedError, assertHash, assertName, decodeCommit,
   type Commit, type CommitFormat, type Driver, type DriverCapabilities, type FileEntry, type FileQuery, type FsckIssue, type GitObject,
   type HeadChange, type HeadEntry, type ProgressListener, type RepackOptions, type RepackReport, type SearchHit,
 } from '@gitty/core';
@@ -8,7 +8,7 @@ import { IndexCatchUp, type RebuildResult } from './catch-up.js';
 import { indexBody } from './index-body.js';
 import type { HeadLogAccess, LogPosition } from './head-log-port.js';
 import { HeadWatch } from './head-watch.js';
-import { IndexDb, isDamage, removeIndexFiles } from './index-db.js';
+import { IndexDb, isDamage, isNoRoom, removeIndexFiles } from './index-db.js';
 import { historyFrom, queryFiles } from './queries.js';
 import { RecentObjects } from './recent-objects.js';
 import { searchIndex } from './search.js';
@@ -69,6 +69,8 @@ export class SqliteDriver implements Driver {
   private nulRereads = 0;
   /** Times the index was found damaged, deleted or replaced and rebuilt (`stats().indexHeals`). */
   private heals = 0;
+  /** Times the index file could not be written and a copy in memory took its place (`stats().indexInMemory`). */
+  private memoryFallbacks = 0;
   /** Serializes index writes in this process (catch-ups and rebuilds). */
   private queue: Promise<unknown> = Promise.resolve();
   private closed = false;
@@ -90,8 +92,13 @@ export class SqliteDriver implements Driver {
    * of another epoch. Called once by the factory; afterwards reads call it when throttled.
    */
   async open(onProgress?: ProgressListener): Promise<void> {
-    if (this.index.state !== 'ready') await this.exclusive(() => this.catchUpper.rebuild(onProgress, true));
-    await this.follow(onProgress);
+    try {
+      if (this.index.state !== 'ready') await this.exclusive(() => this.catchUpper.rebuild(onProgress, true));
+      await this.follow(onProgress);
+    } catch (err) {
+      if (!isNoRoom(err) || this.index.memory) throw this.typed(err);
+      await this.toMemory(onProgress);
+    }
   }
 
   /**
@@ -161,6 +168,7 @@ export class SqliteDriver implements Driver {
     if (expected !== null) assertHash(expected);
     if (next !== null) assertHash(next);
     const done = { appended: false };
+    await this.backToDisk();
     for (let attempt = 1; ; attempt++) {
       try {
         if (this.index.changedOnDisk()) await this.heal();
@@ -168,7 +176,15 @@ export class SqliteDriver implements Driver {
         this.compaction?.afterWrite();
         return;
       } catch (err) {
-        if (this.closed || !(isDamage(err) || staleConnection(err))) throw err;
+        if (this.closed) throw err;
+        if (isNoRoom(err) && !this.index.memory) {
+          // The index file cannot take the change; the log can (or the append fails on its own
+          // with STORAGE_FULL). Go on in memory: an appended change is acknowledged, as below.
+          await this.toMemory();
+          if (done.appended) return;
+          continue;
+        }
+        if (!(isDamage(err) || staleConnection(err))) throw this.typed(err);
         if (done.appended) {
           // The head log holds the change, and the log is the truth: acknowledge it. Retrying
           // would append it twice; the rebuilt index reads it from the log.
@@ -210,6 +226,7 @@ export class SqliteDriver implements Driver {
   async rescan(): Promise<void> {
     this.check();
     await this.inner.rescan();
+    await this.backToDisk();
     await this.healing(async () => {
       if (this.index.changedOnDisk()) await this.heal();
       await this.follow();
@@ -257,9 +274,15 @@ export class SqliteDriver implements Driver {
   /** Rebuild the index from the head log and the objects. */
   async reindex(options: { onProgress?: ProgressListener } = {}): Promise<void> {
     this.check();
-    const rebuilt = await this.exclusive(() => this.catchUpper.rebuild(options.onProgress, true));
-    if (!rebuilt.committed) await this.log.withLock(() => this.exclusive(() => this.catchUpper.rebuild(options.onProgress, false)));
-    else if (rebuilt.stoppedAtNul) await this.rereadUnderLock(options.onProgress);
+    await this.backToDisk();
+    try {
+      const rebuilt = await this.exclusive(() => this.catchUpper.rebuild(options.onProgress, true));
+      if (!rebuilt.committed) await this.log.withLock(() => this.exclusive(() => this.catchUpper.rebuild(options.onProgress, false)));
+      else if (rebuilt.stoppedAtNul) await this.rereadUnderLock(options.onProgress);
+    } catch (err) {
+      // The rebuild's transaction rolled back: the index is as it was.
+      throw this.typed(err);
+    }
   }
 
   /** Head changes other processes append to the head log (fs.watch on its folder, and polling). */
@@ -309,7 +332,10 @@ export class SqliteDriver implements Driver {
     this.check();
     const inner = (await this.inner.stats?.()) ?? {};
     const indexedFiles = await this.healing(async () => this.index.headCount());
-    return { ...inner, indexedFiles, headLogNulRereads: this.nulRereads, indexHeals: this.heals };
+    return {
+      ...inner, indexedFiles, headLogNulRereads: this.nulRereads, indexHeals: this.heals,
+      indexInMemory: this.index.memory ? 1 : 0, indexMemoryFallbacks: this.memoryFallbacks,
+    };
   }
 
   /** Close the index and the inner driver. Idempotent. */
@@ -329,6 +355,7 @@ export class SqliteDriver implements Driver {
   private async fresh(): Promise<void> {
     this.check();
     if (Date.now() - this.lastLook < this.throttleMs) return;
+    await this.backToDisk();
     if (this.index.changedOnDisk()) await this.heal();
     await this.follow();
   }
@@ -347,14 +374,78 @@ export class SqliteDriver implements Driver {
       // A concurrent call healed the index and closed the connection this one was using; or
       // a heal failed half-way (closed, not reopened) and must be done again.
       if (staleConnection(err) && this.index.db.open) return work();
-      if (!isDamage(err) && !staleConnection(err)) throw err;
+      if (!isDamage(err) && !staleConnection(err) && !isNoRoom(err)) throw err;
       try {
-        await this.heal();
+        if (isNoRoom(err)) await this.toMemory();
+        else await this.heal();
         return await work();
       } catch (again) {
-        throw isDamage(again) ? this.persistentDamage(again) : again;
+        throw isDamage(again) ? this.persistentDamage(again) : this.typed(again);
       }
     }
+  }
+
+  /**
+   * The index file cannot be written (a full disk, a quota, a file size limit): go on with a
+   * copy of it in memory, brought up to the log there, so reads stay correct and current (the
+   * index is only a cache of the log and the objects). A copy that cannot be made (the file
+   * is unreadable too) is rebuilt in memory from the log and the objects. {@link backToDisk}
+   * returns to the file once it can be written again.
+   */
+  private async toMemory(onProgress?: ProgressListener): Promise<void> {
+    await this.exclusive(async () => {
+      const old = this.index;
+      if (old.memory) return;
+      let copy: IndexDb;
+      try {
+        copy = old.db.open ? old.copyInMemory() : IndexDb.inMemory(old.path, old.busyTimeout);
+      } catch {
+        copy = IndexDb.inMemory(old.path, old.busyTimeout);
+      }
+      old.close();
+      this.memoryFallbacks++;
+      this.index = copy;
+      this.catchUpper = this.catchUpFor(copy);
+    });
+    if (this.index.state !== 'ready') await this.exclusive(() => this.catchUpper.rebuild(onProgress, true));
+    await this.follow(onProgress);
+  }
+
+  /**
+   * While the index is held in memory: open the file again and bring it up to the log; when
+   * that works (there is room again), it takes the copy's place. While there is no room this
+   * is one failed open.
+   */
+  private async backToDisk(): Promise<void> {
+    if (!this.index.memory) return;
+    await this.exclusive(async () => {
+      const copy = this.index;
+      if (!copy.memory) return;
+      let disk: IndexDb;
+      try {
+        disk = IndexDb.open(copy.path, { busyTimeout: copy.busyTimeout });
+      } catch (err) {
+        if (isNoRoom(err)) return;
+        throw err;
+      }
+      const catchUpper = this.catchUpFor(disk);
+      try {
+        const caught = disk.state === 'ready' ? await catchUpper.catchUp(true) : { rebuild: 'missing' as const };
+        if ('rebuild' in caught) await catchUpper.rebuild(undefined, true);
+      } catch (err) {
+        disk.close();
+        if (isNoRoom(err)) return;
+        throw err;
+      }
+      copy.close();
+      this.index = disk;
+      this.catchUpper = catchUpper;
+    });
+  }
+
+  /** SQLite's no-room errors as STORAGE_FULL naming the index file; any other error as it is. */
+  private typed(err: unknown): unknown {
+    return isNoRoom(err) ? new StorageFullError(this.index.path, { cause: err }) : err;
   }
 
   /**
@@ -370,7 +461,8 @@ export class SqliteDriver implements Driver {
       const damagedInPlace = old.sameFileOnDisk();
       old.close();
       if (damagedInPlace) removeIndexFiles(old.path);
-      this.index = IndexDb.open(old.path, { busyTimeout: old.busyTimeout });
+      this.index = IndexDb.openOrInMemory(old.path, { busyTimeout: old.busyTimeout });
+      if (this.index.memory) this.memoryFallbacks++;
       this.catchUpper = this.catchUpFor(this.index);
     });
     if (this.index.state !== 'ready') await this.exclusive(() => this.catchUpper.rebuild(undefined, true));
