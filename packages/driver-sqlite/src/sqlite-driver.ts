@@ -69,7 +69,7 @@ export class SqliteDriver implements Driver {
   private nulRereads = 0;
   /** Times the index was found damaged, deleted or replaced and rebuilt (`stats().indexHeals`). */
   private heals = 0;
-  /** Times the index file could not be written and a copy in memory took its place (`stats().indexInMemory`). */
+  /** Times the index file could not be written and a copy in memory took its place (`stats().indexMemoryFallbacks`). */
   private memoryFallbacks = 0;
   /** Serializes index writes in this process (catch-ups and rebuilds). */
   private queue: Promise<unknown> = Promise.resolve();
@@ -90,6 +90,7 @@ export class SqliteDriver implements Driver {
   /**
    * Bring the index up to the log: apply the tail, or rebuild when the index is new, damaged or
    * of another epoch. Called once by the factory; afterwards reads call it when throttled.
+   * When the index file cannot be written (a full disk), a copy in memory is brought up instead.
    */
   async open(onProgress?: ProgressListener): Promise<void> {
     try {
