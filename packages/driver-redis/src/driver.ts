@@ -84,7 +84,10 @@ export class RedisDriver implements Driver {
     this.fetcher = new ObjectFetcher(this.cmd, connections.sub, this.keys, this.node, {
       hasObject: (hash) => this.hasLocal(hash),
       loadRaw: (hash) => this.localRaw(hash),
-      storeRaw: (hash, raw) => this.storeVerified(hash, raw),
+      // Held like a stream object, not written first: a node whose disk is full must still read
+      // a head whose objects it had to fetch (the chaos campaign's redis-files run: every node
+      // but the writer failed such reads with "no node answered" while the writer answered).
+      storeRaw: async (hash, raw) => this.holdVerified(hash, raw),
     }, options);
     this.catchUp = new CatchUp({
       cmd: this.cmd, keys: this.keys, state, view: this.view, node: this.node, maxLen: options.maxLen,
@@ -352,12 +355,6 @@ export class RedisDriver implements Driver {
 
   private rawOf(object: GitObject | undefined): Uint8Array | undefined {
     return object && this.context.compression.deflate(frameObject(object.type, object.data));
-  }
-
-  private async storeVerified(hash: string, raw: Uint8Array): Promise<void> {
-    const object = decodeObject(raw, hash, 'replicated object', this.context.compression, this.context.maxObjectSize);
-    await this.inner.storeObject(hash, object.type, object.data);
-    this.fetcher.noteIntactCopy(hash);
   }
 
   // Readable at once; the inner store gets it in the background (see PersistQueue).

@@ -117,6 +117,8 @@ export class HeadWriter {
         if (next) this.d.known.add(next);
         this.d.view.apply(name, next, outcome.stamp, false);
         await this.d.view.flush();
+        // Applied in Redis, but acknowledged only once its stamp is recorded here: a change this
+        // node cannot journal (full disk) fails with STORAGE_FULL, its outcome unknown to the caller.
         await state.journalOwn(name, next, outcome.stamp);
         return;
       }

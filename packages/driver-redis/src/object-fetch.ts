@@ -9,7 +9,7 @@ export interface LocalObjects {
   hasObject(hash: string): Promise<boolean>;
   /** Compressed bytes of a local object, to answer a peer. */
   loadRaw(hash: string): Promise<Uint8Array | undefined>;
-  /** Verify and store fetched bytes (throws CORRUPT_OBJECT when they do not hash to `hash`). */
+  /** Verify fetched bytes and keep them, readable at once (throws CORRUPT_OBJECT when they do not hash to `hash`). */
   storeRaw(hash: string, raw: Uint8Array): Promise<unknown>;
 }
 
@@ -121,6 +121,9 @@ export class ObjectFetcher {
         if ((err as { code?: string }).code === 'CORRUPT_OBJECT') {
           this.counters.fetchRejected++;
           this.corrupt.add(hash);
+        } else {
+          // An answer came but could not be kept (or Redis failed): say so rather than "no node answered".
+          reason = `the last attempt failed (${(err as Error).message})`;
         }
       }
       await this.waitReady(hash, Math.min(100, deadline - performance.now()));

@@ -1,3 +1,4 @@
+import { StorageFullError } from '@gitty/core';
 import { appendFile, mkdir, readFile, rename, truncate, writeFile } from 'node:fs/promises';
 import { compareStamps } from './keys.js';
 import path from 'node:path';
@@ -63,16 +64,31 @@ export class ReplicaState {
    * killed between the acknowledgement and its next save restarts with the change in its inner
    * store but not its stamp, and would merge it after a Redis loss with the unknown stamp `0:0`,
    * losing against any older state another node brings (the chaos campaign's redis-sqlite seed 9).
+   * Throws (STORAGE_FULL when there is no room) when the line could not be written.
    */
   async journalOwn(name: string, head: string | null, stamp: string): Promise<void> {
     if (!this.file) return;
     const index = this.journalIndex;
     const file = this.journalFile(index);
-    const write = this.journalWrites[index].then(() => appendFile(file, `${JSON.stringify([name, head, stamp])}\n`)).catch(() => {
-      // Full disk or the folder gone: the change is in Redis; only a later loss could cost it.
-    });
-    this.journalWrites[index] = write;
-    await write;
+    const line = `${JSON.stringify([name, head, stamp])}\n`;
+    const append = this.journalWrites[index].then(() => appendFile(file, line).catch(async (err: unknown) => {
+      if ((err as { code?: unknown }).code !== 'ENOENT') throw err;
+      await mkdir(path.dirname(file), { recursive: true }); // a state folder not made yet
+      await appendFile(file, line);
+    }));
+    this.journalWrites[index] = append.catch(() => undefined);
+    try {
+      await append;
+    } catch (err) {
+      // Not recorded (full disk, the folder gone): the caller must not acknowledge the change.
+      // The inner store's head write (which needs room too) is no substitute: without its stamp
+      // a restarted node merges the head as 0:0, and a delete not at all, so a Redis that loses
+      // the change while this node restarts loses it for good (the chaos campaign's redis-files
+      // run, seed 1497455174: a delete and a create acknowledged on a full tmpfs were undone).
+      const code = (err as { code?: unknown }).code;
+      if (code === 'ENOSPC' || code === 'EDQUOT' || code === 'EFBIG') throw new StorageFullError(file, { cause: err });
+      throw err;
+    }
   }
 
   // Changes in the journals newer than the saved state: adopted, and written to the inner store at start.
