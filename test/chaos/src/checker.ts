@@ -92,7 +92,7 @@ export function check(events: readonly HistoryEvent[], observations: ReadonlyArr
   if (observations.length === 0) return result;
 
   checkStores(observations, violations, result.warnings);
-  const primary = observations[0]!.observation;
+  const primary = { ...observations[0]!.observation, chains: fullestChains(observations) };
   checkChains(primary, ops, violations);
 
   // Ancestry known from the history (writes and reads) and from the final chains.
@@ -107,6 +107,8 @@ export function check(events: readonly HistoryEvent[], observations: ReadonlyArr
   for (const chain of Object.values(primary.chains)) for (const link of chain) parent.set(link.commit, link.previous ?? null);
   const onChain = new Map<string, Set<string>>();
   for (const [name, chain] of Object.entries(primary.chains)) onChain.set(name, new Set(chain.map((l) => l.commit)));
+  // A head that does not load is still the head (reported as unreadable), not a lost write.
+  for (const [name, head] of Object.entries(primary.heads)) onChain.set(name, (onChain.get(name) ?? new Set()).add(head));
   const deletes = writes.filter((op) => op.invoke.op === 'delete' && op.outcome !== 'failed');
   // Every commit a delete (acknowledged or unknown) may have removed: the deleted head and its
   // ancestors. Each ancestor walk stops at a commit already marked, so this is linear overall.
@@ -200,6 +202,26 @@ function checkStores(observations: ReadonlyArray<{ label: string; observation: O
     }
     for (const problem of observation.unreadable) violations.push({ kind: 'unreadable', ops: [], message: `${label}: ${problem}` });
   }
+}
+
+/**
+ * Per file of the first store, the longest chain any store with the same head walked: a store
+ * that could not load the head (or a commit further back) walks less, and its gap is reported as
+ * unreadable, not as acknowledged writes lost (the 30-minute redis-files run: three nodes could
+ * not fetch onto a full disk what the fourth had).
+ */
+function fullestChains(observations: ReadonlyArray<{ label: string; observation: Observation }>): Record<string, ChainLink[]> {
+  const primary = observations[0]!.observation;
+  const chains: Record<string, ChainLink[]> = {};
+  for (const [name, head] of Object.entries(primary.heads)) {
+    let best = primary.chains[name] ?? [];
+    for (const { observation } of observations) {
+      const chain = observation.chains[name] ?? [];
+      if (observation.heads[name] === head && chain.length > best.length) best = chain;
+    }
+    chains[name] = best;
+  }
+  return chains;
 }
 
 function safe(test: () => boolean): boolean {

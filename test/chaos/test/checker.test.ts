@@ -84,6 +84,20 @@ describe('checker', () => {
     expect(phantom.violations.map((v) => v.kind)).toEqual(['phantom']);
   });
 
+  it('reports a head a node cannot load as unreadable, not its acknowledged writes as lost', () => {
+    reset();
+    write('c', 'create', 'a', undefined, { commit: h(1) });
+    write('u', 'update', 'a', h(1), { commit: h(2) });
+    const full = store({ a: [link(h(2), 'u', h(1)), link(h(1), 'c')] });
+    const blind: Observation = { heads: { a: h(2) }, chains: { a: [] }, unreadable: [`a: ${h(2)} does not load (OBJECT_UNAVAILABLE)`], fsck: { ok: true, errors: [] } };
+    const result = check(events, [{ label: 'node-0', observation: blind }, { label: 'node-1', observation: full }]);
+    expect(result.lost).toBe(0);
+    expect(result.violations.map((v) => v.kind)).toEqual(['unreadable']);
+    // No store walked it: the head is still on the chain; the update before it is not known to be.
+    const alone = check(events, [{ label: 'node-0', observation: blind }]);
+    expect(alone.violations.filter((v) => v.kind === 'lost').map((v) => v.ops)).toEqual([['c']]);
+  });
+
   it('flags nodes whose heads differ, a broken chain, and an unclean fsck', () => {
     reset();
     write('c', 'create', 'a', undefined, { commit: h(1) });
