@@ -1,4 +1,4 @@
-import { closeSync, mkdirSync, openSync, readFileSync, readSync, readlinkSync, renameSync, rmdirSync, rmSync, statSync, unlinkSync, utimesSync, writeFileSync } from 'node:fs';
+import { closeSync, existsSync, mkdirSync, openSync, readFileSync, readSync, readlinkSync, renameSync, rmdirSync, rmSync, statSync, unlinkSync, utimesSync, writeFileSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import os from 'node:os';
 import path from 'node:path';
@@ -21,13 +21,17 @@ export interface FileLockOptions {
    * `setImmediate`), or at most {@link BURST_HOLD_MS} from taking it, so a burst of writes
    * that never yields (a sequential writer without fsync) takes and releases it once instead
    * of once per write: the lock's ten or so file-system calls were a third of such a write's.
-   * Others wait no longer than for that burst. Default false.
+   * A waiter leaves a sign (`<file>.lock-waiting`); a holder that sees it, or that had to wait
+   * itself, lets go after every step for the next 2 s, as without this option. Default false.
    */
   holdAcrossBurst?: boolean;
 }
 
 /** The longest a {@link FileLockOptions.holdAcrossBurst} lock is kept held across writes before it is released anyway. */
 export const BURST_HOLD_MS = 25;
+
+/** How long after another process was seen waiting for the lock it is no longer kept across bursts. */
+const SHARED_LOCK_MS = 2000;
 
 /** Who holds a lock: written to `<lock>/owner` right after the `mkdir`. */
 interface LockOwner {
@@ -113,6 +117,8 @@ export class FileLock {
   /** A lock kept after a `withLock` (holdAcrossBurst) for the next one, until released. */
   private kept: { token: string; since: number; refresh: NodeJS.Timeout } | undefined;
   private releaseQueued = false;
+  /** Until then (ms) the lock is released after each step: another process was seen waiting for it. */
+  private sharedUntil = 0;
 
   constructor(
     /** The file the lock protects (it need not exist). */
@@ -163,13 +169,39 @@ export class FileLock {
       return result;
     } finally {
       // After a failure (maybe a lost lock) or a long hold, let go now.
-      if (succeeded && this.holdAcrossBurst && Date.now() - since < BURST_HOLD_MS) {
+      if (succeeded && this.holdAcrossBurst && Date.now() - since < BURST_HOLD_MS && !this.othersAround()) {
         this.kept = { token, since, refresh };
         this.queueRelease();
       } else {
         clearInterval(refresh);
         this.release(token);
       }
+    }
+  }
+
+  /**
+   * `<file>.lock-waiting`: a waiter's sign to a holder that keeps the lock across bursts to let
+   * go after its current step. A file next to the lock, not in it: anything made inside the
+   * lock folder would refresh its mtime and hide a dead holder. Removed by the next holder.
+   */
+  get waitingPath(): string {
+    return `${this.lockPath}-waiting`;
+  }
+
+  private signalWaiting(): boolean {
+    try {
+      closeSync(openSync(this.waitingPath, 'a'));
+      return true;
+    } catch {
+      return false; // no sign, no harm: the holder lets go after BURST_HOLD_MS anyway
+    }
+  }
+
+  private clearWaiting(): void {
+    try {
+      unlinkSync(this.waitingPath);
+    } catch {
+      // gone already
     }
   }
 
@@ -180,6 +212,17 @@ export class FileLock {
       this.releaseQueued = false;
       this.releaseKept();
     });
+  }
+
+  // Another process waits for the lock (see waitingPath), or did lately, or we waited for one:
+  // let go after each step as without holdAcrossBurst (a holder that only let go between steps
+  // would take the lock again before the waiter's next look, for as long as it writes).
+  private othersAround(): boolean {
+    if (Date.now() < this.sharedUntil) return true;
+    if (!existsSync(this.waitingPath)) return false;
+    this.clearWaiting();
+    this.sharedUntil = Date.now() + SHARED_LOCK_MS;
+    return true;
   }
 
   // Refresh the mtime so waiters know we are alive; stop once the lock is no longer ours.
@@ -205,11 +248,18 @@ export class FileLock {
     const deadline = Date.now() + this.timeoutMs;
     let delay = 1;
     let madeFolder = false;
+    let signalled = false;
     for (;;) {
       try {
         mkdirSync(this.lockPath);
         const token = this.writeOwner();
-        if (token !== undefined) return token;
+        if (token !== undefined) {
+          if (signalled) {
+            this.clearWaiting();
+            this.sharedUntil = Date.now() + SHARED_LOCK_MS;
+          }
+          return token;
+        }
         continue;
       } catch (err) {
         const code = (err as NodeJS.ErrnoException).code;
@@ -222,7 +272,11 @@ export class FileLock {
         if (code !== 'EEXIST') throw asStorageError(err, this.lockPath);
       }
       if (this.takeOverIfAbandoned()) continue;
-      if (Date.now() > deadline) throw new LockTimeoutError(this.lockPath);
+      signalled = this.signalWaiting() || signalled;
+      if (Date.now() > deadline) {
+        if (signalled) this.clearWaiting();
+        throw new LockTimeoutError(this.lockPath);
+      }
       await new Promise((resolve) => setTimeout(resolve, delay * (0.5 + Math.random())));
       delay = Math.min(delay * 2, 50);
     }
