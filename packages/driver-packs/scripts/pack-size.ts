@@ -23,7 +23,7 @@ import { parseEntryHeader, PackType } from '../src/pack-format.js';
 import { PackIndex } from '../src/pack-index.js';
 
 /** Mean and longest delta chain over every entry of the pack at `packPath` (a whole object: 0). */
-async function chainLengths(packPath: string): Promise<{ meanChain: number; maxChain: number }> {
+export async function chainLengths(packPath: string): Promise<{ meanChain: number; maxChain: number }> {
   const pack = await readFile(packPath);
   const index = new PackIndex(await readFile(packPath.replace(/\.pack$/, '.idx')), packPath);
   const depthAt = new Map<number, number>();

@@ -123,53 +123,75 @@ export function createDelta(index: DeltaIndex, target: Uint8Array, maxSize = Inf
   return Uint8Array.from(writer.out);
 }
 
+function deltaError(where: string, offset: number | undefined, message: string): CorruptObjectError {
+  return new CorruptObjectError(undefined, offset === undefined ? where : `${where} (delta at offset ${offset})`, message);
+}
+
 /**
  * Apply a delta to its base with strict bounds checks: a copy outside the base, an insert past
- * the delta's end, a reserved opcode or a result of the wrong size is CORRUPT_OBJECT in `where`.
+ * the delta's end, a reserved opcode or a result of the wrong size is CORRUPT_OBJECT in `where`
+ * (with ` (delta at offset N)` when `offset` is given: built only on failure, as reads apply
+ * many deltas). The result is a buffer of its own, not zero-filled first (every byte is written
+ * or the delta is refused).
  */
-export function applyDelta(base: Uint8Array, delta: Uint8Array, where: string, maxSize = Infinity): Uint8Array {
-  const { baseSize, resultSize, start } = deltaSizes(delta, where);
-  if (baseSize !== base.length) {
-    throw new CorruptObjectError(undefined, where, `delta expects a ${baseSize}-byte base, found ${base.length} bytes`);
+export function applyDelta(base: Uint8Array, delta: Uint8Array, where: string, maxSize = Infinity, offset?: number): Uint8Array {
+  const end = delta.length;
+  let pos = 0;
+  // The two size varints (base, result), read inline: this runs once per link of every chain.
+  let baseSize = 0;
+  let resultSize = 0;
+  for (let k = 0; k < 2; k++) {
+    let value = 0;
+    let shift = 1;
+    for (;;) {
+      if (pos >= end || shift > 2 ** 49) throw deltaError(where, offset, 'truncated delta header');
+      const byte = delta[pos++]!;
+      value += (byte & 0x7f) * shift;
+      shift *= 128;
+      if ((byte & 0x80) === 0) break;
+    }
+    if (k === 0) baseSize = value;
+    else resultSize = value;
   }
-  if (resultSize > maxSize) throw new CorruptObjectError(undefined, where, `delta result of ${resultSize} bytes exceeds the limit`);
-  const out = new Uint8Array(resultSize);
+  if (baseSize !== base.length) throw deltaError(where, offset, `delta expects a ${baseSize}-byte base, found ${base.length} bytes`);
+  if (resultSize > maxSize) throw deltaError(where, offset, `delta result of ${resultSize} bytes exceeds the limit`);
+  const out = Buffer.allocUnsafe(resultSize);
   let at = 0;
-  let pos = start;
-  while (pos < delta.length) {
+  while (pos < end) {
     const op = delta[pos++]!;
     if (op & 0x80) {
-      let offset = 0;
+      let from = 0;
       let size = 0;
-      for (let i = 0; i < 4; i++) {
-        if (op & (1 << i)) {
-          if (pos >= delta.length) throw new CorruptObjectError(undefined, where, 'truncated copy instruction');
-          offset += delta[pos++]! * 2 ** (8 * i);
-        }
+      if (op & 0x0f) {
+        if (pos + ((op & 1) + ((op >> 1) & 1) + ((op >> 2) & 1) + ((op >> 3) & 1)) > end) throw deltaError(where, offset, 'truncated copy instruction');
+        if (op & 0x01) from = delta[pos++]!;
+        if (op & 0x02) from |= delta[pos++]! << 8;
+        if (op & 0x04) from |= delta[pos++]! << 16;
+        if (op & 0x08) from += delta[pos++]! * 0x1000000; // past 2^31: no sign bit
       }
-      for (let i = 0; i < 3; i++) {
-        if (op & (0x10 << i)) {
-          if (pos >= delta.length) throw new CorruptObjectError(undefined, where, 'truncated copy instruction');
-          size |= delta[pos++]! << (8 * i);
-        }
+      if (op & 0x70) {
+        if (pos + (((op >> 4) & 1) + ((op >> 5) & 1) + ((op >> 6) & 1)) > end) throw deltaError(where, offset, 'truncated copy instruction');
+        if (op & 0x10) size = delta[pos++]!;
+        if (op & 0x20) size |= delta[pos++]! << 8;
+        if (op & 0x40) size |= delta[pos++]! << 16;
       }
       if (size === 0) size = 0x10000;
-      if (offset + size > base.length) {
-        throw new CorruptObjectError(undefined, where, `delta copies [${offset}, ${offset + size}) outside its ${base.length}-byte base`);
-      }
-      if (at + size > resultSize) throw new CorruptObjectError(undefined, where, 'delta writes past its declared result size');
-      out.set(base.subarray(offset, offset + size), at);
+      if (from + size > base.length) throw deltaError(where, offset, `delta copies [${from}, ${from + size}) outside its ${base.length}-byte base`);
+      if (at + size > resultSize) throw deltaError(where, offset, 'delta writes past its declared result size');
+      // Short runs by hand: a view per copy would cost more than the bytes.
+      if (size < 64) for (let i = 0; i < size; i++) out[at + i] = base[from + i]!;
+      else out.set(base.subarray(from, from + size), at);
       at += size;
     } else if (op !== 0) {
-      if (pos + op > delta.length) throw new CorruptObjectError(undefined, where, 'truncated insert instruction');
-      if (at + op > resultSize) throw new CorruptObjectError(undefined, where, 'delta writes past its declared result size');
-      out.set(delta.subarray(pos, pos + op), at);
+      if (pos + op > end) throw deltaError(where, offset, 'truncated insert instruction');
+      if (at + op > resultSize) throw deltaError(where, offset, 'delta writes past its declared result size');
+      for (let i = 0; i < op; i++) out[at + i] = delta[pos + i]!;
       at += op;
       pos += op;
     } else {
-      throw new CorruptObjectError(undefined, where, 'reserved delta opcode 0');
+      throw deltaError(where, offset, 'reserved delta opcode 0');
     }
   }
-  if (at !== resultSize) throw new CorruptObjectError(undefined, where, `delta produced ${at} bytes, declared ${resultSize}`);
+  if (at !== resultSize) throw deltaError(where, offset, `delta produced ${at} bytes, declared ${resultSize}`);
   return out;
 }

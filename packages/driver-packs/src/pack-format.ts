@@ -68,11 +68,11 @@ export interface EntryHeader {
   baseHash?: string;
 }
 
-/** Parse the entry header in `bytes` (read from the pack at `offset`). */
-export function parseEntryHeader(bytes: Uint8Array, offset: number, where: string): EntryHeader {
-  let at = 0;
+/** Parse the entry header in `bytes` from `from` up to `to` (the header read from the pack at `offset`). */
+export function parseEntryHeader(bytes: Uint8Array, offset: number, where: string, from = 0, to = bytes.length): EntryHeader {
+  let at = from;
   const next = (): number => {
-    if (at >= bytes.length) throw new CorruptObjectError(undefined, where, `truncated entry header at offset ${offset}`);
+    if (at >= to) throw new CorruptObjectError(undefined, where, `truncated entry header at offset ${offset}`);
     return bytes[at++]!;
   };
   let byte = next();
@@ -96,13 +96,13 @@ export function parseEntryHeader(bytes: Uint8Array, offset: number, where: strin
     if (distance <= 0 || distance > offset) {
       throw new CorruptObjectError(undefined, where, `delta at offset ${offset} points outside the pack (distance ${distance})`);
     }
-    return { type, size, dataOffset: offset + at, baseOffset: offset - distance };
+    return { type, size, dataOffset: offset + at - from, baseOffset: offset - distance };
   }
   if (type === PackType.refDelta) {
-    if (at + 20 > bytes.length) throw new CorruptObjectError(undefined, where, `truncated delta base at offset ${offset}`);
-    const baseHash = Buffer.from(bytes.subarray(at, at + 20)).toString('hex');
-    return { type, size, dataOffset: offset + at + 20, baseHash };
+    if (at + 20 > to) throw new CorruptObjectError(undefined, where, `truncated delta base at offset ${offset}`);
+    const baseHash = Buffer.from(bytes.buffer, bytes.byteOffset + at, 20).toString('hex');
+    return { type, size, dataOffset: offset + at - from + 20, baseHash };
   }
   if (!typeName(type)) throw new CorruptObjectError(undefined, where, `invalid entry type ${type} at offset ${offset}`);
-  return { type, size, dataOffset: offset + at };
+  return { type, size, dataOffset: offset + at - from };
 }

@@ -1,10 +1,10 @@
-import { createHash } from 'node:crypto';
+import { createHash, hash as oneShotHash } from 'node:crypto';
 import { readSync } from 'node:fs';
 import { open, readFile, type FileHandle } from 'node:fs/promises';
 import zlib from 'node:zlib';
 import { CorruptObjectError, hashObject, isGittyError, type GitObject } from '@gitty/core';
-import { sharedBaseCache, type BaseCache } from './base-cache.js';
-import { applyDelta, deltaSizes } from './delta.js';
+import { ByteLru, sharedBaseCache, type BaseCache } from './base-cache.js';
+import { applyDelta } from './delta.js';
 import { inflateInto, InflateError } from './inflate.js';
 import { parseEntryHeader, PackType, typeName, type EntryHeader } from './pack-format.js';
 import { PackIndex } from './pack-index.js';
@@ -13,7 +13,7 @@ import { PackIndex } from './pack-index.js';
 export const MAX_CHAIN = 4096;
 /** Identifies each opened pack in the shared base cache. */
 let nextPackId = 1;
-/** Bytes read at an entry's offset at first: its header and, for most objects, all its payload. */
+/** Bytes read at an entry's offset when its header straddles two chunks. */
 const FIRST_READ = 4096;
 
 /**
@@ -39,17 +39,21 @@ interface Link {
 }
 
 /**
- * Bytes of a pack read around the last entry looked up. A delta's base lies before it, and the
- * writer puts each file's versions next to each other, so one read usually serves a whole chain
- * (and the blob read after its commit). Packs never change, so the bytes stay valid while the
- * pack id matches; a chain needing a new window while it holds the old one gets a new buffer.
+ * Pack bytes are read in aligned chunks of this size and kept (packs never change), so a random
+ * read finds its entry and its delta bases in memory: git maps packs into memory for the same
+ * reason. A delta's base lies before it and the writer keeps each file's versions together, so a
+ * chain mostly stays within one or two chunks.
  */
-const WINDOW = 16 * 1024;
-let window = { pack: 0, start: 0, end: 0, buffer: Buffer.allocUnsafe(WINDOW), heldBy: 0 };
-/** Numbers each resolve, so the window knows whether the chain in progress holds it. */
-let resolves = 0;
+const CHUNK = 64 * 1024;
+/** Bytes of pack chunks kept by default, over all packs of the process. */
+export const CHUNK_CACHE_BYTES = 32 * 1024 * 1024;
+const sharedChunks = new ByteLru<Buffer>(CHUNK_CACHE_BYTES);
+/** An entry header (type, size, base offset or hash) never takes more bytes than this. */
+const MAX_HEADER = 64;
 /** The (small) delta payload being applied. */
 const DELTA_SCRATCH = Buffer.allocUnsafe(JS_INFLATE_MAX);
+/** Object header and data, hashed in one call (sha1 of `<type> <size>\0<data>`). */
+const hashScratch = Buffer.allocUnsafe(JS_INFLATE_MAX + 32);
 
 /**
  * A pack attached through its idx: lookups binary-search the idx, reads pread the pack file,
@@ -124,7 +128,7 @@ export class PackFile {
       if (isGittyError(err) || (err as NodeJS.ErrnoException).code === 'EBADF') throw err;
       throw new CorruptObjectError(hash, this.path, `entry at offset ${offset} cannot be read: ${(err as Error).message}`, { cause: err });
     }
-    const actual = hashObject(resolved.type, resolved.data);
+    const actual = hashOf(resolved.type, resolved.data);
     if (actual !== hash) throw new CorruptObjectError(hash, this.path, `entry at offset ${offset} hashes to ${actual}`);
     return { type: resolved.type, data: resolved.data };
   }
@@ -152,6 +156,7 @@ export class PackFile {
   /** Release the file handle. */
   async close(): Promise<void> {
     this.bases.dropPack(this.id);
+    sharedChunks.dropPack(this.id);
     await this.file.close().catch(() => undefined);
   }
 
@@ -164,17 +169,16 @@ export class PackFile {
     const chain: Link[] = [];
     let base: GitObject | undefined;
     let at = offset;
-    const generation = ++resolves;
     for (;;) {
       if (chain.length > MAX_CHAIN) throw new CorruptObjectError(undefined, this.path, `delta chain longer than ${MAX_CHAIN} at offset ${offset}`);
       if (chain.some((link) => link.offset === at)) throw new CorruptObjectError(undefined, this.path, `delta cycle through offset ${at}`);
       const cached = this.bases.get(this.id, at);
       if (cached) {
         // A copy when handed out as is: callers may write into what they get.
-        base = chain.length === 0 ? { type: cached.type, data: Uint8Array.from(cached.data) } : cached;
+        base = chain.length === 0 ? { type: cached.type, data: copyOf(cached.data) } : cached;
         break;
       }
-      const link = this.readEntry(at, generation);
+      const link = this.readEntry(at);
       if (link.header.type !== PackType.ofsDelta && link.header.type !== PackType.refDelta) {
         const type = typeName(link.header.type);
         if (type === undefined) throw new CorruptObjectError(undefined, this.path, `entry at offset ${at} has type ${link.header.type}`);
@@ -197,42 +201,49 @@ export class PackFile {
       // The delta is consumed at once: it is inflated into scratch, never into a buffer of its own.
       // (Only small deltas use it: a large one gets zlib's buffer, so the scratch never pins megabytes.)
       const delta = this.inflate(link, DELTA_SCRATCH);
-      const { resultSize } = deltaSizes(delta, this.path);
-      if (resultSize > this.maxObjectSize) throw new CorruptObjectError(undefined, this.path, `delta at offset ${link.offset} declares ${resultSize} bytes, over the limit`);
-      const where = `${this.path} (delta at offset ${link.offset})`;
-      base = { type: base.type, data: applyDelta(base.data, delta, where, this.maxObjectSize) };
+      base = { type: base.type, data: applyDelta(base.data, delta, this.path, this.maxObjectSize, link.offset) };
       if (k > 0) this.bases.set(this.id, link.offset, base);
     }
     return base;
   }
 
   /**
-   * Read the entry at `offset`: its header and the first bytes of its payload, from the window
-   * when it holds them, else through a new window ending just after them (`generation` is the
-   * resolve asking: the buffer it holds is never overwritten under it).
+   * Read the entry at `offset`: its header and the bytes of its payload that its chunk holds
+   * (bounded by the most a stream of its declared size may take), from the chunk cache.
    */
-  private readEntry(offset: number, generation: number): Link {
-    if (offset < 12 || offset >= this.size - 20) {
+  private readEntry(offset: number): Link {
+    const end = this.size - 20;
+    if (offset < 12 || offset >= end) {
       throw new CorruptObjectError(undefined, this.path, `entry offset ${offset} is outside the pack`);
     }
-    const length = Math.min(FIRST_READ, this.size - 20 - offset);
-    if (window.pack !== this.id || offset < window.start || offset + length > window.end) {
-      const end = offset + length;
-      const start = Math.max(0, end - WINDOW);
-      const buffer = window.heldBy === generation ? Buffer.allocUnsafe(WINDOW) : window.buffer;
-      window = { pack: 0, start: 0, end: 0, buffer, heldBy: generation }; // invalid until the read succeeds
-      this.readInto(buffer, 0, end - start, start);
-      window = { pack: this.id, start, end, buffer, heldBy: generation };
+    let buffer = this.chunk(Math.floor(offset / CHUNK));
+    let at = offset % CHUNK;
+    let available = Math.min(buffer.length - at, end - offset);
+    if (available < MAX_HEADER && offset + available < end) {
+      // The header may run into the next chunk: read this entry's start on its own.
+      available = Math.min(FIRST_READ, end - offset);
+      buffer = this.readInto(Buffer.allocUnsafe(available), 0, available, offset);
+      at = 0;
     }
-    window.heldBy = generation;
-    const { buffer } = window;
-    const at = offset - window.start;
-    const header = parseEntryHeader(buffer.subarray(at, at + Math.min(64, length)), offset, this.path);
+    const header = parseEntryHeader(buffer, offset, this.path, at, at + Math.min(MAX_HEADER, available));
     if (header.size > this.maxObjectSize) {
       throw new CorruptObjectError(undefined, this.path, `entry at offset ${offset} declares ${header.size} bytes, over the limit`);
     }
     const skip = header.dataOffset - offset;
-    return { offset, header, buffer, start: at + skip, length: length - skip };
+    const length = Math.min(available - skip, maxCompressedSize(header.size));
+    return { offset, header, buffer, start: at + skip, length };
+  }
+
+  /** Chunk `index` of the pack (the last one ends with the trailer), cached. */
+  private chunk(index: number): Buffer {
+    const cached = sharedChunks.get(this.id, index);
+    if (cached !== undefined) return cached;
+    const start = index * CHUNK;
+    const length = Math.min(CHUNK, this.size - start);
+    // Its own memory, not a slice of Buffer's pool: the cache accounts for every byte it pins.
+    const chunk = this.readInto(Buffer.allocUnsafeSlow(length), 0, length, start);
+    sharedChunks.set(this.id, index, chunk, length);
+    return chunk;
   }
 
   /**
@@ -300,4 +311,22 @@ export class PackFile {
   private bytes(offset: number, length: number): Buffer {
     return this.readInto(Buffer.allocUnsafe(length), 0, length, offset);
   }
+}
+
+/** A copy of `data` in a buffer of its own. */
+function copyOf(data: Uint8Array): Buffer {
+  const copy = Buffer.allocUnsafe(data.length);
+  copy.set(data);
+  return copy;
+}
+
+/**
+ * The object's hash (hex), as hashObject computes it: small objects go through one one-shot
+ * hash call over header and data copied together, which costs less than a streaming hash.
+ */
+function hashOf(type: string, data: Uint8Array): string {
+  if (data.length > JS_INFLATE_MAX) return hashObject(type, data);
+  const headerLength = hashScratch.write(`${type} ${data.length}\0`, 0, 'latin1');
+  hashScratch.set(data, headerLength);
+  return oneShotHash('sha1', hashScratch.subarray(0, headerLength + data.length), 'hex');
 }
