@@ -56,15 +56,23 @@ export async function openDriver(config: unknown, inherited?: Partial<StoreConfi
 const NO_ROOM = new Set(['ENOSPC', 'EDQUOT', 'EFBIG']);
 
 /**
- * What a failed driver factory's error becomes. An OS error (a `SystemError` with a `syscall`)
- * is about the machine, not the config: no room is STORAGE_FULL, and any other (EACCES, EROFS,
- * EIO, …) is passed on as it is, naming its path. Anything else untyped is INVALID_CONFIG.
+ * errno codes about the machine's state rather than the config (permissions, a read-only
+ * mount, I/O, descriptors): core has no typed error for them, and INVALID_CONFIG would send
+ * the user to a config that is fine, so the OS error, naming its path, is thrown as it is.
+ * A path that is not a folder (ENOTDIR, EEXIST, ENOENT, …) stays INVALID_CONFIG.
+ */
+const MACHINE_STATE = new Set(['EACCES', 'EPERM', 'EROFS', 'EIO', 'EMFILE', 'ENFILE', 'ENOMEM']);
+
+/**
+ * What a failed driver factory's error becomes: a gitty error as it is; an OS error (a
+ * `SystemError`, with a `syscall`) that means no room is STORAGE_FULL, one about the machine's
+ * state (see {@link MACHINE_STATE}) is passed on; anything else is INVALID_CONFIG.
  */
 function factoryError(err: unknown, driver: string): unknown {
   if (isGittyError(err)) return err;
   const { code, syscall, path: file } = (err ?? {}) as NodeJS.ErrnoException;
   if (typeof code === 'string' && NO_ROOM.has(code)) return new StorageFullError(typeof file === 'string' ? file : `the ${driver} store`, { cause: err });
-  if (typeof code === 'string' && typeof syscall === 'string') return err;
+  if (typeof code === 'string' && typeof syscall === 'string' && MACHINE_STATE.has(code)) return err;
   return new InvalidConfigError(`The ${driver} driver failed to open: ${err instanceof Error ? err.message : String(err)}`);
 }
 

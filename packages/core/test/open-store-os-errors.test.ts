@@ -38,6 +38,10 @@ describe('openStore: a driver factory failing with an OS error', () => {
     expect(err).toMatchObject({ code, path: '/store/ref/head' });
   });
 
+  it('a path that is not a folder (ENOTDIR) is still INVALID_CONFIG', async () => {
+    await expect(openFailure('ENOTDIR', 20)).resolves.toMatchObject({ code: 'INVALID_CONFIG' });
+  });
+
   it('any other error of a factory is still INVALID_CONFIG', async () => {
     registerDriver('throws-plain', async () => {
       throw new Error('no such thing');
