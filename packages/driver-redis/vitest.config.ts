@@ -1,4 +1,28 @@
+import os from 'node:os';
 import { defineConfig, mergeConfig } from 'vitest/config';
+import { BaseSequencer, type TestSpecification } from 'vitest/node';
 import { sharedConfig } from '../../vitest.shared.js';
 
-export default mergeConfig(sharedConfig, defineConfig({}));
+// Vitest's default is one worker per core but one (a single worker on a 2-core CI machine), so
+// the files ran one after the other although much of their time is spent waiting on
+// redis-servers, child nodes, proxies and timers. Two workers overlap that waiting on 2 cores
+// without starving the tests that time their replies (commandTimeoutMs, blockMs);
+// GITTY_TEST_WORKERS overrides (1 runs the files one at a time again).
+const workers = Number(process.env.GITTY_TEST_WORKERS ?? Math.max(2, os.availableParallelism() - 1));
+
+// The longest files first, so none of them starts last and runs alone: without a results cache
+// (a fresh CI clone) vitest orders by file size, which put the longest (conformance) near the end.
+const LONGEST = ['conformance', 'three-nodes', 'node-failures', 'restarts', 'persist-overlay', 'killed-writer', 'redis-outage'];
+
+class LongestFirst extends BaseSequencer {
+  override async sort(files: TestSpecification[]): Promise<TestSpecification[]> {
+    const rank = (spec: TestSpecification) => {
+      const at = LONGEST.findIndex((name) => spec.moduleId.endsWith(`/test/${name}.test.ts`));
+      return at < 0 ? LONGEST.length : at;
+    };
+    const sorted = await super.sort(files);
+    return sorted.map((spec, i) => ({ spec, i })).sort((a, b) => rank(a.spec) - rank(b.spec) || a.i - b.i).map(({ spec }) => spec);
+  }
+}
+
+export default mergeConfig(sharedConfig, defineConfig({ test: { maxWorkers: workers, minWorkers: 1, sequence: { sequencer: LongestFirst } } }));

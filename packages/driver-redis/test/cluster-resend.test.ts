@@ -110,14 +110,17 @@ async function headEntries(): Promise<HeadEntry[]> {
 
 describe('ioredis Cluster resending a CAS after "Connection is closed"', () => {
   it('a CAS whose connection resets mid-flight is acknowledged once or fails typed, never applied twice', async () => {
+    // What Redis itself ran (MONITOR on a direct connection): a request id run twice was resent.
+    // Started before the nodes exist: ioredis marks the connection as monitoring a tick after
+    // MONITOR's reply, so a command of theirs echoed in the same read failed the test with
+    // "Command queue state error".
+    const ran = new Map<string, number>();
+    const monitor = await owner!.duplicate().monitor();
     const a = await open('a');
     const b = await open('b');
     const first = await a.store.create(NAME, 'round 0');
     const acknowledged = [first.commit];
     const failed: string[] = [];
-    // What Redis itself ran (MONITOR on a direct connection): a request id run twice was resent.
-    const ran = new Map<string, number>();
-    const monitor = await owner!.duplicate().monitor();
     monitor.on('monitor', (_time: string, args: string[]) => {
       if (!/^eval(sha)?$/i.test(args[0] ?? '')) return;
       const id = args.map((arg) => /\}:req:([\w-]+)$/.exec(arg)?.[1]).find(Boolean);

@@ -1,3 +1,5 @@
+import { readFile } from 'node:fs/promises';
+import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { Redis } from 'ioredis';
 import { startRedisServer, startTcpProxy, waitFor } from '@gitty/driver-test/harness';
@@ -32,8 +34,13 @@ describe('a node killed right after an acknowledged write, then Redis loses the 
     processes.push(b);
     const x1 = (await a.store.create('x.txt', 'x one')).commit;
     await waitFor(async () => (JSON.parse(await b.send('report')) as NodeReport).heads['x.txt'] === x1, 15_000);
-    // b's state has been saved with x1's stamp by now (saves follow changes within 100 ms).
-    await new Promise((r) => setTimeout(r, 500));
+    // b's saved state holds x1 with its stamp (saves follow changes within 100 ms): only x2's
+    // stamp is missing from it when b dies.
+    const stateFile = path.join(bDir, `redis-replica-${storeId}.json`);
+    await waitFor(async () => {
+      const saved = await readFile(stateFile, 'utf8').catch(() => '{}');
+      return (JSON.parse(saved) as { stamps?: Record<string, [string | null, string]> }).stamps?.['x.txt']?.[0] === x1;
+    }, 15_000, 20);
 
     // a lags and never reads b's update; b is killed the moment its update is acknowledged.
     toA.pause();

@@ -88,8 +88,10 @@ describe('Redis unavailable', () => {
   it('kill Redis in the middle of a write burst and restart it empty: no write lost, no delete undone', async () => {
     const first = await server();
     const storeId = `burst-${++stores}`;
-    const a = await node(first.url, storeId);
-    const b = await node(first.url, storeId);
+    // Both nodes come back to the restarted Redis; writes wait for both to merge, so a short
+    // settleMs only saves waiting time.
+    const a = await node(first.url, storeId, { settleMs: 300 });
+    const b = await node(first.url, storeId, { settleMs: 300 });
     const doomed = await a.store.create('doomed.txt', 'deleted before the crash');
     await a.store.delete('doomed.txt', { previous: doomed.commit });
     await b.store.rescan();
@@ -141,8 +143,8 @@ describe('Redis unavailable', () => {
   it('Redis flushed under running nodes: they notice, re-seed from their stores, and nothing comes back to life', async () => {
     const redis = await server();
     const storeId = `flush-${++stores}`;
-    const a = await node(redis.url, storeId, { blockMs: 200 });
-    const b = await node(redis.url, storeId, { blockMs: 200 });
+    const a = await node(redis.url, storeId, { blockMs: 200, settleMs: 300 });
+    const b = await node(redis.url, storeId, { blockMs: 200, settleMs: 300 });
     const kept = await a.store.create('kept.txt', 'keep me');
     const updated = await b.store.update('kept.txt', 'updated by b', { previous: (await b.store.create('other.txt', 'x'), await waitForHead(b.store, 'kept.txt', kept.commit)) });
     const gone = await b.store.create('gone.txt', 'to be deleted');

@@ -26,7 +26,8 @@ async function dir(): Promise<string> {
 
 async function node(url: string, storeId: string): Promise<LocalNode> {
   const d = await dir();
-  const opened = await openNode({ url, storeId, inner: innerFor(d), stateDir: d, blockMs: 200 });
+  // Both nodes are up through the rollback and writes wait for both to merge: a short settleMs only saves waiting.
+  const opened = await openNode({ url, storeId, inner: innerFor(d), stateDir: d, blockMs: 200, settleMs: 300 });
   open.push(opened);
   return opened;
 }

@@ -64,7 +64,9 @@ describe('after Redis lost the store, the only node holding the newest change me
     return { toA, toB, a, b, x1, x2 };
   }
 
-  async function expectMergedBack(raw: Redis, keys: StoreKeys, a: LocalNode, b: LocalNode, x1: string, x2: string, refused: unknown): Promise<void> {
+  async function expectMergedBack(
+    raw: Redis, keys: StoreKeys, a: LocalNode, b: LocalNode, x1: string, x2: string, refused: unknown, bComesBack: () => void,
+  ): Promise<void> {
     // Not acknowledged: refused, naming the node it waits for.
     expect(refused).not.toBe('acknowledged');
     expect(isGittyError(refused, 'REDIS_UNAVAILABLE')).toBe(true);
@@ -75,6 +77,7 @@ describe('after Redis lost the store, the only node holding the newest change me
     expect(await raw.hget(keys.heads, 'x.txt')).toBe(x1);
 
     // b comes back and merges its change; then writes resume, from b's head.
+    bComesBack();
     await waitFor(async () => (await raw.hget(keys.heads, 'x.txt')) === x2, 20_000, 50);
     await waitFor(async () => (await a.store.head('x.txt')) === x2, 20_000);
     let x3 = '';
@@ -96,13 +99,12 @@ describe('after Redis lost the store, the only node holding the newest change me
     toA.dropConnections();
     toA.heal();
     const refused = await firstOutcome(a.store, 'x.txt', x1.commit);
-    const check = expectMergedBack(raw, keys, a, b, x1.commit, x2.commit, refused);
-    // Inside expectMergedBack, a is refused for a while before this.
-    setTimeout(() => {
+    // b comes back only once a has been refused well past settleMs (a timer could let it back
+    // before that check on a loaded machine).
+    await expectMergedBack(raw, keys, a, b, x1.commit, x2.commit, refused, () => {
       toB.dropConnections();
       toB.heal();
-    }, SETTLE_MS * 10).unref();
-    await check;
+    });
   }
 
   it('Redis flushed: writes wait for that node (which the others name, since the flush took the members too)', async () => {

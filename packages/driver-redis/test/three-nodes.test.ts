@@ -14,9 +14,11 @@ async function threeNodesConverge(connection: Record<string, unknown>, storeId: 
   const dirs = await Promise.all([0, 1, 2].map(() => tempDir('gitty-redis-node-')));
   const nodes: NodeProcess[] = [];
   try {
-    for (const [i, { dir }] of dirs.entries()) {
-      nodes.push(await NodeProcess.start({ ...connection, storeId, inner: innerFor(dir, undefined, 'none'), stateDir: dir, nodeId: `node${i}` }));
-    }
+    // Started together (each loads the sources anew); the writes begin once all three are open.
+    const started = await Promise.allSettled(dirs.map(({ dir }, i) =>
+      NodeProcess.start({ ...connection, storeId, inner: innerFor(dir, undefined, 'none'), stateDir: dir, nodeId: `node${i}` })));
+    for (const outcome of started) if (outcome.status === 'fulfilled') nodes.push(outcome.value);
+    for (const outcome of started) if (outcome.status === 'rejected') throw outcome.reason;
     const answers = await Promise.all(nodes.map((node, i) => node.send(`write 80 ${i + 1} ${NAMES.join(' ')}`)));
     const written = answers.map((a) => Number(/^done (\d+) (\d+)$/.exec(a)?.[1]));
     for (const count of written) expect(count).toBeGreaterThan(0);

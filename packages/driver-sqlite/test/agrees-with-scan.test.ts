@@ -5,6 +5,12 @@ import { tempDir } from '@gitty/driver-test/harness';
 import { openOverMemory } from './support/open-memory.js';
 import { populate, prng, randomNeedle, randomQuery } from './support/random-store.js';
 
+/**
+ * Random queries (and searches) per property. fast-check draws new ones on every run, so CI
+ * runs add up; 100 keep a run to seconds, GITTY_PROPERTY_RUNS=1000 or more hunts longer.
+ */
+const RUNS = Number(process.env.GITTY_PROPERTY_RUNS ?? 100);
+
 async function collect(files: AsyncIterable<FileEntry>): Promise<FileEntry[]> {
   const out: FileEntry[] = [];
   for await (const entry of files) out.push(entry);
@@ -36,7 +42,7 @@ describe('queries and search over 2,000 random files', () => {
         const query: FileQuery = randomQuery(prng(seed));
         expect(await collect(indexed.files(query))).toEqual(await collect(scan.files(query)));
       }),
-      { numRuns: 200 },
+      { numRuns: RUNS },
     );
   });
 
@@ -48,7 +54,7 @@ describe('queries and search over 2,000 random files', () => {
         const query = rand() < 0.5 ? {} : randomQuery(rand);
         expect(await indexed.search(text, query)).toEqual(await scan.search(text, query));
       }),
-      { numRuns: 200 },
+      { numRuns: RUNS },
     );
   });
 
