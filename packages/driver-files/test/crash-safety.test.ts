@@ -9,7 +9,11 @@ import { spawnTs, tempDir } from '@gitty/driver-test/harness';
 import { createDriver, TEMP_PREFIX } from '@gitty/driver-files';
 
 const writer = fileURLToPath(new URL('./children/crash-writer.ts', import.meta.url));
-const ROUNDS = 50;
+/**
+ * Kill rounds, each at a new seeded-random moment of a later write (0-150 ms after the first
+ * acknowledged one). 12 keep a CI run to seconds; GITTY_CRASH_ROUNDS=50 or more hunts longer.
+ */
+const ROUNDS = Number(process.env.GITTY_CRASH_ROUNDS ?? 12);
 
 interface Writer {
   child: ChildProcess;

@@ -6,7 +6,7 @@ import { createGitScratchRepo } from '@gitty/driver-files';
 import { withStoreDir } from './support.js';
 
 describe('git reads the store through alternates', () => {
-  it('cat-file -p prints every object we wrote and --batch-all-objects lists them all', async () => {
+  it('cat-file --batch prints every object we wrote and --batch-all-objects lists them all', async () => {
     await withStoreDir(async (dir, open) => {
       const store = await open();
       let head = (await store.create('notes.md', '# notes\n', { author: 'ann' })).commit;
@@ -20,11 +20,18 @@ describe('git reads the store through alternates', () => {
       const scratch = await createGitScratchRepo(dir);
       try {
         expect((await readFile(path.join(scratch.gitDir, 'objects', 'info', 'alternates'), 'utf8')).trim()).toBe(path.join(dir, 'objects'));
+        // One git process reads them all ("<hash> <type> <size>\n<content>\n" each), not two per object.
+        const batch = await git(['--git-dir', scratch.gitDir, 'cat-file', '--batch'], { input: hashes.join('\n') + '\n' });
+        let at = 0;
         for (const hash of hashes) {
           const object = await store.load(hash);
-          expect((await git(['--git-dir', scratch.gitDir, 'cat-file', '-t', hash])).toString().trim()).toBe(object.type);
-          expect(new Uint8Array(await git(['--git-dir', scratch.gitDir, 'cat-file', '-p', hash]))).toEqual(object.data);
+          const headerEnd = batch.indexOf(0x0a, at);
+          const [named, type, size] = batch.subarray(at, headerEnd).toString().split(' ');
+          expect([named, type, Number(size)]).toEqual([hash, object.type, object.data.length]);
+          expect(new Uint8Array(batch.subarray(headerEnd + 1, headerEnd + 1 + Number(size)))).toEqual(object.data);
+          at = headerEnd + 1 + Number(size) + 1;
         }
+        expect(at).toBe(batch.length);
         const listed = (await git(['--git-dir', scratch.gitDir, 'cat-file', '--batch-all-objects', '--batch-check']))
           .toString().trim().split('\n').map((line) => line.split(' '));
         expect(listed.map(([hash]) => hash).sort()).toEqual([...hashes].sort());

@@ -6,22 +6,27 @@ import { createDriver } from '@gitty/driver-files';
 import { allFinished, askReports } from './contenders.js';
 
 const contender = fileURLToPath(new URL('./children/contender.ts', import.meta.url));
+/** Updates per process, all four starting together (MP_OPS=500 or more for a long run). */
+const OPS = Number(process.env.MP_OPS ?? 150);
 
 describe('four processes sharing one store', () => {
   it('agree on every head, record every acknowledged update exactly once, and leave fsck clean', async () => {
     const { dir, remove } = await tempDir('gitty-mp-');
     try {
       const children = Array.from({ length: 4 }, (_, id) =>
-        spawnTs(contender, [dir, String(id), process.env.MP_OPS ?? '500', '20'], { stdio: ['pipe', 'pipe', 'pipe'] }));
+        spawnTs(contender, [dir, String(id), String(OPS), '20'], { stdio: ['pipe', 'pipe', 'pipe'] }));
       const acknowledged: { name: string; commit: string }[] = [];
       const views: Record<string, string>[] = [];
+      let ready = 0;
       await allFinished(children, (line) => {
-        if (line.startsWith('{"heads"')) views.push((JSON.parse(line) as { heads: Record<string, string> }).heads);
+        if (line === 'ready') {
+          if (++ready === children.length) for (const c of children) c.stdin!.write('go\n');
+        } else if (line.startsWith('{"heads"')) views.push((JSON.parse(line) as { heads: Record<string, string> }).heads);
         else acknowledged.push(JSON.parse(line) as { name: string; commit: string });
       });
       await askReports(children);
 
-      expect(acknowledged).toHaveLength(4 * Number(process.env.MP_OPS ?? 500));
+      expect(acknowledged).toHaveLength(4 * OPS);
       expect(views).toHaveLength(4);
       for (const view of views) expect(view).toEqual(views[0]);
 
