@@ -1,5 +1,5 @@
 import { MemoryDriver, nodeCompression, openStore, type Store } from '@gitty/core';
-import { tempDir } from '@gitty/driver-test/harness';
+import { git, tempDir } from '@gitty/driver-test/harness';
 import { PacksDriver } from '../src/packs-driver.js';
 import { versionText } from './fixtures.js';
 
@@ -29,4 +29,35 @@ export async function writeHistory(store: Store, files: number, versions: number
     all.push(commits);
   }
   return all;
+}
+
+/** An object as `git cat-file --batch` printed it: its type (`missing` when git lacks it) and content. */
+export interface GitObject {
+  type: string;
+  data: Buffer;
+}
+
+/**
+ * Every object of `hashes` as git reads it from `gitDir`, through one `git cat-file --batch`
+ * (one git process, not one per object). Throws when git's output does not parse.
+ */
+export async function gitCatFileBatch(gitDir: string, hashes: readonly string[]): Promise<Map<string, GitObject>> {
+  const out = await git(['--git-dir', gitDir, 'cat-file', '--batch'], { input: hashes.map((h) => `${h}\n`).join('') });
+  const objects = new Map<string, GitObject>();
+  let at = 0;
+  while (at < out.length) {
+    const headerEnd = out.indexOf(0x0a, at);
+    if (headerEnd < 0) throw new Error(`git cat-file --batch: a header without its end at ${at}`);
+    const [hash, type, size] = out.subarray(at, headerEnd).toString().split(' ');
+    if (type === 'missing') {
+      objects.set(hash!, { type, data: Buffer.alloc(0) });
+      at = headerEnd + 1;
+      continue;
+    }
+    const end = headerEnd + 1 + Number(size);
+    if (!(end < out.length && out[end] === 0x0a)) throw new Error(`git cat-file --batch: ${hash}'s ${size} bytes do not end with a newline`);
+    objects.set(hash!, { type: type!, data: out.subarray(headerEnd + 1, end) });
+    at = end + 1;
+  }
+  return objects;
 }

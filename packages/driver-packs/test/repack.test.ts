@@ -5,7 +5,7 @@ import path from 'node:path';
 import { git, tempDir } from '@gitty/driver-test/harness';
 import { PacksDriver } from '../src/packs-driver.js';
 import { versionText } from './fixtures.js';
-import { memoryPacks, writeHistory } from './helpers.js';
+import { gitCatFileBatch, memoryPacks, writeHistory } from './helpers.js';
 
 const cleanups: (() => Promise<void>)[] = [];
 afterEach(async () => {
@@ -59,13 +59,21 @@ describe('repack', () => {
     const listed = (await git(['--git-dir', repo, 'cat-file', '--batch-all-objects', '--batch-check'], { stdio: ['ignore', 'pipe', 'pipe'] })).toString().trim().split('\n');
     expect(listed).toHaveLength(72);
     const hashes: string[] = [];
-    for (const [f, commits] of history.entries()) {
-      for (const [v, c] of commits.entries()) {
-        const commit = await t.store.commit(c);
-        expect((await git(['--git-dir', repo, 'cat-file', '-p', commit.data])).toString()).toBe(versionText(f, v));
-        const body = (await t.driver.loadObject(c))!.data;
-        expect(Buffer.compare(await git(['--git-dir', repo, 'cat-file', 'commit', c]), Buffer.from(body))).toBe(0);
-        hashes.push(`${c} file-${f}.txt`, `${commit.data} file-${f}.txt`);
+    const commits = new Map<string, { blob: string; text: string; body: Uint8Array }>();
+    for (const [f, chain] of history.entries()) {
+      for (const [v, c] of chain.entries()) {
+        commits.set(c, { blob: (await t.store.commit(c)).data, text: versionText(f, v), body: (await t.driver.loadObject(c))!.data });
+      }
+    }
+    const read = await gitCatFileBatch(repo, [...commits].flatMap(([c, { blob }]) => [c, blob]));
+    for (const [f, chain] of history.entries()) {
+      for (const c of chain) {
+        const { blob, text, body } = commits.get(c)!;
+        expect(read.get(blob)?.type).toBe('blob');
+        expect(read.get(blob)!.data.toString()).toBe(text);
+        expect(read.get(c)?.type).toBe('commit');
+        expect(Buffer.compare(read.get(c)!.data, Buffer.from(body))).toBe(0);
+        hashes.push(`${c} file-${f}.txt`, `${blob} file-${f}.txt`);
       }
     }
     // git repacks our objects its own way; a fresh store holding only git's pack reads them all.
