@@ -92,7 +92,49 @@ beforeAll(async () => {
   await rename(path.join(vendor, 'package'), path.join(vendor, 'core'));
   tarball.set('gitty-driver-sample', await packSample(path.join(samples, 'gitty-driver-sample')));
   tarball.set('@acme/gitty-driver-nested', await packSample(path.join(samples, 'acme-gitty-driver-nested')));
+  // Both projects install at once (npm mostly waits on its cache and the disk); each describe's
+  // beforeAll awaits its own.
+  installs.app = settled(installApp());
+  installs.cli = settled(installCli());
 }, 180_000);
+
+/** The two npm projects' installs, started together once the tarballs exist. */
+const installs: { app?: Promise<void>; cli?: Promise<void> } = {};
+
+/** The promise, with its rejection kept for whoever awaits it (not reported as unhandled meanwhile). */
+function settled(promise: Promise<void>): Promise<void> {
+  promise.catch(() => undefined);
+  return promise;
+}
+
+/** The strict TypeScript app's project, with every package and sample driver installed. */
+async function installApp(): Promise<void> {
+  const app = path.join(work, 'app');
+  await cp(path.join(fixtures, 'app'), app, { recursive: true });
+  await writeFile(path.join(app, 'package.json'), JSON.stringify({ name: 'packaging-app', private: true, type: 'module' }));
+  for (const module of ['node16', 'nodenext']) {
+    await writeFile(path.join(app, `tsconfig.${module}.json`), JSON.stringify({
+      compilerOptions: {
+        // Declarations are checked in full once (node16); nodenext checks resolution and the app.
+        strict: true, module, moduleResolution: module, target: 'es2022', types: ['node'], skipLibCheck: module === 'nodenext',
+        outDir: `build-${module}`, noEmit: module === 'node16',
+      },
+      // The suite file is left to vitest: checking vitest's own declarations would take minutes.
+      include: ['app.ts'],
+    }));
+  }
+  const ours = ['@gitty/core', ...DRIVERS, 'gitty-driver-sample', '@acme/gitty-driver-nested'].map((name) => tarball.get(name)!);
+  await npmInstall(app, [...ours, `@types/node@20`, `vitest@${await workspaceVersion('vitest')}`]);
+}
+
+/** The CLI's project: what npm needs for `npm install @gitty/cli` once published, the CLI and what it depends on. */
+async function installCli(): Promise<void> {
+  const project = path.join(work, 'cli');
+  await mkdir(project);
+  await writeFile(path.join(project, 'package.json'), JSON.stringify({ name: 'packaging-cli', private: true }));
+  const specs = ['@gitty/cli', '@gitty/core', '@gitty/driver-files', '@gitty/driver-packs', 'gitty-driver-sample'].map((name) => tarball.get(name)!);
+  await npmInstall(project, specs);
+}
 
 afterAll(async () => {
   if (work) await rm(work, { recursive: true, force: true });
@@ -126,21 +168,7 @@ describe('a third-party application installing the tarballs with npm', () => {
 
   beforeAll(async () => {
     app = path.join(work, 'app');
-    await cp(path.join(fixtures, 'app'), app, { recursive: true });
-    await writeFile(path.join(app, 'package.json'), JSON.stringify({ name: 'packaging-app', private: true, type: 'module' }));
-    for (const module of ['node16', 'nodenext']) {
-      await writeFile(path.join(app, `tsconfig.${module}.json`), JSON.stringify({
-        compilerOptions: {
-          // Declarations are checked in full once (node16); nodenext checks resolution and the app.
-          strict: true, module, moduleResolution: module, target: 'es2022', types: ['node'], skipLibCheck: module === 'nodenext',
-          outDir: `build-${module}`, noEmit: module === 'node16',
-        },
-        // The suite file is left to vitest: checking vitest's own declarations would take minutes.
-        include: ['app.ts'],
-      }));
-    }
-    const ours = ['@gitty/core', ...DRIVERS, 'gitty-driver-sample', '@acme/gitty-driver-nested'].map((name) => tarball.get(name)!);
-    await npmInstall(app, [...ours, `@types/node@20`, `vitest@${await workspaceVersion('vitest')}`]);
+    await installs.app;
   }, 240_000);
 
   it('a strict TypeScript app compiles against them with module node16 and with nodenext', async () => {
@@ -193,11 +221,7 @@ describe('the CLI installed with npm alone', () => {
 
   beforeAll(async () => {
     project = path.join(work, 'cli');
-    await mkdir(project);
-    await writeFile(path.join(project, 'package.json'), JSON.stringify({ name: 'packaging-cli', private: true }));
-    // What npm needs for `npm install @gitty/cli` once published: the CLI and what it depends on.
-    const specs = ['@gitty/cli', '@gitty/core', '@gitty/driver-files', '@gitty/driver-packs', 'gitty-driver-sample'].map((name) => tarball.get(name)!);
-    await npmInstall(project, specs);
+    await installs.cli;
   }, 240_000);
 
   it('brings the files and packs drivers only (no SQLite build, no Redis client, no server)', async () => {
