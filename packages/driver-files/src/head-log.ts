@@ -301,9 +301,10 @@ export class HeadLog {
     }
   }
 
-  /** Run `work` holding the log's cross-process lock. */
-  withLock<T>(work: () => Promise<T>): Promise<T> {
-    return this.lock.withLock(work);
+  /** Run `work` holding the log's cross-process lock; `keep: true` may keep it across a burst of such calls (see FileLock). */
+  withLock<T>(work: () => Promise<T>, options: { keep?: boolean } = {}): Promise<T> {
+    // Only a CAS asks to keep the lock across a burst: rebuilds and compactions let go at once.
+    return this.lock.withLock(work, { keep: options.keep ?? false });
   }
 
   /**

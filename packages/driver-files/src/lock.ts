@@ -138,11 +138,14 @@ export class FileLock {
   /** Callers in this process queue here, so only one of them at a time polls the lock folder. */
   private queue: Promise<unknown> = Promise.resolve();
 
-  /** Run `work` while holding the lock; the lock is released even when `work` throws. */
-  withLock<T>(work: () => Promise<T>): Promise<T> {
+  /**
+   * Run `work` while holding the lock; the lock is released even when `work` throws. With
+   * `holdAcrossBurst`, `keep: false` releases it right after this work anyway.
+   */
+  withLock<T>(work: () => Promise<T>, options: { keep?: boolean } = {}): Promise<T> {
     // Without this queue, many writers in one process would all poll the mkdir lock with
     // random back-off, and a long tail of them would wait up to 50 ms per round.
-    const result = this.queue.then(() => this.holdWhile(work));
+    const result = this.queue.then(() => this.holdWhile(work, options.keep ?? true));
     this.queue = result.catch(() => undefined);
     return result;
   }
@@ -156,7 +159,7 @@ export class FileLock {
     this.release(kept.token);
   }
 
-  private async holdWhile<T>(work: () => Promise<T>): Promise<T> {
+  private async holdWhile<T>(work: () => Promise<T>, mayKeep: boolean): Promise<T> {
     const kept = this.kept;
     this.kept = undefined;
     const token = kept?.token ?? (await this.acquire());
@@ -169,7 +172,7 @@ export class FileLock {
       return result;
     } finally {
       // After a failure (maybe a lost lock) or a long hold, let go now.
-      if (succeeded && this.holdAcrossBurst && Date.now() - since < BURST_HOLD_MS && !this.othersAround()) {
+      if (succeeded && mayKeep && this.holdAcrossBurst && Date.now() - since < BURST_HOLD_MS && !this.othersAround()) {
         this.kept = { token, since, refresh };
         this.queueRelease();
       } else {

@@ -154,7 +154,7 @@ export class SharedHeads {
           }
           return;
         }
-      }),
+      }, { keep: true }),
     );
   }
 
@@ -217,7 +217,7 @@ export class SharedHeads {
           });
           return decided();
         }
-      }),
+      }, { keep: true }),
     );
   }
 
