@@ -10,7 +10,7 @@ const workers = Number(process.env.GITTY_TEST_WORKERS ?? Math.max(2, os.availabl
 
 // The longest files first, so none of them starts last and runs alone: without a results cache
 // (a fresh CI clone) vitest orders by file size, which put the longest (conformance) near the end.
-const LONGEST = ['conformance', 'agrees-with-scan', 'two-processes', 'rebuild-race'];
+const LONGEST = ['conformance', 'open-100k', 'agrees-with-scan', 'two-processes', 'rebuild-race'];
 
 class LongestFirst extends BaseSequencer {
   override async sort(files: TestSpecification[]): Promise<TestSpecification[]> {
