@@ -32,16 +32,15 @@ export async function extractFixture(): Promise<{ dir: string; remove: () => Pro
 }
 
 /**
- * Real SWISH: `<repo>/../shared/swish/swish-gitty` (the test machine's layout) running SWISH's
- * own gitty under `swipl`. `reason` says why it is unavailable; tests then skip, loudly — except
- * under CI (`CI=true`), where the setup script installs SWI-Prolog, so a missing SWISH throws and
- * fails the run instead of letting the interop tests vanish.
+ * Real SWISH: `GITTY_SWISH_GITTY`, or the test machine's SWISH runner next to the checkout, running
+ * SWISH's own gitty under `swipl`. A missing SWISH throws, with how to install it, so the interop
+ * tests fail loudly instead of vanishing (`scripts/setup-test-machine.sh` installs SWI-Prolog).
+ * The `reason` branch of the result type is kept for callers written against the older,
+ * skipping behaviour; it is never returned.
  */
 export function locateSwish(): { bin: string; reason?: undefined } | { bin?: undefined; reason: string } {
   const found = findSwish();
-  if (found.reason !== undefined && process.env.CI === 'true') {
-    throw new Error(`real SWISH is required under CI: ${found.reason}`);
-  }
+  if (found.reason !== undefined) throw new Error(`real SWISH is required by the interop tests: ${found.reason}`);
   return found;
 }
 

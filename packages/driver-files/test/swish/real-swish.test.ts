@@ -14,7 +14,7 @@ import { dumpedMeta, fileOf, openSwish } from './real-swish-support.js';
 const located = locateSwish();
 if (located.reason) warnSwishMissing(located.reason, 'real-swish.test.ts (gitty and SWISH on one store)');
 
-describe.skipIf(located.reason !== undefined)('gitty and real SWISH on one SWISH store', () => {
+describe('gitty and real SWISH on one SWISH store', () => {
   const bin = located.bin!;
   let fixture: { dir: string; remove: () => Promise<void> };
   let store: Store;
