@@ -411,11 +411,12 @@ export class Store {
     previous: string | undefined,
     time: unknown,
   ): Promise<Commit> {
-    const dataHash = await this.storeObject('blob', bytes);
+    assertObjectSize(bytes.length, this.options.maxObjectSize);
+    const dataHash = hashObject('blob', bytes);
     const stored: Meta = { ...meta, name, data: dataHash, time: typeof time === 'number' && Number.isFinite(time) ? time : Date.now() / 1000 };
     if (previous) stored.previous = previous;
     const body = encodeCommit(stored, this.driver.commitFormat);
-    const hash = await this.storeObject('commit', body);
+    const [, hash] = await Promise.all([this.storeObject('blob', bytes), this.storeObject('commit', body)]);
     const commit = decodeCommit(body, hash);
     this.commits.set(hash, commit);
     return structuredClone(commit);
