@@ -25,7 +25,11 @@ interface Candidate {
  * `time` only breaks ties between several tips (orphans of crashed writers), then the greater
  * hash, so every process rebuilding the same store agrees whatever order the objects are
  * listed in. Time alone would roll a head back: `update` accepts an explicit (older) `time`.
- * Corrupt objects and commits that do not decode are skipped (fsck reports them).
+ * Corrupt objects and commits that do not decode are skipped (fsck reports them), and so are
+ * commits whose `data` blob is not listed: the core stores a version's blob and commit
+ * concurrently (so a group commit covers both with one flush), so a crash can leave a commit
+ * without its blob, which never became a head and must not become one now; its `previous`
+ * is then a tip again.
  * Reports progress as phase `rebuild-heads` (`done` objects read, `total` once known).
  * The source must list every object once, loose and packed alike (the packs driver passes
  * one that does): a rebuild over part of the objects would pick wrong tips.
@@ -33,9 +37,9 @@ interface Candidate {
  */
 export async function rebuildHeads(source: CommitSource, onProgress?: ProgressListener, options: RebuildOptions = {}): Promise<HeadEntry[]> {
   const byName = new Map<string, Candidate[]>();
-  const hashes: string[] = [];
-  for await (const hash of source.objects()) hashes.push(hash);
-  const total = hashes.length;
+  const hashes = new Set<string>();
+  for await (const hash of source.objects()) hashes.add(hash);
+  const total = hashes.size;
   onProgress?.({ phase: 'rebuild-heads', done: 0, total });
   let done = 0;
   for (const hash of hashes) {
@@ -46,6 +50,7 @@ export async function rebuildHeads(source: CommitSource, onProgress?: ProgressLi
       const object = await source.loadObject(hash);
       if (!object || object.type !== 'commit') continue;
       const commit = decodeCommit(object.data, hash);
+      if (!hashes.has(commit.data)) continue;
       const candidates = byName.get(commit.name) ?? [];
       candidates.push({ hash, time: commit.time, previous: commit.previous });
       byName.set(commit.name, candidates);

@@ -4,6 +4,8 @@ import { pickTip, rebuildHeads, type CommitSource } from '@gitty/driver-files';
 
 const hex = (n: number) => n.toString(16).padStart(40, '0');
 const DATA = 'd'.repeat(40);
+/** The blob every test commit names as `data`: a commit whose blob is not listed is left out. */
+const dataBlob: [string, GitObject] = [DATA, { type: 'blob', data: new Uint8Array() }];
 
 /** A source serving `objects` by hash, in the listed order, without verifying hashes (so cycles can be built). */
 function source(objects: [string, GitObject | 'corrupt' | 'boom'][]): CommitSource {
@@ -34,11 +36,12 @@ describe('rebuildHeads beyond the chain rule', () => {
       [hex(4), commit('a.pl', 2, hex(1))],
       [hex(5), { type: 'commit', data: new TextEncoder().encode('{"not":"a commit"}') }],
       [hex(6), commit('b.pl', 1)],
+      dataBlob,
     ];
     expect(await rebuildHeads(source(objects))).toEqual([{ name: 'a.pl', head: hex(4) }, { name: 'b.pl', head: hex(6) }]);
     // A writer rebuilding inside its own CAS leaves out the commit it is about to acknowledge.
     expect(await rebuildHeads(source(objects), undefined, { ignore: new Set([hex(4), hex(6)]) })).toEqual([{ name: 'a.pl', head: hex(1) }]);
-    const withMissing = source([[hex(7), commit('c.pl', 1)]]);
+    const withMissing = source([[hex(7), commit('c.pl', 1)], dataBlob]);
     const missingFirst: CommitSource = {
       objects: async function* () {
         yield hex(99);
@@ -52,7 +55,7 @@ describe('rebuildHeads beyond the chain rule', () => {
 
   it('sorts heads by name (code unit order)', async () => {
     const names = ['b.pl', 'B.pl', 'a.pl', 'aa.pl', '_.pl'];
-    const heads = await rebuildHeads(source(names.map((name, i) => [hex(i + 1), commit(name, 1)])));
+    const heads = await rebuildHeads(source([...names.map((name, i): [string, GitObject] => [hex(i + 1), commit(name, 1)]), dataBlob]));
     expect(heads.map((h) => h.name)).toEqual(['B.pl', '_.pl', 'a.pl', 'aa.pl', 'b.pl']);
   });
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { MemoryDriver, openStore, type GitObject } from '@gitty/core';
+import { MemoryDriver, encodeCommit, hashObject, openStore, type GitObject } from '@gitty/core';
 import { rebuildHeads, type CommitSource } from '@gitty/driver-files';
 
 function permutations<T>(items: readonly T[]): T[][] {
@@ -47,10 +47,27 @@ describe('rebuildHeads', () => {
     await store.delete('t.txt');
     const sameB = await store.create('t.txt', 'y', { time: 7 });
     const commits = [base.commit, newer.commit, older.commit, sameA.commit, sameB.commit];
+    const blobs = [base.data, newer.data, older.data, sameA.data, sameB.data];
     const greater = sameA.commit > sameB.commit ? sameA.commit : sameB.commit;
     for (const order of permutations(commits)) {
-      const heads = await rebuildHeads(listing(driver, order));
+      const heads = await rebuildHeads(listing(driver, [...blobs, ...order]));
       expect(heads, order.join(' ')).toEqual([{ name: 'a.txt', head: newer.commit }, { name: 't.txt', head: greater }]);
+    }
+    await store.close();
+  });
+
+  it('leaves out a commit whose data blob is not listed (a crash between the concurrent blob and commit writes), in every order', async () => {
+    const driver = new MemoryDriver();
+    const store = await openStore(driver);
+    const c1 = await store.create('a.txt', 'one', { time: 100 });
+    const c2 = await store.update('a.txt', 'two', { previous: c1.commit, time: 200 });
+    // The orphan's commit reached storage, its blob never did; the head never moved to it.
+    const orphanBlob = hashObject('blob', new TextEncoder().encode('three, never written'));
+    const c3 = await store.save(encodeCommit({ name: 'a.txt', data: orphanBlob, previous: c2.commit, time: 300 }), 'commit');
+    const commits = [c1.commit, c2.commit, c3];
+    for (const order of permutations(commits)) {
+      const heads = await rebuildHeads(listing(driver, [c1.data, c2.data, ...order]));
+      expect(heads, order.join(' ')).toEqual([{ name: 'a.txt', head: c2.commit }]);
     }
     await store.close();
   });
