@@ -50,10 +50,19 @@ export const DRIVER_ROWS: readonly DriverRow[] = [
 ];
 
 /**
- * Rows no workload runs by default, only named ones (replicate's durable latency): a redis node
- * over a files store with the files driver's default durability (fsync).
+ * Rows only some workloads run: the files driver with its object journal (ingest), and a redis
+ * node over a files store with the files driver's default durability (replicate's durable latency).
  */
 export const EXTRA_ROWS: readonly DriverRow[] = [
+  // The files driver with its object journal (ingest): new objects appended to one file per process.
+  {
+    id: 'files-journal', package: '@gitty/driver-files', driverName: 'files', persistent: true, shared: true, needsRedis: false,
+    options: (place) => ({ preferred: { dir: place.dir, durability: 'none', journal: true }, fallback: { dir: place.dir, durability: 'none', journal: true } }),
+  },
+  {
+    id: 'files-journal-fsync', package: '@gitty/driver-files', driverName: 'files', persistent: true, shared: true, needsRedis: false,
+    options: (place) => ({ preferred: { dir: place.dir, durability: 'fsync', journal: true }, fallback: { dir: place.dir, durability: 'fsync', journal: true } }),
+  },
   {
     id: 'redis-fsync', package: '@gitty/driver-redis', driverName: 'redis', persistent: true, shared: true, needsRedis: true,
     options: (place) => {

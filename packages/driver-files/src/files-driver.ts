@@ -1,7 +1,7 @@
 import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import {
-  ClosedError, extensionOf, type Driver, type DriverCapabilities, type DriverContext, type DriverFactory, type GitObject,
+  ClosedError, InvalidConfigError, extensionOf, type Driver, type DriverCapabilities, type DriverContext, type DriverFactory, type GitObject,
   type HeadChange, type HeadEntry, type HeadUpdateResult, type ObjectBatch,
 } from '@gitty/core';
 import type { Durability } from './fs-sync.js';
@@ -10,6 +10,7 @@ import { LooseObjectBatch, sizedCompression } from './loose-batch.js';
 import { HeadLog } from './head-log.js';
 import { DEFAULT_COMPACT_AT, DEFAULT_COMPACT_RATIO, HeadLogCompaction } from './compaction.js';
 import { LooseObjects } from './loose.js';
+import { ObjectJournal } from './object-journal.js';
 import { parseFilesOptions, type FilesDriverOptions } from './options.js';
 import { rebuildHeads, type CommitSource, type RebuildOptions } from './rebuild-heads.js';
 import { SharedHeads } from './shared-heads.js';
@@ -18,8 +19,9 @@ import { resolveStoreFormat } from './swish/detect.js';
 import { SwishFilesDriver } from './swish/swish-driver.js';
 
 /** The parts of a files store below its folder. */
-export function storeLayout(dir: string): { objects: string; headLog: string } {
-  return { objects: path.join(dir, 'objects'), headLog: path.join(dir, 'ref', 'head') };
+export function storeLayout(dir: string): { objects: string; headLog: string; journal: string } {
+  const objects = path.join(dir, 'objects');
+  return { objects, headLog: path.join(dir, 'ref', 'head'), journal: path.join(objects, 'journal') };
 }
 
 /** What a driver composed over the files driver adds to it (see {@link FilesDriver.open}). */
@@ -61,6 +63,8 @@ export class FilesDriver implements Driver {
     readonly headLog: HeadLog,
     /** Heads in memory, kept up to date from the log. */
     readonly sharedHeads: SharedHeads,
+    /** Object journals: this process's when `journal` is on, and other processes' always (read, and sealed when abandoned). */
+    readonly journal: ObjectJournal,
   ) {}
 
   /**
@@ -88,11 +92,15 @@ export class FilesDriver implements Driver {
     await headLog.initialize(() => rebuild());
     const heads = new SharedHeads(headLog, { pollInterval: options.pollInterval ?? 1000, watchFile: options.watchLog ?? true, rebuild, groupCommit });
     await heads.refresh(true);
-    const driver = new FilesDriver(dir, loose, headLog, heads);
-    driver.batchWrites = {
-      loose: new LooseObjects({ root: layout.objects, compression: sizedCompression(context.compression), maxObjectSize: context.maxObjectSize, durability: 'none' }),
-      durability,
-    };
+    const unflushed = new LooseObjects({ root: layout.objects, compression: sizedCompression(context.compression), maxObjectSize: context.maxObjectSize, durability: 'none' });
+    const journal = new ObjectJournal({
+      folder: layout.journal, loose, unflushed, durability, compression: sizedCompression(context.compression), maxObjectSize: context.maxObjectSize,
+      write: options.journal === true, sealBytes: options.journalSealAt, sealMs: options.journalSealAfter,
+    });
+    const driver = new FilesDriver(dir, loose, headLog, heads, journal);
+    // A writer that crashed left its journal: its objects become loose files, readable by every tool.
+    await journal.sealAbandoned();
+    driver.batchWrites = { loose: unflushed, durability };
     driver.compaction = new HeadLogCompaction(headLog, {
       durability, policy: { compactAt: options.compactAt ?? DEFAULT_COMPACT_AT, compactRatio: options.compactRatio ?? DEFAULT_COMPACT_RATIO },
     });
@@ -101,42 +109,53 @@ export class FilesDriver implements Driver {
 
   async storeObject(hash: string, type: string, data: Uint8Array): Promise<boolean> {
     this.check();
-    return this.loose.store(hash, type, data);
+    return this.journal.writes ? this.journal.store(hash, type, data) : this.loose.store(hash, type, data);
   }
 
+  // Known journals, then loose; on a miss the journal folder is read again (another process may
+  // have appended the object), then loose once more (a sealer may have moved it meanwhile).
   async loadObject(hash: string): Promise<GitObject | undefined> {
     this.check();
-    return this.loose.load(hash);
+    return this.journal.load(hash) ?? (await this.loose.load(hash)) ?? (this.journal.rescan(), this.journal.load(hash) ?? (await this.loose.load(hash)));
   }
 
   async hasObject(hash: string): Promise<boolean> {
     this.check();
-    return this.loose.has(hash);
+    if (this.journal.has(hash) || (await this.loose.has(hash))) return true;
+    this.journal.rescan();
+    return this.journal.has(hash) || this.loose.has(hash);
   }
 
   async *objects(): AsyncIterable<string> {
     this.check();
-    yield* this.loose.list();
+    this.journal.rescan();
+    const journaled = new Set(this.journal.hashes());
+    yield* journaled;
+    for await (const hash of this.loose.list()) if (!journaled.has(hash)) yield hash;
   }
 
+  // An object in this process's journal is sealed first, so it is gone once this resolves. One
+  // in another live process's journal stays until that journal is sealed (gc's grace covers it:
+  // journals are sealed within `journalSealAfter`).
   async deleteObject(hash: string): Promise<boolean> {
     this.check();
+    if (this.journal.holdsOwn(hash)) await this.journal.sealOwn();
     return this.loose.delete(hash);
   }
 
   async loadRaw(hash: string): Promise<Uint8Array | undefined> {
     this.check();
-    return this.loose.loadRaw(hash);
+    return this.journal.loadRaw(hash) ?? (await this.loose.loadRaw(hash)) ?? (this.journal.rescan(), this.journal.loadRaw(hash) ?? (await this.loose.loadRaw(hash)));
   }
 
   async storeRaw(hash: string, raw: Uint8Array): Promise<boolean> {
     this.check();
-    return this.loose.storeRaw(hash, raw);
+    return this.journal.writes ? this.journal.storeRaw(hash, raw) : this.loose.storeRaw(hash, raw);
   }
 
   async objectTime(hash: string): Promise<number | undefined> {
     this.check();
-    return this.loose.objectTime(hash);
+    return this.journal.objectTime(hash) ?? this.loose.objectTime(hash);
   }
 
   // Throttled: reads the log at most once per pollInterval.
@@ -193,6 +212,7 @@ export class FilesDriver implements Driver {
   // compaction's; then the head log is compacted (gc calls this).
   async prune(): Promise<void> {
     this.check();
+    await this.journal.sealOwn();
     await this.loose.prune();
     await removeStaleTemps(path.dirname(this.headLog.file));
     await this.compaction?.compact();
@@ -210,6 +230,7 @@ export class FilesDriver implements Driver {
       headLogSkippedLines: this.sharedHeads.skippedLines,
       headLogNulRereads: this.sharedHeads.nulRereads,
       headLogCompactions: this.compaction?.compactions ?? 0,
+      ...this.journal.stats(),
     };
   }
 
@@ -217,6 +238,7 @@ export class FilesDriver implements Driver {
     if (this.closed) return;
     this.closed = true;
     await this.compaction?.idle();
+    await this.journal.close();
     await this.sharedHeads.close();
     this.headLog.close();
   }
@@ -242,5 +264,8 @@ export async function openFilesDriver(options: Record<string, unknown>, context:
   const parsed = parseFilesOptions(options);
   // A folder keeps the format it has; `format` only chooses for a new folder (or must agree).
   const format = resolveStoreFormat(parsed.dir, parsed.format);
+  if (format === 'swish' && parsed.journal) {
+    throw new InvalidConfigError('The files driver\'s "journal" is not for SWISH-format stores (SWISH reads loose objects only)');
+  }
   return format === 'swish' ? SwishFilesDriver.open(parsed, context) : FilesDriver.open(parsed, context, parts);
 }

@@ -50,6 +50,19 @@ export class LooseObjectBatch implements ObjectBatch {
     }
   }
 
+  /**
+   * Add an object as loose-object bytes (verified against `hash` first). Unlike {@link add}, a
+   * copy that was already there is flushed at {@link commit} too: a journal being sealed must
+   * not rely on a copy an earlier, interrupted seal wrote without a flush.
+   */
+  async addRaw(hash: string, raw: Uint8Array): Promise<void> {
+    if (this.finished) throw new Error('object batch already finished');
+    await this.unflushed.storeRaw(hash, raw);
+    const file = this.unflushed.fileOf(hash);
+    this.written.push(file);
+    this.folders.add(path.dirname(file));
+  }
+
   async commit(): Promise<{ objects: number }> {
     if (this.finished) throw new Error('object batch already finished');
     this.finished = true;

@@ -37,10 +37,27 @@ export interface FilesDriverOptions {
   compactAt?: number | false;
   /** See `compactAt` (default 4, at least 1.5). */
   compactRatio?: number;
+  /**
+   * Append new objects to a journal file of this process instead of writing two loose files
+   * per version (default false): one write, and with `fsync` one flush, per group of writes —
+   * several times faster for single writes. Other gitty processes read the journal as it grows;
+   * it is sealed into ordinary loose objects at `journalSealAt` bytes, `journalSealAfter` ms,
+   * on `close` and on `gc`, and a crashed writer's journal by the next process on the same host
+   * that opens the store. Until sealed, its objects are invisible to git and SWISH: leave it off
+   * when they read the folder while gitty writes. Not for SWISH-format stores.
+   */
+  journal?: boolean;
+  /** Seal this process's journal once it holds this many bytes (default 8 MiB, at least 4 KiB). */
+  journalSealAt?: number;
+  /** Seal this process's journal this many ms after it was started (default 60,000, at least 10). */
+  journalSealAfter?: number;
 }
 
 /** Every option key the files driver accepts. */
-export const FILES_OPTION_KEYS = ['dir', 'durability', 'groupCommit', 'pollInterval', 'watchLog', 'lockStale', 'lockTimeout', 'format', 'compactAt', 'compactRatio'] as const;
+export const FILES_OPTION_KEYS = [
+  'dir', 'durability', 'groupCommit', 'pollInterval', 'watchLog', 'lockStale', 'lockTimeout', 'format', 'compactAt', 'compactRatio',
+  'journal', 'journalSealAt', 'journalSealAfter',
+] as const;
 
 function positive(options: Record<string, unknown>, key: string, min: number): number | undefined {
   const value = options[key];
@@ -74,8 +91,21 @@ export function parseFilesOptions(options: Record<string, unknown>, allowed: rea
   if (options.compactRatio !== undefined && (typeof options.compactRatio !== 'number' || !(options.compactRatio >= 1.5) || !Number.isFinite(options.compactRatio))) {
     throw new InvalidConfigError('The files driver\'s "compactRatio" must be a number >= 1.5');
   }
+  if (options.journal !== undefined && typeof options.journal !== 'boolean') {
+    throw new InvalidConfigError('The files driver\'s "journal" must be true or false');
+  }
+  if (options.journal === true && options.format === 'swish') {
+    throw new InvalidConfigError('The files driver\'s "journal" is not for SWISH-format stores (SWISH reads loose objects only)');
+  }
+  const journalSealAt = options.journalSealAt;
+  if (journalSealAt !== undefined && (typeof journalSealAt !== 'number' || !Number.isSafeInteger(journalSealAt) || journalSealAt < 4096)) {
+    throw new InvalidConfigError('The files driver\'s "journalSealAt" must be a whole number of bytes >= 4096');
+  }
   return {
     dir,
+    journal: options.journal as boolean | undefined,
+    journalSealAt: journalSealAt as number | undefined,
+    journalSealAfter: positive(options, 'journalSealAfter', 10),
     format: options.format as FilesDriverOptions['format'],
     compactAt: options.compactAt as number | false | undefined,
     compactRatio: options.compactRatio as number | undefined,

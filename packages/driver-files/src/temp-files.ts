@@ -16,9 +16,14 @@ export const STALE_TEMP_MS = 60 * 60 * 1000;
 
 const host = os.hostname().replace(/[^A-Za-z0-9_.]/g, '_').slice(0, 64) || 'host';
 
+/** A fresh tag naming this process and host: `<host>-<pid>-<random>` (see {@link writerGone}). */
+export function writerTag(): string {
+  return `${host}-${process.pid}-${randomBytes(6).toString('hex')}`;
+}
+
 /** A fresh temp file name for this process: `.tmp-<host>-<pid>-<random>`. */
 export function tempName(): string {
-  return `${TEMP_PREFIX}${host}-${process.pid}-${randomBytes(6).toString('hex')}`;
+  return `${TEMP_PREFIX}${writerTag()}`;
 }
 
 /** True when `name` is a temp file name (of any writer). */
@@ -42,11 +47,25 @@ function processAlive(pid: number): boolean {
  */
 export function isStaleTemp(name: string, mtimeMs: number, now = Date.now(), staleMs = STALE_TEMP_MS): boolean {
   if (now - mtimeMs > staleMs) return true;
-  const rest = name.slice(TEMP_PREFIX.length);
-  const match = /^(.*)-(\d+)-[0-9a-f]+$/.exec(rest);
+  return writerGone(name.slice(TEMP_PREFIX.length));
+}
+
+/**
+ * True when the writer named by `tag` (a {@link writerTag}) is known to be gone: it ran on this
+ * host, is not this process, and its pid no longer exists. Writers on other hosts are never
+ * known to be gone.
+ */
+export function writerGone(tag: string): boolean {
+  const match = /^(.*)-(\d+)-[0-9a-f]+$/.exec(tag);
   if (!match || match[1] !== host) return false;
   const pid = Number(match[2]);
   return pid !== process.pid && !processAlive(pid);
+}
+
+/** True when `tag` (a {@link writerTag}) names this very process. */
+export function isOwnTag(tag: string): boolean {
+  const match = /^(.*)-(\d+)-[0-9a-f]+$/.exec(tag);
+  return match !== null && match[1] === host && Number(match[2]) === process.pid;
 }
 
 /**

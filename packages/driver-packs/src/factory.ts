@@ -14,6 +14,8 @@ import { SwishPacksDriver } from './swish/swish-packs-driver.js';
 export const createDriver: DriverFactory = async (options, context) => {
   const dir = path.resolve(stringOption('packs', options, 'dir'));
   const { autoRepack, ...filesOptions } = options;
+  // Repack already gathers loose objects into one file; a journal under it is not tested with packs.
+  if (options.journal !== undefined) throw new InvalidConfigError('The packs driver takes no "journal" option (the files driver\'s object journal is for the files driver)');
   if (autoRepack !== undefined && !(Number.isSafeInteger(autoRepack) && (autoRepack as number) >= 0)) {
     throw new InvalidConfigError('The packs driver\'s "autoRepack" must be a non-negative integer (loose objects stored before an automatic repack; 0 = never)');
   }
