@@ -264,21 +264,22 @@ export class ObjectJournal {
     mkdirSync(this.options.folder, { recursive: true });
     const temp = path.join(this.options.folder, tempName());
     const { header, id } = journalHeader();
-    const fd = openSync(temp, 'wx');
+    // Opened for appending before it has its name, and kept: opening the name after the rename
+    // would create an empty, headerless file (unreadable, never sealed) when a sealer took the
+    // journal in between; this way a taken journal is this very file, which flush's check sees.
+    const fd = openSync(temp, 'ax');
+    const file = path.join(this.options.folder, `${writerTag()}${JOURNAL_SUFFIX}`);
     try {
-      writeFullySync(fd, header, 0, temp);
+      writeFullySync(fd, header, null, temp);
       if (this.options.durability === 'fsync') fdatasyncSync(fd);
+      renameSync(temp, file);
     } catch (err) {
       closeQuietly(fd);
       unlinkQuietly(temp);
       throw asStorageError(err, temp);
     }
-    closeQuietly(fd);
-    const file = path.join(this.options.folder, `${writerTag()}${JOURNAL_SUFFIX}`);
-    renameSync(temp, file);
     if (this.options.durability === 'fsync') fsyncFolderSync(this.options.folder);
-    const appendFd = openSync(file, 'a');
-    const active: ActiveJournal = { id, path: file, fd: appendFd, ino: fstatSync(appendFd).ino, size: header.length, created: Date.now() };
+    const active: ActiveJournal = { id, path: file, fd, ino: fstatSync(fd).ino, size: header.length, created: Date.now() };
     this.ownIds.add(id);
     appendingInProcess.add(id);
     this.index.rescan();
