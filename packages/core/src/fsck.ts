@@ -6,12 +6,19 @@ import { isGittyError } from './errors.js';
 export interface FsckReport {
   ok: boolean;
   errors: FsckIssue[];
+  /**
+   * Not errors: unreachable commits (no head's history contains them) that lack their data or
+   * previous — what a write that failed or was interrupted between its two objects leaves
+   * (a version's blob and commit are stored at once); nothing can read them, gc removes them.
+   */
+  warnings: FsckIssue[];
   counts: { objects: number; commits: number; blobs: number; other: number; heads: number; corrupt: number };
 }
 
 /**
- * Check a store: every object re-hashed, every commit's data and previous present, every head
- * pointing at a commit of its own name, plus the driver's own checks (packs, index).
+ * Check a store: every object re-hashed, the data and previous of every commit a head reaches
+ * present (of an unreachable commit: a warning), every head pointing at a commit of its own
+ * name, plus the driver's own checks (packs, index).
  */
 export async function runFsck(driver: Driver, onProgress?: ProgressListener): Promise<FsckReport> {
   const errors: FsckIssue[] = [];
@@ -47,13 +54,18 @@ export async function runFsck(driver: Driver, onProgress?: ProgressListener): Pr
   }
   onProgress?.({ phase: 'objects', done: counts.objects, total: counts.objects });
 
+  const heads: { name: string; head: string }[] = [];
+  for await (const { name, head } of driver.heads()) heads.push({ name, head });
+  const reachable = reachableCommits(heads.map((h) => h.head), commits);
+  const warnings: FsckIssue[] = [];
   const exists = async (hash: string) => present.has(hash) || (await driver.hasObject(hash));
   for (const commit of commits.values()) {
+    const missing = reachable.has(commit.commit) ? errors : warnings;
     if (!(await exists(commit.data))) {
-      errors.push({ code: 'MISSING_OBJECT', hash: commit.commit, name: commit.name, message: `commit ${commit.commit} of "${commit.name}" lacks its data ${commit.data}` });
+      missing.push({ code: 'MISSING_OBJECT', hash: commit.commit, name: commit.name, message: `commit ${commit.commit} of "${commit.name}" lacks its data ${commit.data}` });
     }
     if (commit.previous !== undefined && !(await exists(commit.previous))) {
-      errors.push({ code: 'MISSING_OBJECT', hash: commit.commit, name: commit.name, message: `commit ${commit.commit} of "${commit.name}" lacks its previous ${commit.previous}` });
+      missing.push({ code: 'MISSING_OBJECT', hash: commit.commit, name: commit.name, message: `commit ${commit.commit} of "${commit.name}" lacks its previous ${commit.previous}` });
     } else if (commit.previous !== undefined) {
       const prev = commits.get(commit.previous);
       if (prev && prev.name !== commit.name) {
@@ -62,7 +74,7 @@ export async function runFsck(driver: Driver, onProgress?: ProgressListener): Pr
     }
   }
 
-  for await (const { name, head } of driver.heads()) {
+  for (const { name, head } of heads) {
     counts.heads++;
     const commit = commits.get(head);
     if (!commit) {
@@ -74,5 +86,18 @@ export async function runFsck(driver: Driver, onProgress?: ProgressListener): Pr
   }
 
   if (driver.fsck) errors.push(...(await driver.fsck({ onProgress })));
-  return { ok: errors.length === 0, errors, counts };
+  return { ok: errors.length === 0, errors, warnings, counts };
+}
+
+/** The commits the heads' histories contain (as far as the commits read reach). */
+function reachableCommits(heads: readonly string[], commits: ReadonlyMap<string, Commit>): Set<string> {
+  const reached = new Set<string>();
+  for (const head of heads) {
+    let at: string | undefined = head;
+    while (at !== undefined && !reached.has(at)) {
+      reached.add(at);
+      at = commits.get(at)?.previous;
+    }
+  }
+  return reached;
 }

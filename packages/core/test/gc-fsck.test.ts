@@ -161,6 +161,31 @@ describe('fsck', () => {
     }
   });
 
+  it('an unreachable commit lacking its data or previous (a write that failed between its objects) is a warning, not an error; a reachable one is an error', async () => {
+    const { store, driver } = await memoryStore();
+    try {
+      const a = await store.create('a.pl', 'one');
+      // What a failed update leaves: its commit stored, its blob not, no head moved.
+      const failedUpdate = await commitObject(driver, { name: 'a.pl', data: hashObject('blob', new TextEncoder().encode('never stored')), time: 2, previous: a.commit });
+      const lostPrevious = await commitObject(driver, { name: 'z.pl', data: await store.save('z'), time: 3, previous: 'e'.repeat(40) });
+      let report = await store.fsck();
+      expect(report.errors).toEqual([]);
+      expect(report.ok).toBe(true);
+      expect(report.warnings.map((w) => [w.code, w.hash]).sort()).toEqual([['MISSING_OBJECT', failedUpdate], ['MISSING_OBJECT', lostPrevious]].sort());
+      // Once a head reaches it, the same commit is damage.
+      await driver.updateHead('a.pl', a.commit, failedUpdate);
+      report = await store.fsck();
+      expect(report.ok).toBe(false);
+      expect(report.errors.map((e) => [e.code, e.hash])).toEqual([['MISSING_OBJECT', failedUpdate]]);
+      // And a reachable commit deeper in a history, not only the head.
+      const next = await commitObject(driver, { name: 'a.pl', data: await store.save('three'), time: 4, previous: failedUpdate });
+      await driver.updateHead('a.pl', failedUpdate, next);
+      expect((await store.fsck()).errors.map((e) => [e.code, e.hash])).toEqual([['MISSING_OBJECT', failedUpdate]]);
+    } finally {
+      await store.close();
+    }
+  });
+
   it('reports crafted commits (previous or data not hashes) as BAD_COMMIT; gc refuses with CORRUPT_OBJECT and deletes nothing', async () => {
     const { store, driver, backing } = await memoryStore();
     try {

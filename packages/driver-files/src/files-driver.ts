@@ -11,6 +11,7 @@ import { HeadLog } from './head-log.js';
 import { DEFAULT_COMPACT_AT, DEFAULT_COMPACT_RATIO, HeadLogCompaction } from './compaction.js';
 import { LooseObjects } from './loose.js';
 import { ObjectJournal } from './object-journal.js';
+import { JournaledObjects } from './journaled-objects.js';
 import { parseFilesOptions, type FilesDriverOptions } from './options.js';
 import { rebuildHeads, type CommitSource, type RebuildOptions } from './rebuild-heads.js';
 import { SharedHeads } from './shared-heads.js';
@@ -65,7 +66,12 @@ export class FilesDriver implements Driver {
     readonly sharedHeads: SharedHeads,
     /** Object journals: this process's when `journal` is on, and other processes' always (read, and sealed when abandoned). */
     readonly journal: ObjectJournal,
-  ) {}
+  ) {
+    this.objectStore = new JournaledObjects(loose, journal);
+  }
+
+  /** Loose objects and journals together: what every object method goes through. */
+  readonly objectStore: JournaledObjects;
 
   /**
    * Open (creating when missing) the store in `options.dir`. `parts.commitSource` widens what a
@@ -86,20 +92,27 @@ export class FilesDriver implements Driver {
     const headLog = new HeadLog(layout.headLog, {
       durability, lock: { staleMs: options.lockStale, timeoutMs: options.lockTimeout },
     });
-    const looseSource: CommitSource = { objects: () => loose.list(), loadObject: (h) => loose.load(h) };
-    const rebuild = async (rebuildOptions?: RebuildOptions) =>
-      rebuildHeads(parts.commitSource ? await parts.commitSource(looseSource) : looseSource, context.onProgress, rebuildOptions);
-    await headLog.initialize(() => rebuild());
-    const heads = new SharedHeads(headLog, { pollInterval: options.pollInterval ?? 1000, watchFile: options.watchLog ?? true, rebuild, groupCommit });
-    await heads.refresh(true);
     const unflushed = new LooseObjects({ root: layout.objects, compression: sizedCompression(context.compression), maxObjectSize: context.maxObjectSize, durability: 'none' });
     const journal = new ObjectJournal({
       folder: layout.journal, loose, unflushed, durability, compression: sizedCompression(context.compression), maxObjectSize: context.maxObjectSize,
       write: options.journal === true, sealBytes: options.journalSealAt, sealMs: options.journalSealAfter,
     });
+    // A writer that crashed left its journal: its objects become loose files, readable by every
+    // tool. Best effort (a full disk must not keep the store from opening): the journal stays readable.
+    await journal.sealAbandoned().catch(() => undefined);
+    const objects = new JournaledObjects(loose, journal);
+    const looseSource: CommitSource = { objects: () => objects.list(), loadObject: (h) => objects.load(h) };
+    const rebuild = async (rebuildOptions?: RebuildOptions) =>
+      rebuildHeads(parts.commitSource ? await parts.commitSource(looseSource) : looseSource, context.onProgress, rebuildOptions);
+    const heads = new SharedHeads(headLog, { pollInterval: options.pollInterval ?? 1000, watchFile: options.watchLog ?? true, rebuild, groupCommit });
+    try {
+      await headLog.initialize(() => rebuild());
+      await heads.refresh(true);
+    } catch (err) {
+      await journal.close().catch(() => undefined);
+      throw err;
+    }
     const driver = new FilesDriver(dir, loose, headLog, heads, journal);
-    // A writer that crashed left its journal: its objects become loose files, readable by every tool.
-    await journal.sealAbandoned();
     driver.batchWrites = { loose: unflushed, durability };
     driver.compaction = new HeadLogCompaction(headLog, {
       durability, policy: { compactAt: options.compactAt ?? DEFAULT_COMPACT_AT, compactRatio: options.compactRatio ?? DEFAULT_COMPACT_RATIO },
@@ -109,53 +122,42 @@ export class FilesDriver implements Driver {
 
   async storeObject(hash: string, type: string, data: Uint8Array): Promise<boolean> {
     this.check();
-    return this.journal.writes ? this.journal.store(hash, type, data) : this.loose.store(hash, type, data);
+    return this.objectStore.store(hash, type, data);
   }
 
-  // Known journals, then loose; on a miss the journal folder is read again (another process may
-  // have appended the object), then loose once more (a sealer may have moved it meanwhile).
   async loadObject(hash: string): Promise<GitObject | undefined> {
     this.check();
-    return this.journal.load(hash) ?? (await this.loose.load(hash)) ?? (this.journal.rescan(), this.journal.load(hash) ?? (await this.loose.load(hash)));
+    return this.objectStore.load(hash);
   }
 
   async hasObject(hash: string): Promise<boolean> {
     this.check();
-    if (this.journal.has(hash) || (await this.loose.has(hash))) return true;
-    this.journal.rescan();
-    return this.journal.has(hash) || this.loose.has(hash);
+    return this.objectStore.has(hash);
   }
 
   async *objects(): AsyncIterable<string> {
     this.check();
-    this.journal.rescan();
-    const journaled = new Set(this.journal.hashes());
-    yield* journaled;
-    for await (const hash of this.loose.list()) if (!journaled.has(hash)) yield hash;
+    yield* this.objectStore.list();
   }
 
-  // An object in this process's journal is sealed first, so it is gone once this resolves. One
-  // in another live process's journal stays until that journal is sealed (gc's grace covers it:
-  // journals are sealed within `journalSealAfter`).
   async deleteObject(hash: string): Promise<boolean> {
     this.check();
-    if (this.journal.holdsOwn(hash)) await this.journal.sealOwn();
-    return this.loose.delete(hash);
+    return this.objectStore.delete(hash);
   }
 
   async loadRaw(hash: string): Promise<Uint8Array | undefined> {
     this.check();
-    return this.journal.loadRaw(hash) ?? (await this.loose.loadRaw(hash)) ?? (this.journal.rescan(), this.journal.loadRaw(hash) ?? (await this.loose.loadRaw(hash)));
+    return this.objectStore.loadRaw(hash);
   }
 
   async storeRaw(hash: string, raw: Uint8Array): Promise<boolean> {
     this.check();
-    return this.journal.writes ? this.journal.storeRaw(hash, raw) : this.loose.storeRaw(hash, raw);
+    return this.objectStore.storeRaw(hash, raw);
   }
 
   async objectTime(hash: string): Promise<number | undefined> {
     this.check();
-    return this.journal.objectTime(hash) ?? this.loose.objectTime(hash);
+    return this.objectStore.objectTime(hash);
   }
 
   // Throttled: reads the log at most once per pollInterval.

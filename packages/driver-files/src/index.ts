@@ -7,6 +7,9 @@
 export { FilesDriver, type FilesDriverParts, createDriver, openFilesDriver, storeLayout } from './files-driver.js';
 export { type FilesDriverOptions, FILES_OPTION_KEYS, parseFilesOptions } from './options.js';
 export { LooseObjects, type LooseObjectsOptions, type PruneReport } from './loose.js';
+export { ObjectJournal, type ObjectJournalOptions, DEFAULT_JOURNAL_SEAL_BYTES, DEFAULT_JOURNAL_SEAL_MS } from './object-journal.js';
+export { JournaledObjects } from './journaled-objects.js';
+export { sizedCompression } from './loose-batch.js';
 export { type ObjectPathScheme, gitObjectPaths, objectFile } from './object-path.js';
 export { HeadLog, HeadLogMovedError, type HeadLogAppended, type HeadLogOptions, type HeadLogPosition, type HeadLogRead, type HeadLogScan, parseEventLine } from './head-log.js';
 export { SharedHeads, type SharedHeadsOptions, type HeadLogPort } from './shared-heads.js';

@@ -72,6 +72,11 @@ export class LooseObjects {
     this.lookFirst = this.durability === 'fsync';
   }
 
+  /** The options this was made with. */
+  get settings(): Readonly<LooseObjectsOptions> {
+    return this.options;
+  }
+
   /** The file of `hash` (validated first; throws INVALID_HASH). */
   fileOf(hash: string): string {
     return objectFile(this.root, this.scheme, hash);

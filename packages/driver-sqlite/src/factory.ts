@@ -89,7 +89,10 @@ export const createDriver: DriverFactory = async (options, context) => {
   await mkdir(layout.objects, { recursive: true });
   await mkdir(path.dirname(layout.headLog), { recursive: true });
   const loose = new LooseObjects({ root: layout.objects, compression: context.compression, maxObjectSize: context.maxObjectSize, durability });
+  // Files-driver processes with `journal: true` may share the folder: read their journals, and
+  // seal a dead one's (best effort: a full disk must not keep the store from opening).
   const objects = new LooseObjectsDriver(loose);
+  await objects.journaled.journal.sealAbandoned().catch(() => undefined);
   const log = new HeadLog(layout.headLog, {
     durability, lock: { timeoutMs: milliseconds(options, 'lockTimeout'), staleMs: milliseconds(options, 'lockStale') },
   });

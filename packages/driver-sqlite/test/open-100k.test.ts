@@ -38,7 +38,8 @@ describe(`a store of ${FILES.toLocaleString('en')} files with its index in place
     const store = await openStore(await createDriver({ dir: temp.dir }, defaultDriverContext()));
     try {
       openedAt = performance.now();
-      const objectsPaths = spy.paths.filter((path) => path.includes(`${sep}objects`));
+      // The journal folder is looked at once (a crashed files-driver writer's journal is sealed at open); no object file is.
+      const objectsPaths = spy.paths.filter((path) => path.includes(`${sep}objects`) && !path.endsWith(`${sep}objects${sep}journal`));
       spy.stop();
       expect(objectsPaths).toEqual([]);
       const last = bulk.files.at(-1)!;

@@ -44,6 +44,7 @@ export function maintenanceCommands(program: Command): void {
         const c = report.counts;
         ctx.out.line(`${report.ok ? paint.green('ok') : paint.red('damaged')}: ${c.objects} objects (${c.commits} commits, ${c.blobs} blobs, ${c.other} other), ${c.heads} heads, ${c.corrupt} corrupt`);
         for (const issue of report.errors) ctx.out.line(`  ${paint.red(issue.code)} ${issue.message}`);
+        for (const issue of report.warnings) ctx.out.line(`  ${paint.yellow('warning')} unreachable: ${issue.message} (gc removes it)`);
       });
       return report.ok ? 0 : 1;
     })));
