@@ -13,11 +13,13 @@ export const CONCURRENT_WRITERS = 32;
 const GROUP = 'files-fsync';
 const BASELINE = 'files-fsync (groupCommit: false)';
 const NO_FSYNC = 'files';
+const JOURNAL = 'files-journal-fsync';
 
 const SUBJECTS: Record<string, Record<string, unknown>> = {
   [GROUP]: { durability: 'fsync' },
   [BASELINE]: { durability: 'fsync', groupCommit: false },
   [NO_FSYNC]: { durability: 'none' },
+  [JOURNAL]: { durability: 'fsync', journal: true },
 };
 
 /**
@@ -68,5 +70,8 @@ export async function concurrentWorkload(ctx: BenchContext): Promise<Row[]> {
     }),
     comparedRow('concurrent', values, BASELINE, undefined, metric, unit, { note: note(BASELINE, 'the baseline: each write flushed on its own') }),
     comparedRow('concurrent', values, NO_FSYNC, GROUP, metric, unit, { note: note(NO_FSYNC, 'durability none: the ceiling without flushes') }),
+    comparedRow('concurrent', values, JOURNAL, BASELINE, metric, unit, {
+      note: note(JOURNAL, 'durable, with the object journal: one append and one fdatasync per group (time includes sealing at close)'),
+    }),
   ];
 }
