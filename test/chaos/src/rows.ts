@@ -12,7 +12,7 @@ export const FAULT_KINDS = [
 export type FaultKind = (typeof FAULT_KINDS)[number];
 
 /** The driver rows of the campaign. */
-export const ROW_NAMES = ['memory', 'files', 'packs', 'sqlite', 'redis-files', 'redis-sqlite', 'mixed'] as const;
+export const ROW_NAMES = ['memory', 'files', 'packs', 'sqlite', 'redis-files', 'redis-sqlite', 'mixed', 'journal'] as const;
 
 export type RowName = (typeof ROW_NAMES)[number];
 
@@ -84,6 +84,14 @@ export function rowByName(name: RowName): Row {
         name, inProcess: false, redis: false, lockStaleMs: LOCK.lockStale, faults: [...PROCESS_FAULTS, 'sqlite-index'],
         config: (p) => (p.client % 2 === 0 ? { driver: 'files', dir: p.dir, ...FILES } : { driver: 'sqlite', dir: p.dir, ...SQLITE }),
         maintenance: (client) => (client % 2 === 0 ? ['gc', 'rescan'] : ['gc', 'reindex', 'rescan']),
+      };
+    case 'journal':
+      // Even clients write through the files driver's object journal, sealed every 64 KiB or
+      // 2 s; odd ones are plain files clients, which read those journals and seal dead ones.
+      return {
+        name, inProcess: false, redis: false, lockStaleMs: LOCK.lockStale, faults: PROCESS_FAULTS,
+        config: (p) => ({ driver: 'files', dir: p.dir, ...FILES, ...(p.client % 2 === 0 ? { journal: true, journalSealAt: 65_536, journalSealAfter: 2_000 } : {}) }),
+        maintenance: () => ['gc', 'rescan'],
       };
     case 'redis-files':
       return {
