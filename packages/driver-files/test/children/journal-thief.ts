@@ -1,7 +1,8 @@
 // A sealer "from another machine" (a host name no gitty process here has): in a tight loop it
 // takes every active journal of a store — rename to its own `.sealing` name, read the whole
 // records, write them as loose objects, unlink — racing the journal's writer. It stops when its
-// stdin closes and prints {"steals":n,"records":m}.
+// stdin closes and prints {"steals":n,"records":m,"headerless":[sizes of taken files that had no
+// journal header: a file the writer re-created under a name already taken]}.
 import { randomBytes } from 'node:crypto';
 import { linkSync, mkdirSync, readFileSync, readdirSync, renameSync, unlinkSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
