@@ -1,6 +1,6 @@
 import os from 'node:os';
 import { defineConfig, mergeConfig } from 'vitest/config';
-import { sharedConfig } from '../../vitest.shared.js';
+import { longestFirst, sharedConfig } from '../../vitest.shared.js';
 
 // Vitest's default is one worker per core but one (a single worker on a 2-core CI machine), so
 // the files ran one after the other although they spend most of their time waiting on child
@@ -8,4 +8,7 @@ import { sharedConfig } from '../../vitest.shared.js';
 // GITTY_TEST_WORKERS overrides (1 runs the files one at a time again).
 const workers = Number(process.env.GITTY_TEST_WORKERS ?? Math.max(3, os.availableParallelism() - 1));
 
-export default mergeConfig(sharedConfig, defineConfig({ test: { maxWorkers: workers, minWorkers: 1 } }));
+// The longest files first (see longestFirst): the two conformance runs take half a minute each.
+const LONGEST = ['conformance-journal', 'conformance', 'compaction-race', 'crash-safety', 'journal-crash', 'multi-process'];
+
+export default mergeConfig(sharedConfig, defineConfig({ test: { maxWorkers: workers, minWorkers: 1, sequence: { sequencer: longestFirst(LONGEST) } } }));

@@ -1,7 +1,6 @@
 import os from 'node:os';
 import { defineConfig, mergeConfig } from 'vitest/config';
-import { BaseSequencer, type TestSpecification } from 'vitest/node';
-import { sharedConfig } from '../../vitest.shared.js';
+import { longestFirst, sharedConfig } from '../../vitest.shared.js';
 
 // Vitest's default is one worker per core but one (a single worker on a 2-core CI machine), so
 // the files ran one after the other although much of their time is spent waiting on
@@ -14,15 +13,4 @@ const workers = Number(process.env.GITTY_TEST_WORKERS ?? Math.max(2, os.availabl
 // (a fresh CI clone) vitest orders by file size, which put the longest (conformance) near the end.
 const LONGEST = ['conformance', 'three-nodes', 'node-failures', 'restarts', 'persist-overlay', 'killed-writer', 'redis-outage'];
 
-class LongestFirst extends BaseSequencer {
-  override async sort(files: TestSpecification[]): Promise<TestSpecification[]> {
-    const rank = (spec: TestSpecification) => {
-      const at = LONGEST.findIndex((name) => spec.moduleId.endsWith(`/test/${name}.test.ts`));
-      return at < 0 ? LONGEST.length : at;
-    };
-    const sorted = await super.sort(files);
-    return sorted.map((spec, i) => ({ spec, i })).sort((a, b) => rank(a.spec) - rank(b.spec) || a.i - b.i).map(({ spec }) => spec);
-  }
-}
-
-export default mergeConfig(sharedConfig, defineConfig({ test: { maxWorkers: workers, minWorkers: 1, sequence: { sequencer: LongestFirst } } }));
+export default mergeConfig(sharedConfig, defineConfig({ test: { maxWorkers: workers, minWorkers: 1, sequence: { sequencer: longestFirst(LONGEST) } } }));
