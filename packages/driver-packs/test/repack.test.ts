@@ -141,6 +141,22 @@ describe('repack', () => {
     expect((await t.store.fsck()).ok).toBe(true);
   });
 
+  it('with no loose object, minFiles 1 leaves two packs as they are (SWISH\'s rule) and minFiles 0 merges them', async () => {
+    const t = await memoryPacks();
+    cleanups.push(t.done);
+    await writeHistory(t.store, 2, 2);
+    await t.store.repack({ minFiles: 1 });
+    await writeHistory(t.store, 2, 2, 'md');
+    await t.store.repack({ minFiles: 1, smallPack: 0 }); // a second pack beside the first
+    expect(await packsIn(t.dir)).toHaveLength(2);
+    expect((await t.store.repack({ minFiles: 1, smallPack: Number.MAX_SAFE_INTEGER })).packed).toBe(0);
+    expect(await packsIn(t.dir)).toHaveLength(2);
+    const merged = await t.store.repack({ minFiles: 0, smallPack: Number.MAX_SAFE_INTEGER });
+    expect(merged.packsRemoved).toBe(2);
+    expect(await packsIn(t.dir)).toEqual([merged.pack]);
+    expect((await t.store.fsck()).ok).toBe(true);
+  });
+
   it('unpack turns packs back into loose objects', async () => {
     const t = await memoryPacks();
     cleanups.push(t.done);
