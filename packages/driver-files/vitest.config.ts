@@ -8,7 +8,7 @@ import { longestFirst, sharedConfig } from '../../vitest.shared.js';
 // GITTY_TEST_WORKERS overrides (1 runs the files one at a time again).
 const workers = Number(process.env.GITTY_TEST_WORKERS ?? Math.max(3, os.availableParallelism() - 1));
 
-// The longest files first (see longestFirst): the two conformance runs take half a minute each.
-const LONGEST = ['conformance-journal', 'conformance', 'compaction-race', 'crash-safety', 'journal-crash', 'multi-process'];
+// The longest files first (see longestFirst): the conformance runs take 20–40 s each.
+const LONGEST = ['conformance', 'conformance-journal', 'conformance-journal-sealing', 'compaction-race', 'crash-safety', 'journal-crash', 'multi-process'];
 
 export default mergeConfig(sharedConfig, defineConfig({ test: { maxWorkers: workers, minWorkers: 1, sequence: { sequencer: longestFirst(LONGEST) } } }));

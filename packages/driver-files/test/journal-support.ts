@@ -1,7 +1,11 @@
 import { readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import zlib from 'node:zlib';
-import { corruptLooseObject } from '@gitty/driver-test';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { defaultDriverContext } from '@gitty/core';
+import { corruptLooseObject, runDriverSuite, tempDir } from '@gitty/driver-test';
+import { createDriver } from '@gitty/driver-files';
 import { JOURNAL_HEADER_BYTES, RECORD_OVERHEAD } from '../src/journal-format.js';
 
 /** Every record of a journal file: hash, where its object bytes are and how long they are. */
@@ -49,4 +53,24 @@ export async function corruptJournalOrLoose(dir: string, hash: string): Promise<
     return;
   }
   await corruptLooseObject(path.join(dir, 'objects'), hash);
+}
+
+/**
+ * The whole conformance suite on files stores whose processes write object journals (`journal`
+ * options as given). Not wrapped in PassThroughDriver: the plain files run already proves the
+ * wrapper; here only the driver's own behaviour is new.
+ */
+export function runJournalSuite(label: string, journal: Record<string, unknown>, durability: 'fsync' | 'none'): void {
+  runDriverSuite({
+    name: `files (${label})`,
+    test: { describe, it, expect, beforeEach, afterEach },
+    wrapped: false,
+    factory: async () => {
+      const { dir, remove } = await tempDir('gitty-files-journal-');
+      const open = () => createDriver({ dir, durability, pollInterval: 50, ...journal }, defaultDriverContext());
+      return { driver: await open(), openAnother: open, cleanup: remove, location: { dir, journal } };
+    },
+    corruptObject: (location, hash) => corruptJournalOrLoose((location as { dir: string }).dir, hash),
+    crossProcess: { module: fileURLToPath(new URL('./fixtures/open-files.ts', import.meta.url)) },
+  });
 }
