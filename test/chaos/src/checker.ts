@@ -38,6 +38,8 @@ export interface CheckResult {
   duplicated: number;
   /** Failed operations (any kind) by error code: how available the store stayed under faults. */
   errors: Record<string, number>;
+  /** Failures without a gitty error code (`ERROR`, or an errno like `ENOENT`) by code and message: what still needs a typed error. */
+  untyped: Record<string, number>;
   violations: Violation[];
   /**
    * fsck findings that lose nothing: broken links between commits no head reaches (gc removed
@@ -47,6 +49,11 @@ export interface CheckResult {
 }
 
 const WRITES = new Set(['create', 'update', 'delete']);
+
+/** No gitty error code: a plain Error (`ERROR`) or an OS errno (`ENOENT`, `EIO`, …). */
+export function isUntyped(code: string): boolean {
+  return code === 'ERROR' || /^E[A-Z0-9]+$/.test(code);
+}
 
 /** Pair invocations with completions and classify each operation's outcome. */
 export function operations(events: readonly HistoryEvent[]): Map<string, Operation> {
@@ -85,10 +92,18 @@ export function check(events: readonly HistoryEvent[], observations: ReadonlyArr
     lost: 0,
     duplicated: 0,
     errors: {},
+    untyped: {},
     violations,
     warnings: [],
   };
-  for (const op of all) if (op.done?.type === 'fail') result.errors[op.done.code] = (result.errors[op.done.code] ?? 0) + 1;
+  for (const op of all) {
+    if (op.done?.type !== 'fail') continue;
+    result.errors[op.done.code] = (result.errors[op.done.code] ?? 0) + 1;
+    if (isUntyped(op.done.code)) {
+      const key = `${op.done.code}: ${op.done.message ?? ''}`;
+      result.untyped[key] = (result.untyped[key] ?? 0) + 1;
+    }
+  }
   if (observations.length === 0) return result;
 
   checkStores(observations, violations, result.warnings);

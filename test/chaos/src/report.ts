@@ -52,6 +52,10 @@ export function formatReport(report: RunReport): string {
   out.push(`  operations ${check.operations}, acknowledged writes ${check.acknowledged}, unknown outcome ${check.unknown}`);
   const errors = Object.entries(check.errors).sort((a, b) => b[1] - a[1]).map(([code, n]) => `${code} ${n}`).join(', ');
   out.push(`  failed operations by code: ${errors || 'none'}`);
+  // Untyped failures with their messages, so each can be traced to the call that threw it.
+  for (const [what, n] of Object.entries(check.untyped ?? {}).sort((a, b) => b[1] - a[1]).slice(0, 10)) {
+    out.push(`  untyped ×${n}: ${what.length > 300 ? `${what.slice(0, 300)}…` : what}`);
+  }
   const kinds = Object.entries(report.faultsByKind).map(([k, n]) => `${k} ${n}`).join(', ');
   out.push(`  faults ${report.faults.length}: ${kinds || 'none (in-process row)'}${report.diskMethod !== 'none' ? ` (full disk by ${report.diskMethod})` : ''}`);
   out.push(`  lost ${check.lost}, duplicated ${check.duplicated}, violations ${check.violations.length}${check.violations.length ? ` (${countKinds(check.violations)})` : ''}`);

@@ -39,6 +39,18 @@ describe('checker', () => {
     expect(result).toMatchObject({ acknowledged: 2, lost: 0, duplicated: 0 });
   });
 
+  it('counts failures without a gitty code (ERROR, errno) with their messages, and only those', () => {
+    reset();
+    write('c', 'create', 'a', undefined, { commit: h(1) });
+    write('u1', 'update', 'a', h(1), { code: 'STORAGE_FULL' });
+    write('u2', 'update', 'a', h(1), { code: 'ERROR' });
+    write('u3', 'update', 'a', h(1), { code: 'ERROR' });
+    write('u4', 'update', 'a', h(1), { code: 'ENOENT' });
+    const result = check(events, [{ label: 's', observation: store({ a: [link(h(1), 'c')] }) }]);
+    expect(result.untyped).toEqual({ 'ERROR: ERROR': 2, 'ENOENT: ENOENT': 1 });
+    expect(result.errors).toEqual({ STORAGE_FULL: 1, ERROR: 2, ENOENT: 1 });
+  });
+
   it('flags two acknowledged updates from one head as duplicated, and the one off the chain as lost', () => {
     reset();
     write('c', 'create', 'a', undefined, { commit: h(1) });
