@@ -1,12 +1,13 @@
 import { describe, expect, it } from 'vitest';
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { closeSync, openSync, statSync, writeSync } from 'node:fs';
-import { mkdir, rm } from 'node:fs/promises';
+import { statSync } from 'node:fs';
+import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { openStore } from '@gitty/core';
-import { run, spawnTs, tempDir, tsNodeArgs } from '@gitty/driver-test/harness';
+import { spawnTs, tempDir, tsNodeArgs } from '@gitty/driver-test/harness';
+import { canMount, mountSmallTmpfs } from './small-tmpfs.js';
 import { openFiles } from './support.js';
 
 const fillWriter = fileURLToPath(new URL('./children/fill-writer.ts', import.meta.url));
@@ -21,11 +22,6 @@ async function outcomes(child: ChildProcess): Promise<Outcome[]> {
   const code = await new Promise((resolve) => child.on('exit', resolve));
   if (code !== 0) throw new Error(`fill-writer exited ${String(code)}: ${err}`);
   return out.trim().split('\n').filter(Boolean).map((l) => JSON.parse(l) as Outcome);
-}
-
-/** Root can mount a small tmpfs: a real file system that fills up. */
-function canMount(): boolean {
-  return process.getuid?.() === 0 && spawnSync('mount', ['--version']).status === 0;
 }
 
 /**
@@ -43,32 +39,16 @@ interface Cramped {
 }
 
 async function tmpfsCramped(): Promise<Cramped> {
-  const { dir: mount, remove } = await tempDir('gitty-full-');
-  const result = await run('mount', ['-t', 'tmpfs', '-o', 'size=2m', 'tmpfs', mount]);
-  if (result.code !== 0) throw new Error(`mount failed: ${result.stderr}`);
-  const dir = path.join(mount, 'store');
-  const filler = path.join(mount, 'filler');
+  const tmpfs = await mountSmallTmpfs('gitty-full-', '2m');
+  const dir = path.join(tmpfs.mount, 'store');
   return {
     dir,
     crampedWriter: (ops, first) => {
-      // Fill the file system, then leave a few blocks: some writes fit, then none do.
-      const fd = openSync(filler, 'w');
-      const chunk = Buffer.alloc(64 * 1024, 1);
-      try {
-        for (;;) writeSync(fd, chunk);
-      } catch {
-        // ENOSPC: full
-      } finally {
-        closeSync(fd);
-      }
-      spawnSync('truncate', ['-s', String(Math.max(0, statSync(filler).size - 40 * 1024)), filler]);
+      tmpfs.fill();
       return spawnTs(fillWriter, [dir, String(ops), String(first)]);
     },
-    relieve: () => rm(filler, { force: true }),
-    dispose: async () => {
-      await run('umount', ['-l', mount]);
-      await remove();
-    },
+    relieve: tmpfs.relieve,
+    dispose: tmpfs.dispose,
   };
 }
 

@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import { spawnSync, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { closeSync, existsSync, openSync, readFileSync, statSync, writeFileSync, writeSync } from 'node:fs';
-import { mkdir, rm } from 'node:fs/promises';
+import { existsSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import readline from 'node:readline';
 import fs from 'node:fs';
@@ -15,6 +15,7 @@ import { createGitScratchRepo } from '@gitty/driver-files';
 import { JOURNAL_HEADER_BYTES } from '../src/journal-format.js';
 import { JournalIndex } from '../src/journal-index.js';
 import { journalFiles, journalRecords } from './journal-support.js';
+import { canMount, mountSmallTmpfs } from './small-tmpfs.js';
 import { openFiles } from './support.js';
 
 const journalWriter = fileURLToPath(new URL('./children/journal-writer.ts', import.meta.url));
@@ -93,9 +94,6 @@ async function expectAllRead(store: Store, acked: readonly Ack[]): Promise<void>
   for (const [name, commit] of last) expect(await store.head(name), name).toBe(commit);
 }
 
-function canMount(): boolean {
-  return process.getuid?.() === 0 && spawnSync('mount', ['--version']).status === 0;
-}
 
 /**
  * A store folder whose writer child can be made to run out of room and given it back, as in
@@ -110,30 +108,12 @@ interface Cramped {
 }
 
 async function tmpfsCramped(): Promise<Cramped> {
-  const { dir: mount, remove } = await tempDir('gitty-jfull-');
-  const result = await run('mount', ['-t', 'tmpfs', '-o', 'size=4m', 'tmpfs', mount]);
-  if (result.code !== 0) throw new Error(`mount failed: ${result.stderr}`);
-  const filler = path.join(mount, 'filler');
+  const tmpfs = await mountSmallTmpfs('gitty-jfull-', '4m');
   return {
-    dir: path.join(mount, 'store'),
-    squeeze: async () => {
-      const fd = openSync(filler, 'w');
-      const chunk = Buffer.alloc(64 * 1024, 1);
-      try {
-        for (;;) writeSync(fd, chunk);
-      } catch {
-        // ENOSPC: full
-      } finally {
-        closeSync(fd);
-      }
-      // A few blocks left: some appends fit, then none do.
-      spawnSync('truncate', ['-s', String(Math.max(0, statSync(filler).size - 40 * 1024)), filler]);
-    },
-    relieve: () => rm(filler, { force: true }),
-    dispose: async () => {
-      await run('umount', ['-l', mount]);
-      await remove();
-    },
+    dir: path.join(tmpfs.mount, 'store'),
+    squeeze: async () => tmpfs.fill(),
+    relieve: tmpfs.relieve,
+    dispose: tmpfs.dispose,
   };
 }
 
