@@ -1,9 +1,10 @@
-import { closeSync, fstatSync, fsyncSync, linkSync, openSync, renameSync, unlinkSync } from 'node:fs';
+import { closeSync, fstatSync, fsyncSync, linkSync, openSync, unlinkSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import path from 'node:path';
 import { setImmediate as yieldToEventLoop } from 'node:timers/promises';
 import type { HeadChange } from '@gitty/core';
 import { retiredLogFile } from './epoch-follow.js';
+import { stageNewLog, switchToStagedLog, unstage } from './compaction-fence.js';
 import { openIfExists, syncFolder, type Durability } from './fs-sync.js';
 import { parseEventLine, type HeadLog } from './head-log.js';
 import { COMPACTED_HEADER_BYTES, compactedHeaderLine, readLogHeader, type CompactionLink } from './log-header.js';
@@ -20,6 +21,8 @@ export const compactionTestHooks: {
   afterScan?: () => void;
   /** The snapshot is in the temp file (no lock held). */
   afterSnapshot?: () => void;
+  /** Inside the lock: the new log is staged in `head.compacting/` (the switch announced), its tail not yet copied. */
+  afterStage?: () => void;
   /** Inside the lock: the lines written since the scan are copied to the temp file. */
   afterTailCopy?: () => void;
   /** Inside the lock: the temp file has its header and is flushed. */
@@ -53,16 +56,20 @@ const LINES_PER_YIELD = 20_000;
  * 1. read the log (streaming) and replay it: the heads at place `P` of epoch `A`;
  * 2. write them to a temp file in the log's folder, after room for the header;
  * then, holding the log's lock (writers wait only for this part):
+ * 2b. stage the temp file in `head.compacting/`, announcing the switch (see compaction-fence.ts:
+ *    a writer that took the lock over and appends meanwhile vetoes it, and the old log stays);
  * 3. copy the lines written after `P` (complete ones) to the temp file as they are, so they
  *    apply to the snapshot exactly as they did in the old log;
  * 4. write the header (the new epoch, and the link `{A, P, end, start}` readers use to carry
  *    their place over), flush the file;
  * 5. hard-link the old log as `head.retired-A` (readers behind `P` finish it there);
- * 6. rename the temp file over the log, flush the folder.
- * A crash before 6 leaves the old log in place (and a temp file prune removes); after it the
- * new one, equivalent. A writer that lost the lock and appended to the old log meanwhile finds
- * its line missing and retries (see {@link HeadLog.append}). Resolves undefined when there is
- * nothing to compact (no trustworthy log) or another process replaced the log meanwhile.
+ * 6. rename the staged file over the log (failing when vetoed), flush the folder.
+ * A crash before 6 leaves the old log in place (and a staging folder the next writer clears);
+ * after it the new one, equivalent. A writer that appended to the old log after step 3 either
+ * vetoed the switch, or reads the new log and finds its line was not copied: nothing of it is
+ * acknowledged, it retries (see {@link HeadLog.append}). Resolves undefined when there is
+ * nothing to compact (no trustworthy log), another process replaced the log meanwhile, or a
+ * writer vetoed the switch.
  */
 export async function compactHeadLog(log: HeadLog, options: { durability?: Durability } = {}): Promise<CompactReport | undefined> {
   const durability = options.durability ?? 'fsync';
@@ -70,9 +77,10 @@ export async function compactHeadLog(log: HeadLog, options: { durability?: Durab
   if (!scanned) return undefined;
   compactionTestHooks.afterScan?.();
   const folder = path.dirname(log.file);
-  const temp = path.join(folder, tempName());
+  let temp = path.join(folder, tempName());
   let tempFd: number | undefined;
   let renamed = false;
+  let staged = false;
   try {
     tempFd = openSync(temp, 'wx');
     const snapshotBytes = await writeSnapshot(tempFd, scanned.heads, temp);
@@ -80,37 +88,47 @@ export async function compactHeadLog(log: HeadLog, options: { durability?: Durab
     compactionTestHooks.afterSnapshot?.();
     const fd = tempFd;
     const report = await log.withLock(async () => {
-      const copied = copyTail(log.file, scanned, fd, start, temp);
-      if (!copied) return undefined;
-      compactionTestHooks.afterTailCopy?.();
-      const epoch = randomBytes(8).toString('hex');
-      const link: CompactionLink = { epoch: scanned.epoch, offset: scanned.offset, end: copied.end, start };
-      writeFullySync(fd, compactedHeaderLine(epoch, [link, ...scanned.links]), 0, temp);
-      if (durability === 'fsync') fsyncSync(fd);
-      closeSync(fd);
-      tempFd = undefined;
-      compactionTestHooks.afterSync?.();
-      retire(log.file, scanned.epoch);
-      compactionTestHooks.afterLink?.();
-      renameSync(temp, log.file);
-      renamed = true;
-      compactionTestHooks.afterRename?.();
-      if (durability === 'fsync') await syncFolder(folder);
-      return {
-        epoch, previousEpoch: scanned.epoch, bytesBefore: copied.size, bytesAfter: start + copied.end - scanned.offset,
-        heads: scanned.heads.size, lines: scanned.lines,
-      };
+      const stagedFile = stageNewLog(log.file, temp);
+      if (stagedFile === undefined) return undefined;
+      temp = stagedFile;
+      staged = true;
+      try {
+        compactionTestHooks.afterStage?.();
+        const copied = copyTail(log.file, scanned, fd, start, temp);
+        if (!copied) return undefined;
+        compactionTestHooks.afterTailCopy?.();
+        const epoch = randomBytes(8).toString('hex');
+        const link: CompactionLink = { epoch: scanned.epoch, offset: scanned.offset, end: copied.end, start };
+        writeFullySync(fd, compactedHeaderLine(epoch, [link, ...scanned.links]), 0, temp);
+        if (durability === 'fsync') fsyncSync(fd);
+        closeSync(fd);
+        tempFd = undefined;
+        compactionTestHooks.afterSync?.();
+        retire(log.file, scanned.epoch);
+        compactionTestHooks.afterLink?.();
+        if (!switchToStagedLog(log.file, temp)) return undefined;
+        renamed = true;
+        compactionTestHooks.afterRename?.();
+        if (durability === 'fsync') await syncFolder(folder);
+        return {
+          epoch, previousEpoch: scanned.epoch, bytesBefore: copied.size, bytesAfter: start + copied.end - scanned.offset,
+          heads: scanned.heads.size, lines: scanned.lines,
+        };
+      } finally {
+        // Still inside the lock, so the staging folder removed is ours.
+        if (!renamed) unstage(temp);
+      }
     });
     return report;
   } catch (err) {
     throw asStorageError(err, temp);
   } finally {
     if (tempFd !== undefined) closeSync(tempFd);
-    if (!renamed) {
+    if (!staged) {
       try {
         unlinkSync(temp);
       } catch {
-        // never created, or already gone
+        // never created
       }
     }
   }

@@ -1,4 +1,5 @@
-import { closeSync, fstatSync, openSync, readdirSync, statSync, unlinkSync } from 'node:fs';
+import { closeSync, fstatSync, openSync, readdirSync, rmSync, statSync, unlinkSync } from 'node:fs';
+import { isVetoedFolderName } from './compaction-fence.js';
 import path from 'node:path';
 import type { HeadChange } from '@gitty/core';
 import { isMissing } from './fs-sync.js';
@@ -27,23 +28,36 @@ export interface FollowPlan {
   offset: number;
 }
 
+/** How many retired logs' headers a reader goes back through when its epoch is older than the current header records. */
+const MAX_FOLLOW_DEPTH = 64;
+
 /**
  * Carry a reader's place `from` (of an older epoch) over the compactions the current log's
  * `header` records: through the copied tail when `from` lies in it, else through the part of
- * the retired log between `from` and the snapshot's place. Undefined when it cannot (the
- * current log is no compaction of `from`'s epoch, `from` lies past what was copied — lines a
- * writer that had lost the lock added to the old log — or a retired log needed is gone): the
- * reader then reads the whole log, as after a rebuild.
+ * the retired log between `from` and the snapshot's place. A reader more compactions behind
+ * than a header keeps goes back through the retired logs' own headers. Undefined when it
+ * cannot (the current log is no compaction of `from`'s epoch, `from` lies past what was copied
+ * — lines a writer that had lost the lock added to the old log — or a retired log needed is
+ * gone): the reader then reads the whole log, as after a rebuild.
  */
-export function planFollow(logFile: string, header: LogHeader, size: number, from: { epoch: string; offset: number }): FollowPlan | undefined {
-  const index = header.links.findIndex((link) => link.epoch === from.epoch);
-  if (index < 0) return undefined;
+export function planFollow(logFile: string, header: LogHeader, size: number, from: { epoch: string; offset: number }, depth = 0): FollowPlan | undefined {
+  let index = header.links.findIndex((link) => link.epoch === from.epoch);
   const segments: RetiredSegment[] = [];
   const fail = () => {
     for (const segment of segments) closeSync(segment.fd);
     return undefined;
   };
   let offset = from.offset;
+  if (index < 0) {
+    // Older than this header records: first reach a place in the oldest log it names.
+    const oldest = header.links.at(-1);
+    if (!oldest || depth >= MAX_FOLLOW_DEPTH) return undefined;
+    const inner = planThroughRetired(logFile, oldest.epoch, from, depth + 1);
+    if (!inner) return undefined;
+    segments.push(...inner.segments);
+    offset = inner.offset;
+    index = header.links.length - 1;
+  }
   for (let i = index; i >= 0; i--) {
     const link = header.links[i]!;
     if (offset > link.end) return fail();
@@ -58,6 +72,25 @@ export function planFollow(logFile: string, header: LogHeader, size: number, fro
   }
   if (offset < header.eventsStart || offset > size) return fail();
   return { segments, offset };
+}
+
+// How a reader at `from` reaches a place in the retired log of `epoch`, by that log's own header.
+function planThroughRetired(logFile: string, epoch: string, from: { epoch: string; offset: number }, depth: number): FollowPlan | undefined {
+  let fd: number;
+  try {
+    fd = openSync(retiredLogFile(logFile, epoch), 'r');
+  } catch (err) {
+    if (isMissing(err)) return undefined;
+    throw err;
+  }
+  try {
+    const size = fstatSync(fd).size;
+    const header = readLogHeader(fd, size);
+    if (header?.epoch !== epoch || header.links.length === 0) return undefined;
+    return planFollow(logFile, header, size, from, depth);
+  } finally {
+    closeSync(fd);
+  }
 }
 
 // The retired log of `epoch`, checked to be that epoch's log holding `[start, end)` of events.
@@ -100,7 +133,7 @@ export function visitSegment(segment: RetiredSegment, parse: (line: string) => H
 
 /**
  * Remove retired logs retired (or last written) more than `keepMs` ago: readers further behind
- * than that read the whole log instead. The age is the inode's change time, which the hard link
+ * than that read the whole log instead. Also removes what a crashed veto left (see compaction-fence.ts). The age is the inode's change time, which the hard link
  * that retires a log sets. Returns how many it removed.
  */
 export function removeRetiredLogs(logFile: string, keepMs: number, now = Date.now()): number {
@@ -116,6 +149,11 @@ export function removeRetiredLogs(logFile: string, keepMs: number, now = Date.no
   }
   let removed = 0;
   for (const name of names) {
+    // A veto that crashed before it removed the staging folder it moved aside.
+    if (isVetoedFolderName(logFile, name)) {
+      rmSync(path.join(folder, name), { recursive: true, force: true });
+      continue;
+    }
     if (!name.startsWith(prefix)) continue;
     const file = path.join(folder, name);
     const info = statSync(file, { throwIfNoEntry: false });

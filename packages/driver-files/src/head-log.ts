@@ -8,6 +8,8 @@ import { FileLock, type FileLockOptions } from './lock.js';
 import { completeLines, holdsNewline, readRangeSync } from './log-lines.js';
 import { replayHeadChanges } from './replay-rule.js';
 import { followCompaction, visitSegment } from './epoch-follow.js';
+import { vetoPendingCompaction } from './compaction-fence.js';
+import { readLogHeader } from './log-header.js';
 import { headLogTestHooks } from './test-hooks.js';
 import { tempName } from './temp-files.js';
 import { asStorageError, writeFullySync } from './write-fully.js';
@@ -379,29 +381,33 @@ export class HeadLog {
       headLogTestHooks.beforeWrite?.();
       writeFullySync(fd, bytes, null, this.file);
       if (this.durability === 'fsync') flushOrTakeBack(fd, this.file, size, size + bytes.length);
+      headLogTestHooks.afterAppend?.();
+      // A compaction announced meanwhile (we took its lock over, or it took ours) must not
+      // rename its copy over our line: veto it, and read back below.
+      const vetoed = vetoPendingCompaction(this.file);
       // The usual case, without reading back: the file grew by exactly our bytes (nobody
       // appended between the check and the write) and is still the log at the path.
       const after = fstatSync(fd);
       const atPath = statSync(this.file, { throwIfNoEntry: false });
-      if (after.size === size + bytes.length && atPath?.ino === after.ino && atPath.dev === after.dev) {
+      if (!vetoed && after.size === size + bytes.length && atPath?.ino === after.ino && atPath.dev === after.dev) {
         keep = true;
         this.own = { fd, dev: after.dev, ino: after.ino, epoch: at.epoch, start, end: after.size, ctimeMs: after.ctimeMs };
         return { epoch: at.epoch, offset: after.size, alone: true };
       }
+      return { ...this.verifyAppended(at, changes, lines, fd, headAt), alone: false };
     } finally {
       if (!keep) {
         if (this.own?.fd === fd) this.own = undefined;
         closeSync(fd);
       }
     }
-    return { ...this.verifyAppended(at, changes, lines, headAt), alone: false };
   }
 
   // Step 3 of append: find our lines after `at` in the file now at the log's path and replay
-  // what precedes each of them.
-  private verifyAppended(at: HeadLogPosition, changes: readonly HeadChange[], lines: readonly string[], headAt?: (name: string) => string | null): HeadLogPosition {
-    const ours = new Set(changes.map((c) => c.name));
-    const moved = new Map<string, string | null>();
+  // what precedes each of them. When a compaction replaced the log after our write (`written`
+  // is the file we wrote to), our lines count only if it copied them: they then apply in the
+  // new log exactly as they do in the old one.
+  private verifyAppended(at: HeadLogPosition, changes: readonly HeadChange[], lines: readonly string[], written: number, headAt?: (name: string) => string | null): HeadLogPosition {
     let fd: number;
     try {
       fd = openSync(this.file, 'r');
@@ -412,36 +418,51 @@ export class HeadLog {
     try {
       const size = fstatSync(fd).size;
       const { epoch, start } = readEpochSync(fd, size);
-      if (epoch !== at.epoch) throw new HeadLogMovedError(this.file);
-      // Without the caller's heads, replay the log up to `at` for our names (this path runs
-      // only when another writer got in, i.e. after a lost lock).
-      let before: Map<string, string | null> | undefined;
-      const headOf = (name: string): string | null => {
-        if (moved.has(name)) return moved.get(name) ?? null;
-        if (headAt) return headAt(name);
-        before ??= headsBefore(fd, start, at.offset, ours);
-        return before.get(name) ?? null;
-      };
-      let next = 0;
-      for (const line of completeLines(fd, at.offset, size)) {
-        if (line.oversized || line.bytes.includes(NUL)) continue;
-        const text = line.bytes.toString('utf8');
-        const event = parseEventLine(text);
-        // Only our names matter: a change to another name never voids ours.
-        if (!event || !ours.has(event.name)) continue;
-        const current = headOf(event.name);
-        if (next < lines.length && `${text}\n` === lines[next]) {
-          if (current !== event.old) throw new NotAtHeadError(event.name, current, event.old);
-          moved.set(event.name, event.new);
-          if (++next === lines.length) return { epoch: at.epoch, offset: line.end };
-        } else if (current === event.old) {
-          moved.set(event.name, event.new);
-        }
-      }
-      throw new HeadLogMovedError(this.file);
+      if (epoch === at.epoch) return this.findAppended(fd, start, size, at, changes, lines, headAt);
+      const link = readLogHeader(fd, size)?.links.find((l) => l.epoch === at.epoch);
+      if (!link) throw new HeadLogMovedError(this.file);
+      const old = readEpochSync(written, fstatSync(written).size);
+      if (old.epoch !== at.epoch) throw new HeadLogMovedError(this.file);
+      return this.findAppended(written, old.start, link.end, at, changes, lines, headAt);
     } finally {
       closeSync(fd);
     }
+  }
+
+  // Our lines in `[at.offset, end)` of the log open as `fd` (events from `start`), each checked
+  // to apply where it landed; HeadLogMovedError when they are not all there.
+  private findAppended(
+    fd: number, start: number, end: number, at: HeadLogPosition, changes: readonly HeadChange[], lines: readonly string[],
+    headAt?: (name: string) => string | null,
+  ): HeadLogPosition {
+    const ours = new Set(changes.map((c) => c.name));
+    const moved = new Map<string, string | null>();
+    // Without the caller's heads, replay the log up to `at` for our names (this path runs
+    // only when another writer got in, i.e. after a lost lock).
+    let before: Map<string, string | null> | undefined;
+    const headOf = (name: string): string | null => {
+      if (moved.has(name)) return moved.get(name) ?? null;
+      if (headAt) return headAt(name);
+      before ??= headsBefore(fd, start, at.offset, ours);
+      return before.get(name) ?? null;
+    };
+    let next = 0;
+    for (const line of completeLines(fd, at.offset, end)) {
+      if (line.oversized || line.bytes.includes(NUL)) continue;
+      const text = line.bytes.toString('utf8');
+      const event = parseEventLine(text);
+      // Only our names matter: a change to another name never voids ours.
+      if (!event || !ours.has(event.name)) continue;
+      const current = headOf(event.name);
+      if (next < lines.length && `${text}\n` === lines[next]) {
+        if (current !== event.old) throw new NotAtHeadError(event.name, current, event.old);
+        moved.set(event.name, event.new);
+        if (++next === lines.length) return { epoch: at.epoch, offset: line.end };
+      } else if (current === event.old) {
+        moved.set(event.name, event.new);
+      }
+    }
+    throw new HeadLogMovedError(this.file);
   }
 
   /**

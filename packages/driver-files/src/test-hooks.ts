@@ -8,6 +8,8 @@ export const headLogTestHooks: {
   beforeCheck?: () => void;
   /** After the log's end was checked, before the line is written. */
   beforeWrite?: () => void;
+  /** gitty's log: after the lines were written (and flushed), before the append looks for a compaction to veto. */
+  afterAppend?: () => void;
   /** SWISH's log: after gitty's line was written, before it looks for lines that landed around it. */
   afterWrite?: () => void;
 } = {};

@@ -164,22 +164,29 @@ describe('head log compaction', () => {
     });
   });
 
-  it('a header keeps the last 8 compactions: a reader 8 behind follows, one 9 behind reads the whole log', async () => {
-    await withLog(async (log) => {
+  it('a header keeps the last 8 compactions; a reader further behind follows through the retired logs\' own headers, or reads the whole log once they are gone', async () => {
+    await withLog(async (log, file) => {
       let at = await log.withLock(() => log.create([]));
       const places: HeadLogPosition[] = [];
-      for (let n = 1; n <= 9; n++) {
+      for (let n = 1; n <= 20; n++) {
         at = (await read(log, at)).at;
         at = await log.withLock(() => log.append(at, [{ name: 'f', old: n === 1 ? null : h(n - 1), new: h(n) }]));
         places.push(at);
         await compactHeadLog(log, { durability: 'none' });
       }
-      expect(await read(log, places[0])).toMatchObject({ reset: true, events: [{ name: 'f', old: null, new: h(9) }] });
-      const behind = await read(log, places[1]);
-      expect(behind.reset).toBe(false);
-      expect(behind.events.map((e) => e.new)).toEqual([3, 4, 5, 6, 7, 8, 9].map(h));
-      const header = JSON.parse((await readFile((log as HeadLog).file, 'utf8')).split('\n')[0]!) as { compacted: unknown[] };
+      const header = JSON.parse((await readFile(file, 'utf8')).split('\n')[0]!) as { compacted: { epoch: string }[] };
       expect(header.compacted).toHaveLength(8);
+      // 8 behind: this header; 19 behind: back through two retired headers. Every change, in order.
+      for (const place of [12, 1, 0]) {
+        const behind = await read(log, places[place]);
+        expect(behind.reset).toBe(false);
+        expect(behind.events.map((e) => e.new)).toEqual(Array.from({ length: 19 - place }, (_, i) => h(place + 2 + i)));
+      }
+      // A retired log on the way gone (older than the keep period): the whole log.
+      await unlink(retiredLogFile(file, header.compacted[7]!.epoch));
+      expect(await read(log, places[12])).toMatchObject({ reset: false });
+      expect(await read(log, places[11])).toMatchObject({ reset: true });
+      expect(await read(log, places[0])).toMatchObject({ reset: true, events: [{ name: 'f', old: null, new: h(20) }] });
     });
   });
 

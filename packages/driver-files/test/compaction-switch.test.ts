@@ -1,0 +1,135 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { readdir } from 'node:fs/promises';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { tempDir, tsNodeArgs } from '@gitty/driver-test/harness';
+import { HeadLog, compactHeadLog, removeRetiredLogs, type HeadLogPosition } from '@gitty/driver-files';
+import { compactionTestHooks } from '../src/compact-log.js';
+import { stagingFolder } from '../src/compaction-fence.js';
+import { headLogTestHooks } from '../src/test-hooks.js';
+
+const thief = fileURLToPath(new URL('./children/log-thief.ts', import.meta.url));
+const compactor = fileURLToPath(new URL('./children/log-compactor.ts', import.meta.url));
+const h = (n: number) => n.toString(16).padStart(40, '0');
+
+/** Run a TypeScript child to completion, synchronously (from inside a step hook), and parse its one line of JSON. */
+function runChild<T>(script: string, args: string[]): T {
+  const result = spawnSync(process.execPath, tsNodeArgs(script, args), { encoding: 'utf8', timeout: 60_000 });
+  if (result.status !== 0) throw new Error(`child failed (${result.status}): ${result.stderr}`);
+  return JSON.parse(result.stdout.trim()) as T;
+}
+
+/** The heads the log holds, as any reader replays them. */
+async function heads(file: string): Promise<Record<string, string>> {
+  const read = (await new HeadLog(file, { durability: 'none' }).readFrom())!;
+  const result: Record<string, string> = {};
+  for (const change of read.events) {
+    if (change.new === null) delete result[change.name];
+    else result[change.name] = change.new;
+  }
+  return result;
+}
+
+async function withLog(use: (log: HeadLog, file: string, at: HeadLogPosition) => Promise<void>): Promise<void> {
+  const { dir, remove } = await tempDir('gitty-switch-');
+  const file = path.join(dir, 'ref', 'head');
+  const log = new HeadLog(file, { durability: 'none' });
+  try {
+    let at = await log.withLock(() => log.create([]));
+    for (let i = 1; i <= 20; i++) at = await log.withLock(() => log.append(at, [{ name: `f${i % 4}`, old: i > 4 ? h(i - 4) : null, new: h(i) }]));
+    await use(log, file, at);
+  } finally {
+    log.close();
+    await remove();
+  }
+}
+
+afterEach(() => {
+  for (const key of Object.keys(compactionTestHooks) as (keyof typeof compactionTestHooks)[]) compactionTestHooks[key] = undefined;
+  headLogTestHooks.afterAppend = undefined;
+});
+
+describe('a compaction switching logs while a writer that took its lock over appends', () => {
+  // The writer appends to the old log after the compaction copied its tail and acknowledges
+  // (the old log is still at the path when it checks); the rename must not then drop its line.
+  it.each(['afterTailCopy', 'afterSync', 'afterLink'] as const)('%s: the writer vetoes the switch, its acknowledged line stays', async (step) => {
+    await withLog(async (log, file) => {
+      let stolen: { ok?: HeadLogPosition; error?: string } | undefined;
+      compactionTestHooks[step] = () => {
+        compactionTestHooks[step] = undefined;
+        stolen = runChild(thief, [file, 'f1', h(100)]);
+      };
+      const report = await compactHeadLog(log, { durability: 'none' });
+      expect(stolen?.ok).toBeDefined();
+      // Acknowledged, so it is the head for every reader; the compaction gave up.
+      expect((await heads(file)).f1).toBe(h(100));
+      expect(report).toBeUndefined();
+      expect(existsSync(stagingFolder(file))).toBe(false);
+      expect((await readdir(path.dirname(file))).filter((n) => n.startsWith('.tmp-') || n.includes('.vetoed-'))).toEqual([]);
+      // The next compaction goes through and keeps it.
+      expect(await compactHeadLog(log, { durability: 'none' })).toBeDefined();
+      expect((await heads(file)).f1).toBe(h(100));
+    });
+  });
+
+  it('afterStage: the switch is announced before the tail copy, so a line appended then vetoes it too', async () => {
+    await withLog(async (log, file) => {
+      let stolen: { ok?: HeadLogPosition } | undefined;
+      compactionTestHooks.afterStage = () => {
+        compactionTestHooks.afterStage = undefined;
+        stolen = runChild(thief, [file, 'f2', h(200)]);
+      };
+      const report = await compactHeadLog(log, { durability: 'none' });
+      expect(stolen?.ok).toBeDefined();
+      expect(report).toBeUndefined();
+      expect((await heads(file)).f2).toBe(h(200));
+    });
+  });
+
+  it('a writer whose line a whole compaction copied between its write and its checks finds it there and acknowledges it', async () => {
+    await withLog(async (log, file, at) => {
+      let report: unknown;
+      headLogTestHooks.afterAppend = () => {
+        headLogTestHooks.afterAppend = undefined;
+        report = runChild(compactor, [file]);
+      };
+      const appended = await log.append(at, [{ name: 'f3', old: h(19), new: h(300) }]);
+      expect(report).toMatchObject({ previousEpoch: at.epoch });
+      expect(appended).toMatchObject({ epoch: at.epoch, alone: false });
+      expect((await heads(file)).f3).toBe(h(300));
+      // Its place in the old epoch carries over to the new log, just past its line.
+      const after = (await log.readFrom(appended))!;
+      expect(after).toMatchObject({ reset: false, events: [] });
+    });
+  });
+
+  it('a writer whose line the compaction did not copy is told nothing of it counts (and the new log does not hold it)', async () => {
+    await withLog(async (log, file, at) => {
+      const first = new HeadLog(file, { durability: 'none' });
+      try {
+        // Opens the log and keeps it, as a writer does between appends.
+        at = await first.append(at, [{ name: 'f0', old: h(20), new: h(400) }]);
+        compactionTestHooks.afterRename = () => undefined;
+        expect(await compactHeadLog(log, { durability: 'none' })).toBeDefined();
+        // `at` is now a place in the retired log: the append must not land there and count.
+        await expect(first.append(at, [{ name: 'f0', old: h(400), new: h(401) }])).rejects.toMatchObject({ code: 'LOCK_TIMEOUT' });
+        expect((await heads(file)).f0).toBe(h(400));
+      } finally {
+        first.close();
+      }
+    });
+  });
+
+  it('what a veto that crashed left (a folder moved aside) is removed with the old retired logs', async () => {
+    await withLog(async (_log, file) => {
+      const aside = `${file}.vetoed-0123456789ab`;
+      mkdirSync(aside);
+      writeFileSync(path.join(aside, '.tmp-staged'), 'a staged log');
+      removeRetiredLogs(file, 60_000);
+      expect(existsSync(aside)).toBe(false);
+      expect(existsSync(file)).toBe(true);
+    });
+  });
+});
