@@ -28,7 +28,6 @@ export class PrologSyntaxError extends Error {
 }
 
 const SYMBOL_CHARS = '+-*/\\^<>=~:.?@#&$';
-const SOLO_ATOMS = new Set(['!', ';', ',', '|']);
 
 function isLayout(c: string): boolean {
   return c === ' ' || c === '\t' || c === '\n' || c === '\r' || c === '\f' || c === '\v';
@@ -36,14 +35,30 @@ function isLayout(c: string): boolean {
 function isDigit(c: string | undefined): boolean {
   return c !== undefined && c >= '0' && c <= '9';
 }
-function isAlnum(c: string | undefined): boolean {
-  return c !== undefined && (c === '_' || /[\p{L}\p{N}]/u.test(c));
-}
-function isLowerStart(c: string): boolean {
-  return /[\p{Ll}\p{Lo}]/u.test(c) && c !== '_';
+// SWI-Prolog classifies characters by Unicode properties: a name continues with ID_Continue
+// (letters, digits, combining marks, `_` and other connectors), a variable starts with `_` or
+// an Uppercase character, and an atom with any other ID_Start character (so title-case and
+// modifier letters start atoms). Its writeq leaves every name of this shape unquoted, so the
+// reader must take them all.
+function isNameChar(c: string): boolean {
+  return /\p{ID_Continue}/u.test(c);
 }
 function isVarStart(c: string): boolean {
-  return c === '_' || /\p{Lu}|\p{Lt}/u.test(c);
+  return c === '_' || /\p{Uppercase}/u.test(c);
+}
+/** Only asked after `isVarStart` said no. */
+function isAtomStart(c: string): boolean {
+  return /\p{ID_Start}/u.test(c);
+}
+// Beyond ASCII, SWI-Prolog reads every symbol and punctuation character as a symbol character
+// (so `→` or `€€` is an atom, written bare by writeq).
+function isSymbolChar(c: string): boolean {
+  return SYMBOL_CHARS.includes(c) || (c.codePointAt(0)! > 0x7f && /[\p{S}\p{P}]/u.test(c));
+}
+// The whole character (code point) at `pos`, so a name may hold characters beyond the BMP.
+function charAt(t: string, pos: number): string | undefined {
+  const code = t.codePointAt(pos);
+  return code === undefined ? undefined : String.fromCodePoint(code);
 }
 
 /** Reads terms from one text, term after term, each ended by `.` and layout (or the end). */
@@ -124,29 +139,39 @@ export class TermReader {
       this.pos++;
       term = this.readTerm();
       this.expect(')');
-    } else if (isVarStart(c)) {
-      const start = this.pos;
-      while (isAlnum(t[this.pos])) this.pos++;
-      term = { kind: 'var', name: t.slice(start, this.pos) };
-    } else if (isLowerStart(c)) {
-      const start = this.pos;
-      while (isAlnum(t[this.pos])) this.pos++;
-      term = this.afterName(t.slice(start, this.pos));
-    } else if (SYMBOL_CHARS.includes(c)) {
-      const start = this.pos;
-      while (this.pos < t.length && SYMBOL_CHARS.includes(t[this.pos]!)) this.pos++;
-      const name = t.slice(start, this.pos);
-      if (name === '.' && (this.pos >= t.length || isLayout(t[this.pos]!))) this.fail('unexpected full stop');
-      term = this.afterName(name);
-    } else if (SOLO_ATOMS.has(c) && c === '!') {
+    } else if (c === '!' || c === ';') {
+      // Solo characters SWI reads as atoms (`,` and `|` it writes quoted).
       this.pos++;
       term = this.afterName(c);
     } else {
-      this.fail(`unexpected character "${c}"`);
+      const ch = charAt(t, this.pos)!;
+      const start = this.pos;
+      if (isVarStart(ch)) {
+        this.skipWhile(isNameChar);
+        term = { kind: 'var', name: t.slice(start, this.pos) };
+      } else if (isAtomStart(ch)) {
+        this.skipWhile(isNameChar);
+        term = this.afterName(t.slice(start, this.pos));
+      } else if (isSymbolChar(ch)) {
+        this.skipWhile(isSymbolChar);
+        const name = t.slice(start, this.pos);
+        if (name === '.' && (this.pos >= t.length || isLayout(t[this.pos]!))) this.fail('unexpected full stop');
+        term = this.afterName(name);
+      } else {
+        this.fail(`unexpected character "${ch}"`);
+      }
     }
     // A dict: a tag (atom or variable) immediately followed by "{".
     if ((term.kind === 'atom' || term.kind === 'var') && t[this.pos] === '{') return this.readDict(term);
     return term;
+  }
+
+  private skipWhile(test: (c: string) => boolean): void {
+    for (;;) {
+      const c = charAt(this.text, this.pos);
+      if (c === undefined || !test(c)) return;
+      this.pos += c.length;
+    }
   }
 
   // An atom, or a compound term when "(" follows immediately.
