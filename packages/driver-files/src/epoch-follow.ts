@@ -1,8 +1,8 @@
-import { closeSync, fstatSync, openSync, readdirSync, rmSync, statSync, unlinkSync } from 'node:fs';
+import { closeSync, fstatSync, readdirSync, rmSync, statSync, unlinkSync } from 'node:fs';
 import { isVetoedFolderName } from './compaction-fence.js';
 import path from 'node:path';
 import type { HeadChange } from '@gitty/core';
-import { isMissing } from './fs-sync.js';
+import { isMissing, openIfExists } from './fs-sync.js';
 import { completeLines } from './log-lines.js';
 import { readLogHeader, type LogHeader } from './log-header.js';
 
@@ -76,13 +76,8 @@ export function planFollow(logFile: string, header: LogHeader, size: number, fro
 
 // How a reader at `from` reaches a place in the retired log of `epoch`, by that log's own header.
 function planThroughRetired(logFile: string, epoch: string, from: { epoch: string; offset: number }, depth: number): FollowPlan | undefined {
-  let fd: number;
-  try {
-    fd = openSync(retiredLogFile(logFile, epoch), 'r');
-  } catch (err) {
-    if (isMissing(err)) return undefined;
-    throw err;
-  }
+  const fd = openIfExists(retiredLogFile(logFile, epoch));
+  if (fd === undefined) return undefined;
   try {
     const size = fstatSync(fd).size;
     const header = readLogHeader(fd, size);
@@ -95,13 +90,8 @@ function planThroughRetired(logFile: string, epoch: string, from: { epoch: strin
 
 // The retired log of `epoch`, checked to be that epoch's log holding `[start, end)` of events.
 function openRetired(logFile: string, epoch: string, start: number, end: number): RetiredSegment | undefined {
-  let fd: number;
-  try {
-    fd = openSync(retiredLogFile(logFile, epoch), 'r');
-  } catch (err) {
-    if (isMissing(err)) return undefined;
-    throw err;
-  }
+  const fd = openIfExists(retiredLogFile(logFile, epoch));
+  if (fd === undefined) return undefined;
   const size = fstatSync(fd).size;
   const header = readLogHeader(fd, size);
   if (header?.epoch !== epoch || start < header.eventsStart || end > size) {

@@ -36,6 +36,14 @@ async function contents(store: Store): Promise<{ heads: Record<string, string>; 
   return { heads, commits };
 }
 
+/** Kill the child (continuing it if it is stopped, so it dies), close the stores, remove the folder. */
+async function cleanUp(child: CommandChild, stores: Store[], remove: () => Promise<void>): Promise<void> {
+  child.kill();
+  if (processState(child.process.pid!) === 'T') child.process.kill('SIGCONT');
+  for (const store of stores) await store.close();
+  await remove();
+}
+
 async function crashAt(step: (typeof STEPS)[number]): Promise<void> {
   const { dir, remove } = await tempDir(`gitty-compact-kill-${step}-`);
   const observer = await openStore(await openFiles(dir, { pollInterval: 0, watchLog: false, compactAt: false }));
@@ -99,11 +107,7 @@ async function crashAt(step: (typeof STEPS)[number]): Promise<void> {
       await fresh.close();
     }
   } finally {
-    child.kill();
-    if (processState(child.process.pid!) === 'T') child.process.kill('SIGCONT');
-    await observer.close();
-    await writer.close();
-    await remove();
+    await cleanUp(child, [observer, writer], remove);
   }
 }
 
@@ -169,11 +173,7 @@ async function stallAt(step: (typeof STEPS)[number]): Promise<void> {
       await fresh.close();
     }
   } finally {
-    child.kill();
-    if (processState(child.process.pid!) === 'T') child.process.kill('SIGCONT');
-    await observer.close();
-    await writer.close();
-    await remove();
+    await cleanUp(child, [observer, writer], remove);
   }
 }
 
