@@ -41,7 +41,13 @@ export function stageNewLog(logFile: string, temp: string): string | undefined {
     if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
     // We hold the lock, so whoever made it is no longer switching.
     vetoPendingCompaction(logFile);
-    mkdirSync(folder);
+    try {
+      mkdirSync(folder);
+    } catch (again) {
+      // Another compactor that took the lock over staged meanwhile: leave the switch to it.
+      if ((again as NodeJS.ErrnoException).code === 'EEXIST') return undefined;
+      throw again;
+    }
   }
   const staged = path.join(folder, path.basename(temp));
   try {

@@ -132,4 +132,23 @@ describe('a compaction switching logs while a writer that took its lock over app
       expect(existsSync(file)).toBe(true);
     });
   });
+
+  it('a staging folder a dead compactor left is cleared by the next write (acknowledged after a read-back) and by the next compaction', async () => {
+    await withLog(async (log, file, at) => {
+      const leftover = () => {
+        mkdirSync(stagingFolder(file));
+        writeFileSync(path.join(stagingFolder(file), '.tmp-dead-compactor'), 'a staged log');
+      };
+      leftover();
+      const appended = await log.withLock(() => log.append(at, [{ name: 'f0', old: h(20), new: h(500) }]));
+      expect(appended.alone).toBe(false);
+      expect(existsSync(stagingFolder(file))).toBe(false);
+      expect((await heads(file)).f0).toBe(h(500));
+      leftover();
+      expect(await compactHeadLog(log, { durability: 'none' })).toMatchObject({ previousEpoch: at.epoch });
+      expect(existsSync(stagingFolder(file))).toBe(false);
+      expect((await heads(file)).f0).toBe(h(500));
+      expect((await readdir(path.dirname(file))).filter((n) => n.includes('.vetoed-') || n.startsWith('.tmp-'))).toEqual([]);
+    });
+  });
 });
