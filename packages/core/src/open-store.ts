@@ -46,7 +46,13 @@ export async function openDriver(config: unknown, inherited?: Partial<StoreConfi
   try {
     assertDriverShape(driver, merged.driver);
   } catch (err) {
-    await (driver as Partial<Driver> | undefined)?.close?.().catch(() => undefined);
+    // What the factory returned is no driver, so its close may be synchronous, throw, or return
+    // no promise: none of that may hide the shape error the caller needs.
+    try {
+      await (driver as Partial<Driver> | undefined)?.close?.();
+    } catch {
+      // ignored: the shape error below says what is wrong
+    }
     throw err;
   }
   return driver;
