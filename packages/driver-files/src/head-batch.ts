@@ -1,6 +1,5 @@
 import { NotAtHeadError, type HeadChange } from '@gitty/core';
 import type { BatchOutcome } from './group-commit.js';
-import type { HeadLogPosition, HeadLogScan } from './head-log.js';
 
 /** One compare-and-swap waiting for a batch: `name` from `expected` to `next` (null: none). */
 export interface CasRequest {
@@ -43,42 +42,4 @@ export function decideCasBatch(requests: readonly CasRequest[], headOf: (name: s
     }
   });
   return decision;
-}
-
-/** The part of a head log {@link landedChanges} reads. */
-export interface ScannableLog {
-  scan(from: HeadLogPosition | undefined, visit: (change: HeadChange) => void): Promise<HeadLogScan | undefined>;
-}
-
-/**
- * Which of `changes` (appended together after `at`) count, when other writers' lines landed
- * around them (the lock was lost to a stall): the log is replayed from `at` for their names,
- * starting from `headAt` (the heads at `at`), and each of ours applies only when its `old` is
- * the head where it landed (the replay rule). Ours are recognised by their content, in order.
- * A change of ours that is not in the log at all (the log was replaced) is `missing`.
- */
-export async function landedChanges(
-  log: ScannableLog,
-  at: HeadLogPosition,
-  changes: readonly HeadChange[],
-  headAt: (name: string) => string | null,
-): Promise<{ applied: boolean[]; heads: Map<string, string | null>; missing: boolean }> {
-  const names = new Set(changes.map((c) => c.name));
-  const heads = new Map<string, string | null>();
-  const headOf = (name: string) => (heads.has(name) ? heads.get(name)! : headAt(name));
-  const applied: boolean[] = [];
-  let next = 0;
-  const read = await log.scan(at, (event) => {
-    if (!names.has(event.name)) return;
-    const head = headOf(event.name);
-    const ours = changes[next];
-    if (ours && event.name === ours.name && event.old === ours.old && event.new === ours.new) {
-      applied.push(head === event.old);
-      next++;
-    }
-    if (head === event.old) heads.set(event.name, event.new);
-  });
-  // Read from the start instead of on from `at`: the log was replaced, none of ours counts.
-  const missing = !read || read.reset || read.epoch !== at.epoch || next < changes.length;
-  return { applied: missing ? changes.map(() => false) : applied, heads, missing };
 }

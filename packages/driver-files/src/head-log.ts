@@ -11,7 +11,7 @@ import { followCompaction, visitSegment } from './epoch-follow.js';
 import { vetoPendingCompaction } from './compaction-fence.js';
 import { readLogHeader } from './log-header.js';
 import { headLogTestHooks } from './test-hooks.js';
-import { tempName } from './temp-files.js';
+import { tempName, writerTag } from './temp-files.js';
 import { asStorageError, writeFullySync } from './write-fully.js';
 
 /** A reader's place in a head log: which log (its epoch) and how far (bytes). Persist both. */
@@ -41,6 +41,14 @@ export interface HeadLogRead extends HeadLogPosition {
 export interface HeadLogAppended extends HeadLogPosition {
   /** True when the appended lines directly follow the position appended at (no other writer's lines in between). */
   alone: boolean;
+}
+
+/** What {@link HeadLog.appendEach} made of each change it appended. */
+export interface HeadLogLanded extends HeadLogAppended {
+  /** Per change: whether its line applies where it landed (the replay rule). */
+  applied: boolean[];
+  /** Per change: the head its name had where its line landed (another writer's, when it does not apply). */
+  headsAt: (string | null)[];
 }
 
 /** What {@link HeadLog.scan} read (the events went to its visitor). */
@@ -92,8 +100,16 @@ function epochLine(epoch: string): string {
   return `${JSON.stringify({ epoch, created: Date.now() })}\n`;
 }
 
+const deletionTag = writerTag();
+let deletions = 0;
+
+// A deletion's line would be the same bytes whoever wrote it (`new` is null), so a writer
+// reading the log back could take another writer's deletion of the same head for its own and
+// acknowledge a change that did not apply. It carries its writer's tag and a count ("by",
+// which readers ignore); other changes name a new commit, which is theirs.
 function eventLine(change: HeadChange): string {
-  return `${JSON.stringify({ name: change.name, old: change.old, new: change.new })}\n`;
+  const line = { name: change.name, old: change.old, new: change.new };
+  return `${JSON.stringify(change.new === null ? { ...line, by: `${deletionTag}-${++deletions}` } : line)}\n`;
 }
 
 /** A head change from one log line, or undefined when the line is not a valid event. */
@@ -329,7 +345,19 @@ export class HeadLog {
    * whether they directly follow `at` (`alone`; else read from `at` to see the others' lines).
    */
   async append(at: HeadLogPosition, changes: readonly HeadChange[], headAt?: (name: string) => string | null): Promise<HeadLogAppended> {
-    if (changes.length === 0) return { ...at, alone: true };
+    const landed = await this.appendEach(at, changes, headAt);
+    const lost = landed.applied.indexOf(false);
+    if (lost >= 0) throw new NotAtHeadError(changes[lost]!.name, landed.headsAt[lost]!, changes[lost]!.old);
+    return { epoch: landed.epoch, offset: landed.offset, alone: landed.alone };
+  }
+
+  /**
+   * {@link append}, reporting for each change whether its line applies where it landed instead
+   * of failing with NOT_AT_HEAD for the first that does not (several CASes appended at once,
+   * each with its own outcome). HeadLogMovedError as for `append`: nothing of it counts.
+   */
+  async appendEach(at: HeadLogPosition, changes: readonly HeadChange[], headAt?: (name: string) => string | null): Promise<HeadLogLanded> {
+    if (changes.length === 0) return { ...at, alone: true, applied: [], headsAt: [] };
     const lines = changes.map(eventLine);
     headLogTestHooks.beforeCheck?.();
     // The file appended to last time when the path still is it: no open, no epoch read.
@@ -338,7 +366,7 @@ export class HeadLog {
     return this.appendTo(known.fd, known.size, known.start, at, changes, lines, headAt);
   }
 
-  private async appendOpening(at: HeadLogPosition, changes: readonly HeadChange[], lines: readonly string[], headAt?: (name: string) => string | null): Promise<HeadLogAppended> {
+  private async appendOpening(at: HeadLogPosition, changes: readonly HeadChange[], lines: readonly string[], headAt?: (name: string) => string | null): Promise<HeadLogLanded> {
     this.dropOwn();
     let fd: number;
     try {
@@ -347,7 +375,7 @@ export class HeadLog {
     } catch (err) {
       if (!isMissing(err)) throw err;
       // The caller read "no log" ({ epoch: '', offset: 0 }): start one, with an epoch line.
-      if (at.epoch === '' && at.offset === 0 && !(await this.exists())) return this.append(await this.create([]), changes, headAt);
+      if (at.epoch === '' && at.offset === 0 && !(await this.exists())) return this.appendEach(await this.create([]), changes, headAt);
       throw new HeadLogMovedError(this.file);
     }
     let size: number;
@@ -371,7 +399,7 @@ export class HeadLog {
   private appendTo(
     fd: number, size: number, start: number, at: HeadLogPosition, changes: readonly HeadChange[], lines: readonly string[],
     headAt?: (name: string) => string | null,
-  ): HeadLogAppended {
+  ): HeadLogLanded {
     let keep = false;
     try {
       if (size < at.offset || holdsNewline(fd, at.offset, size)) {
@@ -392,7 +420,7 @@ export class HeadLog {
       if (!vetoed && after.size === size + bytes.length && atPath?.ino === after.ino && atPath.dev === after.dev) {
         keep = true;
         this.own = { fd, dev: after.dev, ino: after.ino, epoch: at.epoch, start, end: after.size, ctimeMs: after.ctimeMs };
-        return { epoch: at.epoch, offset: after.size, alone: true };
+        return { epoch: at.epoch, offset: after.size, alone: true, applied: changes.map(() => true), headsAt: changes.map((c) => c.old) };
       }
       return { ...this.verifyAppended(at, changes, lines, fd, headAt), alone: false };
     } finally {
@@ -407,7 +435,7 @@ export class HeadLog {
   // what precedes each of them. When a compaction replaced the log after our write (`written`
   // is the file we wrote to), our lines count only if it copied them: they then apply in the
   // new log exactly as they do in the old one.
-  private verifyAppended(at: HeadLogPosition, changes: readonly HeadChange[], lines: readonly string[], written: number, headAt?: (name: string) => string | null): HeadLogPosition {
+  private verifyAppended(at: HeadLogPosition, changes: readonly HeadChange[], lines: readonly string[], written: number, headAt?: (name: string) => string | null): LandedLines {
     let fd: number;
     try {
       fd = openSync(this.file, 'r');
@@ -429,12 +457,12 @@ export class HeadLog {
     }
   }
 
-  // Our lines in `[at.offset, end)` of the log open as `fd` (events from `start`), each checked
-  // to apply where it landed; HeadLogMovedError when they are not all there.
+  // Our lines in `[at.offset, end)` of the log open as `fd` (events from `start`), and whether
+  // each applies where it landed; HeadLogMovedError when they are not all there.
   private findAppended(
     fd: number, start: number, end: number, at: HeadLogPosition, changes: readonly HeadChange[], lines: readonly string[],
     headAt?: (name: string) => string | null,
-  ): HeadLogPosition {
+  ): LandedLines {
     const ours = new Set(changes.map((c) => c.name));
     const moved = new Map<string, string | null>();
     // Without the caller's heads, replay the log up to `at` for our names (this path runs
@@ -446,7 +474,8 @@ export class HeadLog {
       before ??= headsBefore(fd, start, at.offset, ours);
       return before.get(name) ?? null;
     };
-    let next = 0;
+    const applied: boolean[] = [];
+    const headsAt: (string | null)[] = [];
     for (const line of completeLines(fd, at.offset, end)) {
       if (line.oversized || line.bytes.includes(NUL)) continue;
       const text = line.bytes.toString('utf8');
@@ -454,12 +483,11 @@ export class HeadLog {
       // Only our names matter: a change to another name never voids ours.
       if (!event || !ours.has(event.name)) continue;
       const current = headOf(event.name);
-      if (next < lines.length && `${text}\n` === lines[next]) {
-        if (current !== event.old) throw new NotAtHeadError(event.name, current, event.old);
-        moved.set(event.name, event.new);
-        if (++next === lines.length) return { epoch: at.epoch, offset: line.end };
-      } else if (current === event.old) {
-        moved.set(event.name, event.new);
+      if (current === event.old) moved.set(event.name, event.new);
+      if (applied.length < lines.length && `${text}\n` === lines[applied.length]) {
+        applied.push(current === event.old);
+        headsAt.push(current);
+        if (applied.length === lines.length) return { epoch: at.epoch, offset: line.end, applied, headsAt };
       }
     }
     throw new HeadLogMovedError(this.file);
@@ -521,6 +549,9 @@ export class HeadLog {
     return this.create(heads);
   }
 }
+
+/** Where appended lines ended, and per line whether it applies and the head it met. */
+type LandedLines = HeadLogPosition & Pick<HeadLogLanded, 'applied' | 'headsAt'>;
 
 /** The heads of `names` after replaying `[start, end)` of the log open as `fd` by the replay rule. */
 function headsBefore(fd: number, start: number, end: number, names: ReadonlySet<string>): Map<string, string | null> {

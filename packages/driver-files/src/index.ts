@@ -11,7 +11,7 @@ export { ObjectJournal, type ObjectJournalOptions, DEFAULT_JOURNAL_SEAL_BYTES, D
 export { JournaledObjects } from './journaled-objects.js';
 export { sizedCompression } from './loose-batch.js';
 export { type ObjectPathScheme, gitObjectPaths, objectFile } from './object-path.js';
-export { HeadLog, HeadLogMovedError, type HeadLogAppended, type HeadLogOptions, type HeadLogPosition, type HeadLogRead, type HeadLogScan, parseEventLine } from './head-log.js';
+export { HeadLog, HeadLogMovedError, type HeadLogAppended, type HeadLogLanded, type HeadLogOptions, type HeadLogPosition, type HeadLogRead, type HeadLogScan, parseEventLine } from './head-log.js';
 export { SharedHeads, type SharedHeadsOptions, type HeadLogPort } from './shared-heads.js';
 export { replayHeadChanges, type HeadReplay } from './replay-rule.js';
 export { compactHeadLog, type CompactReport } from './compact-log.js';

@@ -1,10 +1,10 @@
 import { watch as watchFolder, type FSWatcher } from 'node:fs';
 import path from 'node:path';
 import { NotAtHeadError, isGittyError, type HeadChange, type HeadEntry } from '@gitty/core';
-import { HeadLogMovedError, type HeadLog, type HeadLogPosition, type HeadLogScan } from './head-log.js';
+import { HeadLogMovedError, type HeadLog, type HeadLogLanded, type HeadLogPosition, type HeadLogScan } from './head-log.js';
 import type { RebuildOptions } from './rebuild-heads.js';
 import { Batcher, type BatchOutcome } from './group-commit.js';
-import { decideCasBatch, landedChanges, type CasRequest } from './head-batch.js';
+import { decideCasBatch, type CasRequest } from './head-batch.js';
 
 /**
  * What {@link SharedHeads} needs of a head log: the JSON {@link HeadLog} or SWISH's Prolog one.
@@ -12,7 +12,7 @@ import { decideCasBatch, landedChanges, type CasRequest } from './head-batch.js'
  * the head; logs without an epoch are not trusted) are the JSON log's; without them the log is
  * read with `readFrom` and its last line per name wins.
  */
-export type HeadLogPort = Pick<HeadLog, 'file' | 'readFrom' | 'withLock' | 'create'> & Partial<Pick<HeadLog, 'scan' | 'strict'>> & {
+export type HeadLogPort = Pick<HeadLog, 'file' | 'readFrom' | 'withLock' | 'create'> & Partial<Pick<HeadLog, 'scan' | 'strict' | 'appendEach'>> & {
   /** As {@link HeadLog.append}; without `alone: true` the log is read again after the append. */
   append(at: HeadLogPosition, changes: readonly HeadChange[], headAt?: (name: string) => string | null): Promise<HeadLogPosition & { alone?: boolean }>;
 };
@@ -82,7 +82,7 @@ export class SharedHeads {
     readonly log: HeadLogPort,
     private readonly options: SharedHeadsOptions,
   ) {
-    if (options.groupCommit === true && log.scan && log.strict === true) {
+    if (options.groupCommit === true && this.batchable()) {
       this.casBatcher = new Batcher((requests) => this.compareAndSwapBatch(requests));
     }
   }
@@ -164,7 +164,7 @@ export class SharedHeads {
    * without streaming reads or the replay rule (SWISH's) take them one by one. Outcomes in order.
    */
   compareAndSwapAll(requests: readonly CasRequest[]): Promise<BatchOutcome<void>[]> {
-    if (this.log.scan && this.log.strict === true) return this.compareAndSwapBatch(requests);
+    if (this.batchable()) return this.compareAndSwapBatch(requests);
     return Promise.all(requests.map((r) => this.compareAndSwap(r.name, r.expected, r.next).then(
       (): BatchOutcome<void> => ({ ok: true, value: undefined }),
       (error: unknown): BatchOutcome<void> => ({ ok: false, error }),
@@ -188,37 +188,39 @@ export class SharedHeads {
           if (changes.length === 0) return decided();
           const at = this.position!;
           const headAt = (n: string) => this.heads.get(n) ?? null;
-          let appended: (HeadLogPosition & { alone?: boolean }) | undefined;
+          let landed: HeadLogLanded;
           try {
-            appended = await this.log.append(at, changes, headAt);
+            landed = await this.log.appendEach!(at, changes, headAt);
           } catch (err) {
             if (err instanceof HeadLogMovedError && attempt < MAX_CAS_ATTEMPTS) continue;
-            if (!isGittyError(err, 'NOT_AT_HEAD')) throw err;
+            throw err;
           }
-          if (appended?.alone === true) {
+          if (landed.alone) {
             for (const change of changes) this.apply(change);
-            this.position = { epoch: appended.epoch, offset: appended.offset };
+            this.position = { epoch: landed.epoch, offset: landed.offset };
             return decided();
           }
-          // Others' lines came in between: the log decides each of ours.
-          const landed = await landedChanges(this.log as Required<HeadLogPort>, at, changes, headAt);
-          if (landed.missing && attempt < MAX_CAS_ATTEMPTS) continue;
+          // Others' lines came in between (a lost lock): the log decided each of ours.
           this.own = changes.filter((_, i) => landed.applied[i]);
           try {
             await this.catchUp(true);
           } finally {
             this.own = [];
           }
-          if (landed.missing) throw new HeadLogMovedError(this.log.file);
           changes.forEach((change, i) => {
             outcomes[requestOf[i]!] = landed.applied[i]
               ? { ok: true, value: undefined }
-              : { ok: false, error: new NotAtHeadError(change.name, this.heads.get(change.name) ?? null, change.old) };
+              : { ok: false, error: new NotAtHeadError(change.name, landed.headsAt[i]!, change.old) };
           });
           return decided();
         }
       }, { keep: true }),
     );
+  }
+
+  // Several CASes in one append need gitty's own log: streaming reads, the replay rule, per-line outcomes.
+  private batchable(): boolean {
+    return this.log.scan !== undefined && this.log.strict === true && this.log.appendEach !== undefined;
   }
 
   /** Report changes made elsewhere; returns the unsubscribe function. */

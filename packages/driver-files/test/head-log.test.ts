@@ -20,7 +20,7 @@ async function withLog(use: (log: HeadLog, file: string) => Promise<void>): Prom
 }
 
 describe('head log', () => {
-  it('is JSON lines: an epoch line, then one {"name","old","new"} line per change', async () => {
+  it('is JSON lines: an epoch line, then one {"name","old","new"} line per change (a deletion also says who wrote it)', async () => {
     await withStoreDir(async (dir, open) => {
       const store = await open();
       const a = await store.create('a.txt', '1');
@@ -29,11 +29,12 @@ describe('head log', () => {
       const lines = (await readFile(path.join(dir, 'ref', 'head'), 'utf8')).split('\n');
       expect(lines.pop()).toBe('');
       expect(Object.keys(JSON.parse(lines[0]!) as object)).toContain('epoch');
-      expect(lines.slice(1)).toEqual([
+      expect(lines.slice(1, 3)).toEqual([
         JSON.stringify({ name: 'a.txt', old: null, new: a.commit }),
         JSON.stringify({ name: 'a.txt', old: a.commit, new: b.commit }),
-        JSON.stringify({ name: 'a.txt', old: b.commit, new: null }),
       ]);
+      expect(lines[3]).toMatch(new RegExp(`^${JSON.stringify({ name: 'a.txt', old: b.commit, new: null }).slice(0, -1).replace(/[{}[\]]/g, '\\$&')},"by":"[^"]+-${process.pid}-[0-9a-f]{12}-[0-9]+"}$`));
+      expect(lines).toHaveLength(4);
     });
   });
 
