@@ -294,8 +294,10 @@ export class FileLock {
     } catch (err) {
       const code = (err as NodeJS.ErrnoException).code;
       if (code === 'EEXIST' || code === 'ENOENT') return undefined;
-      // No room for the owner file: do not leave an ownerless lock behind for others to age out.
-      rmSync(this.lockPath, { recursive: true, force: true });
+      // No room for the owner file: do not leave an ownerless lock behind for others to age out
+      // — but only ours: one that holds an owner by now is another holder's, and goes back.
+      const aside = this.moveAside();
+      if (aside && !(readOwner(aside) && this.putBack(aside))) rmSync(aside, { recursive: true, force: true });
       throw asStorageError(err, this.lockPath);
     }
     return token;

@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
-import { existsSync, readdirSync, readlinkSync } from 'node:fs';
+import fs, { existsSync, mkdirSync, readFileSync, readdirSync, readlinkSync, renameSync } from 'node:fs';
+import { syncBuiltinESMExports } from 'node:module';
 import { mkdir, utimes, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
@@ -177,6 +178,36 @@ describe('FileLock', () => {
       expect(await second).toBe(2);
       expect(order).toEqual(['first in', 'first out', 'second']);
       expect(readdirSync(dir)).toEqual([]);
+    });
+  });
+
+  it('with no room for its owner file it gives up with STORAGE_FULL, and leaves a lock another holder took meanwhile in place', async () => {
+    await withFolder(async (dir) => {
+      const file = path.join(dir, 'head');
+      const lock = `${file}.lock`;
+      const other = { host: os.hostname(), ns: NS, pid: process.ppid, token: 'the-other-holder' };
+      const original = fs.writeFileSync;
+      // Between our mkdir and our owner write another process judged our folder, moved it
+      // aside and took the lock (its owner written); our own write then finds the disk full.
+      fs.writeFileSync = ((target: fs.PathOrFileDescriptor, ...rest: unknown[]) => {
+        if (typeof target === 'string' && target === path.join(lock, 'owner')) {
+          renameSync(lock, path.join(dir, 'moved-by-the-other'));
+          mkdirSync(lock);
+          original(path.join(lock, 'owner'), JSON.stringify(other));
+          throw Object.assign(new Error('no space left on device'), { code: 'ENOSPC' });
+        }
+        return (original as (...args: unknown[]) => void)(target, ...rest);
+      }) as typeof fs.writeFileSync;
+      syncBuiltinESMExports();
+      let code: string;
+      try {
+        code = await attempt(file, { timeoutMs: 2_000 });
+      } finally {
+        fs.writeFileSync = original;
+        syncBuiltinESMExports();
+      }
+      expect(code).toBe('STORAGE_FULL');
+      expect(JSON.parse(readFileSync(path.join(lock, 'owner'), 'utf8'))).toEqual(other);
     });
   });
 });
