@@ -30,10 +30,16 @@ const SQLITE_DAMAGE = new Set([
   'SQLITE_IOERR_SHORT_READ', 'SQLITE_IOERR_FSTAT', 'SQLITE_IOERR_DELETE_NOENT',
 ]);
 
-/** True for the errors that mean "this file is not a usable index" (garbage bytes, torn pages). */
+/**
+ * True for the errors that mean "this file is not a usable index" (garbage bytes, torn pages),
+ * or no longer the one this connection knew: another process replaced it under us (its schema
+ * changed, SQLITE_SCHEMA, or our tables are gone from it).
+ */
 export function isDamage(err: unknown): boolean {
-  const code = (err as { code?: unknown } | null)?.code;
-  return typeof code === 'string' && (SQLITE_DAMAGE.has(code) || code.startsWith('SQLITE_CORRUPT') || code.startsWith('SQLITE_NOTADB'));
+  const { code, message } = (err ?? {}) as { code?: unknown; message?: unknown };
+  if (typeof code !== 'string') return false;
+  if (code === 'SQLITE_ERROR') return typeof message === 'string' && /^no such (table|column)\b/.test(message);
+  return SQLITE_DAMAGE.has(code) || code === 'SQLITE_SCHEMA' || code.startsWith('SQLITE_CORRUPT') || code.startsWith('SQLITE_NOTADB');
 }
 
 // SQLite's codes for a write that found no room: SQLITE_FULL (ENOSPC on the database or its

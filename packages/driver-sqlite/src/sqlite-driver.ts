@@ -281,6 +281,16 @@ export class SqliteDriver implements Driver {
       if (!rebuilt.committed) await this.log.withLock(() => this.exclusive(() => this.catchUpper.rebuild(options.onProgress, false)));
       else if (rebuilt.stoppedAtNul) await this.rereadUnderLock(options.onProgress);
     } catch (err) {
+      // A file damaged or replaced under the connection: healing is a rebuild from scratch,
+      // which is what was asked for.
+      if (!this.closed && (isDamage(err) || staleConnection(err))) {
+        try {
+          await this.heal();
+          return;
+        } catch (again) {
+          throw isDamage(again) ? this.persistentDamage(again) : this.typed(again);
+        }
+      }
       // The rebuild's transaction rolled back: the index is as it was.
       throw this.typed(err);
     }

@@ -9,6 +9,7 @@ import { defaultDriverContext, openStore, type FileEntry, type Store } from '@gi
 import { tempDir } from '@gitty/driver-test/harness';
 import { createDriver } from '../src/factory.js';
 import { INDEX_FILE } from '../src/schema.js';
+import { isDamage } from '../src/index-db.js';
 
 async function collect(files: AsyncIterable<FileEntry>): Promise<string[]> {
   const out: string[] = [];
@@ -77,5 +78,38 @@ describe('an index damaged under an open driver', () => {
     expect(head === undefined || head === truth).toBe(true);
     const next = await store.update('file1.pl', 'one', { previous: truth });
     expect(await store.head('file1.pl')).toBe(next.commit);
+  });
+
+  // The chaos mixed row (5 minutes): raw SQLITE_CORRUPT, SQLITE_ERROR and SQLITE_SCHEMA reached
+  // callers. A reindex (gitty reindex, the row's maintenance) was the call not guarded.
+  it.each([
+    ['truncated to half its size', () => truncateSync(index, Math.floor(statSync(index).size / 2))],
+    ['deleted with its -wal/-shm', () => { for (const suffix of ['', '-wal', '-shm']) rmSync(index + suffix, { force: true }); }],
+  ])('a reindex right after the index is %s rebuilds it instead of failing with a raw SQLite error', async (_what, damage) => {
+    damage();
+    await store.driver.reindex!();
+    await expectHealthy();
+  });
+
+  it('an index another process replaced with an empty database (no tables) is rebuilt, not "no such table"', async () => {
+    for (const suffix of ['', '-wal', '-shm']) rmSync(index + suffix, { force: true });
+    const empty = new Database(index);
+    empty.pragma('journal_mode = WAL');
+    empty.prepare('CREATE TABLE unrelated (x)').run();
+    empty.close();
+    await expectHealthy();
+  });
+
+  it('counts as damage (rebuild and retry) what a replaced file gives: SQLITE_SCHEMA, a missing table or column; not other errors', () => {
+    const sqlite = (code: string, message: string) => Object.assign(new Error(message), { code });
+    expect(isDamage(sqlite('SQLITE_SCHEMA', 'database schema has changed'))).toBe(true);
+    expect(isDamage(sqlite('SQLITE_ERROR', 'no such table: heads'))).toBe(true);
+    expect(isDamage(sqlite('SQLITE_ERROR', 'no such column: text'))).toBe(true);
+    expect(isDamage(sqlite('SQLITE_CORRUPT_INDEX', 'database disk image is malformed'))).toBe(true);
+    expect(isDamage(sqlite('SQLITE_ERROR', 'near "x": syntax error'))).toBe(false);
+    expect(isDamage(sqlite('SQLITE_BUSY', 'database is locked'))).toBe(false);
+    expect(isDamage(sqlite('SQLITE_FULL', 'database or disk is full'))).toBe(false);
+    expect(isDamage(null)).toBe(false);
+    expect(isDamage(new Error('no such table: heads'))).toBe(false);
   });
 });
