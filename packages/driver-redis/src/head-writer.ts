@@ -144,7 +144,12 @@ export class HeadWriter {
         restore();
         throw new RedisUnavailableError(`the store's epoch in Redis keeps changing; the head of "${name}" was not changed`);
       }
-      await this.d.catchUp.sync();
+      try {
+        await this.d.catchUp.sync();
+      } catch (err) {
+        restore();
+        throw new RedisUnavailableError(`the connection dropped while re-seeding the store for the head change of "${name}" (it was not changed)`, { cause: err });
+      }
     }
   }
 
