@@ -94,8 +94,11 @@ describe('openDriver: what the factory is given', () => {
     await (await openDriver({ driver: name, compression: 'node' })).close();
     const custom: Compression = { name: 'custom', deflate: (d) => nodeCompression.deflate(d), inflate: (d, m) => nodeCompression.inflate(d, m) };
     await (await openDriver({ driver: name, compression: custom })).close();
-    expect(calls.map((c) => c.context.compression)).toEqual([nodeCompression, custom]);
+    // validateStoreConfig lets null through (typeof null is 'object'): it means the default.
+    await (await openDriver({ driver: name, compression: null })).close();
+    expect(calls.map((c) => c.context.compression)).toEqual([nodeCompression, custom, nodeCompression]);
     expect(calls[1]!.context.compression).toBe(custom);
+    expect(calls[2]!.context.compression).toBe(nodeCompression);
   });
 
   it('path options the factory declares resolve against baseDir', async () => {
@@ -291,6 +294,11 @@ describe('openStore', () => {
       expect(err.code).toBe('INVALID_CONFIG');
       expect(err.message).toBe('The config lacks "driver": give a built-in name (memory, files, packs, sqlite, redis) or a module specifier');
     }
+    // A function carrying both methods is no driver object: refused as a config.
+    const fn = Object.assign(() => undefined, { updateHead: () => undefined, loadObject: () => undefined });
+    const notObject = await rejection(openStore(fn as unknown as Driver));
+    expect(notObject.code).toBe('INVALID_CONFIG');
+    expect(notObject.message).toBe('A store config must be an object such as { "driver": "files", "dir": "./store" }');
     const none = await rejection(openStore(null as unknown as Driver));
     expect(none.code).toBe('INVALID_CONFIG');
     expect(none.message).toBe('A store config must be an object such as { "driver": "files", "dir": "./store" }');
