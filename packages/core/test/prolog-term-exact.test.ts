@@ -264,6 +264,7 @@ describe('numbers', () => {
     expect(termAt('1x1')).toStrictEqual({ term: int(1n), offset: 1 });
     expect(termAt('1o7')).toStrictEqual({ term: int(1n), offset: 1 });
     expect(termAt('1b1')).toStrictEqual({ term: int(1n), offset: 1 });
+    expect(termAt("2'1")).toStrictEqual({ term: int(2n), offset: 1 });
   });
 
   it("reads character codes: plain, escaped, astral, '' and '''", () => {
@@ -299,6 +300,7 @@ describe('numbers', () => {
     expect(termAt('1e')).toStrictEqual({ term: int(1n), offset: 1 });
     expect(termAt('1e+')).toStrictEqual({ term: int(1n), offset: 1 });
     expect(termAt('1e-x')).toStrictEqual({ term: int(1n), offset: 1 });
+    expect(termAt('1ex2')).toStrictEqual({ term: int(1n), offset: 1 });
     expect(termAt('1.e5')).toStrictEqual({ term: int(1n), offset: 1 });
     expect(termAt('1.0e')).toStrictEqual({ term: float(1), offset: 3 });
     expect(termAt('1.0e+x')).toStrictEqual({ term: float(1), offset: 3 });
