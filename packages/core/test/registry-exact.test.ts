@@ -164,6 +164,21 @@ describe('resolveDriverFactory: exact answers', () => {
     expect(await markerOf(await resolveDriverFactory('packs', app))).toBe('app packs');
   });
 
+  it('a built-in name no place can import: install the package, with the application\'s failure as cause', async () => {
+    // A broken copy where resolveFrom points (found before NODE_PATH's copies) and no main
+    // script; core itself does not depend on the driver packages, so its own import() fails
+    // too (registry-builtins.test.ts mocks the case where it succeeds).
+    process.argv[1] = undefined as unknown as string;
+    const app = path.join(dir, 'app-broken-builtins');
+    for (const name of ['sqlite', 'redis']) {
+      await installPackage(app, `@gitty/driver-${name}`, `throw new Error('broken copy of ${name}');\n`);
+      const err = await refusal(name, app);
+      expect(err.code, name).toBe('DRIVER_NOT_FOUND');
+      expect(err.message).toBe(`Driver "${name}" not found: install @gitty/driver-${name} (npm install @gitty/driver-${name}) in your application`);
+      expect((err.cause as Error).message).toBe(`broken copy of ${name}`);
+    }
+  });
+
   it('without a main script only resolveFrom is tried', async () => {
     process.argv[1] = undefined as unknown as string;
     const err = await refusal('gitty-exact-nope-either');
