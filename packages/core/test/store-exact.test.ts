@@ -72,6 +72,8 @@ describe('Store: create', () => {
     const err = await rejection(store.create('a.pl', 'two'));
     expect(err.code).toBe('FILE_EXISTS');
     expect(err.message).toBe(`File "a.pl" already exists (head ${first.commit})`);
+    // Refused before anything is written: no orphan blob for gc to collect.
+    expect(await store.has(hashObject('blob', enc('two')))).toBe(false);
   });
 
   it('turns a lost create race (NOT_AT_HEAD with a head) into FILE_EXISTS, and passes other failures on', async () => {
@@ -342,6 +344,8 @@ describe('Store: diff', () => {
     expect((await store.diff(second.commit)).initial).toBe(undefined);
     expect((await store.diff(null, second.commit)).initial).toBe(undefined);
     expect((await store.diff(first.commit, second.commit)).initial).toBe(undefined);
+    // Only a diff from nothing is initial, even when the target is a first version.
+    expect((await store.diff(second.commit, first.commit)).initial).toBe(undefined);
     expect(await store.diff(second.commit)).toEqual(await store.diff(first.commit, second.commit));
   });
 });
