@@ -221,6 +221,9 @@ export class RedisDriver implements Driver {
       await this.writer.announcePending().catch(() => undefined);
       await this.catchUp.catchUp().catch(() => undefined);
       await this.catchUp.backfilled();
+      // Settle writes whose reply was lost now, rather than at the follower's next idle read
+      // (which a busy stream or a slow reconnect can put off for seconds).
+      if (this.writer.unresolved.size > 0) await this.writer.resolveUnresolved().catch(() => undefined);
     }
     await this.persist.retryFailed();
     await this.view.retryUnwritten();

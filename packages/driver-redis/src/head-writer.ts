@@ -175,6 +175,8 @@ export class HeadWriter {
   async resolveUnresolved(): Promise<void> {
     for (const [requestId, { name, next }] of [...this.unresolved]) {
       const [done, head] = await Promise.all([this.d.cmd.get(this.d.keys.requestKey(requestId)), this.d.cmd.hget(this.d.keys.heads, name)]);
+      // Settled meanwhile by a concurrent call (a rescan beside a reconnect): count it once.
+      if (!this.unresolved.has(requestId)) continue;
       const applied = done !== null || (next !== null && head === next);
       this.resolved[applied ? 'applied' : 'notApplied']++;
       this.unresolved.delete(requestId);
