@@ -1,50 +1,19 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { readdir } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { tempDir, tsNodeArgs } from '@gitty/driver-test/harness';
 import { HeadLog, compactHeadLog, removeRetiredLogs, type HeadLogPosition } from '@gitty/driver-files';
 import { compactionTestHooks } from '../src/compact-log.js';
 import { stagingFolder } from '../src/compaction-fence.js';
 import { headLogTestHooks } from '../src/test-hooks.js';
+import { h, logHeads, runChild, thief, withHeadLog } from './log-thief-support.js';
 
-const thief = fileURLToPath(new URL('./children/log-thief.ts', import.meta.url));
 const compactor = fileURLToPath(new URL('./children/log-compactor.ts', import.meta.url));
-const h = (n: number) => n.toString(16).padStart(40, '0');
+const heads = logHeads;
 
-/** Run a TypeScript child to completion, synchronously (from inside a step hook), and parse its one line of JSON. */
-function runChild<T>(script: string, args: string[]): T {
-  const result = spawnSync(process.execPath, tsNodeArgs(script, args), { encoding: 'utf8', timeout: 60_000 });
-  if (result.status !== 0) throw new Error(`child failed (${result.status}): ${result.stderr}`);
-  return JSON.parse(result.stdout.trim()) as T;
-}
-
-/** The heads the log holds, as any reader replays them. */
-async function heads(file: string): Promise<Record<string, string>> {
-  const read = (await new HeadLog(file, { durability: 'none' }).readFrom())!;
-  const result: Record<string, string> = {};
-  for (const change of read.events) {
-    if (change.new === null) delete result[change.name];
-    else result[change.name] = change.new;
-  }
-  return result;
-}
-
-async function withLog(use: (log: HeadLog, file: string, at: HeadLogPosition) => Promise<void>): Promise<void> {
-  const { dir, remove } = await tempDir('gitty-switch-');
-  const file = path.join(dir, 'ref', 'head');
-  const log = new HeadLog(file, { durability: 'none' });
-  try {
-    let at = await log.withLock(() => log.create([]));
-    for (let i = 1; i <= 20; i++) at = await log.withLock(() => log.append(at, [{ name: `f${i % 4}`, old: i > 4 ? h(i - 4) : null, new: h(i) }]));
-    await use(log, file, at);
-  } finally {
-    log.close();
-    await remove();
-  }
-}
+const withLog = (use: (log: HeadLog, file: string, at: HeadLogPosition) => Promise<void>) =>
+  withHeadLog('gitty-switch-', Array.from({ length: 20 }, (_, n) => [{ name: `f${(n + 1) % 4}`, old: n + 1 > 4 ? h(n - 3) : null, new: h(n + 1) }]), use);
 
 afterEach(() => {
   for (const key of Object.keys(compactionTestHooks) as (keyof typeof compactionTestHooks)[]) compactionTestHooks[key] = undefined;

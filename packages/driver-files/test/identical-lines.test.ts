@@ -1,44 +1,17 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { spawnSync } from 'node:child_process';
 import { readFile } from 'node:fs/promises';
-import path from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { tempDir, tsNodeArgs } from '@gitty/driver-test/harness';
 import { HeadLog, type HeadLogPosition } from '@gitty/driver-files';
 import { headLogTestHooks } from '../src/test-hooks.js';
-
-const thief = fileURLToPath(new URL('./children/log-thief.ts', import.meta.url));
-const h = (n: number) => n.toString(16).padStart(40, '0');
+import { h, logHeads, runChild, thief, withHeadLog } from './log-thief-support.js';
 
 /** Another process, which took the lock over, appends one change (synchronously, from a hook). */
 function steal(file: string, name: string, next: string | null): void {
-  const result = spawnSync(process.execPath, tsNodeArgs(thief, [file, name, next ?? 'null']), { encoding: 'utf8', timeout: 60_000 });
-  expect(JSON.parse(result.stdout.trim())).toHaveProperty('ok');
+  expect(runChild(thief, [file, name, next ?? 'null'])).toHaveProperty('ok');
 }
 
-async function heads(file: string): Promise<Record<string, string>> {
-  const read = (await new HeadLog(file, { durability: 'none' }).readFrom())!;
-  const result: Record<string, string> = {};
-  for (const change of read.events) {
-    if (change.new === null) delete result[change.name];
-    else result[change.name] = change.new;
-  }
-  return result;
-}
-
-async function withLog(use: (log: HeadLog, file: string, at: HeadLogPosition) => Promise<void>): Promise<void> {
-  const { dir, remove } = await tempDir('gitty-same-line-');
-  const file = path.join(dir, 'ref', 'head');
-  const log = new HeadLog(file, { durability: 'none' });
-  try {
-    let at = await log.withLock(() => log.create([]));
-    at = await log.withLock(() => log.append(at, [{ name: 'f', old: null, new: h(1) }, { name: 'g', old: null, new: h(2) }]));
-    await use(log, file, at);
-  } finally {
-    log.close();
-    await remove();
-  }
-}
+const heads = logHeads;
+const withLog = (use: (log: HeadLog, file: string, at: HeadLogPosition) => Promise<void>) =>
+  withHeadLog('gitty-same-line-', [[{ name: 'f', old: null, new: h(1) }, { name: 'g', old: null, new: h(2) }]], use);
 
 afterEach(() => {
   headLogTestHooks.beforeWrite = undefined;
