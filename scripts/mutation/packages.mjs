@@ -100,10 +100,12 @@ export const mutationPackages = {
   },
   cli: {
     mutate: ['apps/cli/src/**/*.ts', '!apps/cli/src/index.ts', '!apps/cli/src/main.ts', '!apps/cli/src/commands/index.ts'],
-    // Only the tests that import the CLI's modules: most CLI tests run `gitty` as a tsx child
-    // (test/cli-process.ts), which loads the unmutated source and cannot kill a mutant, so they
-    // are left out, and most of the commands' code shows as "no coverage".
-    tests: ['apps/cli/test/config-paths.test.ts', 'apps/cli/test/copy-store.test.ts', 'apps/cli/test/copy.test.ts', 'apps/cli/test/import-readers.test.ts'],
+    // Every CLI test: `gitty()` (test/cli-process.ts) runs the commands in the test process
+    // through runCli, so they judge the mutated code. The few runs that need a real process
+    // (gittyProcess, startGitty: cwd, signals, a pty, resource limits) load the unmutated
+    // source through tsx and cannot kill a mutant; they stay because they share files with
+    // in-process tests.
+    tests: ['apps/cli/test/**/*.test.ts'],
     sandbox: ['packages/core', 'packages/driver-test', 'packages/driver-files', 'packages/driver-packs', 'packages/driver-sqlite', 'packages/driver-redis', 'apps/server', 'apps/cli'],
   },
   server: {
