@@ -78,7 +78,9 @@ export async function startTcpProxy(targetPort: number, targetHost = '127.0.0.1'
     queue.push({ due, chunk });
     const timer = setTimeout(() => {
       link.timers.delete(timer);
-      while (queue.length > 0 && queue[0]!.due <= Date.now()) {
+      // Everything due by this timer's own time, not by Date.now(): timers run on a monotonic
+      // clock, so a wall clock stepped back would strand the chunk with no timer left to send it.
+      while (queue.length > 0 && queue[0]!.due <= due) {
         const next = queue.shift()!;
         if (!link.silent && !to.destroyed) to.write(next.chunk);
       }
@@ -98,10 +100,13 @@ export async function startTcpProxy(targetPort: number, targetHost = '127.0.0.1'
     const upstream = net.connect(target.port, target.host);
     link.upstream = upstream;
     upstream.on('data', (chunk: Buffer) => send(link, 'down', chunk));
-    upstream.on('error', () => close(link));
-    upstream.on('close', () => {
+    // A silenced link keeps its client open whatever the target does (a reset included): the
+    // client must learn of the fault by waiting, as behind a dead peer.
+    const onEnd = () => {
       if (!link.silent) close(link);
-    });
+    };
+    upstream.on('error', onEnd);
+    upstream.on('close', onEnd);
     if (paused) upstream.pause();
   };
 
