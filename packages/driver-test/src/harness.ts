@@ -106,8 +106,12 @@ export async function startRedisServer(extraArgs: readonly string[] = [], port?:
         resolve();
       }
     };
+    // Configuration errors go to stderr: without it the rejection would not say what was wrong.
+    const onErr = (d: Buffer) => (log += d.toString());
     child.stdout?.on('data', onData);
-    child.on('exit', (code) => reject(new Error(`redis-server exited with ${code}: ${log}`)));
+    child.stderr?.on('data', onErr);
+    // 'close', not 'exit': only then has all of its output been read.
+    child.on('close', (code) => reject(new Error(`redis-server exited with ${code}: ${log}`)));
     setTimeout(() => reject(new Error(`redis-server did not start: ${log}`)), 10_000).unref();
   });
   child.stdout?.resume();
