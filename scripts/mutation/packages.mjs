@@ -96,7 +96,8 @@ export const mutationPackages = {
     // The suite on the memory driver (uses the fixture, harness and pass-through driver) and the
     // suite's self-test (broken drivers it must catch).
     tests: ['packages/driver-test/test/**/*.test.ts'],
-    sandbox: ['packages/core', 'packages/driver-test'],
+    // driver-files: swish-helpers.test.ts unpacks the SWISH fixture kept there (swish.ts's fixtureArchive).
+    sandbox: ['packages/core', 'packages/driver-test', 'packages/driver-files'],
   },
   cli: {
     mutate: ['apps/cli/src/**/*.ts', '!apps/cli/src/index.ts', '!apps/cli/src/main.ts', '!apps/cli/src/commands/index.ts'],
