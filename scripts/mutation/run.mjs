@@ -103,6 +103,8 @@ async function runPackage(name, spec, args) {
   mkdirSync(reportDir, { recursive: true });
   const report = args.label ? `${name}-${args.label}` : name;
   process.env.GITTY_MUTATION_TESTS = JSON.stringify([...(args.tests.length > 0 ? args.tests : spec.tests), ...args.excludeTests.map((glob) => `!${glob}`)]);
+  // The entry's environment for its tests (the runner processes inherit this one's).
+  for (const [variable, value] of Object.entries(spec.env ?? {})) process.env[variable] = value;
   // Read by vitest.config.ts: the sandbox's git calls use the checkout's repository and index.
   if (spec.gitFromCheckout) process.env.GITTY_MUTATION_GIT_DIR = path.join(root, '.git');
   else delete process.env.GITTY_MUTATION_GIT_DIR;

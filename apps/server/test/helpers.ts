@@ -24,12 +24,26 @@ function onDisk(driver: string): DriverCase {
   };
 }
 
-/** The drivers whose API tests run: every built-in driver with a local store. */
-export const DRIVER_CASES: DriverCase[] = [
+const ALL_DRIVER_CASES: DriverCase[] = [
   { name: 'memory', open: async () => ({ config: { driver: 'memory' }, cleanup: async () => {} }) },
   onDisk('files'),
   onDisk('sqlite'),
 ];
+
+/**
+ * The drivers whose API tests run: every built-in driver with a local store, or those named in
+ * `GITTY_SERVER_TEST_DRIVERS` (comma-separated). Mutation runs name one: the server's code is
+ * the same whichever driver is under it, and each surviving mutant re-runs every covering test.
+ */
+export const DRIVER_CASES: DriverCase[] = selectDrivers(process.env.GITTY_SERVER_TEST_DRIVERS);
+
+function selectDrivers(names: string | undefined): DriverCase[] {
+  if (!names) return ALL_DRIVER_CASES;
+  const wanted = names.split(',').map((name) => name.trim());
+  const unknown = wanted.filter((name) => !ALL_DRIVER_CASES.some((c) => c.name === name));
+  if (unknown.length > 0) throw new Error(`GITTY_SERVER_TEST_DRIVERS names unknown drivers: ${unknown.join(', ')}`);
+  return ALL_DRIVER_CASES.filter((c) => wanted.includes(c.name));
+}
 
 /** A started server and a small fetch client for it. */
 export interface TestServer {
