@@ -367,3 +367,56 @@ describe('startTcpProxy: a blackholed link whose target fails', () => {
     expect(proxy.connections).toBe(1);
   });
 });
+
+describe('startTcpProxy: edges the fault tests reach', () => {
+  it('listens on IPv4 loopback only', async () => {
+    const { proxy } = await setup();
+    const code = await new Promise<string | undefined>((resolve) => {
+      const s = net.connect(proxy.port, '::1');
+      s.on('connect', () => {
+        s.destroy();
+        resolve(undefined);
+      });
+      s.on('error', (err: NodeJS.ErrnoException) => resolve(err.code));
+    });
+    expect(code).toBe('ECONNREFUSED');
+  });
+
+  it('forgets a client that resets its connection, and closes its upstream', async () => {
+    const { target, proxy } = await setup();
+    const { client, server } = await through(proxy, target);
+    client.socket.resetAndDestroy();
+    await waitFor(() => proxy.connections === 0);
+    await waitFor(() => server.closed);
+  });
+
+  it('drops, pauses and blackholes again connections accepted while blackholed (they have no upstream)', async () => {
+    const { target, proxy } = await setup();
+    proxy.blackhole();
+    const client = await connect(proxy.port);
+    cleanups.push(() => void client.socket.destroy());
+    await waitFor(() => proxy.connections === 1);
+    proxy.pause();
+    proxy.blackhole();
+    proxy.resume();
+    proxy.dropConnections();
+    expect(proxy.connections).toBe(0);
+    await waitFor(() => client.closed);
+    expect(client.error).toBe('ECONNRESET');
+    expect(target.conns.length).toBe(0);
+  });
+
+  it('a longer delay set later holds the later chunks after the earlier ones went out', async () => {
+    const { target, proxy } = await setup();
+    const { client, server } = await through(proxy, target);
+    proxy.delay(30);
+    client.socket.write('early');
+    await waitFor(() => proxy.bytesUp === 5);
+    proxy.delay(1_000_000);
+    client.socket.write('late');
+    await waitFor(() => proxy.bytesUp === 9);
+    await waitFor(() => server.data === 'early');
+    await settle();
+    expect(server.data).toBe('early');
+  });
+});
