@@ -1,5 +1,5 @@
 import { existsSync } from 'node:fs';
-import { mkdtemp, readdir, rm } from 'node:fs/promises';
+import { mkdtemp, readdir, readlink, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -53,6 +53,9 @@ describe('startSentinelSet', () => {
     expect((await cli(replica!.port, 'config', 'get', 'dir')).split('\n')[1]).toBe(dir);
 
     for (const s of set.sentinels) {
+      // Loopback IPv4 only, working in the set's folder.
+      expect((await run('redis-cli', ['-h', '::1', '-p', String(s.port), 'ping'])).stdout.toString()).not.toBe('PONG\n');
+      expect(await readlink(`/proc/${s.process.pid}/cwd`)).toBe(dir);
       const m = await sentinelMaster(s.port, 'gitty-master');
       expect({
         ip: m.ip, port: m.port, quorum: m.quorum, down: m['down-after-milliseconds'], failover: m['failover-timeout'],
@@ -68,7 +71,12 @@ describe('startSentinelSet', () => {
     expect(await set.masterPort()).toBe(replica!.port);
     expect(await cli(replica!.port, 'set', 'k', 'v')).toBe('OK\n');
 
-    // stop ends every process (the killed master too) and removes the folder.
+    // Any sentinel that answers will do: the first one gone, the next is asked.
+    set.sentinels[0]!.process.kill('SIGKILL');
+    await new Promise((resolve) => set.sentinels[0]!.process.once('exit', resolve));
+    expect(await set.masterPort()).toBe(replica!.port);
+
+    // stop ends every process (the killed master and sentinel too) and removes the folder.
     await set.stop();
     sets.splice(0);
     expect(set.sentinels.every((s) => exited(s.process))).toBe(true);
@@ -101,6 +109,11 @@ describe('startSentinelSet', () => {
     expect(set.servers.length).toBe(1);
     const m = await sentinelMaster(set.sentinels[3]!.port, 'gitty-master');
     expect([m.quorum, m['num-slaves'], m['num-other-sentinels'], m['down-after-milliseconds'], m['failover-timeout']]).toEqual(['3', '0', '3', '1000', '3000']);
+    // stop does not wait forever for a sentinel that ignores SIGTERM (a stopped process): SIGKILL follows.
+    process.kill(set.sentinels[3]!.process.pid!, 'SIGSTOP');
+    await set.stop();
+    sets.splice(0);
+    expect(set.sentinels.map((s) => s.process.signalCode)).toEqual([null, null, null, 'SIGKILL']);
   });
 
   it('when a server cannot start, stops what it started, removes the folder and rejects', async () => {
