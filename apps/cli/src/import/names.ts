@@ -36,7 +36,9 @@ export function nameOfPath(path: string, mapping: NameMapping): { name: string }
     assertName(name);
   } catch (err) {
     if (!isGittyError(err, 'INVALID_NAME')) throw err;
-    return { refused: err.message.replace(/^Invalid file name .*?: /, '') };
+    // The core's message quotes the name as InvalidNameError does; a name may itself hold ": ".
+    const quoted = `Invalid file name ${JSON.stringify(name).slice(0, 120)}: `;
+    return { refused: err.message.startsWith(quoted) ? err.message.slice(quoted.length) : err.message };
   }
   return { name };
 }
