@@ -159,6 +159,19 @@ describe('applyCors', () => {
     }
   });
 
+  it('does nothing for a request without an Origin even when * is listed', () => {
+    const { reply: r, recorded } = reply();
+    expect(applyCors(options({ corsOrigins: ['*'] }), request('GET', {}), r)).toBe(false);
+    expect(recorded).toEqual({ headers: {}, sent: false });
+  });
+
+  it('answers only OPTIONS itself: a GET carrying Access-Control-Request-Method goes on to the routes', () => {
+    const { reply: r, recorded } = reply();
+    expect(applyCors(options({ corsOrigins: ['https://a.example'] }), request('GET', { origin: 'https://a.example', 'access-control-request-method': 'PUT' }), r)).toBe(false);
+    expect(recorded.sent).toBe(false);
+    expect(recorded.status).toBeUndefined();
+  });
+
   it('answers a listed origin with itself, and refuses others', () => {
     const opts = options({ corsOrigins: ['https://a.example', 'https://b.example'] });
     const { reply: r, recorded } = reply();
@@ -214,6 +227,7 @@ describe('hostName', () => {
     ['[::1]', '[::1]'],
     ['[FE80::1]:1', '[fe80::1]'],
     ['', ''],
+    [':8080', ''],
   ])('%j names %j', (header, name) => {
     expect(hostName(header)).toBe(name);
   });
@@ -259,6 +273,21 @@ describe('hostGuard', () => {
       expect(ask(check, '1234.1.1.1')).toEqual(refusedFor('1234.1.1.1'));
       expect(ask(check, '[fe80::g]')).toEqual(refusedFor('[fe80::g]'));
     }
+  });
+
+  it('takes multi-digit IPv4 parts as IP literals on a wildcard host, and not a name ending in a bracketed literal', () => {
+    const check = hostGuard({ host: '0.0.0.0', allowedHosts: [] }, 'mybox');
+    expect(ask(check, '10.11.123.45:80')).toBeUndefined();
+    expect(ask(check, 'evil[::1]:80')).toEqual(refusedFor('evil[::1]'));
+  });
+
+  it('answers a bracketed IPv6 host, and loopback names for a host given in capitals', () => {
+    const check = hostGuard({ host: '[fe80::2]', allowedHosts: [] }, 'mybox');
+    expect(ask(check, '[fe80::2]:8080')).toBeUndefined();
+    expect(ask(check, 'localhost')).toEqual(refusedFor('localhost'));
+    const upper = hostGuard({ host: 'LOCALHOST', allowedHosts: [] }, 'mybox');
+    expect(ask(upper, '127.0.0.1:8080')).toBeUndefined();
+    expect(ask(upper, '[::1]')).toBeUndefined();
   });
 
   it('answers an IPv6 host given without brackets', () => {

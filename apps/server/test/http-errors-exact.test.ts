@@ -82,6 +82,15 @@ describe('errorResponse', () => {
   });
 
   it.each([
+    ['an empty list', []],
+    ['an entry without a path or params', [{ keyword: 'x' }]],
+    ['a missing name without a path', [{ keyword: 'required', params: { missingProperty: 'name' } }]],
+  ])('answers a validation failure with %s without failing itself', (_what, entries) => {
+    const error = Object.assign(new Error('invalid'), { validation: entries, validationContext: 'querystring' });
+    expect(errorResponse(error)).toEqual({ status: 400, body: { code: 'INVALID_ARGUMENT', message: 'invalid' }, headers: {} });
+  });
+
+  it.each([
     ['FST_ERR_CTP_BODY_TOO_LARGE', 413, 'OBJECT_TOO_LARGE', 'The request body exceeds the server\'s body limit'],
     ['FST_ERR_CTP_INVALID_MEDIA_TYPE', 415, 'UNSUPPORTED_MEDIA_TYPE', 'Send request bodies as application/json'],
     ['FST_ERR_CTP_EMPTY_JSON_BODY', 400, 'INVALID_ARGUMENT', 'The request body is not valid JSON'],

@@ -122,7 +122,7 @@ describe('resolveOptions refusals', () => {
     expect(refusal({ store, authFailureLimit: { rate: 1, burst: 1.5 } })).toEqual({ code: 'INVALID_CONFIG', message: 'Server option "authFailureLimit.burst" must be a positive integer' });
   });
 
-  it.each([['localhost'], [['']], [[5]]])('refuses allowedHosts %j', (allowedHosts) => {
+  it.each([['localhost'], [['']], [[5]], [[['a.example']]]])('refuses allowedHosts %j', (allowedHosts) => {
     expect(refusal({ store, allowedHosts })).toEqual({ code: 'INVALID_CONFIG', message: 'Server option "allowedHosts" must be an array of host names such as "gitty.example.org"' });
   });
 
@@ -134,7 +134,7 @@ describe('resolveOptions refusals', () => {
     expect(refusal({ store, token })).toEqual({ code: 'INVALID_CONFIG', message: 'Server option "token" must be a non-empty string' });
   });
 
-  it.each([['https://a.example'], [['']], [[1]]])('refuses corsOrigins %j', (corsOrigins) => {
+  it.each([['https://a.example'], [['']], [[1]], [[['https://a.example']]]])('refuses corsOrigins %j', (corsOrigins) => {
     expect(refusal({ store, corsOrigins })).toEqual({ code: 'INVALID_CONFIG', message: 'Server option "corsOrigins" must be an array of origins such as "https://example.org"' });
   });
 });

@@ -1,4 +1,4 @@
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { openStore, type Store } from '@gitty/core';
 import { resolveCommit, resolveNameOrCommit, resolveObject } from '../src/resolve-hash.js';
 
@@ -68,6 +68,12 @@ describe('resolveNameOrCommit', () => {
   it('does not take a blob for a commit', async () => {
     const prefix = blob.slice(0, 8);
     expect(await refusal(() => resolveNameOrCommit(store, prefix))).toMatchObject({ code: 'NOT_FOUND', message: `No file or commit "${prefix}"` });
+  });
+
+  it('passes on an error of the resolution other than NOT_FOUND', async () => {
+    const ambiguous = Object.assign(new Error('several'), { code: 'AMBIGUOUS' });
+    vi.spyOn(store, 'resolveHash').mockRejectedValue(ambiguous);
+    await expect(resolveNameOrCommit(store, commit.slice(0, 6))).rejects.toBe(ambiguous);
   });
 
   it('passes other errors on (a closed store)', async () => {

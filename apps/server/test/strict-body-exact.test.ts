@@ -49,6 +49,12 @@ describe('strictBodyTypes', () => {
     expect(noSchema.preValidation).toBeUndefined();
   });
 
+  it('sets its hook alone on a route without hooks', () => {
+    const route = routeWith(schema);
+    strictBodyTypes(route);
+    expect(typeof route.preValidation).toBe('function');
+  });
+
   it('keeps a route\'s own hooks and runs after them', () => {
     const own = async () => undefined;
     const single = routeWith(schema, own);
