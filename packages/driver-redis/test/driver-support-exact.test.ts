@@ -120,6 +120,13 @@ describe('ensureHeadObjects', () => {
     const blobAsked: string[] = [];
     await ensureHeadObjects(blobHash, target, fetcher(source, target, blobAsked), new KnownObjects());
     expect(blobAsked).toEqual([blobHash]);
+    // A blob whose text looks like a commit's references is not read as one.
+    const lookalike = text(`{"data":"${'c'.repeat(40)}"}`);
+    const lookalikeHash = hashObject('blob', lookalike);
+    await source.storeObject(lookalikeHash, 'blob', lookalike);
+    const known = new KnownObjects();
+    await ensureHeadObjects(lookalikeHash, target, fetcher(source, target, []), known);
+    expect(known.has('c'.repeat(40))).toBe(false);
     await expect(ensureHeadObjects('b'.repeat(40), target, async () => { throw new Error('unavailable'); }, new KnownObjects())).resolves.toBeUndefined();
   });
 });

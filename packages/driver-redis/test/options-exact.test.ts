@@ -86,6 +86,18 @@ describe('parseOptions defaults', () => {
 });
 
 describe('parseOptions refusals', () => {
+  it('refuses an unknown option, naming the driver and the valid ones', () => {
+    expect(refusal({ url: 'redis://x', inner, colour: 'red' })).toEqual(
+      config(
+        'Unknown option "colour" for the redis driver; valid options: url, redis, cluster, sentinels, name, replicaAcks, replicaAckTimeoutMs, prefix, storeId, inner, maxLen, inlineMax, fetchTimeoutMs, objectTtlMs, requestTtlMs, commandTimeoutMs, blockMs, settleMs, mergeWaitMs, stateDir, nodeId, persistQueueEntries, persistQueueBytes',
+      ),
+    );
+  });
+
+  it('asks for the inner store first', () => {
+    expect(refusal({ url: 'redis://x' })).toEqual(config('The redis driver needs the option "inner"'));
+  });
+
   it.each([['files'], [null], [['driver']]])('refuses an inner config of %j', (value) => {
     expect(refusal({ url: 'redis://x', inner: value })).toEqual(
       config('The redis driver needs "inner": the config of the local driver it wraps, e.g. { "driver": "files", "dir": "./store" }'),
