@@ -129,9 +129,9 @@ describe('ObjectFetcher', () => {
     const { hash } = blob('the real one');
     const liar = await node('liar', keys);
     liar.objects.raw.set(hash, new TextEncoder().encode('something else'));
-    const asker = await node('asker', keys, new Objects(), 600);
+    const asker = await node('asker', keys, new Objects(), 3_000);
     const error = await asker.fetcher.fetch(hash).catch((err: unknown) => err);
-    expect(error).toMatchObject({ code: 'CORRUPT_OBJECT', message: `Corrupt object ${hash} in Redis replication: every copy offered to this node was damaged, and no intact one came within 600 ms` });
+    expect(error).toMatchObject({ code: 'CORRUPT_OBJECT', message: `Corrupt object ${hash} in Redis replication: every copy offered to this node was damaged, and no intact one came within 3000 ms` });
     expect(asker.fetcher.counters.fetchRejected).toBeGreaterThanOrEqual(1);
     expect(asker.objects.stored).toEqual([]);
   });
@@ -153,8 +153,8 @@ describe('ObjectFetcher', () => {
     peer.objects.raw.set(hash, data);
     const objects = new Objects();
     objects.failStore = new Error('disk on fire');
-    const asker = await node('asker', keys, objects, 500);
-    await expect(asker.fetcher.fetch(hash)).rejects.toMatchObject({ code: 'OBJECT_UNAVAILABLE', message: `Object ${hash} is unavailable: the last attempt failed (disk on fire) within 500 ms` });
+    const asker = await node('asker', keys, objects, 3_000);
+    await expect(asker.fetcher.fetch(hash)).rejects.toMatchObject({ code: 'OBJECT_UNAVAILABLE', message: `Object ${hash} is unavailable: the last attempt failed (disk on fire) within 3000 ms` });
   });
 
   it('ends a fetch under way when the node closes, and refuses when Redis is not connected', async () => {
