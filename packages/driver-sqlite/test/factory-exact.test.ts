@@ -52,9 +52,13 @@ describe('createDriver', () => {
     expect(existsSync(join(dir, 'index.sqlite'))).toBe(false);
   });
 
-  it('refuses an unknown option and a missing dir', async () => {
-    await expect(open({ dirr: 1 })).rejects.toMatchObject({ code: 'INVALID_CONFIG' });
-    await expect(createDriver({}, defaultDriverContext())).rejects.toMatchObject({ code: 'INVALID_CONFIG' });
+  it('refuses an unknown option, a missing or malformed dir, and a malformed compaction policy, naming the sqlite driver', async () => {
+    await expect(open({ dirr: 1 })).rejects.toEqual(invalid(
+      'Unknown option "dirr" for the sqlite driver; valid options: dir, packs, durability, throttleMs, busyTimeout, lockTimeout, lockStale, format, compactAt, compactRatio',
+    ));
+    await expect(createDriver({}, defaultDriverContext())).rejects.toEqual(invalid('The sqlite driver needs the option "dir"'));
+    await expect(createDriver({ dir: 5 }, defaultDriverContext())).rejects.toEqual(invalid('The sqlite driver needs "dir" as a non-empty string'));
+    await expect(open({ compactAt: -1 })).rejects.toEqual(invalid('The sqlite driver\'s "compactAt" must be a number of bytes >= 0 or false'));
   });
 
   it('accepts every documented option, and passes each to its part', async () => {
