@@ -315,6 +315,20 @@ describe('SqliteDriver over objects in memory', () => {
     expect(await driver.stats()).toMatchObject({ indexMemoryFallbacks: 1 });
   });
 
+  it('reopens an index whose connection was closed under it (a heal elsewhere), in a read, a CAS and a reindex', async () => {
+    const a1 = await store.create('a.pl', 'one');
+    indexOf(driver).db.close();
+    expect(await driver.getHead('a.pl')).toBe(a1.commit);
+    expect(await driver.stats()).toMatchObject({ indexHeals: 1 });
+    indexOf(driver).db.close();
+    await driver.updateHead('b.pl', null, a1.commit);
+    expect(await driver.getHead('b.pl')).toBe(a1.commit);
+    expect(await driver.stats()).toMatchObject({ indexHeals: 2 });
+    indexOf(driver).db.close();
+    await driver.reindex();
+    expect(await driver.stats()).toMatchObject({ indexHeals: 3, indexedFiles: 2 });
+  });
+
   it('refuses every call after close with CLOSED, and closes once', async () => {
     await driver.close();
     await driver.close();
