@@ -2,7 +2,7 @@
 // MemoryDriver, or the files on disk through createDriver for two drivers on one store): what
 // it says about itself, exact answers of each read, exact errors of each refused call, its
 // counters, the throttle, watch, the history fallback to objects, heal and reindex.
-import { appendFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { appendFileSync, copyFileSync, mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync } from 'node:fs';
 import Database from 'better-sqlite3';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -417,6 +417,30 @@ describe('SqliteDriver and its inner driver', () => {
     expect(calls[0]).toBe('rescan');
     expect((await driver.queryFiles({})).map((e) => e.name)).toEqual(['w.pl']);
     expect(await driver.search('arrived')).toEqual([{ name: 'w.pl', head: commit, snippet: 'arrived' }]);
+  });
+
+  it('opens as it is an index file another process put in place, and rebuilds one deleted, reading the objects', async () => {
+    const data = new TextEncoder().encode('kept');
+    const blob = hashObject('blob', data);
+    const body = encodeCommit({ name: 'k.pl', data: blob, time: 1 });
+    const commit = hashObject('commit', body);
+    // Stored below the driver: not among the objects it remembers writing.
+    await inner.storeObject(blob, 'blob', data);
+    await inner.storeObject(commit, 'commit', body);
+    await driver.updateHead('k.pl', null, commit);
+    const file = join(dir, 'index.sqlite');
+    indexOf(driver).db.pragma('wal_checkpoint(TRUNCATE)');
+    copyFileSync(file, `${file}.new`);
+    renameSync(`${file}.new`, file);
+    calls.length = 0;
+    await driver.rescan();
+    expect(await driver.stats()).toMatchObject({ indexHeals: 1 });
+    expect(calls.filter((c) => c === 'loadObject')).toEqual([]);
+    expect(await driver.search('kept')).toEqual([{ name: 'k.pl', head: commit, snippet: 'kept' }]);
+    removeIndexFiles(file);
+    await driver.rescan();
+    expect(await driver.stats()).toMatchObject({ indexHeals: 2 });
+    expect(calls.filter((c) => c === 'loadObject')).toEqual(['loadObject', 'loadObject']);
   });
 
   it('passes fsck\'s issues and prune to the inner driver, and closes it', async () => {
