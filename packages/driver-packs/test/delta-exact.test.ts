@@ -75,6 +75,16 @@ describe('createDelta', () => {
     expect(delta(base32, text('xxCDEF' + B))).toEqual(bytes(32, 22, 2, 'xx', 0x91, 12, 20));
   });
 
+  it('never extends a match back into bytes a copy already wrote', () => {
+    // Base: 15 x "y", "F", B, P. Target P + B: P is copied from 32, then B from 16, whose
+    // preceding base byte "F" equals P's last byte, which the first copy already covered.
+    expect(delta(text('y'.repeat(15) + 'F' + B + P), text(P + B))).toEqual([48, 32, 0x91, 32, 16, 0x91, 16, 16]);
+  });
+
+  it('hashes the window anew right after a copy, also when it is the last window', () => {
+    expect(delta(base32, text(B + P))).toEqual([32, 32, 0x91, 16, 16, 0x90, 16]);
+  });
+
   it('finds a second match after a copy and a literal gap', () => {
     expect(delta(base32, text(B + '--' + P))).toEqual(bytes(32, 34, 0x91, 16, 16, 2, '--', 0x90, 16));
   });
@@ -150,6 +160,8 @@ describe('applyDelta', () => {
       [[16, 3, 0x85, 2], 'truncated copy instruction'],
       [[16, 3, 0x89, 2], 'truncated copy instruction'],
       [[16, 3, 0x81], 'truncated copy instruction'],
+      // The offset byte ends the delta exactly: not truncated; size 0 means 0x10000.
+      [[16, 5, 0x81, 3], 'delta copies [3, 65539) outside its 16-byte base'],
       [[16, 3, 0xb1, 2, 3], 'truncated copy instruction'],
       [[16, 3, 0xd1, 2, 3], 'truncated copy instruction'],
       [[16, 3, 0xf1, 2, 3, 0], 'truncated copy instruction'],

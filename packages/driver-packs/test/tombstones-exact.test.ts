@@ -1,4 +1,4 @@
-import { mkdtemp, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -91,6 +91,20 @@ describe('Tombstones', () => {
     await t.compact(() => false);
     expect(await readFile(t.file, 'latin1')).toBe('');
     expect(t.size).toBe(0);
+  });
+
+  it('compacts several kept hashes to one line each', async () => {
+    const t = new Tombstones(folder);
+    await t.markAll([h('a'), h('b'), h('c')], true);
+    await t.compact((hash) => hash !== h('b'));
+    expect(await readFile(t.file, 'latin1')).toBe(`-${h('a')}\n-${h('c')}\n`);
+  });
+
+  it('a compaction that cannot replace the file fails and leaves no temp file', async () => {
+    const t = new Tombstones(folder);
+    await mkdir(t.file);
+    await expect(t.compact(() => true)).rejects.toMatchObject({ code: 'EISDIR' });
+    expect(await readdir(folder)).toEqual(['deleted']);
   });
 
   it('fails an append in a missing folder with the file system error', async () => {

@@ -77,6 +77,15 @@ describe('unpackStore', () => {
     expect(events).toEqual([{ phase: 'unpack', done: 500 }, { phase: 'unpack', done: 501, total: 501 }]);
   });
 
+  it('runs without a progress listener, also when an object was already loose', async () => {
+    await writePack('1', ['a\n', 'b\n']);
+    // "b\n" (61780798…) sorts first: it is already loose, so the count is still 0 there.
+    const { store, stored } = storeWith(new Set([hashOf('b\n')]));
+    expect(hashOf('b\n') < hashOf('a\n')).toBe(true);
+    expect(await unpackStore(store)).toEqual({ unpacked: 1 });
+    expect([...stored.keys()]).toEqual([hashOf('a\n')]);
+  });
+
   it('drops every tombstone once no pack holds its hash', async () => {
     await writePack('1', ['a\n']);
     const { store } = storeWith();
