@@ -1,5 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { appendFileSync, fstatSync, mkdirSync, mkdtempSync, renameSync, rmSync, symlinkSync, unlinkSync, writeFileSync } from 'node:fs';
+import fs, { appendFileSync, fstatSync, truncateSync, mkdirSync, mkdtempSync, renameSync, rmSync, symlinkSync, unlinkSync, writeFileSync } from 'node:fs';
+import { syncBuiltinESMExports } from 'node:module';
 import os from 'node:os';
 import path from 'node:path';
 import { encodeRecords, journalHeader } from '../src/journal-format.js';
@@ -14,7 +15,22 @@ const H3 = '33'.repeat(20);
 let dir: string | undefined;
 let index: JournalIndex | undefined;
 
+const restores: (() => void)[] = [];
+
+/** Replace one node:fs function (named ESM imports too) until the test ends. */
+function patchFs<K extends keyof typeof fs>(name: K, make: (orig: (typeof fs)[K]) => (typeof fs)[K]): void {
+  const mutable = fs as unknown as Record<string, unknown>;
+  const orig = fs[name];
+  mutable[name] = make(orig);
+  syncBuiltinESMExports();
+  restores.push(() => {
+    mutable[name] = orig;
+    syncBuiltinESMExports();
+  });
+}
+
 afterEach(() => {
+  for (const r of restores.splice(0).reverse()) r();
   index?.close();
   index = undefined;
   if (dir) rmSync(dir, { recursive: true, force: true });
@@ -213,5 +229,59 @@ describe('JournalIndex', () => {
     index.close();
     expect(index.known()).toEqual([]);
     for (const f of all) expect(isClosed(f.fd)).toBe(true);
+  });
+
+  it('a rescan of an unchanged folder opens nothing; a name that is no journal name is never opened, whatever it holds', () => {
+    const { folder, index } = setup();
+    journal(path.join(folder, 'a.journal'), [{ hash: H1, raw: Uint8Array.of(1) }]);
+    journal(path.join(folder, 'copy.bak'), [{ hash: H2, raw: Uint8Array.of(2) }]);
+    const opened: string[] = [];
+    patchFs('openSync', (orig) => ((file: fs.PathLike, ...rest: never[]) => {
+      opened.push(path.basename(String(file)));
+      return (orig as (...a: unknown[]) => number)(file, ...rest);
+    }) as typeof orig);
+    index.rescan();
+    expect(opened).toEqual(['a.journal']);
+    expect([...index.hashes()]).toEqual([H1]);
+    index.rescan();
+    expect(opened).toEqual(['a.journal']);
+  });
+
+  it('a journal name that cannot be opened for another reason than a missing file is an error', () => {
+    const { folder, index } = setup();
+    symlinkSync(path.join(folder, 'loop.journal'), path.join(folder, 'loop.journal'));
+    expect(() => index.rescan()).toThrow(expect.objectContaining({ code: 'ELOOP', syscall: 'open' }));
+  });
+
+  it('a journal cut shorter than what was read is left as it was read', () => {
+    const { folder, index } = setup();
+    const file = path.join(folder, 'a.journal');
+    const id = journal(file, [{ hash: H1, raw: Uint8Array.of(1) }, { hash: H2, raw: Uint8Array.of(2) }]);
+    index.rescan();
+    truncateSync(file, 30);
+    index.rescan();
+    expect(index.byId(id)).toMatchObject({ scanned: 24 + 2 * 29, damaged: false });
+    expect([...index.byId(id)!.records.keys()]).toEqual([H1, H2]);
+  });
+
+  it('reads on over short reads, each at the next place', () => {
+    const { folder, index } = setup();
+    const id = journal(path.join(folder, 'a.journal'), [{ hash: H1, raw: Uint8Array.of(1, 2, 3) }, { hash: H2, raw: Uint8Array.of(4) }]);
+    patchFs('readSync', (orig) => ((fd: number, buffer: Uint8Array, offset: number, length: number, position: number) =>
+      (orig as (...a: unknown[]) => number)(fd, buffer, offset, position === 0 ? length : Math.min(length, 7), position)) as typeof orig);
+    index.rescan();
+    const file = index.byId(id)!;
+    expect([...file.records.values()]).toEqual([{ hash: H1, offset: 48, length: 3 }, { hash: H2, offset: 24 + 31 + 24, length: 1 }]);
+    expect(index.read(file, file.records.get(H1)!)).toEqual(Uint8Array.of(1, 2, 3));
+  });
+
+  it('stops reading on where a read finds the end early (a file cut between its size and the read)', () => {
+    const { folder, index } = setup();
+    const id = journal(path.join(folder, 'a.journal'), [{ hash: H1, raw: Uint8Array.of(1) }, { hash: H2, raw: Uint8Array.of(2) }]);
+    patchFs('readSync', (orig) => ((fd: number, buffer: Uint8Array, offset: number, length: number, position: number) =>
+      position >= 24 + 29 ? 0 : (orig as (...a: unknown[]) => number)(fd, buffer, offset, Math.min(length, 24 + 29 - position), position)) as typeof orig);
+    index.rescan();
+    expect(index.byId(id)).toMatchObject({ scanned: 24 + 29, damaged: false });
+    expect([...index.byId(id)!.records.keys()]).toEqual([H1]);
   });
 });

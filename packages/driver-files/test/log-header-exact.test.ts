@@ -40,6 +40,7 @@ describe('readLogHeader', () => {
 
   it('is undefined for a first line that is no epoch line', () => {
     expect(header('{"epoch":"e"}')).toBeUndefined(); // no newline yet
+    expect(header('{"epoch":"e"} ')).toBeUndefined(); // still no newline, though all but the last byte parse
     expect(header('')).toBeUndefined();
     expect(header('{"epoch":\n')).toBeUndefined();
     expect(header('null\n')).toBeUndefined();

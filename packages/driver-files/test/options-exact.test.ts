@@ -46,7 +46,15 @@ describe('parseFilesOptions', () => {
       'dir', 'durability', 'groupCommit', 'pollInterval', 'watchLog', 'lockStale', 'lockTimeout', 'format', 'compactAt', 'compactRatio',
       'journal', 'journalSealAt', 'journalSealAfter',
     ]);
-    expect(() => parseFilesOptions({ dir: '/s', journal: true }, ['dir'])).toThrow(expect.objectContaining({ code: 'INVALID_CONFIG', message: expect.stringContaining('journal') }));
+    expect(() => parseFilesOptions({ dir: '/s', journal: true }, ['dir'])).toThrow(expect.objectContaining({
+      code: 'INVALID_CONFIG', message: 'Unknown option "journal" for the files driver; valid options: dir',
+    }));
+    refuses({ colour: 'red' }, `Unknown option "colour" for the files driver; valid options: ${FILES_OPTION_KEYS.join(', ')}`);
+  });
+
+  it('needs dir, as a non-empty string', () => {
+    expect(() => parseFilesOptions({})).toThrow(expect.objectContaining({ code: 'INVALID_CONFIG', message: 'The files driver needs the option "dir"' }));
+    expect(() => parseFilesOptions({ dir: '' })).toThrow(expect.objectContaining({ code: 'INVALID_CONFIG', message: 'The files driver needs "dir" as a non-empty string' }));
   });
 
   it('refuses a bad durability, boolean or format with the exact message', () => {
