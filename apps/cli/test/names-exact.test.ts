@@ -26,6 +26,8 @@ describe('nameOfPath and pathOfName', () => {
     // Same number of segments, but split differently: "a--" + "-b" vs "a" + "---b".
     expect(nameOfPath('a-/b', { separator: '--', prefix: '' })).toEqual({ refused: 'a folder or file name holds the separator "--", so the name could not be mapped back' });
     expect(nameOfPath('a/-b', { separator: '--', prefix: '' })).toEqual({ name: 'a---b' });
+    // Only some segments differ when split back: "x" stays, "a-" and "b" do not.
+    expect(nameOfPath('x/a-/b', { separator: '--', prefix: '' })).toEqual({ refused: 'a folder or file name holds the separator "--", so the name could not be mapped back' });
   });
 
   it('refuses a name the core refuses, with the core\'s reason alone', () => {
