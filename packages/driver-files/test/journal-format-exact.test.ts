@@ -90,7 +90,7 @@ describe('records', () => {
 
   it('stops at a record whose CRC does not check, or skips just that record when asked', () => {
     const bytes = encodeRecords([{ hash: H1, raw: Uint8Array.of(1) }, { hash: H2, raw: Uint8Array.of(2, 3) }, { hash: H1, raw: Uint8Array.of(4) }]);
-    bytes[29 + 24] ^= 0xff; // the first object byte of the second record
+    bytes[29 + 24] = bytes[29 + 24]! ^ 0xff; // the first object byte of the second record
     expect(parseRecords(bytes, 0, 10)).toEqual({ records: [{ hash: H1, offset: 24, length: 1 }], end: 29, damaged: true });
     expect(parseRecords(bytes, 0, 10, true)).toEqual({
       records: [{ hash: H1, offset: 24, length: 1 }, { hash: H1, offset: 29 + 30 + 24, length: 1 }],

@@ -177,7 +177,7 @@ describe('JournalIndex', () => {
     const file = path.join(folder, 'dead.journal');
     const { header, id } = journalHeader();
     const records = encodeRecords([{ hash: H1, raw: Uint8Array.of(1) }, { hash: H2, raw: Uint8Array.of(2) }, { hash: H3, raw: Uint8Array.of(3) }]);
-    records[29 + 24] ^= 0xff;
+    records[29 + 24] = records[29 + 24]! ^ 0xff;
     writeFileSync(file, Buffer.concat([header, records]));
     index.rescan();
     const dead = index.byId(id)!;
