@@ -85,11 +85,23 @@ describe('listFiles by name filters only', () => {
     expect(rest.next).toBeNull();
   });
 
+  it('sorts name-text matches by name whatever order the driver lists heads in', async () => {
+    for (const name of ['z4.txt', 'z3.txt', 'z2.txt', 'z1.txt']) await store.create(name, name);
+    const page = await listFiles(store, request({ contains: 'z' }));
+    expect(names(page)).toEqual(['z1.txt', 'z2.txt', 'z3.txt', 'z4.txt']);
+  });
+
+  it('gives no next cursor when a page ends exactly at the last match', async () => {
+    expect((await listFiles(store, request({ contains: '.pl', limit: 3 }))).next).toBeNull();
+    expect((await listFiles(store, request({ contains: '.pl', filters: { order: 'time' }, limit: 3 }))).next).toBeNull();
+    expect((await listFiles(store, request({ filters: { author: 'ann' }, limit: 2 }))).next).toBeNull();
+    expect((await listFiles(store, request({ limit: 5 }))).next).toBeNull();
+  });
+
   it('breaks a tie of times by name', async () => {
-    await store.create('z1.txt', 'z', { time: 999 });
-    await store.create('z0.txt', 'z', { time: 999 });
+    for (const name of ['z3.txt', 'z2.txt', 'z1.txt', 'z0.txt']) await store.create(name, 'z', { time: 999 });
     const page = await listFiles(store, request({ contains: 'z', filters: { order: 'time' } }));
-    expect(names(page)).toEqual(['z0.txt', 'z1.txt']);
+    expect(names(page)).toEqual(['z0.txt', 'z1.txt', 'z2.txt', 'z3.txt']);
   });
 
   it('leaves out a file whose head commit is gone by the time its commit is read', async () => {
