@@ -49,7 +49,10 @@ async function build(entries: Raw[], options: { count?: number; idxOffsets?: num
   const parts: Buffer[] = [packHeader(options.count ?? entries.length)];
   const offsets: number[] = [];
   let offset = 12;
-  for (const e of entries) offsets.push(offset), (offset += e.bytes(offset, offsets).length);
+  for (const e of entries) {
+    offsets.push(offset);
+    offset += e.bytes(offset, offsets).length;
+  }
   for (let i = 0; i < entries.length; i++) parts.push(entries[i]!.bytes(offsets[i]!, offsets));
   let body: Buffer = Buffer.concat(parts);
   const checksum = createHash('sha1').update(body).digest();
