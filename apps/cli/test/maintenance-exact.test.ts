@@ -50,8 +50,10 @@ describe('maintenance commands', () => {
     expect((await gitty(['--store', store, '--json', 'init'])).json()).toEqual({ store: { driver: 'files', dir: store }, driver: 'files', files: 0 });
     ok(await gitty(['init'], { env: { GITTY_STORE: path.join(dir, 'env-store') } }), `Initialised an empty gitty store (files driver) from GITTY_STORE=${path.join(dir, 'env-store')}\n`);
     const full = await storeWithTwoVersions('init-full');
-    ok(await gitty([...full.s, 'init']), 'A gitty store with 1 files already exists there (files driver)\n');
+    ok(await gitty([...full.s, 'init']), 'A gitty store with 1 file already exists there (files driver)\n');
     expect((await gitty([...full.s, '--json', 'init'])).json()).toEqual({ store: { driver: 'files', dir: full.store }, driver: 'files', files: 1 });
+    expect((await gitty([...full.s, 'put', 'b.txt', '-'], { input: 'b\n' })).code).toBe(0);
+    ok(await gitty([...full.s, 'init']), 'A gitty store with 2 files already exists there (files driver)\n');
   });
 
   it('fsck reports the counts, orphans included', async () => {

@@ -28,7 +28,7 @@ export function maintenanceCommands(program: Command): void {
         ctx.out.result({ store: selection.config, driver: store.driver.name, files }, () => {
           ctx.out.line(files === 0
             ? `Initialised an empty gitty store (${store.driver.name} driver) from ${selection.origin}`
-            : `A gitty store with ${files} files already exists there (${store.driver.name} driver)`);
+            : `A gitty store with ${files} ${files === 1 ? 'file' : 'files'} already exists there (${store.driver.name} driver)`);
         });
       }, { access: 'init' });
     }));
