@@ -97,13 +97,15 @@ describe('HeadView.set', () => {
 
 describe('HeadView.load', () => {
   it('starts from the inner store\'s heads, and writes the state\'s unwritten heads over them', async () => {
-    const { heads, inner, state } = await view();
+    const { heads, inner, state, changes } = await view();
     await inner.updateHead('f', null, A);
     await inner.updateHead('g', null, A);
     state.unwritten.add('g');
     state.unwritten.add('h');
     state.stamps.set('g', [B, '3:1']);
     await heads.load();
+    // Loading is not a change made elsewhere: nobody is told.
+    expect(changes).toEqual([]);
     expect(Object.fromEntries(heads.heads)).toEqual({ f: A, g: B });
     expect(heads.isHead(A)).toBe(true);
     expect(heads.isHead(B)).toBe(true);

@@ -129,6 +129,46 @@ describe('PersistQueue limits', () => {
     await atLimit.settled();
   });
 
+  it('frees the bytes of a stored object once, whether or not it is dropped afterwards', async () => {
+    const inner = new GatedDriver();
+    const queue = new PersistQueue(inner, { persistQueueEntries: 10, persistQueueBytes: 4 });
+    queue.add('a', 'blob', bytes(3));
+    await queue.settled();
+    await queue.drop('a');
+    inner.held = [];
+    queue.add('b', 'blob', bytes(3));
+    let roomy = false;
+    void queue.room().then(() => (roomy = true));
+    await flush();
+    // 3 bytes held, under the limit of 4: a count off by the first object's 3 bytes either way would differ.
+    expect(roomy).toBe(true);
+    queue.add('c', 'blob', bytes(1));
+    let full = false;
+    void queue.room().then(() => (full = true));
+    await flush();
+    expect(full).toBe(false);
+    inner.release();
+    await queue.settled();
+  });
+
+  it('frees nothing twice when drop() waits on an attempt that stores the object', async () => {
+    const inner = new GatedDriver();
+    inner.held = [];
+    const queue = new PersistQueue(inner, { persistQueueEntries: 10, persistQueueBytes: 4 });
+    queue.add('a', 'blob', bytes(3));
+    const dropped = queue.drop('a');
+    inner.release();
+    await dropped;
+    inner.held = [];
+    queue.add('b', 'blob', bytes(4));
+    let roomy = false;
+    void queue.room().then(() => (roomy = true));
+    await flush();
+    expect(roomy).toBe(false);
+    inner.release();
+    await queue.settled();
+  });
+
   it('lets room() through at once after unblock, however full', async () => {
     const inner = new GatedDriver();
     inner.held = [];
@@ -194,9 +234,10 @@ describe('PersistQueue failures', () => {
     const before = inner.stored.length;
     inner.fail = false;
     await vi.advanceTimersByTimeAsync(30_000);
-    // Closed: no retry wrote it, and it stays readable from memory.
+    // Closed: no retry wrote it, it stays readable from memory, and it is still not durable.
     expect(inner.stored.length).toBe(before);
     expect(queue.has('c')).toBe(true);
+    await expect(queue.durable()).rejects.toThrow('1 replicated object(s) could not be written to the inner store yet');
   });
 
   it('drop() forgets an object after its first attempt, and no retry writes it', async () => {
