@@ -1,3 +1,4 @@
+import { existsSync } from 'node:fs';
 import { mkdir, readFile, readdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { afterEach, describe, expect, it, vi } from 'vitest';
@@ -91,6 +92,10 @@ describe('ReplicaState files', () => {
     const partial = await ReplicaState.open(dir, 'default');
     expect(partial.cursor).toBe('1-1');
     expect(partial.unwritten.size).toBe(0);
+    for (const [cursor, kept] of [['17-25', '17-25'], ['x17-2', '0-0'], ['17-2x', '0-0'], ['17', '0-0']] as const) {
+      await writeFile(path.join(dir, 'redis-replica.json'), JSON.stringify({ cursor }));
+      expect((await ReplicaState.open(dir, 'default')).cursor).toBe(kept);
+    }
   });
 
   it('keeps nothing on disk without a folder', async () => {
@@ -99,6 +104,8 @@ describe('ReplicaState files', () => {
     await state.save();
     await state.journalOwn('f', A, '1:1');
     expect(state.stamps.size).toBe(0);
+    // Not even a file named after an undefined path in the working directory.
+    expect(existsSync(path.join(process.cwd(), 'undefined.own-0'))).toBe(false);
   });
 
   it('saves into a folder that does not exist yet', async () => {
@@ -154,7 +161,7 @@ describe('ReplicaState journals of own changes', () => {
 
   it('journals into a folder that does not exist yet, and throws when it cannot write', async () => {
     const base = await folder();
-    const dir = path.join(base, 'new');
+    const dir = path.join(base, 'new', 'deeper');
     const state = await ReplicaState.open(dir, 'default');
     await state.journalOwn('f', A, '1:1');
     expect(await readFile(path.join(dir, 'redis-replica.json.own-0'), 'utf8')).toBe(`${JSON.stringify(['f', A, '1:1'])}\n`);
