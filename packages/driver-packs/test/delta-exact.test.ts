@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { applyDelta, createDelta, deltaSizes, readSizeVarint, writeSizeVarint } from '../src/delta.js';
 import { DeltaIndex } from '../src/delta-index.js';
+import { corrupt, failure, noise } from './support/exact.js';
 
 // git's delta format byte for byte: the opcodes we write must be the ones git's patch-delta
 // reads, and a corrupt delta must be refused with its exact reason (never applied loosely).
@@ -11,27 +12,6 @@ const P = '0123456789ABCDEF';
 const B = 'ghijklmnopqrstuv';
 const base32 = text(P + B);
 
-/** Deterministic bytes with no repeated 16-byte window. */
-function noise(n: number, seed = 1): Uint8Array {
-  const out = new Uint8Array(n);
-  let x = seed;
-  for (let i = 0; i < n; i++) {
-    x = (Math.imul(x, 1103515245) + 12345) >>> 0;
-    out[i] = x >>> 24;
-  }
-  return out;
-}
-
-function failure(run: () => unknown): unknown {
-  try {
-    run();
-  } catch (err) {
-    return err;
-  }
-  throw new Error('no error');
-}
-
-const corrupt = (where: string, reason: string) => ({ code: 'CORRUPT_OBJECT', message: `Corrupt object in ${where}: ${reason}` });
 const delta = (base: Uint8Array, target: Uint8Array, maxSize?: number) => {
   const d = createDelta(new DeltaIndex(base), target, maxSize);
   return d === undefined ? undefined : [...d];

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { BLOCK, DeltaIndex, rollHash, windowHash } from '../src/delta-index.js';
+import { noise } from './support/exact.js';
 
 // The index decides which base run a delta copies: the hash must roll exactly, ties go to the
 // lowest offset, and the candidate and good-enough limits bound the work as documented.
@@ -8,16 +9,6 @@ const text = (s: string) => Uint8Array.from(Buffer.from(s, 'latin1'));
 const P = '0123456789ABCDEF';
 const B = 'ghijklmnopqrstuv';
 const X = 'XXXXXXXXXXXXXXXX';
-
-function noise(n: number, seed = 1): Uint8Array {
-  const out = new Uint8Array(n);
-  let x = seed;
-  for (let i = 0; i < n; i++) {
-    x = (Math.imul(x, 1103515245) + 12345) >>> 0;
-    out[i] = x >>> 24;
-  }
-  return out;
-}
 
 const find = (base: Uint8Array, target: Uint8Array, pos = 0) => new DeltaIndex(base).find(target, pos, windowHash(target, pos));
 

@@ -1,19 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import { entryHeader, ofsDeltaDistance, packHeader, packTypeOf, parseEntryHeader, PackType, typeName } from '../src/pack-format.js';
+import { corrupt, failure } from './support/exact.js';
 
 // The byte-level pieces of the pack format, byte for byte as git writes them: a pack that git
 // cannot read (or that we misread) starts here, so every value and every refusal is exact.
-
-function failure(run: () => unknown): unknown {
-  try {
-    run();
-  } catch (err) {
-    return err;
-  }
-  throw new Error('no error');
-}
-
-const corrupt = (where: string, reason: string) => ({ code: 'CORRUPT_OBJECT', message: `Corrupt object in ${where}: ${reason}` });
 
 describe('type numbers', () => {
   it('names the four whole-object types and nothing else', () => {

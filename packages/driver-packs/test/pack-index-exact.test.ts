@@ -6,23 +6,13 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PackIndex, writePackIndex } from '../src/pack-index.js';
 import type { PackedEntry } from '../src/pack-writer.js';
+import { corrupt, failure } from './support/exact.js';
 
 // The .idx we write must be the very bytes git's index-pack writes (git reads our packs), and
 // the reader must find every object, offsets past 2^31 included, and refuse broken files exactly.
 
 const git = (cwd: string, args: string[], input?: Buffer | string) => execFileSync('git', args, { cwd, input, env: { ...process.env, GIT_CONFIG_NOSYSTEM: '1', HOME: cwd } });
 const CHECKSUM = 'c0ffee'.padEnd(40, '0');
-const corrupt = (where: string, reason: string) => ({ code: 'CORRUPT_OBJECT', message: `Corrupt object in ${where}: ${reason}` });
-
-function failure(run: () => unknown): unknown {
-  try {
-    run();
-  } catch (err) {
-    return err;
-  }
-  throw new Error('no error');
-}
-
 /** `git show-index` on idx bytes: offset, hash and crc per line. */
 function showIndex(cwd: string, idx: Buffer): PackedEntry[] {
   return git(cwd, ['show-index'], idx).toString().trim().split('\n').map((line) => {
