@@ -1,0 +1,100 @@
+#!/usr/bin/env node
+// `node scripts/mutation/combine.mjs <entry> [--record] [--markdown]`
+//
+// A whole-package run takes hours on two shared cores, so packages are measured file by file
+// (`pnpm mutation <entry> --mutate <file> --tests …`). This adds those runs up: for every file
+// the entry mutates, the newest measurement wins, taken from the JSON reports in
+// reports/mutation/<entry>*.json (git-ignored, this machine's runs) and from the committed
+// record scripts/mutation/scores.json (earlier machines' runs). --record writes the merged
+// result back to the record. A narrowed run can only miss kills, so the total is a lower bound
+// of what the whole package's tests would score. Files with no measurement are listed.
+import { existsSync, readFileSync, readdirSync, statSync, writeFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { mutationPackages } from './packages.mjs';
+
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
+const recordPath = path.join(root, 'scripts/mutation/scores.json');
+const reportDir = path.join(root, 'reports/mutation');
+
+const argv = process.argv.slice(2);
+const entry = argv.find((arg) => !arg.startsWith('--'));
+const unknown = argv.filter((arg) => arg.startsWith('--') && arg !== '--record' && arg !== '--markdown');
+if (!entry || !mutationPackages[entry] || unknown.length > 0) {
+  console.error(`usage: combine.mjs <${Object.keys(mutationPackages).join('|')}> [--record] [--markdown]`);
+  process.exit(2);
+}
+
+const counted = ['Killed', 'Timeout', 'Survived', 'NoCoverage'];
+
+/** The files the entry mutates, from the tracked files and the entry's globs ("!" excludes). */
+function entryFiles(globs) {
+  const tracked = execFileSync('git', ['ls-files'], { cwd: root, encoding: 'utf8' }).split('\n').filter(Boolean);
+  const include = globs.filter((glob) => !glob.startsWith('!'));
+  const exclude = globs.filter((glob) => glob.startsWith('!')).map((glob) => glob.slice(1));
+  // path.matchesGlob is still marked experimental on Node 20; its warning is noise here.
+  process.removeAllListeners('warning');
+  return tracked.filter((file) => include.some((glob) => path.matchesGlob(file, glob)) && !exclude.some((glob) => path.matchesGlob(file, glob)));
+}
+
+/** Per file: counts by status, the run's label and when it ran. */
+function fromReports() {
+  const files = {};
+  if (!existsSync(reportDir)) return files;
+  for (const name of readdirSync(reportDir)) {
+    if (!name.startsWith(entry) || !name.endsWith('.json') || name.endsWith('.summary.json') || name.endsWith('.incremental.json')) continue;
+    const label = name.slice(0, -'.json'.length);
+    if (label !== entry && !label.startsWith(`${entry}-`)) continue;
+    const at = statSync(path.join(reportDir, name)).mtime.toISOString();
+    const report = JSON.parse(readFileSync(path.join(reportDir, name), 'utf8'));
+    for (const [file, result] of Object.entries(report.files ?? {})) {
+      const relative = path.isAbsolute(file) ? path.relative(root, file) : file;
+      const counts = Object.fromEntries(counted.map((status) => [status, 0]));
+      for (const mutant of result.mutants) if (mutant.status in counts) counts[mutant.status]++;
+      const earlier = files[relative];
+      if (!earlier || earlier.at < at) files[relative] = { ...counts, run: label, at };
+    }
+  }
+  return files;
+}
+
+const record = existsSync(recordPath) ? JSON.parse(readFileSync(recordPath, 'utf8')) : {};
+const merged = { ...(record[entry] ?? {}) };
+for (const [file, measured] of Object.entries(fromReports())) {
+  if (!merged[file] || merged[file].at < measured.at) merged[file] = measured;
+}
+
+const files = entryFiles(mutationPackages[entry].mutate);
+const score = (c) => {
+  const all = counted.reduce((sum, status) => sum + c[status], 0);
+  return all === 0 ? 100 : ((c.Killed + c.Timeout) / all) * 100;
+};
+const total = Object.fromEntries(counted.map((status) => [status, 0]));
+const rows = [];
+const missing = [];
+for (const file of files) {
+  const measured = merged[file];
+  if (!measured) {
+    missing.push(file);
+    continue;
+  }
+  for (const status of counted) total[status] += measured[status];
+  rows.push({ file, ...measured });
+}
+const mutants = counted.reduce((sum, status) => sum + total[status], 0);
+
+if (argv.includes('--markdown')) {
+  console.log('| file | killed/timeout/survived/no cov | score | run |\n| --- | --- | ---: | --- |');
+  for (const row of rows) console.log(`| ${row.file} | ${counted.map((s) => row[s]).join('/')} | ${score(row).toFixed(1)} % | ${row.run} |`);
+  console.log(`| **${entry}, ${rows.length} of ${files.length} files** | ${counted.map((s) => total[s]).join('/')} | **${score(total).toFixed(2)} %** | |`);
+} else {
+  for (const row of rows) console.log(`${score(row).toFixed(1).padStart(6)} %  ${counted.map((s) => String(row[s]).padStart(4)).join(' ')}  ${row.file}  (${row.run})`);
+  console.log(`${entry}: ${score(total).toFixed(2)} % of ${mutants} mutants in ${rows.length} of ${files.length} files (killed/timeout/survived/no cov ${counted.map((s) => total[s]).join('/')})`);
+}
+if (missing.length > 0) console.log(`not measured: ${missing.join(', ')}`);
+
+if (argv.includes('--record')) {
+  const kept = Object.fromEntries(Object.entries(merged).filter(([file]) => files.includes(file)).sort(([a], [b]) => a.localeCompare(b)));
+  writeFileSync(recordPath, `${JSON.stringify({ ...record, [entry]: kept }, null, 2)}\n`);
+}
