@@ -1,0 +1,483 @@
+import { execFileSync } from 'node:child_process';
+import { mkdir, readdir, rm, symlink, utimes, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { Readable } from 'node:stream';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { git, tempDir } from '@gitty/driver-test/harness';
+import type { Commit } from '@gitty/core';
+import { runCli } from '../src/cli.js';
+import { gitty, type CliResult } from './cli-process.js';
+import { openFilesStore } from './raw-store.js';
+
+// `gitty import` (folder and --git) in the test process: exact stdout, stderr, JSON, exit codes
+// and what lands in the store. Every test imports into a store of its own (a mutation run
+// executes only the tests reaching a mutant, so no test relies on another).
+
+let root: { dir: string; remove: () => Promise<void> };
+/** A small git repository: see beforeAll. */
+let repo: string;
+const tips: Record<string, string> = {};
+
+const GIT_ENV = { GIT_CONFIG_GLOBAL: '/dev/null', GIT_CONFIG_NOSYSTEM: '1' };
+
+async function inRepo(dir: string, args: readonly string[], who = 'Alice <alice@example.org>', time = 1_700_000_000): Promise<string> {
+  const [, name = '', email = ''] = /^(.*) <(.*)>$/.exec(who) ?? [];
+  const env = {
+    ...process.env, ...GIT_ENV,
+    GIT_AUTHOR_NAME: name, GIT_AUTHOR_EMAIL: email, GIT_AUTHOR_DATE: `@${time} +0100`,
+    GIT_COMMITTER_NAME: 'C', GIT_COMMITTER_EMAIL: 'c@example.org', GIT_COMMITTER_DATE: `@${time} +0000`,
+  };
+  return (await git(['-C', dir, ...args], { env })).toString('utf8').trim();
+}
+
+async function put(dir: string, file: string, data: string): Promise<void> {
+  await mkdir(path.dirname(path.join(dir, file)), { recursive: true });
+  await writeFile(path.join(dir, file), data);
+}
+
+function ok(result: CliResult, stdout: string, stderr = ''): void {
+  expect({ code: result.code, stdout: result.stdout, stderr: result.stderr }).toEqual({ code: 0, stdout, stderr });
+}
+
+function failed(result: CliResult, code: number, stderr: string, stdout = ''): void {
+  expect({ code: result.code, stdout: result.stdout, stderr: result.stderr }).toEqual({ code, stdout, stderr });
+}
+
+async function storeFiles(store: string): Promise<Record<string, string>> {
+  const opened = await openFilesStore(store);
+  try {
+    const out: Record<string, string> = {};
+    for await (const entry of opened.files()) out[entry.name] = (await opened.get(entry.name)).text;
+    return out;
+  } finally {
+    await opened.close();
+  }
+}
+
+async function history(store: string, name: string): Promise<Commit[]> {
+  const opened = await openFilesStore(store);
+  try {
+    return (await opened.history(name, { depth: 100 })).history;
+  } finally {
+    await opened.close();
+  }
+}
+
+beforeAll(async () => {
+  root = await tempDir('gitty-import-exact-');
+  // main: c1 adds a.txt, dir/b.txt, gone.txt, a symbolic link and a submodule entry; c2 edits
+  // a.txt and deletes gone.txt. feature (from c1) adds f.txt. HEAD stays on main.
+  repo = path.join(root.dir, 'repo');
+  await mkdir(repo);
+  await inRepo(repo, ['init', '-q', '-b', 'main']);
+  await put(repo, 'a.txt', 'a1\n');
+  await put(repo, 'dir/b.txt', 'b1\n');
+  await put(repo, 'gone.txt', 'g\n');
+  await symlink('a.txt', path.join(repo, 'link'));
+  await inRepo(repo, ['add', '-A']);
+  await inRepo(repo, ['update-index', '--add', '--cacheinfo', `160000,${'1'.repeat(40)},sub`]);
+  await inRepo(repo, ['commit', '-q', '-m', 'first\n\nbody'], 'Alice <alice@example.org>', 1_700_000_000);
+  tips.c1 = await inRepo(repo, ['rev-parse', 'HEAD']);
+  await inRepo(repo, ['checkout', '-q', '-b', 'feature']);
+  await put(repo, 'f.txt', 'f\n');
+  await inRepo(repo, ['add', '-A']);
+  await inRepo(repo, ['commit', '-q', '-m', 'feature'], 'Carol <carol@example.org>', 1_700_000_050);
+  tips.feature = await inRepo(repo, ['rev-parse', 'HEAD']);
+  await inRepo(repo, ['checkout', '-q', 'main']);
+  await put(repo, 'a.txt', 'a2\n');
+  await inRepo(repo, ['rm', '-q', 'gone.txt']);
+  await inRepo(repo, ['commit', '-q', '-a', '-m', 'second'], 'Bob <bob@example.org>', 1_700_000_100);
+  tips.main = await inRepo(repo, ['rev-parse', 'HEAD']);
+});
+
+afterAll(async () => {
+  await root.remove();
+});
+
+describe('gitty import --git: output', () => {
+  it('prints what it imported, deleted and skipped, and imports versions with each commit\'s author, time and message', async () => {
+    const store = path.join(root.dir, 'git-text');
+    ok(
+      await gitty(['--store', store, 'import', '--git', repo]),
+      `imported 4 versions of 3 files from 2 commits of main (${tips.main!.slice(0, 10)}), 8 new objects\n`
+      + 'deleted 1 files that are gone at the tip (their history stays until `gitty gc`; --keep-deleted keeps them)\n'
+      + 'skipped 1 symbolic links, 1 submodules\n',
+    );
+    expect(await storeFiles(store)).toEqual({ 'a.txt': 'a2\n', 'dir:b.txt': 'b1\n' });
+    const a = await history(store, 'a.txt');
+    expect(a.map((c) => [c.author, c.email, c.time, c.commit_message])).toEqual([
+      ['Bob', 'bob@example.org', 1_700_000_100, 'second'],
+      ['Alice', 'alice@example.org', 1_700_000_000, 'first\n\nbody'],
+    ]);
+  });
+
+  it('reports the same as JSON: counts, heads, deleted, kept, skipped', async () => {
+    const store = path.join(root.dir, 'git-json');
+    const result = await gitty(['--store', store, '--json', 'import', '--git', repo]);
+    expect({ code: result.code, stderr: result.stderr }).toEqual({ code: 0, stderr: '' });
+    const report = result.json<{ heads: Record<string, string>; deleted: string[] }>();
+    const opened = await openFilesStore(store);
+    try {
+      expect(report).toEqual({
+        source: repo, branch: 'main', tip: tips.main, commits: 2, versions: 4, files: 3, objects: 8,
+        heads: { 'a.txt': (await opened.history('a.txt')).history[0]!.commit, 'dir:b.txt': (await opened.head('dir:b.txt'))!, 'gone.txt': report.heads['gone.txt'] },
+        deleted: ['gone.txt'], kept: [],
+        skipped: { symlinks: 1, submodules: 1, invalid: [] },
+      });
+      expect(await opened.head('gone.txt')).toBe(undefined);
+      expect((await opened.commit(report.heads['gone.txt']!)).name).toBe('gone.txt');
+    } finally {
+      await opened.close();
+    }
+  });
+
+  it('--keep-deleted keeps files gone at the tip and says so', async () => {
+    const store = path.join(root.dir, 'git-kept');
+    ok(
+      await gitty(['--store', store, 'import', '--git', repo, '--keep-deleted']),
+      `imported 4 versions of 3 files from 2 commits of main (${tips.main!.slice(0, 10)}), 8 new objects\n`
+      + 'kept 1 files that are gone at the tip\n'
+      + 'skipped 1 symbolic links, 1 submodules\n',
+    );
+    expect(await storeFiles(store)).toEqual({ 'a.txt': 'a2\n', 'dir:b.txt': 'b1\n', 'gone.txt': 'g\n' });
+    const json = (await gitty(['--store', path.join(root.dir, 'git-kept-json'), '--json', 'import', '--git', repo, '--keep-deleted'])).json<{ deleted: string[]; kept: string[] }>();
+    expect([json.deleted, json.kept]).toEqual([[], ['gone.txt']]);
+  });
+
+  it('--branch names another branch or a commit; --prefix and --separator map the names', async () => {
+    const store = path.join(root.dir, 'git-branch');
+    ok(
+      await gitty(['--store', store, 'import', '--git', repo, '--branch', 'feature', '--prefix', 'p~', '--separator', '-']),
+      `imported 4 versions of 4 files from 2 commits of feature (${tips.feature!.slice(0, 10)}), 8 new objects\nskipped 1 symbolic links, 1 submodules\n`,
+    );
+    expect(await storeFiles(store)).toEqual({ 'p~a.txt': 'a1\n', 'p~dir-b.txt': 'b1\n', 'p~gone.txt': 'g\n', 'p~f.txt': 'f\n' });
+    const byCommit = path.join(root.dir, 'git-commit');
+    ok(
+      await gitty(['--store', byCommit, 'import', '--git', repo, '--branch', tips.c1!.slice(0, 12)]),
+      `imported 3 versions of 3 files from 1 commits of ${tips.c1!.slice(0, 12)} (${tips.c1!.slice(0, 10)}), 6 new objects\nskipped 1 symbolic links, 1 submodules\n`,
+    );
+  });
+
+  it('--dry-run lists the names and counts and writes nothing', async () => {
+    const store = path.join(root.dir, 'git-dry');
+    ok(
+      await gitty(['--store', store, 'import', '--git', repo, '--dry-run', '--separator', '__']),
+      'would import 4 versions of 3 files from 2 commits of main:\n  a.txt\n  dir/b.txt → dir__b.txt\n  gone.txt\n',
+    );
+    const json = await gitty(['--store', store, '--json', 'import', '--git', repo, '--dry-run', '--prefix', 'x:']);
+    expect(json.json()).toEqual({
+      source: repo, branch: 'main', tip: tips.main, commits: 2, versions: 4, files: 3, objects: 0, heads: {}, deleted: [], kept: [],
+      skipped: { symlinks: 1, submodules: 1, invalid: [] }, dryRun: true, names: { 'a.txt': 'x:a.txt', 'dir/b.txt': 'x:dir:b.txt', 'gone.txt': 'x:gone.txt' },
+    });
+    await expect(readdir(store)).rejects.toMatchObject({ code: 'ENOENT' });
+  });
+
+  it('imports a detached HEAD as the commit it points at', async () => {
+    const detached = path.join(root.dir, 'detached');
+    await git(['clone', '-q', repo, detached]);
+    await git(['-C', detached, 'checkout', '-q', '--detach', tips.c1!]);
+    const store = path.join(root.dir, 'git-detached');
+    ok(
+      await gitty(['--store', store, 'import', '--git', detached]),
+      `imported 3 versions of 3 files from 1 commits of HEAD (${tips.c1!.slice(0, 10)}), 6 new objects\nskipped 1 symbolic links, 1 submodules\n`,
+    );
+  });
+});
+
+describe('gitty import --git: refusals', () => {
+  it('refuses a path that is no folder, a folder that is no repository, and a folder inside one', async () => {
+    const store = path.join(root.dir, 'git-refusals');
+    const file = path.join(root.dir, 'plain-file');
+    await writeFile(file, 'x');
+    failed(await gitty(['--store', store, 'import', '--git', file]), 1, `gitty: ${file} is not a folder — give the folder of a git repository\n`);
+    failed(await gitty(['--store', store, 'import', '--git', path.join(root.dir, 'nowhere')]), 1, `gitty: ${path.join(root.dir, 'nowhere')} is not a folder — give the folder of a git repository\n`);
+    const plain = path.join(root.dir, 'plain-folder');
+    await mkdir(plain);
+    failed(
+      await gitty(['--store', store, 'import', '--git', plain]),
+      1,
+      `gitty: ${plain} is not a git repository (fatal: not a git repository (or any of the parent directories): .git) — give the top folder of a git repository (or a bare one)\n`,
+    );
+    const inside = path.join(repo, 'dir');
+    failed(
+      await gitty(['--store', store, 'import', '--git', inside]),
+      1,
+      `gitty: ${inside} is a folder inside the git repository ${repo}, not its top — import the whole repository: gitty import --git ${repo}\n`,
+    );
+    await expect(readdir(store)).rejects.toMatchObject({ code: 'ENOENT' });
+  });
+
+  it('imports a bare repository', async () => {
+    const bare = path.join(root.dir, 'bare.git');
+    await git(['clone', '-q', '--bare', repo, bare]);
+    const store = path.join(root.dir, 'git-bare');
+    ok(
+      await gitty(['--store', store, 'import', '--git', bare, '--keep-deleted']),
+      `imported 4 versions of 3 files from 2 commits of main (${tips.main!.slice(0, 10)}), 8 new objects\nkept 1 files that are gone at the tip\nskipped 1 symbolic links, 1 submodules\n`,
+    );
+  });
+
+  it('names the branches when the branch is missing, or says there are no commits', async () => {
+    const store = path.join(root.dir, 'git-no-branch');
+    failed(await gitty(['--store', store, 'import', '--git', repo, '--branch', 'nope']), 1, `gitty: ${repo} has no branch or commit "nope" — its branches: feature, main\n`);
+    const empty = path.join(root.dir, 'empty-repo');
+    await mkdir(empty);
+    await git(['-C', empty, 'init', '-q', '-b', 'trunk']);
+    failed(await gitty(['--store', store, 'import', '--git', empty]), 1, `gitty: ${empty} has no branch or commit "trunk" — the repository has no commits yet\n`);
+  });
+
+  it('refuses --author and --message for a git import, and --branch, --keep-deleted, --append for a folder', async () => {
+    const store = path.join(root.dir, 'git-usage');
+    const gitOnly = 'gitty: --author and --message apply to folder imports — a git import keeps each commit\'s author and message\n';
+    failed(await gitty(['--store', store, 'import', '--git', repo, '--author', 'me']), 2, gitOnly);
+    failed(await gitty(['--store', store, 'import', '--git', repo, '-m', 'msg']), 2, gitOnly);
+    const folderOnly = 'gitty: --branch, --keep-deleted and --append apply to git imports — add --git to import a git repository\'s history\n';
+    for (const flag of [['--branch', 'main'], ['--keep-deleted'], ['--append']]) failed(await gitty(['--store', store, 'import', repo, ...flag]), 2, folderOnly);
+    failed(await gitty(['--store', store, 'import', '--git', repo, '--separator', '']), 2, 'gitty: --separator must not be empty — the default separator is ":"\n');
+    await expect(readdir(store)).rejects.toMatchObject({ code: 'ENOENT' });
+  });
+
+  it('refuses names the store already has (listing 20), and adds the history on top of them with --append', async () => {
+    const many = path.join(root.dir, 'many-repo');
+    await mkdir(many);
+    await git(['-C', many, 'init', '-q', '-b', 'main']);
+    for (let i = 0; i < 22; i++) await writeFile(path.join(many, `f${String(i).padStart(2, '0')}.txt`), `${i}\n`);
+    await inRepo(many, ['add', '-A']);
+    await inRepo(many, ['commit', '-q', '-m', 'many']);
+    const store = path.join(root.dir, 'git-clash');
+    const opened = await openFilesStore(store);
+    try {
+      for (let i = 0; i < 22; i++) await opened.create(`f${String(i).padStart(2, '0')}.txt`, 'mine\n');
+      await opened.create('x:f00.txt', 'under a prefix\n');
+    } finally {
+      await opened.close();
+    }
+    const listed = Array.from({ length: 20 }, (_, i) => `f${String(i).padStart(2, '0')}.txt`).join(', ');
+    failed(
+      await gitty(['--store', store, 'import', '--git', many]),
+      1,
+      `gitty: 22 file(s) to import already exist in the store: ${listed}, and 2 more — import under another --prefix, or pass --append to add the history on top of them; nothing was imported\n`,
+    );
+    failed(
+      await gitty(['--store', store, 'import', '--git', many, '--prefix', 'x:']),
+      1,
+      'gitty: 1 file(s) to import already exist in the store: x:f00.txt — import under another --prefix, or pass --append to add the history on top of them; nothing was imported\n',
+    );
+    expect(Object.keys(await storeFiles(store))).toHaveLength(23);
+    const appended = await gitty(['--store', store, 'import', '--git', many, '--append']);
+    expect(appended.code, appended.stderr).toBe(0);
+    expect((await history(store, 'f21.txt')).map((c) => c.commit_message)).toEqual(['many', undefined]);
+  });
+
+  it('lists paths that make no name, or imports the rest with --skip-invalid and counts them', async () => {
+    const bad = path.join(root.dir, 'bad-repo');
+    await mkdir(bad);
+    await git(['-C', bad, 'init', '-q', '-b', 'main']);
+    await put(bad, 'a:b/c.txt', 'c\n');
+    await put(bad, 'back\\slash.txt', 'b\n');
+    await put(bad, 'fine.txt', 'fine\n');
+    await inRepo(bad, ['add', '-A']);
+    await inRepo(bad, ['commit', '-q', '-m', 'odd']);
+    const tip = await inRepo(bad, ['rev-parse', 'HEAD']);
+    const store = path.join(root.dir, 'git-invalid');
+    failed(
+      await gitty(['--store', store, 'import', '--git', bad]),
+      1,
+      'gitty: 2 path(s) cannot become gitty names with separator ":": "a:b/c.txt" (a folder or file name holds the separator ":", so the name could not be mapped back); "back\\\\slash.txt" (contains a control character, "/" or "\\") — choose another --separator, or pass --skip-invalid to import everything else; nothing was imported\n',
+    );
+    ok(
+      await gitty(['--store', store, 'import', '--git', bad, '--skip-invalid']),
+      `imported 1 versions of 1 files from 1 commits of main (${tip.slice(0, 10)}), 2 new objects\nskipped 2 invalid paths\n`,
+    );
+    const dry = await gitty(['--store', store, '--json', 'import', '--git', bad, '--skip-invalid', '--dry-run']);
+    expect(dry.json<{ skipped: unknown }>().skipped).toEqual({
+      symlinks: 0, submodules: 0,
+      invalid: [{ path: 'a:b/c.txt', reason: 'a folder or file name holds the separator ":", so the name could not be mapped back' }, { path: 'back\\slash.txt', reason: 'contains a control character, "/" or "\\"' }],
+    });
+  });
+
+  it('fails with GIT_FAILED when a blob is missing from the repository, moving no head', async () => {
+    const broken = path.join(root.dir, 'broken-repo');
+    await mkdir(broken);
+    await git(['-C', broken, 'init', '-q', '-b', 'main']);
+    await put(broken, 'x.txt', 'lost blob\n');
+    await inRepo(broken, ['add', '-A']);
+    await inRepo(broken, ['commit', '-q', '-m', 'x']);
+    const blob = await inRepo(broken, ['rev-parse', 'HEAD:x.txt']);
+    await rm(path.join(broken, '.git', 'objects', blob.slice(0, 2), blob.slice(2)));
+    const store = path.join(root.dir, 'git-broken');
+    const result = await gitty(['--store', store, 'import', '--git', broken]);
+    failed(result, 1, `gitty: git cat-file has no object ${blob} (${blob} missing)\n`);
+    expect(await storeFiles(store)).toEqual({});
+  });
+});
+
+/**
+ * Run `work` while every SIGINT handler added meanwhile is called as soon as it is added (as
+ * if Ctrl-C came at once): the import aborts before it writes anything. Handlers left behind
+ * are returned (none, when the command removes its own).
+ */
+async function interruptedAtOnce<T>(work: () => Promise<T>): Promise<{ value: T; left: number }> {
+  const before = process.listeners('SIGINT').length;
+  const onListener = (event: string | symbol, listener: () => void) => {
+    if (event === 'SIGINT') queueMicrotask(listener);
+  };
+  process.on('newListener', onListener);
+  try {
+    const value = await work();
+    return { value, left: process.listeners('SIGINT').length - before };
+  } finally {
+    process.off('newListener', onListener);
+  }
+}
+
+/** A terminal for stderr: what was drawn, without cursor movements. */
+function terminal(): { isTTY: true; columns: number; write(chunk: string | Uint8Array): boolean; raw(): string; lines(): string[] } {
+  let written = '';
+  return {
+    isTTY: true,
+    columns: 200,
+    write(chunk) {
+      written += String(chunk);
+      return true;
+    },
+    raw: () => written,
+    // eslint-disable-next-line no-control-regex
+    lines: () => written.split(/\u001b(?:\[[0-9;?]*[A-Za-z]|[78])/).filter((s) => s.trim() !== ''),
+  };
+}
+
+async function onTerminal(args: readonly string[]): Promise<{ code: number; stdout: string; stderr: ReturnType<typeof terminal>; order: string[] }> {
+  let stdout = '';
+  const order: string[] = [];
+  const tty = terminal();
+  const stderr = { ...tty, write: (chunk: string | Uint8Array) => (order.push('stderr'), tty.write(chunk)) };
+  const code = await runCli(args, { stdin: Readable.from([]), stdout: { write: (chunk) => (order.push('stdout'), (stdout += String(chunk)), true) }, stderr, env: { NO_COLOR: '1' } });
+  return { code, stdout, stderr: tty, order };
+}
+
+const INTERRUPTED = 'gitty: import interrupted; no file was changed (objects already written wait for `gitty gc`) — run the same command again\n';
+
+describe('gitty import: Ctrl-C and the progress bar', () => {
+  it('a git import stops at the first SIGINT with status 130, changing no file, and removes its handler', async () => {
+    const store = path.join(root.dir, 'git-interrupted');
+    const { value, left } = await interruptedAtOnce(() => gitty(['--store', store, 'import', '--git', repo]));
+    failed(value, 130, INTERRUPTED);
+    expect(left).toBe(0);
+    expect(await storeFiles(store)).toEqual({});
+  });
+
+  it('a folder import stops at the first SIGINT with status 130, changing no file', async () => {
+    const store = path.join(root.dir, 'dir-interrupted');
+    const { value, left } = await interruptedAtOnce(() => gitty(['--store', store, 'import', path.join(repo, 'dir')]));
+    failed(value, 130, INTERRUPTED);
+    expect(left).toBe(0);
+    expect(await storeFiles(store)).toEqual({});
+  });
+
+  it('draws the bar with the planned total on a terminal and clears it before printing', async () => {
+    const store = path.join(root.dir, 'git-bar');
+    const { code, stdout, stderr, order } = await onTerminal(['--store', store, 'import', '--git', repo]);
+    expect({ code, stdout }).toEqual({ code: 0, stdout: `imported 4 versions of 3 files from 2 commits of main (${tips.main!.slice(0, 10)}), 8 new objects\ndeleted 1 files that are gone at the tip (their history stays until \`gitty gc\`; --keep-deleted keeps them)\nskipped 1 symbolic links, 1 submodules\n` });
+    const lines = stderr.lines();
+    expect(lines[0]).toMatch(/^import \[-{24}\] 0\/4 0\/s$/);
+    expect(lines.at(-1)).toMatch(/^import \[#{24}\] 4\/4 \d+\/s$/);
+    // cli-progress's stop with clearOnComplete: the line is cleared and the cursor shown again.
+    // Stopped (the line cleared) before the result was printed.
+    expect(stderr.raw().endsWith('\u001b[2K')).toBe(true);
+    expect(order.at(-1)).toBe('stdout');
+
+    const folderStore = path.join(root.dir, 'dir-bar');
+    const folder = await onTerminal(['--store', folderStore, 'import', path.join(repo, 'dir')]);
+    expect(folder.stderr.lines()[0]).toMatch(/^import \[-{24}\] 0\/1 0\/s$/);
+    expect(folder.stderr.lines().at(-1)).toMatch(/^import \[#{24}\] 1\/1 \d+\/s$/);
+  });
+});
+
+describe('gitty import <folder>: output', () => {
+  let tree: string;
+
+  beforeAll(async () => {
+    tree = path.join(root.dir, 'tree');
+    await put(tree, 'a.txt', 'a\n');
+    await put(tree, 'sub/b.txt', 'b\n');
+    await put(tree, '.git/config', '[core]\n');
+    await symlink('a.txt', path.join(tree, 'link'));
+    execFileSync('mkfifo', [path.join(tree, 'fifo')]);
+    await utimes(path.join(tree, 'a.txt'), 1_600_000_000, 1_600_000_000);
+    await utimes(path.join(tree, 'sub/b.txt'), 1_600_000_123.5, 1_600_000_123.5);
+  });
+
+  it('prints what it imported and skipped; again only what changed, counting the unchanged', async () => {
+    const store = path.join(root.dir, 'dir-text');
+    const copy = path.join(root.dir, 'tree-copy');
+    await put(copy, 'a.txt', 'a\n');
+    await put(copy, 'sub/b.txt', 'b\n');
+    ok(await gitty(['--store', store, 'import', copy, '--author', 'me', '-m', 'my notes']), `imported 2 files from ${copy}, 4 new objects\n`);
+    const [a] = await history(store, 'a.txt');
+    expect([a!.author, a!.commit_message, a!.previous]).toEqual(['me', 'my notes', undefined]);
+    ok(await gitty(['--store', store, 'import', copy]), `imported 0 files from ${copy}, 0 new objects; 2 unchanged\n`);
+    await writeFile(path.join(copy, 'a.txt'), 'a, edited\n');
+    ok(await gitty(['--store', store, 'import', copy]), `imported 1 files from ${copy}, 2 new objects; 1 unchanged\n`);
+    expect(await storeFiles(store)).toEqual({ 'a.txt': 'a, edited\n', 'sub:b.txt': 'b\n' });
+    const [edited] = await history(store, 'a.txt');
+    expect([edited!.author, edited!.commit_message]).toEqual([undefined, undefined]);
+  });
+
+  it('skips .git, symbolic links and special files, saying how many; the versions keep the modification times', async () => {
+    const store = path.join(root.dir, 'dir-skips');
+    ok(await gitty(['--store', store, 'import', tree]), `imported 2 files from ${tree}, 4 new objects\nskipped 1 .git entries, 1 symbolic links, 1 special files\n`);
+    expect((await history(store, 'a.txt'))[0]!.time).toBe(1_600_000_000);
+    expect((await history(store, 'sub:b.txt'))[0]!.time).toBe(1_600_000_123.5);
+    const json = await gitty(['--store', store, '--json', 'import', tree]);
+    expect(json.json()).toEqual({ source: tree, versions: 0, files: 0, objects: 0, heads: {}, unchanged: 2, skipped: { git: 1, symlinks: 1, special: 1, invalid: [] } });
+  });
+
+  it('--dry-run lists the paths and their names and writes nothing', async () => {
+    const store = path.join(root.dir, 'dir-dry');
+    ok(await gitty(['--store', store, 'import', tree, '--dry-run']), 'would import 2 files from ' + tree + ':\n  a.txt\n  sub/b.txt → sub:b.txt\n');
+    expect((await gitty(['--store', store, '--json', 'import', tree, '--dry-run', '--prefix', 'n/'.slice(0, 1)])).json()).toEqual({
+      source: tree, versions: 2, files: 2, objects: 0, heads: {}, unchanged: 0, skipped: { git: 1, symlinks: 1, special: 1, invalid: [] },
+      dryRun: true, names: { 'a.txt': 'na.txt', 'sub/b.txt': 'nsub:b.txt' },
+    });
+    await expect(readdir(store)).rejects.toMatchObject({ code: 'ENOENT' });
+  });
+
+  it('refuses a missing folder, a file, and paths that make no name (or skips them)', async () => {
+    const store = path.join(root.dir, 'dir-refusals');
+    const missing = path.join(root.dir, 'no-such-tree');
+    failed(await gitty(['--store', store, 'import', missing]), 1, `gitty: Cannot read ${missing}: no such file or folder — make it readable (or move it out of the tree); nothing was imported\n`);
+    const file = path.join(tree, 'a.txt');
+    failed(await gitty(['--store', store, 'import', file]), 1, `gitty: ${file} is not a folder — give a folder to import (or --git for a git repository)\n`);
+    const bad = path.join(root.dir, 'bad-tree');
+    await put(bad, ' space.txt', 'x');
+    await put(bad, 'ok.txt', 'ok\n');
+    failed(
+      await gitty(['--store', store, 'import', bad]),
+      1,
+      'gitty: 1 path(s) cannot become gitty names with separator ":": " space.txt" (starts or ends with white space) — choose another --separator, or pass --skip-invalid to import everything else; nothing was imported\n',
+    );
+    await expect(readdir(store)).rejects.toMatchObject({ code: 'ENOENT' });
+    ok(await gitty(['--store', store, 'import', bad, '--skip-invalid']), `imported 1 files from ${bad}, 2 new objects\nskipped 1 invalid paths\n`);
+  });
+
+  it('reports a file that vanished between the plan and its reading as READ_FAILED, writing nothing', async () => {
+    const store = path.join(root.dir, 'dir-vanished');
+    const vanishing = path.join(root.dir, 'vanishing');
+    await put(vanishing, 'a.txt', 'a\n');
+    await put(vanishing, 'z.txt', 'z\n');
+    // The SIGINT handler is added after the plan and before the first file is read.
+    const onListener = (event: string | symbol) => {
+      if (event === 'SIGINT') void rm(path.join(vanishing, 'z.txt'));
+    };
+    process.on('newListener', onListener);
+    let result: CliResult;
+    try {
+      result = await gitty(['--store', store, 'import', vanishing]);
+    } finally {
+      process.off('newListener', onListener);
+    }
+    failed(result, 1, `gitty: Cannot read ${path.join(vanishing, 'z.txt')}: no such file or folder — make it readable (or move it out of the tree); nothing was imported\n`);
+    expect(await storeFiles(store)).toEqual({});
+  });
+});
