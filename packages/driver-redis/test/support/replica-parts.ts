@@ -1,6 +1,7 @@
 // The parts of a node (replica state, head view, catch-up, head writer) wired by hand around a
 // real redis-server and a memory inner store, for the exact tests that call these modules
 // directly. Each rig gets a store id of its own, so tests never see each other's keys.
+import { randomBytes } from 'node:crypto';
 import { Redis } from 'ioredis';
 import { CorruptObjectError, defaultDriverContext, decodeObject, frameObject, hashObject, MemoryDriver } from '@gitty/core';
 import { defineReplicaCommands } from '../../src/cas-script.js';
@@ -60,7 +61,7 @@ export interface Rig {
 
 /** A node's parts over `cmd`; `deps` replaces catch-up callbacks, `options` the driver options. */
 export async function rig(cmd: Redis, opts: { node?: string; storeId?: string; options?: Record<string, unknown>; deps?: Partial<CatchUpDeps>; stateDir?: string } = {}): Promise<Rig> {
-  const storeId = opts.storeId ?? `parts-${process.pid}-${++rigs}`;
+  const storeId = opts.storeId ?? `parts-${randomBytes(6).toString('hex')}-${++rigs}`;
   const keys = new StoreKeys('gitty', storeId);
   const options = parseOptions({ url: 'redis://127.0.0.1:1', inner: { driver: 'memory' }, storeId, ...opts.options });
   const inner = new MemoryDriver();
