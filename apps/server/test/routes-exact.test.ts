@@ -246,7 +246,7 @@ describe('DELETE /files/:name', () => {
 describe('GET /files/:name/history', () => {
   async function seven(): Promise<string[]> {
     const hashes = [(await store.create('h', 'v0')).commit];
-    for (let i = 1; i < 7; i++) hashes.push((await store.update('h', `v${i}`, { previous: hashes[i - 1] })).commit);
+    for (let i = 1; i < 7; i++) hashes.push((await store.update('h', `v${i}`, { previous: hashes[i - 1]! })).commit);
     return hashes.reverse();
   }
 
@@ -263,12 +263,12 @@ describe('GET /files/:name/history', () => {
   it('starts at a commit given by hash or prefix, and takes `includes` by prefix', async () => {
     await serve();
     const hashes = await seven();
-    const fromCommit = await send('GET', `/files/${hashes[3].slice(0, 6)}/history?depth=2`);
+    const fromCommit = await send('GET', `/files/${hashes[3]!.slice(0, 6)}/history?depth=2`);
     expect(fromCommit.json().history.map((c: { commit: string }) => c.commit)).toEqual(hashes.slice(3, 5));
-    const window = await send('GET', `/files/h/history?depth=2&includes=${hashes[5].slice(0, 7)}`);
+    const window = await send('GET', `/files/h/history?depth=2&includes=${hashes[5]!.slice(0, 7)}`);
     expect(window.statusCode).toBe(200);
     // The head, then the included commit: the four between are skipped.
-    expect(window.json()).toEqual({ history: [await commitOf(hashes[0]), await commitOf(hashes[5])], skipped: 4 });
+    expect(window.json()).toEqual({ history: [await commitOf(hashes[0]!), await commitOf(hashes[5]!)], skipped: 4 });
   });
 
   it('answers 404 for a missing file', async () => {
