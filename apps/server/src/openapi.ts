@@ -29,18 +29,18 @@ function parameters(schema: Schema | undefined, where: 'path' | 'query'): Schema
   });
 }
 
-function responses(schema: Schema | undefined): Schema {
+function responses(schema: Schema): Schema {
   const out: Schema = {};
-  const declared = (schema?.response ?? {}) as Record<string, Schema>;
+  const declared = (schema.response ?? {}) as Record<string, Schema>;
   for (const [status, body] of Object.entries(declared)) {
     const code = status.replace(/xx$/, 'XX');
     const description = (body.description as string | undefined) ?? (code.startsWith('2') ? 'Success' : 'Error: {code, message}');
-    const content: Schema = { [(schema?.['x-content-type'] as string | undefined) ?? 'application/json']: { schema: body } };
+    const content: Schema = { [(schema['x-content-type'] as string | undefined) ?? 'application/json']: { schema: body } };
     // Routes with `format=raw` also answer the bytes themselves.
-    if (code === '200' && schema?.['x-raw']) content['application/octet-stream'] = { schema: { type: 'string', format: 'binary' } };
+    if (code === '200' && schema['x-raw']) content['application/octet-stream'] = { schema: { type: 'string', format: 'binary' } };
     out[code] = body.type === 'null' ? { description } : { description, content };
   }
-  if (Object.keys(out).length === 0) out['200'] = { description: (schema?.description as string | undefined) ?? 'Success' };
+  if (Object.keys(out).length === 0) out['200'] = { description: (schema.description as string | undefined) ?? 'Success' };
   return out;
 }
 
@@ -61,14 +61,14 @@ export function openApiDocument(
     const methods = (Array.isArray(route.method) ? route.method : [route.method]).filter((m) => m !== 'HEAD');
     for (const method of methods) {
       const operation: Schema = {
-        operationId: schema?.operationId,
-        summary: schema?.summary,
-        ...(schema?.description ? { description: schema.description } : {}),
-        tags: schema?.tags,
-        parameters: [...parameters(schema?.params as Schema | undefined, 'path'), ...parameters(schema?.querystring as Schema | undefined, 'query')],
+        operationId: schema.operationId,
+        summary: schema.summary,
+        ...(schema.description ? { description: schema.description } : {}),
+        tags: schema.tags,
+        parameters: [...parameters(schema.params as Schema | undefined, 'path'), ...parameters(schema.querystring as Schema | undefined, 'query')],
         responses: responses(schema),
       };
-      if (schema?.body) operation.requestBody = { required: true, content: { 'application/json': { schema: schema.body } } };
+      if (schema.body) operation.requestBody = { required: true, content: { 'application/json': { schema: schema.body } } };
       // Writes need the bearer token when the server has one ({} : or none when it has not);
       // reads never need one, stated explicitly (an empty list) rather than left out.
       operation.security = ['POST', 'PUT', 'DELETE'].includes(method) ? [{ bearer: [] }, {}] : [];
