@@ -47,7 +47,7 @@ function history(file: number, versions: number, text = (v: number) => versionTe
   let previous: string | undefined;
   for (let v = 0; v < versions; v++) {
     const b = obj('blob', new TextEncoder().encode(text(v)));
-    const c = obj('commit', encodeCommit({ name: `f${file}.txt`, data: b.hash, previous, time: 1000 + v }));
+    const c = obj('commit', encodeCommit({ name: `f${file}.txt`, data: b.hash, ...(previous ? { previous } : {}), time: 1000 + v }));
     blobs.push(b);
     commits.push(c);
     previous = c.hash;

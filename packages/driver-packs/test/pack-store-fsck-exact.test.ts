@@ -6,11 +6,11 @@ import { hashObject, MemoryDriver, type Progress } from '@gitty/core';
 import { tempDir } from '@gitty/driver-test/harness';
 import { checkPack, fsckPacks } from '../src/fsck-packs.js';
 import { PackType } from '../src/pack-format.js';
-import { writePackIndex, type PackedEntry } from '../src/pack-index.js';
+import { writePackIndex } from '../src/pack-index.js';
 import { PackFile } from '../src/pack-reader.js';
 import { PackSet } from '../src/pack-set.js';
 import { installPack, pruneTempPacks, removePack, type PackStore } from '../src/pack-store.js';
-import { PackWriter } from '../src/pack-writer.js';
+import { PackWriter, type PackedEntry } from '../src/pack-writer.js';
 import { Tombstones } from '../src/tombstones.js';
 
 // pack-store's file moves and prune of leftovers (every name pattern, the age boundary), and
@@ -54,7 +54,7 @@ async function writePack(dir: string, texts: string[], idxEntries?: (entries: Pa
 async function flip(file: string, at: number): Promise<void> {
   await chmod(file, 0o644);
   const bytes = await readFile(file);
-  bytes[at] ^= 0x01;
+  bytes[at] = bytes[at]! ^ 0x01;
   await writeFile(file, bytes);
 }
 
