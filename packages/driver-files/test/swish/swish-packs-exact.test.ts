@@ -97,7 +97,7 @@ describe('readSwishPackHeader', () => {
           error = err as typeof error;
         }
         expect(error?.code, label).toBe('CORRUPT_OBJECT');
-        expect(error?.message.startsWith(`Corrupt object in ${file}: ${reason}`), `${label}: ${error?.message}`).toBe(true);
+        expect(error?.message?.startsWith(`Corrupt object in ${file}: ${reason}`), `${label}: ${error?.message}`).toBe(true);
       }
     });
   });
