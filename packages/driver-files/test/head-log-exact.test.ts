@@ -7,6 +7,7 @@ import type { HeadChange } from '@gitty/core';
 import { tempDir } from '@gitty/driver-test/harness';
 import { HeadLog, HeadLogMovedError } from '@gitty/driver-files';
 import { headLogTestHooks } from '../src/test-hooks.js';
+import { noSpace, recordFs } from './recording-fs.js';
 
 const h = (digit: string) => digit.repeat(40);
 const line = (change: HeadChange) => `${JSON.stringify(change)}\n`;
@@ -245,5 +246,35 @@ describe('head log initialize and replace', () => {
         expect(await log.readFrom(), first).toMatchObject({ epoch: '', reset: true, skipped: 1, events: [{ name: 'a.pl' }] });
       }
     });
+  });
+});
+
+describe('head log flushes (recorded fs calls)', () => {
+  it('appends are flushed by default and not with durability none; a failed flush takes the lines back and is STORAGE_FULL', async () => {
+    const { dir, remove } = await tempDir('gitty-log-flush-');
+    const file = path.join(dir, 'ref', 'head');
+    const recorder = recordFs();
+    try {
+      const plain = new HeadLog(file);
+      const at = await plain.withLock(() => plain.create([]));
+      recorder.events.length = 0;
+      const next = await plain.withLock(() => plain.append(at, [{ name: 'a.pl', old: null, new: h('1') }]));
+      expect(recorder.events.filter((e) => e.op === 'fsync')).toEqual([{ op: 'fsync', path: file }]);
+      plain.close();
+      const quiet = new HeadLog(file, { durability: 'none' });
+      recorder.events.length = 0;
+      const after = await quiet.withLock(() => quiet.append(next, [{ name: 'a.pl', old: h('1'), new: h('2') }]));
+      expect(recorder.events.filter((e) => e.op === 'fsync')).toEqual([]);
+      quiet.close();
+      const flushing = new HeadLog(file, { durability: 'fsync' });
+      const size = readFileSync(file).length;
+      recorder.fault = (p) => (p === file ? noSpace(p) : undefined);
+      await expect(flushing.withLock(() => flushing.append(after, [{ name: 'a.pl', old: h('2'), new: h('3') }]))).rejects.toMatchObject({ code: 'STORAGE_FULL' });
+      expect(readFileSync(file).length).toBe(size);
+      flushing.close();
+    } finally {
+      recorder.restore();
+      await remove();
+    }
   });
 });
