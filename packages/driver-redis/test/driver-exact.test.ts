@@ -209,6 +209,98 @@ describe('RedisDriver objects', () => {
   });
 });
 
+describe('RedisDriver with replicated objects on their way to the inner store', () => {
+  /** A memory store whose object writes wait at a gate, before or after they reach the store. */
+  class Gated extends MemoryDriver {
+    private gate: Promise<void>;
+    private opener: () => void = () => undefined;
+    constructor(private readonly writeFirst: boolean) {
+      super();
+      this.gate = new Promise<void>((resolve) => (this.opener = resolve));
+    }
+    open(): void {
+      this.opener();
+    }
+    override async storeObject(hash: string, type: string, data: Uint8Array): Promise<boolean> {
+      if (this.writeFirst) {
+        const stored = await super.storeObject(hash, type, data);
+        await this.gate;
+        return stored;
+      }
+      await this.gate;
+      return super.storeObject(hash, type, data);
+    }
+  }
+
+  it('lists an object held and already in the inner store once', async () => {
+    const a = await node();
+    const inner = new Gated(true);
+    const b = await node({ storeId: a.keys.storeId }, inner);
+    const c = await (await openStore(a)).create('f.txt', 'held on b');
+    await waitFor(() => b.status().persisting >= 2, 10_000);
+    const listed: string[] = [];
+    for await (const h of b.objects()) listed.push(h);
+    expect(listed.sort()).toEqual([c.commit, c.data].sort());
+    inner.open();
+    await b.rescan();
+    expect(b.status().persisting).toBe(0);
+  });
+
+  it('deletes a held object after its write to the inner store, so the write does not bring it back', async () => {
+    const a = await node();
+    const inner = new Gated(false);
+    const b = await node({ storeId: a.keys.storeId }, inner);
+    const c = await (await openStore(a)).create('f.txt', 'deleted while held');
+    await waitFor(() => b.status().persisting >= 2, 10_000);
+    expect(await b.hasObject(c.data)).toBe(true);
+    const deleting = b.deleteObject(c.data);
+    inner.open();
+    expect(await deleting).toBe(true);
+    await b.rescan();
+    expect(await b.hasObject(c.data)).toBe(false);
+    expect(await inner.hasObject(c.data)).toBe(false);
+  });
+});
+
+describe('RedisDriver fetching through loadRaw and at close', () => {
+  it('loadRaw fetches a known object from a peer', async () => {
+    const a = await node({ nodeId: 'a' });
+    const b = await node({ nodeId: 'b', storeId: a.keys.storeId });
+    const data = enc('raw from a');
+    const h = hashObject('blob', data);
+    await a.inner.storeObject(h, 'blob', data);
+    await a.updateHead('raw.txt', null, h);
+    await waitFor(async () => (await b.getHead('raw.txt')) === h);
+    const rawBytes = await b.loadRaw(h);
+    expect(Buffer.from(defaultDriverContext().compression.inflate(rawBytes!, 1 << 20)).toString()).toBe('blob 10\0raw from a');
+  });
+
+  it('an object stored that the inner store already had is not announced', async () => {
+    const d = await node();
+    const data = enc('already inside');
+    const h = hashObject('blob', data);
+    await d.inner.storeObject(h, 'blob', data);
+    expect(await d.storeObject(h, 'blob', data)).toBe(false);
+    await d.rescan();
+    expect(await raw.xlen(d.keys.stream)).toBe(0);
+  });
+
+  it('close ends a fetch nobody answers, and disconnects from Redis', async () => {
+    const d = await node({ nodeId: 'closer', fetchTimeoutMs: 30_000 });
+    await d.updateHead('ghost.txt', null, '9'.repeat(40));
+    const listener = new Redis(redis.port, '127.0.0.1');
+    const asks: string[] = [];
+    listener.on('message', (_channel: string, message: string) => asks.push(message));
+    await listener.subscribe(d.keys.fetchChannel);
+    const reading = d.loadObject('9'.repeat(40)).catch((err: unknown) => err);
+    await waitFor(() => asks.length > 0, 5_000, 5);
+    listener.disconnect();
+    await d.close();
+    expect(await reading).toMatchObject({ code: 'OBJECT_UNAVAILABLE', message: `Object ${'9'.repeat(40)} is unavailable: the node is closing` });
+    await waitFor(async () => !/name=gitty-/.test(await raw.client('LIST') as string), 5_000);
+  });
+});
+
 describe('RedisDriver heads', () => {
   it('lists heads, by extension when asked, and reports other nodes\' changes', async () => {
     const a = await node();
