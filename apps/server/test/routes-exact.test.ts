@@ -409,3 +409,48 @@ describe('GET /diff', () => {
     expect(res.json()).toEqual({ code: 'NOT_FOUND', message: 'No file "nope"' });
   });
 });
+
+describe('each route validates its request with its schema', () => {
+  const cases: Array<[string, InjectOptions['method'], string, unknown, { code: string; message: string }]> = [
+    ['POST: unknown body key', 'POST', '/files/a', { data: 'x', colour: 'red' }, { code: 'INVALID_ARGUMENT', message: 'body must NOT have additional properties' }],
+    ['POST: bad encoding', 'POST', '/files/a', { data: 'x', encoding: 'hex' }, { code: 'INVALID_ARGUMENT', message: 'body/encoding must be equal to one of the allowed values' }],
+    ['PUT: no previous', 'PUT', '/files/a', { data: 'x' }, { code: 'INVALID_ARGUMENT', message: 'body must have required property \'previous\'' }],
+    ['PUT: short previous', 'PUT', '/files/a', { data: 'x', previous: 'abcd' }, { code: 'INVALID_HASH', message: 'body/previous must match pattern "^[0-9a-f]{40}$"' }],
+    ['GET: bad format', 'GET', '/files/a?format=xml', undefined, { code: 'INVALID_ARGUMENT', message: 'querystring/format must be equal to one of the allowed values' }],
+    ['GET: short version', 'GET', '/files/a?version=abc', undefined, { code: 'INVALID_HASH', message: 'querystring/version must match pattern "^[0-9a-f]{4,40}$"' }],
+    ['DELETE: short previous', 'DELETE', '/files/a?previous=abcd', undefined, { code: 'INVALID_HASH', message: 'querystring/previous must match pattern "^[0-9a-f]{40}$"' }],
+    ['history: depth 0', 'GET', '/files/a/history?depth=0', undefined, { code: 'INVALID_ARGUMENT', message: 'querystring/depth must be >= 1' }],
+    ['list: limit 0', 'GET', '/files?limit=0', undefined, { code: 'INVALID_ARGUMENT', message: 'querystring/limit must be >= 1' }],
+    ['object: short hash', 'GET', '/objects/abc', undefined, { code: 'INVALID_HASH', message: 'params/hash must match pattern "^[0-9a-f]{4,40}$"' }],
+    ['object: bad format', 'GET', `/objects/${'a'.repeat(40)}?format=xml`, undefined, { code: 'INVALID_ARGUMENT', message: 'querystring/format must be equal to one of the allowed values' }],
+    ['diff: no to', 'GET', '/diff?from=a', undefined, { code: 'INVALID_ARGUMENT', message: 'querystring must have required property \'to\'' }],
+  ];
+
+  it.each(cases)('%s', async (_what, method, url, payload, body) => {
+    await serve();
+    await store.create('a', '1');
+    const res = await send(method, url, payload);
+    expect([res.statusCode, res.json()]).toEqual([400, body]);
+    expect((await store.get('a')).data).toEqual(new TextEncoder().encode('1'));
+  });
+});
+
+describe('the listing cache', () => {
+  it('stops following the store when the server closes', async () => {
+    store = await openStore({ driver: 'memory' });
+    let listeners = 0;
+    const on = store.on.bind(store);
+    store.on = (event, listener) => {
+      listeners++;
+      const off = on(event, listener);
+      return () => {
+        listeners--;
+        off();
+      };
+    };
+    server = await createServer({ store, writeRateLimit: false, webPage: false });
+    expect(listeners).toBe(1);
+    await server.close();
+    expect(listeners).toBe(0);
+  });
+});
