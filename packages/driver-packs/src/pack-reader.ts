@@ -295,6 +295,9 @@ export class PackFile {
 
   /** Read `length` bytes at pack `offset` into `buffer` at `at`; returns that part of `buffer`. */
   private readInto(buffer: Buffer, at: number, length: number, offset: number): Buffer {
+    // A closed FileHandle's fd is -1, which readSync refuses with ERR_OUT_OF_RANGE: report EBADF,
+    // so a read of a closed (retired) pack stays its caller's miss, not corruption (see readAt).
+    if (this.file.fd < 0) throw Object.assign(new Error(`EBADF: pack ${this.path} is closed`), { code: 'EBADF' });
     let done = 0;
     while (done < length) {
       const bytesRead = readSync(this.file.fd, buffer, at + done, length - done, offset + done);

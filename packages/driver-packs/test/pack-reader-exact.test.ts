@@ -1,21 +1,19 @@
-import { createHash } from 'node:crypto';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import zlib from 'node:zlib';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { hashObject } from '@gitty/core';
 import { BaseCache } from '../src/base-cache.js';
-import { entryHeader, ofsDeltaDistance, packHeader, PackType } from '../src/pack-format.js';
-import { writePackIndex } from '../src/pack-index.js';
+import { entryHeader, PackType } from '../src/pack-format.js';
 import { maxCompressedSize, PackFile } from '../src/pack-reader.js';
+import { appendDelta, buildPack, ofsDelta, refDelta, whole, type RawEntry } from './support/hand-pack.js';
 
 // Packs built byte by byte, each with one flaw: the reader must refuse each with its exact
 // message, resolve OFS and REF deltas, and never hand out bytes that do not hash to the key.
 
 const text = (s: string) => Buffer.from(s, 'latin1');
 let dir: string;
-let n = 0;
 
 beforeEach(async () => {
   dir = await mkdtemp(path.join(os.tmpdir(), 'gitty-reader-'));
@@ -24,50 +22,11 @@ afterEach(async () => {
   await rm(dir, { recursive: true, force: true });
 });
 
-interface Raw {
-  /** The hash the idx lists for this entry. */
-  hash: string;
-  /** The entry's bytes, given the entry's own offset. */
-  bytes: (offset: number, offsets: number[]) => Buffer;
-}
-
-const whole = (type: number, data: Buffer, hash = hashObject(['', 'commit', 'tree', 'blob', 'tag'][type]!, data), stream = zlib.deflateSync(data)): Raw => ({
-  hash,
-  bytes: () => Buffer.concat([Buffer.from(entryHeader(type, data.length)), stream]),
-});
-const ofsDelta = (hash: string, baseIndex: number, delta: Buffer): Raw => ({
-  hash,
-  bytes: (offset, offsets) => Buffer.concat([Buffer.from([...entryHeader(PackType.ofsDelta, delta.length), ...ofsDeltaDistance(offset - offsets[baseIndex]!)]), zlib.deflateSync(delta)]),
-});
-const refDelta = (hash: string, baseHash: string, delta: Buffer): Raw => ({
-  hash,
-  bytes: () => Buffer.concat([Buffer.from(entryHeader(PackType.refDelta, delta.length)), Buffer.from(baseHash, 'hex'), zlib.deflateSync(delta)]),
-});
-
-/** Write the pack and its idx; `count` and `idxOffsets` override what the header and idx say. */
-async function build(entries: Raw[], options: { count?: number; idxOffsets?: number[]; tail?: (pack: Buffer) => Buffer } = {}): Promise<string> {
-  const parts: Buffer[] = [packHeader(options.count ?? entries.length)];
-  const offsets: number[] = [];
-  let offset = 12;
-  for (const e of entries) {
-    offsets.push(offset);
-    offset += e.bytes(offset, offsets).length;
-  }
-  for (let i = 0; i < entries.length; i++) parts.push(entries[i]!.bytes(offsets[i]!, offsets));
-  let body: Buffer = Buffer.concat(parts);
-  const checksum = createHash('sha1').update(body).digest();
-  body = Buffer.concat([body, checksum]);
-  if (options.tail) body = options.tail(body);
-  const name = path.join(dir, `pack-${(n++).toString(16).padStart(40, '0')}.pack`);
-  await writeFile(name, body);
-  const idx = writePackIndex(entries.map((e, i) => ({ hash: e.hash, offset: options.idxOffsets?.[i] ?? offsets[i]!, crc: 0 })), checksum.toString('hex'));
-  await writeFile(name.replace(/\.pack$/, '.idx'), idx);
-  return name;
-}
+type Raw = RawEntry;
+/** Write the pack and its idx into this test's folder (see buildPack). */
+const build = (entries: Raw[], options: Parameters<typeof buildPack>[2] = {}) => buildPack(dir, entries, options);
 
 const corrupt = (where: string, reason: string, hash?: string) => ({ code: 'CORRUPT_OBJECT', message: `Corrupt object${hash ? ` ${hash}` : ''} in ${where}: ${reason}` });
-/** A delta copying all of a `size`-byte base, then inserting `extra`. */
-const appendDelta = (size: number, extra: string) => Buffer.from([size, size + extra.length, 0x90, size, extra.length, ...text(extra)]);
 
 async function readText(pack: PackFile, hash: string): Promise<string | undefined> {
   const object = await pack.read(hash);
