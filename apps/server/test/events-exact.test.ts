@@ -1,6 +1,6 @@
 import http from 'node:http';
-import type { AddressInfo } from 'node:net';
-import Fastify, { type FastifyInstance } from 'fastify';
+import net, { type AddressInfo } from 'node:net';
+import Fastify, { type FastifyInstance, type FastifyReply } from 'fastify';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { openStore, type Store } from '@gitty/core';
 import { startServer, type RunningServer } from '../src/index.js';
@@ -80,7 +80,7 @@ afterEach(async () => {
 });
 
 /** A bare fastify app with just the events route, on a store whose listeners are counted. */
-async function bareApp(keepAliveMs: number, onRequest?: (reply: { header: (k: string, v: string) => unknown }) => void) {
+async function bareApp(keepAliveMs: number, onRequest?: (reply: FastifyReply) => void) {
   store = await openStore({ driver: 'memory' });
   let listeners = 0;
   const on = store.on.bind(store);
@@ -220,6 +220,47 @@ describe('GET /events', () => {
     await two.ended;
     expect([one.res.complete, two.res.complete, streams.size, listeners()]).toEqual([true, true, 0, 0]);
     expect([one.text(), two.text()]).toEqual([GREETING, GREETING]);
+  });
+});
+
+describe('a client that stops reading', () => {
+  it('is dropped once more than 1 MiB waits for it, and gets what was written before', async () => {
+    let raw: http.ServerResponse | undefined;
+    const { url, streams } = await bareApp(3_600_000, (reply) => {
+      raw = reply.raw;
+    });
+    const socket = net.connect(Number(new URL(url).port), '127.0.0.1');
+    socket.write('GET /events HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n');
+    socket.pause();
+    while (streams.size === 0) await new Promise((resolve) => setImmediate(resolve));
+    // Head events with long names (about 400 bytes a frame) until the server drops the stream;
+    // the most it held for the client just before is over 1 MiB (and bounded here, at 8 MiB).
+    let written = 0;
+    let mostWaiting = 0;
+    for (let i = 0; streams.size === 1 && mostWaiting <= 8 * 1024 * 1024; i++) {
+      mostWaiting = Math.max(mostWaiting, raw!.writableLength);
+      await store!.create(`${String(i).padStart(6, '0')}${'n'.repeat(240)}`, 'x');
+      written++;
+    }
+    expect(streams.size).toBe(0);
+    expect(mostWaiting).toBeGreaterThan(1024 * 1024);
+    expect(mostWaiting).toBeLessThan(1024 * 1024 + 1024);
+    // The client, reading again, gets the frames sent before the drop and then the stream's end.
+    // (The connection stays open for another request: the response's last chunk is its end.)
+    let text = '';
+    socket.setEncoding('utf8');
+    await new Promise<void>((resolve) => {
+      socket.on('data', (chunk: string) => {
+        text += chunk;
+        if (text.endsWith('\r\n0\r\n\r\n')) resolve();
+      });
+      socket.resume();
+    });
+    socket.destroy();
+    const frames = text.split('event: head\n').length - 1;
+    expect(frames).toBeGreaterThan(2000);
+    // Every event but the one that found the buffer full.
+    expect(frames).toBe(written - 1);
   });
 });
 
