@@ -78,3 +78,20 @@ export function trapInterrupt(onInterrupt: () => void): () => void {
   process.on('SIGINT', handler);
   return () => process.off('SIGINT', handler);
 }
+
+/**
+ * Resolve on the first SIGINT or SIGTERM (commands that run until stopped: serve, watch), and
+ * remove both handlers then, so a run inside a longer-lived process (tests, embedders) leaves
+ * none behind.
+ */
+export function untilStopped(): Promise<void> {
+  return new Promise<void>((resolve) => {
+    const stop = () => {
+      process.off('SIGINT', stop);
+      process.off('SIGTERM', stop);
+      resolve();
+    };
+    process.on('SIGINT', stop);
+    process.on('SIGTERM', stop);
+  });
+}

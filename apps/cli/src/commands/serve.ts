@@ -1,7 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import type { Command } from 'commander';
 import { action } from '../action.js';
-import type { CliContext } from '../context.js';
+import { untilStopped, type CliContext } from '../context.js';
 import { CliError, UsageError } from '../errors.js';
 import { installHint, isMissingPackage } from '../optional-package.js';
 import { prepareStoreFolders } from '../store-guard.js';
@@ -102,10 +102,7 @@ export function serveCommands(program: Command): void {
       if (ctx.out.json) ctx.out.event({ listening: server.url, store: selection.origin, writesNeedToken: token !== undefined });
       else ctx.out.line(`${line} — store ${selection.origin} (Ctrl-C to stop)`);
       if (warning) ctx.out.error(warning);
-      await new Promise<void>((resolve) => {
-        process.once('SIGINT', () => resolve());
-        process.once('SIGTERM', () => resolve());
-      });
+      await untilStopped();
       await server.close();
     }));
 }

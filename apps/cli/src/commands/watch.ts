@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import type { HeadEvent, Store } from '@gitty/core';
 import { action } from '../action.js';
-import type { CliContext } from '../context.js';
+import { untilStopped, type CliContext } from '../context.js';
 import { parseDuration } from '../duration.js';
 import { shortHash, type Output } from '../output.js';
 
@@ -60,10 +60,7 @@ export function watchCommands(program: Command): void {
         ctx.out.note(`watching ${selection.origin} (${store.driver.name} driver); Ctrl-C to stop`);
         // Drivers unref their watch timers (a library must not keep an app alive); this command must stay up.
         const keepAlive = setInterval(() => {}, 1 << 30);
-        await new Promise<void>((resolve) => {
-          process.once('SIGINT', () => resolve());
-          process.once('SIGTERM', () => resolve());
-        });
+        await untilStopped();
         clearInterval(keepAlive);
         stop();
       });
