@@ -1,8 +1,7 @@
 import http from 'node:http';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { encodeCommit, openStore, type JsonValue, type Store } from '@gitty/core';
 import { createServer, startServer, startupMessage, type GittyServer, type RunningServer } from '../src/index.js';
-import { registerBuiltinDrivers } from '../src/drivers.js';
 
 // createServer/startServer (server.ts) and the built-in drivers (drivers.ts) in the test
 // process: who closes the store, the fastify options the server sets (each seen through a
@@ -78,6 +77,10 @@ describe('the store a server serves', () => {
 
 describe('registerBuiltinDrivers', () => {
   it('registers files, packs, sqlite and redis once per process', async () => {
+    // A fresh copy of the module: its registration runs once per module instance, and this
+    // process may have run it already (createServer calls it).
+    vi.resetModules();
+    const { registerBuiltinDrivers } = await import('../src/drivers.js');
     const first = registerBuiltinDrivers();
     expect(registerBuiltinDrivers()).toBe(first);
     expect(await first).toEqual(['files', 'packs', 'sqlite', 'redis']);
