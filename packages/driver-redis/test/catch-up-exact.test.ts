@@ -490,3 +490,39 @@ describe('CatchUp backfill and locking', () => {
     expect(order).toEqual(['one', 'two']);
   });
 });
+
+describe('CatchUp when Redis answers with an error', () => {
+  // Each read of a transaction fails alone (a key of the wrong type): the error is Redis's own.
+  for (const key of ['stream', 'seq', 'epoch', 'members'] as const) {
+    it(`a replay fails with Redis's error when the ${key} key is of the wrong type`, async () => {
+      const r = await synced();
+      const name = r.keys[key];
+      await cmd.del(name);
+      if (key === 'stream' || key === 'members') await cmd.set(name, 'wrong type');
+      else await cmd.hset(name, 'wrong', 'type');
+      await expect(r.catchUp.catchUp()).rejects.toThrow(/^WRONGTYPE/);
+    });
+  }
+
+  it('the idle check fails with Redis\'s error', async () => {
+    const r = await synced();
+    await cmd.del(r.keys.members);
+    await cmd.set(r.keys.members, 'wrong type');
+    await expect(r.catchUp.verify()).rejects.toThrow(/^WRONGTYPE/);
+  });
+
+  it('a reconcile fails with Redis\'s error', async () => {
+    const r = await synced();
+    await cmd.set(r.keys.stamps, 'wrong type');
+    await cmd.set(r.keys.seq, '5');
+    await expect(r.catchUp.catchUp()).rejects.toThrow(/^WRONGTYPE/);
+    expect(r.catchUp.counters.reconciles).toBe(0);
+  });
+
+  it('the adoption after a merge fails with Redis\'s error', async () => {
+    const r = await rig(cmd);
+    await cmd.set(r.keys.members, 'wrong type');
+    await expect(r.catchUp.sync()).rejects.toThrow(/^WRONGTYPE/);
+    expect(r.state.epoch).toBeNull();
+  });
+});
