@@ -1,10 +1,11 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { randomBytes } from 'node:crypto';
+import { readFile } from 'node:fs/promises';
 import { Redis } from 'ioredis';
 import {
   defaultDriverContext, encodeCommit, hashObject, MemoryDriver, openStore, type Driver, type HeadChange, type Store,
 } from '@gitty/core';
-import { startRedisServer, waitFor, type RedisServer } from '@gitty/driver-test/harness';
+import { startRedisServer, tempDir, waitFor, type RedisServer } from '@gitty/driver-test/harness';
 import { defineReplicaCommands } from '../src/cas-script.js';
 import { createClient } from '../src/connection.js';
 import { RedisDriver } from '../src/driver.js';
@@ -439,6 +440,68 @@ describe('RedisDriver after Redis comes back', () => {
       await d.close();
     } finally {
       await server.stop();
+    }
+  });
+});
+
+describe('RedisDriver wiring of its parts', () => {
+  it('an idle node notices a flushed Redis and re-seeds it with its heads', async () => {
+    const d = await node({ blockMs: 100 });
+    await d.updateHead('kept.txt', null, 'a'.repeat(40));
+    const epoch = d.status().epoch;
+    await raw.flushall();
+    await waitFor(async () => (await raw.hget(d.keys.heads, 'kept.txt')) === 'a'.repeat(40), 10_000);
+    expect(d.status().epoch).not.toBe(epoch);
+    expect(await raw.get(d.keys.epoch)).toBe(d.status().epoch);
+  });
+
+  it('fetches the objects of heads it adopts without being asked', async () => {
+    const a = await node({ nodeId: 'a' });
+    const c = await (await openStore(a)).create('f.txt', 'backfilled');
+    await raw.del(a.keys.stream);
+    const b = await node({ nodeId: 'b', storeId: a.keys.storeId });
+    await b.rescan();
+    expect(await b.hasObject(c.commit)).toBe(true);
+    expect(await b.hasObject(c.data)).toBe(true);
+    expect((await b.stats())['redis.fetched']).toBe(2);
+  });
+
+  it('an object whose stream copy was damaged is known, and fetching it ends in CORRUPT_OBJECT', async () => {
+    const d = await node({ fetchTimeoutMs: 500 });
+    const data = enc('the real bytes');
+    const h = hashObject('blob', data);
+    const seq = await raw.incr(d.keys.seq);
+    const damaged = defaultDriverContext().compression.deflate(new TextEncoder().encode('blob 5\0wrong'));
+    await raw.xadd(d.keys.stream, '*', 'seq', String(seq), 'type', 'objects', 'node', 'elsewhere', `o:${h}`, Buffer.from(damaged));
+    await d.rescan();
+    expect((await d.stats())['redis.rejected']).toBe(1);
+    const error = await failure(d.loadObject(h));
+    expect(error.code).toBe('CORRUPT_OBJECT');
+    expect(error.message).toBe(`Corrupt object ${h} in Redis replication: every copy offered to this node was damaged, and no intact one came within 500 ms`);
+  });
+
+  it('saves the names whose head the inner store refused with its state', async () => {
+    class Refusing extends MemoryDriver {
+      override async updateHead(): Promise<void> {
+        throw Object.assign(new Error('disk full'), { code: 'STORAGE_FULL' });
+      }
+    }
+    const made = await tempDir('gitty-redis-driver-');
+    try {
+      const a = await node();
+      const parsed = parseOptions({ url: redis.url, storeId: a.keys.storeId, inner: { driver: 'memory' }, blockMs: 200, stateDir: made.dir });
+      const connections = { cmd: createClient(parsed, 'cmd'), follower: createClient(parsed, 'follow'), sub: createClient(parsed, 'sub') };
+      defineReplicaCommands(connections.cmd);
+      const b = new RedisDriver(parsed, new Refusing(), await ReplicaState.open(made.dir, parsed.storeId), defaultDriverContext(), connections);
+      await b.start();
+      await a.updateHead('refused.txt', null, 'a'.repeat(40));
+      await b.rescan();
+      expect(await b.getHead('refused.txt')).toBe('a'.repeat(40));
+      await b.close();
+      const saved = JSON.parse(await readFile(`${made.dir}/redis-replica-${parsed.storeId}.json`, 'utf8')) as { unwritten?: string[] };
+      expect(saved.unwritten).toEqual(['refused.txt']);
+    } finally {
+      await made.remove();
     }
   });
 });
