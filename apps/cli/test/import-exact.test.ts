@@ -4,7 +4,9 @@ import path from 'node:path';
 import { Readable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { git, tempDir } from '@gitty/driver-test/harness';
-import type { Commit } from '@gitty/core';
+import { registerDriver, resolveDriverFactory, type Commit } from '@gitty/core';
+import { PassThroughDriver } from '@gitty/driver-test';
+import { registerBuiltinDrivers } from '../src/drivers.js';
 import { runCli } from '../src/cli.js';
 import { gitty, type CliResult } from './cli-process.js';
 import { openFilesStore } from './raw-store.js';
@@ -479,5 +481,58 @@ describe('gitty import <folder>: output', () => {
     }
     failed(result, 1, `gitty: Cannot read ${path.join(vanishing, 'z.txt')}: no such file or folder — make it readable (or move it out of the tree); nothing was imported\n`);
     expect(await storeFiles(store)).toEqual({});
+  });
+});
+
+describe('gitty import --git: a file saved by another writer meanwhile', () => {
+  /** Per name: when the import reads this head, another writer moves it on (once). */
+  const races = new Map<string, { from: string; to: string }>();
+
+  beforeAll(async () => {
+    registerBuiltinDrivers();
+    const files = await resolveDriverFactory('files');
+    registerDriver('racing-files', async (options, context) => {
+      const inner = await files(options, context);
+      const driver = new PassThroughDriver(inner);
+      driver.getHead = async (name: string) => {
+        const head = await inner.getHead(name);
+        const race = races.get(name);
+        if (race && head === race.from) {
+          races.delete(name);
+          await inner.updateHead(name, race.from, race.to);
+        }
+        return head;
+      };
+      return driver;
+    });
+  });
+
+  it('leaves that file at the other writer\'s version, deletes nothing, and says where its imported history ends', async () => {
+    const store = path.join(root.dir, 'git-race');
+    const opened = await openFilesStore(store);
+    let mine: Commit;
+    let theirs: Commit;
+    try {
+      mine = await opened.create('a.txt', 'mine\n');
+      theirs = await opened.update('a.txt', 'theirs\n', { previous: mine.commit });
+      await opened.driver.updateHead('a.txt', theirs.commit, mine.commit); // saved, not yet at the head
+    } finally {
+      await opened.close();
+    }
+    races.set('a.txt', { from: mine.commit, to: theirs.commit });
+    const result = await gitty(['--store', store, '--driver', 'racing-files', 'import', '--git', repo, '--append']);
+    const tip = /a\.txt → ([0-9a-f]{10})/.exec(result.stderr)?.[1] as string;
+    expect({ code: result.code, stdout: result.stdout }).toEqual({ code: 1, stdout: '' });
+    expect(result.stderr).toBe('gitty: Import left 1 file(s) at heads another writer set meanwhile ("a.txt"); their imported versions are stored (see conflicts[].tip), 2 other file(s) were switched'
+      + ` — another writer saved these files meanwhile; their imported versions end at a.txt → ${tip} (\`gitty log <hash>\`), files gone at the tip were not deleted\n`);
+    // a.txt stays at the other writer's version; gone.txt, gone at the tip, was not deleted.
+    expect(await storeFiles(store)).toEqual({ 'a.txt': 'theirs\n', 'dir:b.txt': 'b1\n', 'gone.txt': 'g\n' });
+    const reopened = await openFilesStore(store);
+    try {
+      const imported = await reopened.commit(await reopened.resolveHash(tip, { type: 'commit' }));
+      expect([imported.name, imported.commit_message, (await reopened.get(imported.commit)).text]).toEqual(['a.txt', 'second', 'a2\n']);
+    } finally {
+      await reopened.close();
+    }
   });
 });
