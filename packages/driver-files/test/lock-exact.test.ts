@@ -501,6 +501,11 @@ describe('FileLock: holdAcrossBurst', () => {
       expect(readdirSync(dir)).toEqual([]);
       const third = await lock.withLock(async () => tokenIn(file));
       expect(third).not.toBe(first);
+      expect(readdirSync(dir)).toEqual(['head.lock']);
+      // Every later burst is released at its next turn too, not only the first.
+      await nextTurn();
+      expect(readdirSync(dir)).toEqual([]);
+      await lock.withLock(async () => undefined);
       lock.releaseKept();
       expect(readdirSync(dir)).toEqual([]);
     });
@@ -573,6 +578,176 @@ describe('FileLock: holdAcrossBurst', () => {
       expect(readdirSync(dir)).toEqual([]);
       await lock.withLock(async () => undefined);
       expect(readdirSync(dir)).toEqual([]);
+    });
+  });
+});
+
+describe('FileLock: follow-ups (races and timers)', () => {
+  it('refreshes every staleMs / 4 (not sooner, not later), and an owner file gone meanwhile stops it quietly', async () => {
+    await withFolder(async (dir) => {
+      const file = path.join(dir, 'head');
+      const lock = `${file}.lock`;
+      vi.useFakeTimers({ toFake: ['setInterval', 'clearInterval'] });
+      try {
+        const old = new Date(Date.now() - 60_000);
+        await new FileLock(file, { staleMs: 2_000 }).withLock(async () => {
+          utimesSync(lock, old, old);
+          vi.advanceTimersByTime(499);
+          expect(statSync(lock).mtime.toISOString()).toBe(old.toISOString());
+          vi.advanceTimersByTime(1);
+          expect(statSync(lock).mtimeMs).toBeGreaterThan(old.getTime() + 30_000);
+          // The owner file removed (a take-over being written): the next tick stops refreshing, no error.
+          fs.unlinkSync(path.join(lock, 'owner'));
+          utimesSync(lock, old, old);
+          vi.advanceTimersByTime(1_000);
+          expect(statSync(lock).mtime.toISOString()).toBe(old.toISOString());
+        });
+      } finally {
+        vi.useRealTimers();
+      }
+      // Released: the moved folder had no owner of ours, so it was put back (a successor's, being written).
+      expect(readdirSync(dir)).toEqual(['head.lock']);
+      expect(readdirSync(lock)).toEqual([]);
+    });
+  });
+
+  it('an owner write that races a take-over twice still ends holding the lock', async () => {
+    await withFolder(async (dir) => {
+      const file = path.join(dir, 'head');
+      const ownerFile = path.join(`${file}.lock`, 'owner');
+      let raced = 0;
+      patch('writeFileSync', (original) => ((target: fs.PathOrFileDescriptor, ...rest: unknown[]) => {
+        if (target === ownerFile && raced < 2) fs.renameSync(`${file}.lock`, path.join(dir, `moved-${raced}`));
+        if (target === ownerFile) raced++;
+        return (original as (...a: unknown[]) => unknown)(target, ...rest);
+      }) as typeof fs.writeFileSync);
+      expect(await attempt(file, { timeoutMs: 2_000 })).toBe('taken');
+      expect(raced).toBe(3);
+      expect(readdirSync(dir).sort()).toEqual(['moved-0', 'moved-1']);
+    });
+  });
+
+  it('a lock released between the mkdir and the look is tried again at once', async () => {
+    await withFolder(async (dir) => {
+      const file = path.join(dir, 'head');
+      const lock = `${file}.lock`;
+      plantLock(file, { host: 'another-host', ns: NS, pid: 1, token: 'leaving' });
+      let looked = 0;
+      patch('statSync', (original) => ((target: fs.PathLike, ...rest: unknown[]) => {
+        if (String(target) === lock && looked++ === 0) rmSync(lock, { recursive: true }); // its holder let go just now
+        return (original as (...a: unknown[]) => unknown)(target, ...rest);
+      }) as typeof fs.statSync);
+      expect(await attempt(file, { timeoutMs: 2_000 })).toBe('taken');
+      expect(readdirSync(dir)).toEqual([]);
+    });
+  });
+
+  it('a dead holder\'s lock replaced by an ownerless one before the move is put back, not taken', async () => {
+    await withFolder(async (dir) => {
+      const file = path.join(dir, 'head');
+      const lock = `${file}.lock`;
+      plantLock(file, { host: HOST, ns: NS, pid: await deadPid(), token: 'dead' });
+      let raced = 0;
+      patch('renameSync', (original) => ((from: fs.PathLike, to: fs.PathLike) => {
+        if (String(from) === lock && raced++ === 0) {
+          original(lock, path.join(dir, 'the-dead-one'));
+          mkdirSync(lock); // a new holder that has not written its owner yet
+        }
+        return original(from, to);
+      }) as typeof fs.renameSync);
+      expect(await attempt(file, { timeoutMs: 150 })).toBe('LOCK_TIMEOUT');
+      expect(readdirSync(lock)).toEqual([]);
+      expect(readdirSync(dir).sort()).toEqual(['head.lock', 'the-dead-one']);
+    });
+  });
+
+  it('a stale ownerless lock that vanishes right after our move (another waiter cleaned it) is no error', async () => {
+    await withFolder(async (dir) => {
+      const file = path.join(dir, 'head');
+      const lock = `${file}.lock`;
+      plantLock(file, undefined, 5_000);
+      let moved = 0;
+      patch('renameSync', (original) => ((from: fs.PathLike, to: fs.PathLike) => {
+        original(from, to);
+        if (String(from) === lock && moved++ === 0) rmSync(String(to), { recursive: true });
+      }) as typeof fs.renameSync);
+      expect(await attempt(file, { staleMs: 2_000, timeoutMs: 2_000 })).toBe('taken');
+      expect(readdirSync(dir)).toEqual([]);
+    });
+  });
+
+  it('a take-over with holdAcrossBurst keeps the lock after its step: taking a dead holder\'s lock is no waiting', async () => {
+    await withFolder(async (dir) => {
+      const file = path.join(dir, 'head');
+      plantLock(file, { host: HOST, ns: NS, pid: await deadPid(), token: 'dead' });
+      const lock = new FileLock(file, { holdAcrossBurst: true, timeoutMs: 2_000 });
+      await lock.withLock(async () => undefined);
+      expect(readdirSync(dir)).toEqual(['head.lock']);
+      lock.releaseKept();
+      expect(readdirSync(dir)).toEqual([]);
+    });
+  });
+
+  it('a waiter that cannot leave its sign is no waiter for the burst rule, and leaves another\'s sign alone when it gives up', async () => {
+    await withFolder(async (dir) => {
+      const file = path.join(dir, 'head');
+      const waitingPath = `${file}.lock-waiting`;
+      patch('openSync', (original) => ((target: fs.PathLike, ...rest: unknown[]) => {
+        if (String(target) === waitingPath) throw Object.assign(new Error('EROFS: read-only file system'), { code: 'EROFS' });
+        return (original as (...a: unknown[]) => number)(target, ...rest);
+      }) as typeof fs.openSync);
+      plantLock(file, { host: HOST, ns: NS, pid: process.pid, token: 'held-here' });
+      writeFileSync(waitingPath, '');
+      expect(await attempt(file, { timeoutMs: 150 })).toBe('LOCK_TIMEOUT');
+      expect(existsSync(waitingPath)).toBe(true);
+      fs.unlinkSync(waitingPath);
+      // It waited, but left no sign: once it holds the lock it keeps it across the burst.
+      const holder = setTimeout(() => rmSync(`${file}.lock`, { recursive: true }), 50);
+      const lock = new FileLock(file, { holdAcrossBurst: true, timeoutMs: 5_000 });
+      await lock.withLock(async () => undefined);
+      clearTimeout(holder);
+      expect(readdirSync(dir)).toEqual(['head.lock']);
+      lock.releaseKept();
+      expect(readdirSync(dir)).toEqual([]);
+    });
+  });
+
+  it('a holder whose pid answers EPERM (another user\'s live process) is alive', async () => {
+    await withFolder(async (dir) => {
+      const file = path.join(dir, 'head');
+      const foreign = await deadPid();
+      const kill = process.kill.bind(process);
+      vi.spyOn(process, 'kill').mockImplementation(((pid: number, signal?: string | number) => {
+        if (pid === foreign) throw Object.assign(new Error('kill EPERM'), { code: 'EPERM' });
+        return kill(pid, signal);
+      }) as typeof process.kill);
+      plantLock(file, { host: HOST, ns: NS, pid: foreign, token: 'someone-elses' });
+      expect(await attempt(file, { timeoutMs: 150 })).toBe('LOCK_TIMEOUT');
+      vi.restoreAllMocks();
+      expect(await attempt(file, { timeoutMs: 2_000 })).toBe('taken');
+    });
+  });
+
+  it('a release whose put-back fails (a third holder made the lock meanwhile) removes the moved folder and leaves the third\'s', async () => {
+    await withFolder(async (dir) => {
+      const file = path.join(dir, 'head');
+      const lock = `${file}.lock`;
+      const successor = { host: HOST, ns: NS, pid: process.pid, token: 'successor' };
+      const third = { host: HOST, ns: NS, pid: process.pid, token: 'third' };
+      await new FileLock(file).withLock(async () => {
+        fs.renameSync(lock, path.join(dir, 'ours-moved'));
+        mkdirSync(lock);
+        writeFileSync(path.join(lock, 'owner'), JSON.stringify(successor));
+        patch('renameSync', (original) => ((from: fs.PathLike, to: fs.PathLike) => {
+          original(from, to);
+          if (String(from) === lock) {
+            mkdirSync(lock);
+            writeFileSync(path.join(lock, 'owner'), JSON.stringify(third));
+          }
+        }) as typeof fs.renameSync);
+      });
+      expect(ownerOf(file)).toEqual(third);
+      expect(readdirSync(dir).sort()).toEqual(['head.lock', 'ours-moved']);
     });
   });
 });
