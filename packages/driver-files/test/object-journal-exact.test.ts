@@ -393,15 +393,34 @@ describe('ObjectJournal: failures', () => {
       events.push(`rename ${path.basename(String(to)).endsWith('.journal') ? 'journal' : 'other'}`);
       original(from, to);
     }) as typeof fs.renameSync);
+    patch('fsyncSync', (original) => ((fd: number) => {
+      events.push('fsyncSync');
+      original(fd);
+    }) as typeof fs.fsyncSync);
     let failFlush = false;
+    let hold: (() => void) | undefined;
+    let held: (() => void) | undefined;
     patch('fdatasync', (original) => ((fd: number, callback: (err: NodeJS.ErrnoException | null) => void) => {
       events.push('fdatasync');
       if (failFlush) setImmediate(() => callback(Object.assign(new Error('EIO: i/o error, fdatasync'), { code: 'EIO' })));
-      else original(fd, callback);
+      else if (hold) {
+        held = () => original(fd, callback);
+        hold();
+      } else original(fd, callback);
     }) as typeof fs.fdatasync);
     const a = blob('durable');
-    await journal.store(a.hash, 'blob', a.data);
-    expect(events).toEqual(['fdatasyncSync', 'rename journal', 'fdatasync']);
+    const reached = new Promise<void>((resolve) => (hold = resolve));
+    const stored = journal.store(a.hash, 'blob', a.data);
+    await reached;
+    // Written, not yet flushed: not indexed, not even by a rescan (the writer indexes it once durable).
+    journal.rescan();
+    expect(journal.has(a.hash)).toBe(false);
+    hold = undefined;
+    held!();
+    expect(await stored).toBe(true);
+    expect(journal.has(a.hash)).toBe(true);
+    // The header flushed, renamed into place, the folder flushed (fsyncSync), then the append flushed.
+    expect(events).toEqual(['fdatasyncSync', 'rename journal', 'fsyncSync', 'fdatasync']);
     const file = path.join(folder, journals()[0]!);
     const size = statSync(file).size;
     failFlush = true;
