@@ -226,10 +226,28 @@ describe('integers beyond 2^53 (SWISH metadata)', () => {
     expect([list.statusCode, list.body.includes('"big":12345678901234567890,')]).toEqual([200, true]);
   });
 
-  it('keeps the schema serializer for other replies (no undeclared keys)', async () => {
+  it('does not look for them deeper than 64 levels: such a reply answers 500', async () => {
+    const lines: string[] = [];
+    const server = await serve({ errorLog: { write: (line: string) => lines.push(line) } });
+    let deep: JsonValue = [98765432109876543210n];
+    for (let i = 0; i < 63; i++) deep = [deep];
+    await plant(server.store, 'deeper', { deep });
+    const res = await server.app.inject({ url: '/files/deeper' });
+    expect([res.statusCode, res.json()]).toEqual([500, { code: 'INTERNAL', message: 'Internal server error' }]);
+    expect(lines).toHaveLength(1);
+    expect(lines[0]).toContain(' GET /files/deeper → 500: TypeError: Do not know how to serialize a BigInt | ');
+  });
+
+  it('keeps the schema serializer for other replies: keys in the schema\'s order', async () => {
     const server = await serve();
-    const res = await server.app.inject({ url: '/healthz' });
-    expect(res.body).toBe('{"ok":true,"driver":"memory"}');
+    const hash = (await server.store.create('a', 'x', { tags: ['t'], author: 'ann', zz: 1 })).commit;
+    const { time } = await server.store.commit(hash);
+    const res = await server.app.inject({ url: '/files/a' });
+    const blob = (await server.store.commit(hash)).data;
+    expect(res.body).toBe(`{"commit":{"commit":"${hash}","name":"a","data":"${blob}","time":${time},"author":"ann","tags":["t"],"zz":1},"data":"x","encoding":"utf8"}`);
+    const list = await server.app.inject({ url: '/files' });
+    expect(list.body).toBe(`{"total":1,"next":null,"files":[{"name":"a","head":"${hash}","commit":${res.body.slice(10, res.body.indexOf(',"data":"x"'))}}]}`);
+    expect((await server.app.inject({ url: '/healthz' })).body).toBe('{"ok":true,"driver":"memory"}');
   });
 });
 
@@ -283,7 +301,7 @@ describe('startServer', () => {
     const received = new Promise((resolve) => server.app.server.once('request', resolve));
     const answer = new Promise<http.IncomingMessage>((resolve, reject) => {
       const req = http.request(`${server.url}/files/late.txt`, {
-        method: 'POST', agent: false, headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) },
+        method: 'POST', agent, headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) },
       }, resolve);
       req.on('error', reject);
       req.write(body.slice(0, 5));
