@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { appendFileSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { appendFileSync, mkdirSync, readFileSync, readdirSync, renameSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
@@ -231,6 +231,7 @@ describe('head log initialize and replace', () => {
       expect(readFileSync(`${file}.broken-777`, 'utf8')).toBe('damaged\n');
       expect((await log.readFrom())!.events).toEqual([{ name: 'b.pl', old: null, new: h('2') }]);
       // replace keeps a log that has an epoch out of the way (it is simply replaced).
+      vi.setSystemTime(888);
       await log.withLock(() => log.replace(async () => []));
       expect(readdirSync(path.dirname(file)).sort()).toEqual(['head', 'head.broken-777']);
     });
@@ -276,5 +277,153 @@ describe('head log flushes (recorded fs calls)', () => {
       recorder.restore();
       await remove();
     }
+  });
+});
+
+describe('head log edges the mutation run found', () => {
+  it('a whole read counts void lines (replay rule) among the skipped ones; a line of spaces is no line', async () => {
+    await withLog(async (log, file) => {
+      await log.withLock(() => log.create([{ name: 'a.pl', head: h('1') }]));
+      appendFileSync(file, `${line({ name: 'a.pl', old: h('7'), new: h('8') })}   \ngarbage\n`);
+      expect(await log.readFrom()).toMatchObject({ reset: true, skipped: 2, events: [{ name: 'a.pl', old: null, new: h('1') }] });
+    });
+  });
+
+  it('a log that cannot be opened for another reason than being missing fails the read (ELOOP)', async () => {
+    await withLog(async (log, file) => {
+      mkdirSync(path.dirname(file), { recursive: true });
+      symlinkSync(file, file);
+      await expect(log.readFrom()).rejects.toMatchObject({ code: 'ELOOP' });
+      await expect(log.readEpoch()).rejects.toMatchObject({ code: 'ELOOP' });
+      await expect(log.scan(undefined, () => undefined)).rejects.toMatchObject({ code: 'ELOOP' });
+    });
+  });
+
+  it('an append alone reports each change applied at the head it expected', async () => {
+    await withLog(async (log) => {
+      const at = await log.withLock(() => log.create([{ name: 'a.pl', head: h('1') }]));
+      const landed = await log.withLock(() => log.appendEach(at, [{ name: 'a.pl', old: h('1'), new: h('2') }, { name: 'b.pl', old: null, new: h('3') }]));
+      expect(landed).toMatchObject({ alone: true, applied: [true, true], headsAt: [h('1'), null] });
+    });
+  });
+
+  it('a log removed or replaced right after the write is LOCK_TIMEOUT: nothing acknowledged', async () => {
+    await withLog(async (log, file, other) => {
+      let at = await log.withLock(() => log.create([{ name: 'a.pl', head: h('1') }]));
+      headLogTestHooks.afterAppend = () => {
+        headLogTestHooks.afterAppend = undefined;
+        rmSync(file);
+      };
+      try {
+        await expect(log.withLock(() => log.append(at, [{ name: 'a.pl', old: h('1'), new: h('2') }]))).rejects.toBeInstanceOf(HeadLogMovedError);
+        at = await other.withLock(() => other.create([{ name: 'a.pl', head: h('1') }]));
+        headLogTestHooks.afterAppend = () => {
+          headLogTestHooks.afterAppend = undefined;
+          const text = readFileSync(file);
+          writeFileSync(`${file}.new`, text);
+          renameSync(`${file}.new`, file);
+        };
+        // A copy of the same bytes (same size, another inode, another epoch's header would be needed to follow) is not the file written.
+        await expect(log.withLock(() => log.append(at, [{ name: 'a.pl', old: h('1'), new: h('2') }]))).resolves.toMatchObject({ alone: false });
+      } finally {
+        headLogTestHooks.afterAppend = undefined;
+      }
+    });
+  });
+
+  it('after a lost lock, the caller\'s heads decide; without them the log before the position is replayed (void and garbage lines ignored)', async () => {
+    await withLog(async (log, file) => {
+      const start = await log.withLock(() => log.create([{ name: 'a.pl', head: h('1') }]));
+      appendFileSync(file, `garbage\n${line({ name: 'a.pl', old: h('7'), new: h('8') })}`);
+      const at = { epoch: start.epoch, offset: readFileSync(file).length };
+      const sneak = (text: string) => {
+        headLogTestHooks.beforeWrite = () => {
+          headLogTestHooks.beforeWrite = undefined;
+          appendFileSync(file, text);
+        };
+      };
+      try {
+        // Garbage and another name's line land first: ours applies (replayed head 1, the void 7→8 ignored).
+        sneak(`garbage\n${line({ name: 'b.pl', old: null, new: h('5') })}`);
+        const landed = await log.withLock(() => log.appendEach(at, [{ name: 'a.pl', old: h('1'), new: h('2') }]));
+        expect(landed).toMatchObject({ alone: false, applied: [true], headsAt: [h('1')] });
+        // With the caller's heads (here claiming 9), those decide.
+        const next = { epoch: start.epoch, offset: landed.offset };
+        sneak(line({ name: 'b.pl', old: h('5'), new: h('6') }));
+        const judged = await log.withLock(() => log.appendEach(next, [{ name: 'a.pl', old: h('2'), new: h('3') }], () => h('9')));
+        expect(judged).toMatchObject({ alone: false, applied: [false], headsAt: [h('9')] });
+      } finally {
+        headLogTestHooks.beforeWrite = undefined;
+      }
+    });
+  });
+
+  it('a compaction that copied our line right after the write: the append counts, read from the file written', async () => {
+    await withLog(async (log, file) => {
+      const at = await log.withLock(() => log.create([{ name: 'a.pl', head: h('1') }]));
+      headLogTestHooks.afterAppend = () => {
+        headLogTestHooks.afterAppend = undefined;
+        const old = readFileSync(file);
+        const tail = old.subarray(at.offset);
+        const snapshot = line({ name: 'a.pl', old: null, new: h('1') });
+        let start = 0;
+        const headerOf = (s: number) => `${JSON.stringify({ epoch: 'compacted', created: 1, compacted: [{ epoch: at.epoch, offset: at.offset, end: old.length, start: s }] })}\n`;
+        while (start !== len(headerOf(start)) + len(snapshot)) start = len(headerOf(start)) + len(snapshot);
+        writeFileSync(`${file}.new`, Buffer.concat([Buffer.from(headerOf(start) + snapshot), tail]));
+        renameSync(`${file}.new`, file);
+      };
+      try {
+        const landed = await log.withLock(() => log.appendEach(at, [{ name: 'a.pl', old: h('1'), new: h('2') }]));
+        expect(landed).toMatchObject({ epoch: at.epoch, alone: false, applied: [true], headsAt: [h('1')] });
+        // A new log that links no compaction of our epoch: nothing counts.
+        const again = await log.withLock(() => log.create([{ name: 'a.pl', head: h('1') }]));
+        headLogTestHooks.afterAppend = () => {
+          headLogTestHooks.afterAppend = undefined;
+          writeFileSync(`${file}.new`, `${JSON.stringify({ epoch: 'other', created: 1 })}\n${readFileSync(file, 'utf8').split('\n').slice(1).join('\n')}`);
+          renameSync(`${file}.new`, file);
+        };
+        await expect(log.withLock(() => log.appendEach(again, [{ name: 'a.pl', old: h('1'), new: h('2') }]))).rejects.toBeInstanceOf(HeadLogMovedError);
+      } finally {
+        headLogTestHooks.afterAppend = undefined;
+      }
+    });
+  });
+
+  it('reads, appends, rebuilds and close leave no file descriptor open (beyond the one kept for the next append)', async () => {
+    const open = () => readdirSync('/proc/self/fd').length;
+    await withLog(async (log, file, other) => {
+      const base = open();
+      const at = await log.withLock(() => log.create([{ name: 'a.pl', head: h('1') }]));
+      expect(open()).toBe(base);
+      await log.readFrom();
+      await log.readEpoch();
+      await log.scan(at, () => undefined);
+      expect(open()).toBe(base);
+      const next = await log.withLock(() => log.append(at, [{ name: 'a.pl', old: h('1'), new: h('2') }]));
+      expect(open()).toBe(base + 1);
+      await log.readFrom(next);
+      expect(open()).toBe(base + 1);
+      log.close();
+      expect(open()).toBe(base);
+      // A refused append closes what it opened.
+      await expect(other.withLock(() => other.append({ epoch: at.epoch, offset: 3 }, [{ name: 'b.pl', old: null, new: h('3') }]))).rejects.toBeInstanceOf(HeadLogMovedError);
+      expect(open()).toBe(base);
+      // A lost-lock append does not keep its file.
+      headLogTestHooks.beforeWrite = () => {
+        headLogTestHooks.beforeWrite = undefined;
+        appendFileSync(file, line({ name: 'c.pl', old: null, new: h('4') }));
+      };
+      try {
+        const read = (await other.readFrom())!;
+        await other.withLock(() => other.append(read, [{ name: 'b.pl', old: null, new: h('3') }]));
+      } finally {
+        headLogTestHooks.beforeWrite = undefined;
+      }
+      expect(open()).toBe(base);
+      await other.withLock(() => other.replace(async () => []));
+      expect(open()).toBe(base);
+      other.close();
+      expect(open()).toBe(base);
+    });
   });
 });
