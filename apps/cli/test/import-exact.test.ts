@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import { mkdir, readdir, rm, symlink, utimes, writeFile } from 'node:fs/promises';
+import { mkdir, readdir, readFile, rm, symlink, utimes, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { Readable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -65,9 +65,22 @@ async function history(store: string, name: string): Promise<Commit[]> {
   }
 }
 
+/** This process's children that are git (a `git log` or `git cat-file` left running). */
+async function gitChildren(): Promise<string[]> {
+  const found: string[] = [];
+  for (const pid of (await readdir('/proc')).filter((name) => /^\d+$/.test(name))) {
+    const stat = await readFile(`/proc/${pid}/stat`, 'utf8').catch(() => '');
+    // "<pid> (<comm>) <state> <ppid> …"; comm may hold spaces, so split after its last ")".
+    const comm = stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')'));
+    const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+    if (ppid === process.pid && comm === 'git') found.push(pid);
+  }
+  return found;
+}
+
 beforeAll(async () => {
   root = await tempDir('gitty-import-exact-');
-  // main: c1 adds a.txt, dir/b.txt, gone.txt, a symbolic link and a submodule entry; c2 edits
+  // main: c1 adds a.txt, dir/b.txt, gone.txt, two symbolic links and a submodule entry; c2 edits
   // a.txt and deletes gone.txt. feature (from c1) adds f.txt. HEAD stays on main.
   repo = path.join(root.dir, 'repo');
   await mkdir(repo);
@@ -76,6 +89,7 @@ beforeAll(async () => {
   await put(repo, 'dir/b.txt', 'b1\n');
   await put(repo, 'gone.txt', 'g\n');
   await symlink('a.txt', path.join(repo, 'link'));
+  await symlink('dir', path.join(repo, 'link-to-dir'));
   await inRepo(repo, ['add', '-A']);
   await inRepo(repo, ['update-index', '--add', '--cacheinfo', `160000,${'1'.repeat(40)},sub`]);
   await inRepo(repo, ['commit', '-q', '-m', 'first\n\nbody'], 'Alice <alice@example.org>', 1_700_000_000);
@@ -103,9 +117,10 @@ describe('gitty import --git: output', () => {
       await gitty(['--store', store, 'import', '--git', repo]),
       `imported 4 versions of 3 files from 2 commits of main (${tips.main!.slice(0, 10)}), 8 new objects\n`
       + 'deleted 1 files that are gone at the tip (their history stays until `gitty gc`; --keep-deleted keeps them)\n'
-      + 'skipped 1 symbolic links, 1 submodules\n',
+      + 'skipped 2 symbolic links, 1 submodules\n',
     );
     expect(await storeFiles(store)).toEqual({ 'a.txt': 'a2\n', 'dir:b.txt': 'b1\n' });
+    expect(await gitChildren()).toEqual([]); // git log and git cat-file ended with the import
     const a = await history(store, 'a.txt');
     expect(a.map((c) => [c.author, c.email, c.time, c.commit_message])).toEqual([
       ['Bob', 'bob@example.org', 1_700_000_100, 'second'],
@@ -124,7 +139,7 @@ describe('gitty import --git: output', () => {
         source: repo, branch: 'main', tip: tips.main, commits: 2, versions: 4, files: 3, objects: 8,
         heads: { 'a.txt': (await opened.history('a.txt')).history[0]!.commit, 'dir:b.txt': (await opened.head('dir:b.txt'))!, 'gone.txt': report.heads['gone.txt'] },
         deleted: ['gone.txt'], kept: [],
-        skipped: { symlinks: 1, submodules: 1, invalid: [] },
+        skipped: { symlinks: 2, submodules: 1, invalid: [] },
       });
       expect(await opened.head('gone.txt')).toBe(undefined);
       expect((await opened.commit(report.heads['gone.txt']!)).name).toBe('gone.txt');
@@ -139,24 +154,29 @@ describe('gitty import --git: output', () => {
       await gitty(['--store', store, 'import', '--git', repo, '--keep-deleted']),
       `imported 4 versions of 3 files from 2 commits of main (${tips.main!.slice(0, 10)}), 8 new objects\n`
       + 'kept 1 files that are gone at the tip\n'
-      + 'skipped 1 symbolic links, 1 submodules\n',
+      + 'skipped 2 symbolic links, 1 submodules\n',
     );
     expect(await storeFiles(store)).toEqual({ 'a.txt': 'a2\n', 'dir:b.txt': 'b1\n', 'gone.txt': 'g\n' });
     const json = (await gitty(['--store', path.join(root.dir, 'git-kept-json'), '--json', 'import', '--git', repo, '--keep-deleted'])).json<{ deleted: string[]; kept: string[] }>();
     expect([json.deleted, json.kept]).toEqual([[], ['gone.txt']]);
+    // Nothing gone at feature's tip: no "kept" line.
+    ok(
+      await gitty(['--store', path.join(root.dir, 'git-kept-none'), 'import', '--git', repo, '--branch', 'feature', '--keep-deleted']),
+      `imported 4 versions of 4 files from 2 commits of feature (${tips.feature!.slice(0, 10)}), 8 new objects\nskipped 2 symbolic links, 1 submodules\n`,
+    );
   });
 
   it('--branch names another branch or a commit; --prefix and --separator map the names', async () => {
     const store = path.join(root.dir, 'git-branch');
     ok(
       await gitty(['--store', store, 'import', '--git', repo, '--branch', 'feature', '--prefix', 'p~', '--separator', '-']),
-      `imported 4 versions of 4 files from 2 commits of feature (${tips.feature!.slice(0, 10)}), 8 new objects\nskipped 1 symbolic links, 1 submodules\n`,
+      `imported 4 versions of 4 files from 2 commits of feature (${tips.feature!.slice(0, 10)}), 8 new objects\nskipped 2 symbolic links, 1 submodules\n`,
     );
     expect(await storeFiles(store)).toEqual({ 'p~a.txt': 'a1\n', 'p~dir-b.txt': 'b1\n', 'p~gone.txt': 'g\n', 'p~f.txt': 'f\n' });
     const byCommit = path.join(root.dir, 'git-commit');
     ok(
       await gitty(['--store', byCommit, 'import', '--git', repo, '--branch', tips.c1!.slice(0, 12)]),
-      `imported 3 versions of 3 files from 1 commits of ${tips.c1!.slice(0, 12)} (${tips.c1!.slice(0, 10)}), 6 new objects\nskipped 1 symbolic links, 1 submodules\n`,
+      `imported 3 versions of 3 files from 1 commits of ${tips.c1!.slice(0, 12)} (${tips.c1!.slice(0, 10)}), 6 new objects\nskipped 2 symbolic links, 1 submodules\n`,
     );
   });
 
@@ -169,7 +189,7 @@ describe('gitty import --git: output', () => {
     const json = await gitty(['--store', store, '--json', 'import', '--git', repo, '--dry-run', '--prefix', 'x:']);
     expect(json.json()).toEqual({
       source: repo, branch: 'main', tip: tips.main, commits: 2, versions: 4, files: 3, objects: 0, heads: {}, deleted: [], kept: [],
-      skipped: { symlinks: 1, submodules: 1, invalid: [] }, dryRun: true, names: { 'a.txt': 'x:a.txt', 'dir/b.txt': 'x:dir:b.txt', 'gone.txt': 'x:gone.txt' },
+      skipped: { symlinks: 2, submodules: 1, invalid: [] }, dryRun: true, names: { 'a.txt': 'x:a.txt', 'dir/b.txt': 'x:dir:b.txt', 'gone.txt': 'x:gone.txt' },
     });
     await expect(readdir(store)).rejects.toMatchObject({ code: 'ENOENT' });
   });
@@ -181,7 +201,7 @@ describe('gitty import --git: output', () => {
     const store = path.join(root.dir, 'git-detached');
     ok(
       await gitty(['--store', store, 'import', '--git', detached]),
-      `imported 3 versions of 3 files from 1 commits of HEAD (${tips.c1!.slice(0, 10)}), 6 new objects\nskipped 1 symbolic links, 1 submodules\n`,
+      `imported 3 versions of 3 files from 1 commits of HEAD (${tips.c1!.slice(0, 10)}), 6 new objects\nskipped 2 symbolic links, 1 submodules\n`,
     );
   });
 });
@@ -200,6 +220,9 @@ describe('gitty import --git: refusals', () => {
       1,
       `gitty: ${plain} is not a git repository (fatal: not a git repository (or any of the parent directories): .git) — give the top folder of a git repository (or a bare one)\n`,
     );
+    expect((await gitty(['--store', store, '--json', 'import', '--git', file])).json<{ error: { code: string } }>().error.code).toBe('NOT_A_REPOSITORY');
+    expect((await gitty(['--store', store, '--json', 'import', '--git', plain])).json<{ error: { code: string } }>().error.code).toBe('NOT_A_REPOSITORY');
+    expect((await gitty(['--store', store, '--json', 'import', '--git', path.join(repo, 'dir')])).json<{ error: { code: string } }>().error.code).toBe('NOT_A_REPOSITORY');
     const inside = path.join(repo, 'dir');
     failed(
       await gitty(['--store', store, 'import', '--git', inside]),
@@ -215,13 +238,14 @@ describe('gitty import --git: refusals', () => {
     const store = path.join(root.dir, 'git-bare');
     ok(
       await gitty(['--store', store, 'import', '--git', bare, '--keep-deleted']),
-      `imported 4 versions of 3 files from 2 commits of main (${tips.main!.slice(0, 10)}), 8 new objects\nkept 1 files that are gone at the tip\nskipped 1 symbolic links, 1 submodules\n`,
+      `imported 4 versions of 3 files from 2 commits of main (${tips.main!.slice(0, 10)}), 8 new objects\nkept 1 files that are gone at the tip\nskipped 2 symbolic links, 1 submodules\n`,
     );
   });
 
   it('names the branches when the branch is missing, or says there are no commits', async () => {
     const store = path.join(root.dir, 'git-no-branch');
     failed(await gitty(['--store', store, 'import', '--git', repo, '--branch', 'nope']), 1, `gitty: ${repo} has no branch or commit "nope" — its branches: feature, main\n`);
+    expect((await gitty(['--store', store, '--json', 'import', '--git', repo, '--branch', 'nope'])).json<{ error: { code: string } }>().error.code).toBe('BRANCH_NOT_FOUND');
     const empty = path.join(root.dir, 'empty-repo');
     await mkdir(empty);
     await git(['-C', empty, 'init', '-q', '-b', 'trunk']);
@@ -266,8 +290,24 @@ describe('gitty import --git: refusals', () => {
       'gitty: 1 file(s) to import already exist in the store: x:f00.txt — import under another --prefix, or pass --append to add the history on top of them; nothing was imported\n',
     );
     expect(Object.keys(await storeFiles(store))).toHaveLength(23);
-    const appended = await gitty(['--store', store, 'import', '--git', many, '--append']);
-    expect(appended.code, appended.stderr).toBe(0);
+    const asJson = await gitty(['--store', store, '--json', 'import', '--git', many, '--prefix', 'x:']);
+    expect(asJson.json<{ error: { code: string } }>().error.code).toBe('FILE_EXISTS');
+    // Exactly 20: all listed, no "and 0 more".
+    const twenty = path.join(root.dir, 'git-clash-20');
+    const opened20 = await openFilesStore(twenty);
+    try {
+      for (let i = 0; i < 20; i++) await opened20.create(`f${String(i).padStart(2, '0')}.txt`, 'mine\n');
+    } finally {
+      await opened20.close();
+    }
+    failed(
+      await gitty(['--store', twenty, 'import', '--git', many]),
+      1,
+      `gitty: 20 file(s) to import already exist in the store: ${listed} — import under another --prefix, or pass --append to add the history on top of them; nothing was imported\n`,
+    );
+    const manyTip = await inRepo(many, ['rev-parse', 'HEAD']);
+    // Nothing skipped, nothing gone: one line.
+    ok(await gitty(['--store', store, 'import', '--git', many, '--append']), `imported 22 versions of 22 files from 1 commits of main (${manyTip.slice(0, 10)}), 44 new objects\n`);
     expect((await history(store, 'f21.txt')).map((c) => c.commit_message)).toEqual(['many', undefined]);
   });
 
@@ -380,7 +420,7 @@ describe('gitty import: Ctrl-C and the progress bar', () => {
   it('draws the bar with the planned total on a terminal and clears it before printing', async () => {
     const store = path.join(root.dir, 'git-bar');
     const { code, stdout, stderr, order } = await onTerminal(['--store', store, 'import', '--git', repo]);
-    expect({ code, stdout }).toEqual({ code: 0, stdout: `imported 4 versions of 3 files from 2 commits of main (${tips.main!.slice(0, 10)}), 8 new objects\ndeleted 1 files that are gone at the tip (their history stays until \`gitty gc\`; --keep-deleted keeps them)\nskipped 1 symbolic links, 1 submodules\n` });
+    expect({ code, stdout }).toEqual({ code: 0, stdout: `imported 4 versions of 3 files from 2 commits of main (${tips.main!.slice(0, 10)}), 8 new objects\ndeleted 1 files that are gone at the tip (their history stays until \`gitty gc\`; --keep-deleted keeps them)\nskipped 2 symbolic links, 1 submodules\n` });
     const lines = stderr.lines();
     expect(lines[0]).toMatch(/^import \[-{24}\] 0\/4 0\/s$/);
     expect(lines.at(-1)).toMatch(/^import \[#{24}\] 4\/4 \d+\/s$/);
@@ -536,3 +576,54 @@ describe('gitty import --git: a file saved by another writer meanwhile', () => {
     }
   });
 });
+
+describe('gitty import --git: paths that are not UTF-8, and the help', () => {
+  it('refuses a path that is not UTF-8 (named lossily), or skips it with --skip-invalid', async () => {
+    const latin = path.join(root.dir, 'latin1-repo');
+    await mkdir(latin);
+    await git(['-C', latin, 'init', '-q', '-b', 'main']);
+    await writeFile(Buffer.concat([Buffer.from(`${latin}/caf`), Buffer.from([0xe9]), Buffer.from('.txt')]), 'latin-1 name\n');
+    await writeFile(path.join(latin, 'ok.txt'), 'ok\n');
+    await inRepo(latin, ['add', '-A']);
+    await inRepo(latin, ['commit', '-q', '-m', 'names']);
+    const tip = await inRepo(latin, ['rev-parse', 'HEAD']);
+    const store = path.join(root.dir, 'git-latin1');
+    failed(
+      await gitty(['--store', store, 'import', '--git', latin]),
+      1,
+      'gitty: 1 path(s) cannot become gitty names with separator ":": "caf\uFFFD.txt" (not UTF-8) — choose another --separator, or pass --skip-invalid to import everything else; nothing was imported\n',
+    );
+    ok(await gitty(['--store', store, 'import', '--git', latin, '--skip-invalid']), `imported 1 versions of 1 files from 1 commits of main (${tip.slice(0, 10)}), 2 new objects\nskipped 1 invalid paths\n`);
+    expect(await storeFiles(store)).toEqual({ 'ok.txt': 'ok\n' });
+  });
+
+  it('describes the command and every option', async () => {
+    ok(await gitty(['import', '--help']), HELP);
+  });
+});
+
+const HELP = `Usage: gitty import [options] <source>
+
+import a folder's files as versions, or with --git a git repository's history
+(every version of every file along the branch's first-parent line, authors,
+dates and messages kept); a path "a/b.txt" becomes the name "a:b.txt"
+
+Options:
+  --git                 the source is a git repository: import the history of
+                        --branch
+  --branch <name>       git: the branch (or any commit) whose first-parent
+                        history is imported (default: the checked-out branch)
+  --prefix <text>       put before every name (e.g. "notes:")
+  --separator <text>    put between the folders of a path in its name (default:
+                        ":")
+  --skip-invalid        leave out paths that make no valid name (listed) instead
+                        of refusing the import
+  --keep-deleted        git: keep files deleted or renamed away before the tip
+                        (default: delete them after importing their history)
+  --append              git: add the history on top of files the store already
+                        has (default: refuse)
+  --author <name>       folder: author of the imported versions
+  -m, --message <text>  folder: commit message of the imported versions
+  --dry-run             show the names and counts, write nothing
+  -h, --help            display help for command
+`;
