@@ -1,0 +1,87 @@
+import { describe, expect, it } from 'vitest';
+import { gitty } from './cli-process.js';
+
+// The help of the commands whose options have no other visible trace (descriptions, defaults
+// such as serve's port 8080, which a test cannot bind): exactly as `gitty <command> --help` prints it.
+
+const HELP: Record<string, string> = {
+  serve: `Usage: gitty serve [options]
+
+serve the store over HTTP (REST API, /events, web page) until Ctrl-C
+
+Options:
+  --port <port>             TCP port (0 picks a free one) (default: "8080")
+  --host <host>             address to listen on (default: "127.0.0.1")
+  --token-file <file>       a file holding the bearer token required for writes
+                            (default: $GITTY_TOKEN_FILE)
+  --token <token>           the bearer token itself (shows in \`ps\`: prefer
+                            --token-file or $GITTY_TOKEN; none: writes open)
+  --allow-host <name>       a Host name to answer besides the bound ones
+                            (repeatable; "*": any), against DNS rebinding
+  --accept-client-time      keep a meta.time sent by clients (imports);
+                            otherwise the server sets the time
+  --cors <origins...>       origins allowed by CORS (default: CORS off)
+  --body-limit <bytes>      largest request body in bytes
+  --write-rate <perSecond>  writes per second allowed per client, 0: no limit
+                            (default: 10, bursts of 50)
+  -h, --help                display help for command
+`,
+  watch: `Usage: gitty watch [options]
+
+print every head change (created, updated, deleted) as it happens, until Ctrl-C
+
+Options:
+  --interval <duration>  poll interval for drivers that cannot push changes
+                         (default: "500ms")
+  -h, --help             display help for command
+`,
+  demo: `Usage: gitty demo [options] [dir]
+
+create a store (a temp dir by default), save files with versions, and show ls,
+log, diff, repack, fsck and stats
+
+Options:
+  -h, --help  display help for command
+`,
+  copy: `Usage: gitty copy [options] <from> <to>
+
+copy every file with its whole history, hashes preserved; incremental; Ctrl-C
+leaves both stores valid (a store is a directory (files driver), <driver>:<dir>
+such as sqlite:./s, or a .json config file)
+
+Options:
+  --concurrency <n>  files copied at once (default: "4")
+  -h, --help         display help for command
+`,
+  compare: `Usage: gitty compare [options] <a> <b>
+
+compare two stores: same files, heads and histories? exit status 1 when they
+differ (a store is a directory (files driver), <driver>:<dir> such as
+sqlite:./s, or a .json config file)
+
+Options:
+  --quick     compare heads only, without checking every object of every history
+  -h, --help  display help for command
+`,
+  repack: `Usage: gitty repack [options]
+
+pack loose objects into a git pack with deltas (drivers with packs); Ctrl-C
+stops safely
+
+Options:
+  --min-files <n>  only repack when at least this many loose objects exist
+                   (default: "1")
+  --window <n>     candidate bases per delta search
+  --depth <n>      longest delta chain
+  -h, --help       display help for command
+`,
+};
+
+describe('command help', () => {
+  for (const [command, text] of Object.entries(HELP)) {
+    it(`gitty ${command} --help`, async () => {
+      const result = await gitty([command, '--help']);
+      expect({ code: result.code, stdout: result.stdout, stderr: result.stderr }).toEqual({ code: 0, stdout: text, stderr: '' });
+    });
+  }
+});
