@@ -126,6 +126,36 @@ describe('CatchUp.sync', () => {
     expect(r.calls.remembered).toEqual([]);
   });
 
+  it('a node restarted in the epoch it followed neither merges nor starts a generation', async () => {
+    const first = await synced();
+    const r = await rig(cmd, { storeId: first.keys.storeId, node: 'n2' });
+    r.state.epoch = first.state.epoch;
+    await r.catchUp.sync();
+    expect(r.state.epoch).toBe(first.state.epoch);
+    expect(r.catchUp.counters.merges).toBe(0);
+    expect(r.catchUp.joined).toBe(first.state.epoch);
+    expect(await cmd.hget(first.keys.members, 'n2')).toBe(String(gen(first)));
+  });
+
+  it('joins an epoch once: a later sync in it does not join again', async () => {
+    const r = await synced();
+    await cmd.hdel(r.keys.members, 'n1');
+    await r.catchUp.sync();
+    expect(await cmd.hgetall(r.keys.members)).toEqual({});
+  });
+
+  it('adopts Redis\'s newer stamp of a head it already has', async () => {
+    const first = await synced();
+    await cmd.hset(first.keys.heads, 'f.txt', A);
+    await cmd.hset(first.keys.stamps, 'f.txt', `${gen(first)}:9`);
+    const r = await rig(cmd, { storeId: first.keys.storeId, node: 'n2' });
+    r.view.set('f.txt', A, false);
+    r.state.stamps.set('f.txt', [A, '3:4']);
+    r.local.set(A, new Uint8Array(1));
+    await r.catchUp.sync();
+    expect(r.state.stamps.get('f.txt')).toEqual([A, `${gen(first)}:9`]);
+  });
+
   it('starts a generation above its own when Redis has an older one', async () => {
     const r = await synced();
     const old = r.state.epoch!;
@@ -150,12 +180,14 @@ describe('CatchUp.sync', () => {
 
   it('gives up when the epoch keeps changing', async () => {
     const r = await synced();
+    let reads = 0;
     const wrapped = Object.create(cmd, {
-      get: { value: async (key: string) => (key === r.keys.epoch ? `${gen(r) + 5}:phantom` : cmd.get(key)) },
+      get: { value: async (key: string) => (key === r.keys.epoch ? (reads++, `${gen(r) + 5}:phantom`) : cmd.get(key)) },
     }) as Redis;
     const s = await rig(wrapped, { storeId: r.keys.storeId, node: 'n2' });
     s.state.epoch = r.state.epoch;
     await expect(s.catchUp.sync()).rejects.toThrow(/^the Redis epoch kept changing during sync$/);
+    expect(reads).toBe(5);
     expect(s.catchUp.synced).toBe(false);
   });
 });
@@ -228,6 +260,15 @@ describe('CatchUp.verify (the idle check)', () => {
     expect(first).not.toBe(second);
   });
 
+  it('a stream emptied entirely behind its cursor is no rollback', async () => {
+    const r = await synced();
+    await entry(r, { type: 'objects', node: 'n9' });
+    await r.catchUp.catchUp();
+    await cmd.xtrim(r.keys.stream, 'MAXLEN', 0);
+    await r.catchUp.verify();
+    expect(r.catchUp.counters).toMatchObject({ rollbacks: 0, merges: 1 });
+  });
+
   it('a stream trimmed past its cursor, or one at its start, is no rollback', async () => {
     const r = await synced();
     const first = await entry(r, { type: 'objects', node: 'n9' });
@@ -257,7 +298,8 @@ describe('CatchUp applying entries', () => {
     await r.catchUp.catchUp();
     expect(r.calls.held.sort()).toEqual([inline.hash, keyed.hash].sort());
     expect(r.calls.remembered).toEqual([inline.hash, keyed.hash, expired.hash]);
-    expect(r.catchUp.counters).toMatchObject({ replicated: 2, malformed: 1, duplicates: 0 });
+    expect(r.catchUp.counters).toMatchObject({ replicated: 2, malformed: 1, duplicates: 0, rejected: 0 });
+    expect(r.calls.rejected).toEqual([]);
     expect(r.state.cursor).toBe(id);
     expect(r.state.seq).toBe(1);
     expect(r.calls.rooms).toBe(1);
@@ -272,6 +314,19 @@ describe('CatchUp applying entries', () => {
     await r.catchUp.catchUp();
     expect(r.catchUp.counters).toMatchObject({ duplicates: 1, replicated: 0 });
     expect(r.calls.held).toEqual([]);
+  });
+
+  it('its own announcement of an object it has is no duplicate; one without a node is', async () => {
+    const r = await synced();
+    const b = rawBlob('own');
+    r.local.set(b.hash, b.raw);
+    await entry(r, { type: 'objects', node: 'n1', [`o:${b.hash}`]: Buffer.from(b.raw) });
+    await r.catchUp.catchUp();
+    expect(r.catchUp.counters.duplicates).toBe(0);
+    await entry(r, { type: 'objects', [`o:${b.hash}`]: Buffer.from(b.raw) });
+    await r.catchUp.catchUp();
+    expect(r.catchUp.counters.duplicates).toBe(1);
+    expect(r.state.seq).toBe(2);
   });
 
   it('rejects a damaged object and tells the fetcher; other failures stop the apply', async () => {
@@ -316,9 +371,10 @@ describe('CatchUp applying entries', () => {
     await entry(r, { type: 'objects', node: 'n9' }, '0');
     await entry(r, { type: 'objects', node: 'n9' }, '1.5');
     await entry(r, { type: 'unknown', node: 'n9' }, '1');
+    await cmd.xadd(r.keys.stream, '*', 'seq', '1', 'node', 'n9'); // no type
     const last = await cmd.xadd(r.keys.stream, '*', 'type', 'head');
     await r.catchUp.catchUp();
-    expect(r.catchUp.counters.malformed).toBe(5);
+    expect(r.catchUp.counters.malformed).toBe(6);
     expect(r.state.cursor).toBe(last);
     expect(r.state.seq).toBe(0);
   });
@@ -334,10 +390,14 @@ describe('CatchUp applying entries', () => {
     await entry(r, { type: 'head', name: 'e.txt', new: A, node: 'n9', stamp: `${g}:6x` });
     await entry(r, { type: 'head', name: 'ok.txt', new: A, node: 'n9', stamp: `${g}:7` }); // at its own number
     await entry(r, { type: 'head', name: 'old.txt', new: B, node: 'n9', stamp: `${g - 1}:99` }); // an older generation
+    await entry(r, { type: 'head', name: 'x.txt', new: A, node: 'n9', stamp: `x${g}:9` }); // not anchored at the start
+    await entry(r, { type: 'head', new: A, node: 'n9', stamp: `${g}:10` }); // no name
+    await entry(r, { type: 'head', name: 'ok.txt', node: 'n9', stamp: `${g}:11` }); // no new head: a deletion
     await r.catchUp.catchUp();
-    expect(r.catchUp.counters.malformed).toBe(6);
-    expect(Object.fromEntries(r.view.heads)).toEqual({ 'ok.txt': A, 'old.txt': B });
-    expect(r.state.seq).toBe(8);
+    expect(r.catchUp.counters.malformed).toBe(8);
+    expect(Object.fromEntries(r.view.heads)).toEqual({ 'old.txt': B });
+    expect(r.state.stamps.get('ok.txt')).toEqual([null, `${g}:11`]);
+    expect(r.state.seq).toBe(11);
   });
 
   it('skips entries at or before its cursor, and counts copies of applied entries once probed', async () => {
@@ -473,6 +533,22 @@ describe('CatchUp backfill and locking', () => {
     await again.catchUp.sync();
     await again.catchUp.backfilled();
     expect(ensured).toHaveLength(72);
+  });
+
+  it('backfilled() resolves only once the adopted heads\' objects were fetched', async () => {
+    let release!: () => void;
+    const gate = new Promise<void>((resolve) => (release = resolve));
+    const first = await synced();
+    await cmd.hset(first.keys.heads, 'f.txt', A);
+    const r = await rig(cmd, { storeId: first.keys.storeId, node: 'n2', deps: { ensureHead: async () => gate } });
+    await r.catchUp.sync();
+    let done = false;
+    const waiting = r.catchUp.backfilled().then(() => (done = true));
+    for (let i = 0; i < 5; i++) await new Promise((resolve) => setImmediate(resolve));
+    expect(done).toBe(false);
+    release();
+    await waiting;
+    expect(done).toBe(true);
   });
 
   it('runs tasks one at a time, a failed one not blocking the next', async () => {
