@@ -124,6 +124,19 @@ describe('HeadWriter.updateHead', () => {
     expect(third[0]).not.toBe(keys[0]);
   });
 
+  it('tells no listener of its own change, and forgets finished changes', async () => {
+    const r = await synced();
+    const changes: unknown[] = [];
+    r.view.watch((c) => changes.push(c));
+    const writer = r.writer();
+    await writer.updateHead('f.txt', null, 'a'.repeat(40));
+    await writer.updateHead('f.txt', null, 'b'.repeat(40)).catch(() => undefined);
+    expect(changes).toEqual([]);
+    expect(r.view.heads.get('f.txt')).toBe('a'.repeat(40));
+    await writer.settled();
+    expect((writer as unknown as { inflight: Set<unknown> }).inflight.size).toBe(0);
+  });
+
   it('deletes a head (next null) with no objects entry', async () => {
     const r = await synced();
     const asked: string[] = [];
@@ -356,6 +369,15 @@ describe('HeadWriter with replica acknowledgements', () => {
     expect(writer.resolved).toEqual({ applied: 1, notApplied: 0 });
   });
 
+  it('a conflict is NOT_AT_HEAD without waiting for replicas', async () => {
+    const r = await synced({ options: { replicaAcks: 1, replicaAckTimeoutMs: 50 } });
+    await cmd.hset(r.keys.heads, 'f.txt', 'c'.repeat(40));
+    const writer = r.writer();
+    const error = await failure(writer.updateHead('f.txt', null, 'a'.repeat(40)));
+    expect(error.code).toBe('NOT_AT_HEAD');
+    expect(writer.unresolved.size).toBe(0);
+  });
+
   it('treats a failed WAIT as not confirmed', async () => {
     const r = await synced();
     const waiting = Object.create(cmd, { wait: { value: async () => { throw new Error('no WAIT here'); } } }) as Redis;
@@ -429,6 +451,7 @@ describe('HeadWriter.announcePending', () => {
     const error = await failure(writer.updateHead('f.txt', null, head.hash));
     expect(error.code).toBe('REDIS_UNAVAILABLE');
     expect(error.message).toMatch(/^Redis is unavailable: cannot change the head of "f\.txt": .*WRONGTYPE/);
+    expect((error.cause as Error).name).toBe('ReplyError');
     expect(writer.pending.has(head.hash)).toBe(true);
     expect(isGittyError(error, 'REDIS_UNAVAILABLE')).toBe(true);
   });
