@@ -3,7 +3,7 @@ import { randomBytes } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { Redis } from 'ioredis';
 import {
-  defaultDriverContext, encodeCommit, hashObject, MemoryDriver, openStore, type Driver, type HeadChange, type Store,
+  defaultDriverContext, encodeCommit, hashObject, MemoryBacking, MemoryDriver, openStore, type Driver, type HeadChange, type Store,
 } from '@gitty/core';
 import { startRedisServer, tempDir, waitFor, type RedisServer } from '@gitty/driver-test/harness';
 import { defineReplicaCommands } from '../src/cas-script.js';
@@ -180,6 +180,7 @@ describe('RedisDriver objects', () => {
     expect(Buffer.from((await other.loadObject(two))!.data).toString()).toBe('two');
     const error = await failure(other.storeRaw(one, rawTwo!));
     expect(error.code).toBe('CORRUPT_OBJECT');
+    expect(error.message).toBe(`Corrupt object ${one} in raw object: content hashes to ${two}`);
     await d.rescan();
     const entries = await streamOf(raw, d.keys);
     expect(entries.flatMap((e) => Object.keys(e).slice(3))).toEqual([`o:${two}`]);
@@ -380,6 +381,13 @@ describe('RedisDriver status and stats', () => {
   it('a silent follower makes the node stale', async () => {
     const d = await node({ blockMs: 100, commandTimeoutMs: 100 });
     expect(d.status().stale).toBe(false);
+    const conns = (d as unknown as { connections: { follower: Redis } }).connections;
+    conns.follower.disconnect();
+    await waitFor(() => conns.follower.status === 'end', 5_000, 5);
+    expect(d.status()).toMatchObject({ connected: true, stale: true });
+    await conns.follower.connect();
+    await waitFor(() => conns.follower.status === 'ready', 5_000, 5);
+    expect(d.status().stale).toBe(false);
     (d as unknown as { follower: { lastReply: number } }).follower.lastReply = performance.now() - 10_000;
     (d as unknown as { follower: { stop(): Promise<void> } }).follower.stop = async () => undefined;
     expect(d.status().stale).toBe(true);
@@ -403,6 +411,7 @@ describe('RedisDriver close', () => {
       () => d.loadRaw(h), () => d.storeRaw(h, new Uint8Array(1)), () => d.getHead('f'), () => d.updateHead('f', null, null),
       () => d.rescan(), () => d.stats(), async () => { for await (const x of d.objects()) void x; }, async () => { for await (const x of d.heads()) void x; },
     ];
+    calls.push(() => (d as unknown as { objectTime(hash: string): Promise<unknown> }).objectTime(h));
     for (const call of calls) {
       const error = await failure(call());
       expect(error.code).toBe('CLOSED');
@@ -423,14 +432,15 @@ describe('RedisDriver after Redis comes back', () => {
   it('syncs on reconnect and picks up what changed meanwhile', async () => {
     const server = await startRedisServer();
     try {
-      const d = await node({ nodeId: 'r' }, new MemoryDriver(), server.url);
+      // A long block: the follower's idle check does not come during the test, only the reconnect syncs.
+      const d = await node({ nodeId: 'r', blockMs: 60_000 }, new MemoryDriver(), server.url);
       const store: Store = await openStore(d);
       await store.create('before.txt', 'x');
       const client = new Redis(server.port, '127.0.0.1');
       try {
         const epoch = await client.get(d.keys.epoch);
-        await client.call('CLIENT', 'KILL', 'TYPE', 'normal', 'SKIPME', 'yes');
         await client.flushall();
+        await client.call('CLIENT', 'KILL', 'TYPE', 'normal', 'SKIPME', 'yes');
         await waitFor(async () => (await client.get(d.keys.epoch)) !== null && (await client.get(d.keys.epoch)) !== epoch, 10_000);
         await waitFor(() => d.status().epoch === null || d.status().epoch !== epoch, 10_000);
         expect(await client.hget(d.keys.heads, 'before.txt')).toBe(await store.head('before.txt'));
@@ -455,15 +465,98 @@ describe('RedisDriver wiring of its parts', () => {
     expect(await raw.get(d.keys.epoch)).toBe(d.status().epoch);
   });
 
-  it('fetches the objects of heads it adopts without being asked', async () => {
+  it('fetches the objects of heads it adopts without being asked, back to a commit it has', async () => {
     const a = await node({ nodeId: 'a' });
-    const c = await (await openStore(a)).create('f.txt', 'backfilled');
+    const storeA = await openStore(a);
+    const v1 = await storeA.create('f.txt', 'version 1');
+    const backing = new MemoryBacking();
+    const first = await node({ nodeId: 'b', storeId: a.keys.storeId }, new MemoryDriver(backing));
+    await first.rescan();
+    expect(await first.getHead('f.txt')).toBe(v1.commit);
+    await first.close();
+    const v2 = await storeA.update('f.txt', 'version 2', { previous: v1.commit });
     await raw.del(a.keys.stream);
-    const b = await node({ nodeId: 'b', storeId: a.keys.storeId });
+    const b = await node({ nodeId: 'b', storeId: a.keys.storeId }, new MemoryDriver(backing));
     await b.rescan();
+    expect(await b.hasObject(v2.commit)).toBe(true);
+    expect(await b.hasObject(v2.data)).toBe(true);
+    expect((await b.stats())['redis.fetched']).toBe(2);
+  });
+
+  it('does not take its own announcements again, and holds a peer\'s without fetching', async () => {
+    const a = await node({ nodeId: 'a' });
+    const b = await node({ nodeId: 'b', storeId: a.keys.storeId });
+    const c = await (await openStore(a)).create('f.txt', 'replicated');
+    await a.rescan();
+    await b.rescan();
+    expect(await a.stats()).toMatchObject({ 'redis.replicated': 0, 'redis.duplicates': 0 });
+    expect(await b.stats()).toMatchObject({ 'redis.replicated': 2, 'redis.fetched': 0 });
     expect(await b.hasObject(c.commit)).toBe(true);
     expect(await b.hasObject(c.data)).toBe(true);
-    expect((await b.stats())['redis.fetched']).toBe(2);
+  });
+
+  it('pings its pub/sub connection every blockMs', async () => {
+    const d = await node({ nodeId: 'pinger', blockMs: 50 });
+    await waitFor(async () => ((await raw.client('LIST')) as string).split('\n').some((line) => line.includes('name=gitty-sub') && line.includes('cmd=ping')), 5_000);
+    expect(d.status().connected).toBe(true);
+  });
+
+  it('retries failed inner head writes and settles lost replies when idle, without a rescan', async () => {
+    class Refusing extends MemoryDriver {
+      refuse = true;
+      override async updateHead(name: string, expected: string | null, next: string | null): Promise<void> {
+        if (this.refuse) throw Object.assign(new Error('disk full'), { code: 'STORAGE_FULL' });
+        return super.updateHead(name, expected, next);
+      }
+    }
+    const a = await node();
+    const inner = new Refusing();
+    const b = await node({ storeId: a.keys.storeId, blockMs: 50 }, inner);
+    await a.updateHead('later.txt', null, 'a'.repeat(40));
+    await waitFor(async () => (await b.getHead('later.txt')) === 'a'.repeat(40));
+    const writer = (b as unknown as { writer: { unresolved: Map<string, { name: string; next: string | null }> } }).writer;
+    writer.unresolved.set('lost', { name: 'later.txt', next: 'a'.repeat(40) });
+    inner.refuse = false;
+    await waitFor(async () => (await inner.getHead('later.txt')) === 'a'.repeat(40), 10_000);
+    await waitFor(() => b.status().unresolved === 0, 10_000);
+    expect((await b.stats())['redis.resolvedApplied']).toBe(1);
+  });
+
+  it('rescan resolves once what it pulled is in the inner store', async () => {
+    class Slow extends MemoryDriver {
+      override async storeObject(hash: string, type: string, data: Uint8Array): Promise<boolean> {
+        await new Promise((resolve) => setTimeout(resolve, 30));
+        return super.storeObject(hash, type, data);
+      }
+    }
+    const a = await node();
+    const inner = new Slow();
+    const b = await node({ storeId: a.keys.storeId }, inner);
+    const c = await (await openStore(a)).create('f.txt', 'slowly written');
+    await b.rescan();
+    expect(await inner.hasObject(c.commit)).toBe(true);
+    expect(await inner.hasObject(c.data)).toBe(true);
+    expect(await inner.getHead('f.txt')).toBe(c.commit);
+  });
+
+  it('a head change announces its commit and the commit\'s blob when both are here', async () => {
+    const d = await node();
+    const elsewhere = new MemoryDriver();
+    const c = await (await openStore(elsewhere)).create('f.txt', 'blob of the head');
+    for (const h of [c.commit, c.data]) {
+      const o = (await elsewhere.loadObject(h))!;
+      await d.inner.storeObject(h, o.type, o.data);
+    }
+    await d.updateHead('f.txt', null, c.commit);
+    // Its blob missing here: the commit alone.
+    const other = await (await openStore(elsewhere)).create('g.txt', 'blob not copied');
+    const o = (await elsewhere.loadObject(other.commit))!;
+    await d.inner.storeObject(other.commit, o.type, o.data);
+    await d.updateHead('g.txt', null, other.commit);
+    const entries = await streamOf(raw, d.keys);
+    expect(entries.map((e) => (e.type === 'objects' ? Object.keys(e).slice(3) : e.name))).toEqual([
+      [`o:${c.commit}`, `o:${c.data}`], 'f.txt', [`o:${other.commit}`], 'g.txt',
+    ]);
   });
 
   it('an object whose stream copy was damaged is known, and fetching it ends in CORRUPT_OBJECT', async () => {
