@@ -207,3 +207,54 @@ describe('ObjectFetcher answering', () => {
     expect(peer.counters.answered).toBe(0);
   });
 });
+
+describe('ObjectFetcher waking', () => {
+  /** Timers the fetcher sets never fire: only a wake-up moves a waiting fetch on. */
+  function holdFetcherTimers(): void {
+    const limit = Error.stackTraceLimit;
+    Error.stackTraceLimit = 50;
+    restores.push(() => (Error.stackTraceLimit = limit));
+    const realSetTimeout = globalThis.setTimeout;
+    vi.spyOn(globalThis, 'setTimeout').mockImplementation(((fn: () => void, ms?: number) => {
+      if (new Error().stack?.includes('object-fetch.ts')) return realSetTimeout(() => undefined, 2 ** 31 - 1);
+      return realSetTimeout(fn, ms);
+    }) as typeof setTimeout);
+  }
+
+  it('a ready message wakes a waiting fetch, which then reads the answer', async () => {
+    const keys = keysOf();
+    const { asks } = await listen(keys);
+    const objects = new Objects();
+    const fetcher = new ObjectFetcher((await client()) as Redis, (await client()) as Redis, keys, 'asker', objects, { fetchTimeoutMs: 60_000, objectTtlMs: 1_000 });
+    fetchers.push(fetcher);
+    await fetcher.start();
+    holdFetcherTimers();
+    const { hash, data } = blob('woken');
+    const pending = fetcher.fetch(hash);
+    await waitFor(() => asks.length > 0, 5_000, 5);
+    const pub = (await client()) as Redis;
+    await pub.set(keys.objectKey(hash), Buffer.from(data));
+    await pub.publish(keys.readyChannel, 'f'.repeat(40)); // another object's answer wakes nobody waiting here
+    await pub.publish(keys.readyChannel, hash);
+    await pending;
+    expect(Buffer.from(objects.raw.get(hash)!).toString()).toBe('woken');
+    expect(asks).toEqual([`${hash} asker`]);
+  });
+
+  it('closing wakes every waiting fetch', async () => {
+    const keys = keysOf();
+    const { asks } = await listen(keys);
+    const fetcher = new ObjectFetcher((await client()) as Redis, (await client()) as Redis, keys, 'asker', new Objects(), { fetchTimeoutMs: 60_000, objectTtlMs: 1_000 });
+    await fetcher.start();
+    holdFetcherTimers();
+    const one = blob('one waiting');
+    const two = blob('two waiting');
+    const first = fetcher.fetch(one.hash).catch((err: unknown) => err);
+    const second = fetcher.fetch(two.hash).catch((err: unknown) => err);
+    await waitFor(() => asks.length >= 2, 5_000, 5);
+    fetcher.close();
+    expect(await first).toMatchObject({ code: 'OBJECT_UNAVAILABLE', message: `Object ${one.hash} is unavailable: the node is closing` });
+    expect(await second).toMatchObject({ code: 'OBJECT_UNAVAILABLE', message: `Object ${two.hash} is unavailable: the node is closing` });
+    await expect(fetcher.fetch(one.hash)).rejects.toMatchObject({ message: `Object ${one.hash} is unavailable: the node is closing` });
+  });
+});
