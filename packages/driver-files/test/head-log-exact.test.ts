@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { appendFileSync, mkdirSync, readFileSync, readdirSync, renameSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
-import { rm, writeFile } from 'node:fs/promises';
+import fsPromises, { rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import type { HeadChange } from '@gitty/core';
@@ -425,5 +425,150 @@ describe('head log edges the mutation run found', () => {
       other.close();
       expect(open()).toBe(base);
     });
+  });
+});
+
+describe('head log edges, second round', () => {
+  it('a skipped line in a retired segment counts, and following a compaction leaves no descriptor open', async () => {
+    await withLog(async (log, file) => {
+      const at = await log.withLock(() => log.create([{ name: 'a.pl', head: h('1') }]));
+      appendFileSync(file, `garbage\n${line({ name: 'a.pl', old: h('1'), new: h('2') })}`);
+      const old = readFileSync(file);
+      const snapshot = line({ name: 'a.pl', old: null, new: h('2') });
+      let start = 0;
+      const headerOf = (s: number) => `${JSON.stringify({ epoch: 'next', created: 1, compacted: [{ epoch: at.epoch, offset: old.length, end: old.length, start: s }] })}\n`;
+      while (start !== len(headerOf(start)) + len(snapshot)) start = len(headerOf(start)) + len(snapshot);
+      writeFileSync(`${file}.retired-${at.epoch}`, old);
+      writeFileSync(file, headerOf(start) + snapshot);
+      const fds = () => readdirSync('/proc/self/fd').length;
+      const base = fds();
+      const seen: HeadChange[] = [];
+      expect(await log.scan(at, (e) => seen.push(e))).toEqual({ epoch: 'next', offset: start, reset: false, skipped: 1, stoppedAtNul: false });
+      expect(seen).toEqual([{ name: 'a.pl', old: h('1'), new: h('2') }]);
+      expect(fds()).toBe(base);
+    });
+  });
+
+  it('an append at another epoch is refused even while the writer keeps the log file open', async () => {
+    await withLog(async (log, file) => {
+      const at = await log.withLock(() => log.create([]));
+      const end = await log.withLock(() => log.append(at, [{ name: 'a.pl', old: null, new: h('1') }]));
+      const size = readFileSync(file).length;
+      await expect(log.withLock(() => log.append({ epoch: 'ffff', offset: end.offset }, [{ name: 'b.pl', old: null, new: h('2') }]))).rejects.toBeInstanceOf(HeadLogMovedError);
+      expect(readFileSync(file).length).toBe(size);
+    });
+  });
+
+  it('an empty append after a torn line writes nothing', async () => {
+    await withLog(async (log, file) => {
+      const at = await log.withLock(() => log.create([]));
+      appendFileSync(file, '{"torn"');
+      const text = readFileSync(file, 'utf8');
+      expect(await log.appendEach(at, [])).toEqual({ ...at, alone: true, applied: [], headsAt: [] });
+      expect(readFileSync(file, 'utf8')).toBe(text);
+    });
+  });
+
+  it('appending to a missing log: only the "no log" position starts one, holding just the epoch line and the change', async () => {
+    await withLog(async (log, file) => {
+      await expect(log.withLock(() => log.append({ epoch: 'x', offset: 0 }, [{ name: 'a.pl', old: null, new: h('1') }]))).rejects.toBeInstanceOf(HeadLogMovedError);
+      expect(await log.exists()).toBe(false);
+      vi.useFakeTimers({ toFake: ['Date'] });
+      vi.setSystemTime(42);
+      const done = await log.withLock(() => log.append({ epoch: '', offset: 0 }, [{ name: 'a.pl', old: null, new: h('1') }]));
+      expect(readFileSync(file, 'utf8')).toBe(`{"epoch":"${done.epoch}","created":42}\n${line({ name: 'a.pl', old: null, new: h('1') })}`);
+    });
+  });
+
+  it('appending to a log that cannot be opened (ELOOP) fails with that error', async () => {
+    await withLog(async (log, file) => {
+      mkdirSync(path.dirname(file), { recursive: true });
+      symlinkSync(file, file);
+      await expect(log.withLock(() => log.append({ epoch: 'x', offset: 5 }, [{ name: 'a.pl', old: null, new: h('1') }]))).rejects.toMatchObject({ code: 'ELOOP' });
+    });
+  });
+
+  it('a failed create removes its temp file and reports the error', async () => {
+    await withLog(async (log, file) => {
+      mkdirSync(path.join(file, 'occupied'), { recursive: true });
+      await expect(log.create([{ name: 'a.pl', head: h('1') }])).rejects.toMatchObject({ code: expect.stringMatching(/^(EISDIR|ENOTEMPTY|EEXIST)$/) });
+      expect(readdirSync(path.dirname(file))).toEqual(['head']);
+    });
+  });
+
+  it('of two processes initializing a missing log at once, exactly one writes it', async () => {
+    await withLog(async (log, file, other) => {
+      const results = await Promise.all([
+        log.initialize(async () => [{ name: 'a.pl', head: h('1') }]),
+        other.initialize(async () => [{ name: 'b.pl', head: h('2') }]),
+      ]);
+      expect([...results].sort()).toEqual([false, true]);
+      const read = (await log.readFrom())!;
+      expect(read.events).toHaveLength(1);
+      expect(readdirSync(path.dirname(file))).toEqual(['head']);
+    });
+  });
+
+  it('a first line without its newline is no epoch line', async () => {
+    await withLog(async (log, file) => {
+      mkdirSync(path.dirname(file), { recursive: true });
+      writeFileSync(file, '{"epoch":"x"} ');
+      expect(await log.readEpoch()).toBe('');
+    });
+  });
+
+  it('create flushes the new log and its folder with fsync durability, and not without', async () => {
+    const { dir, remove } = await tempDir('gitty-log-sync-');
+    const probe = await fsPromises.open(path.join(dir, 'probe'), 'w');
+    const proto = Object.getPrototypeOf(probe) as { sync: () => Promise<void> };
+    await probe.close();
+    const original = proto.sync;
+    let syncs = 0;
+    proto.sync = function sync(this: unknown) {
+      syncs++;
+      return original.call(this);
+    };
+    try {
+      const durable = new HeadLog(path.join(dir, 'ref', 'head'));
+      await durable.withLock(() => durable.create([]));
+      const made = syncs;
+      // The temp file, then the folder (and the folder's parent when ref/ had to be made).
+      expect(made).toBeGreaterThanOrEqual(2);
+      syncs = 0;
+      await durable.withLock(() => durable.create([]));
+      expect(syncs).toBe(2);
+      syncs = 0;
+      const quick = new HeadLog(path.join(dir, 'ref', 'head'), { durability: 'none' });
+      await quick.withLock(() => quick.create([]));
+      expect(syncs).toBe(0);
+      durable.close();
+      quick.close();
+    } finally {
+      proto.sync = original;
+      await remove();
+    }
+  });
+
+  it('a failed flush leaves the file alone when another writer appended after our lines', async () => {
+    const { dir, remove } = await tempDir('gitty-log-flush2-');
+    const file = path.join(dir, 'ref', 'head');
+    const recorder = recordFs();
+    try {
+      const log = new HeadLog(file, { durability: 'fsync' });
+      const at = await log.withLock(() => log.create([]));
+      const theirs = line({ name: 'b.pl', old: null, new: h('2') });
+      recorder.fault = (p) => {
+        if (p !== file) return undefined;
+        recorder.fault = undefined;
+        appendFileSync(file, theirs);
+        return noSpace(p);
+      };
+      await expect(log.withLock(() => log.append(at, [{ name: 'a.pl', old: null, new: h('1') }]))).rejects.toMatchObject({ code: 'STORAGE_FULL' });
+      expect(readFileSync(file, 'utf8').slice(at.offset)).toBe(line({ name: 'a.pl', old: null, new: h('1') }) + theirs);
+      log.close();
+    } finally {
+      recorder.restore();
+      await remove();
+    }
   });
 });
