@@ -358,3 +358,88 @@ function utimesSyncReal(file: string, when: Date): void {
     fs.closeSync(fd);
   }
 }
+
+describe('loose: follow-ups (survivors of fa-journal-loose-after)', () => {
+  it('without a durability option it flushes (fsync, group commit); durability none flushes no folder either', async () => {
+    const { dir, remove } = await tempDir('gitty-loose-default-');
+    cleanups.push(remove);
+    const root = path.join(dir, 'objects');
+    mkdirSync(root);
+    const objects = new LooseObjects({ root, compression: nodeCompression, maxObjectSize: 1 << 20 });
+    const data = bytes('default durability');
+    const hash = hashObject('blob', data);
+    const rec = recording();
+    expect(await objects.store(hash, 'blob', data)).toBe(true);
+    expect(rec.events.filter((e) => e.op === 'fsync').map((e) => (e as { path: string }).path).sort())
+      .toEqual([expect.stringMatching(new RegExp(`/\\${TEMP_PREFIX}[^/]+$`)), path.dirname(objects.fileOf(hash)), root].sort());
+    for (const groupCommit of [false, true]) {
+      const none = await loose('none', groupCommit);
+      rec.events.length = 0;
+      const other = bytes(`none ${groupCommit}`);
+      expect(await none.loose.store(hashObject('blob', other), 'blob', other)).toBe(true);
+      expect(rec.events.filter((e) => e.op === 'fsync')).toEqual([]);
+    }
+  });
+
+  it('storeRaw replaces a damaged copy (rename over it) and refuses other content with the exact message', async () => {
+    const { loose: objects } = await loose('fsync');
+    const data = bytes('raw over damage');
+    const hash = hashObject('blob', data);
+    const file = objects.fileOf(hash);
+    const { raw } = encodeObject('blob', data, nodeCompression);
+    mkdirSync(path.dirname(file));
+    writeFileSync(file, raw.subarray(0, 5));
+    const rec = recording();
+    expect(await objects.storeRaw(hash, raw)).toBe(true);
+    expect(rec.events.filter((e) => e.op === 'rename' || e.op === 'link').map((e) => e.op)).toEqual(['rename']);
+    expect(readFileSync(file)).toEqual(Buffer.from(raw));
+    const other = encodeObject('blob', bytes('other'), nodeCompression);
+    expect(await outcome(objects.storeRaw(hash, other.raw))).toBe('false'); // a sound copy is there: kept
+    const fresh = hashObject('blob', bytes('fresh'));
+    expect(await outcome(objects.storeRaw(fresh, other.raw))).toBe(`CORRUPT_OBJECT: Corrupt object ${fresh} in raw object: content hashes to ${other.hash}`);
+    expect(await outcome(objects.store(fresh, 'blob', bytes('other')))).toBe(`CORRUPT_OBJECT: Corrupt object ${fresh} in storeObject: content hashes to ${other.hash}`);
+  });
+
+  it('a read error other than "missing" while looking at a copy fails the store (EIO), it does not rewrite the copy', async () => {
+    const { loose: objects } = await loose('fsync');
+    const data = bytes('unreadable');
+    const hash = hashObject('blob', data);
+    await objects.store(hash, 'blob', data);
+    const file = objects.fileOf(hash);
+    patchFs('readFileSync', (orig) => ((target: fs.PathOrFileDescriptor, ...rest: unknown[]) => {
+      if (target === file) throw Object.assign(new Error('EIO: i/o error, read'), { code: 'EIO' });
+      return (orig as (...a: unknown[]) => unknown)(target, ...rest);
+    }) as typeof fs.readFileSync);
+    const inode = statSync(file).ino;
+    expect(await outcome(objects.store(hash, 'blob', data))).toBe('EIO');
+    expect(statSync(file).ino).toBe(inode);
+  });
+
+  it('a path that cannot be resolved (a symlink loop) fails objectTime and load; a dangling object link is not counted by stats', async () => {
+    const { loose: objects } = await loose('none');
+    const data = bytes('looped');
+    const hash = hashObject('blob', data);
+    const file = objects.fileOf(hash);
+    mkdirSync(path.dirname(file));
+    fs.symlinkSync(file, file);
+    expect(await outcome(objects.objectTime(hash))).toBe('ELOOP');
+    expect(await outcome(objects.load(hash))).toBe('ELOOP');
+    fs.unlinkSync(file);
+    fs.symlinkSync(path.join(path.dirname(file), 'nowhere'), file);
+    const real = bytes('counted');
+    await objects.store(hashObject('blob', real), 'blob', real);
+    const stats = await objects.stats();
+    expect(stats.objects).toBe(1);
+    expect(stats.bytes).toBe(statSync(objects.fileOf(hashObject('blob', real))).size);
+  });
+
+  it('a hex-named folder of another length is no object folder: its files are never listed', async () => {
+    const { loose: objects, root } = await loose('none');
+    mkdirSync(path.join(root, 'abc'));
+    writeFileSync(path.join(root, 'abc', 'd'.repeat(37)), 'not an object');
+    const listed: string[] = [];
+    for await (const h of objects.list()) listed.push(h);
+    expect(listed).toEqual([]);
+    expect((await objects.stats()).objects).toBe(0);
+  });
+});
