@@ -105,6 +105,10 @@ describe('gitty demo (exact)', () => {
     const store = path.join(dir, 'files');
     process.argv[1] = '/usr/local/bin/gitty';
     expect(shown(await gitty(['--driver', 'files', 'demo', store]))).toEqual({ code: 0, stdout: screen(store, 'files', FILES_STEP7, FILES_STATS, 'gitty'), stderr: '' });
+    // Inside the working directory but not a .js script (an installed link): `gitty` as well.
+    const linked = path.join(dir, 'files-linked');
+    process.argv[1] = path.join(process.cwd(), 'bin', 'gitty');
+    expect(shown(await gitty(['--driver', 'files', 'demo', linked]))).toEqual({ code: 0, stdout: screen(linked, 'files', FILES_STEP7, FILES_STATS, 'gitty'), stderr: '' });
     const elsewhere = path.join(dir, 'files-elsewhere');
     process.argv[1] = path.join(path.dirname(process.cwd()), 'other', 'main.js');
     expect(shown(await gitty(['--driver', 'files', 'demo', elsewhere]))).toEqual({ code: 0, stdout: screen(elsewhere, 'files', FILES_STEP7, FILES_STATS, 'gitty'), stderr: '' });
@@ -163,6 +167,7 @@ describe('gitty demo (exact)', () => {
     expect({ code: result.code, stdout: result.stdout, stderr: result.stderr }).toEqual({
       code: 1, stdout: '', stderr: `gitty: The demo needs an empty store, but ${store} already has "mine.txt" — run \`gitty demo\` without a directory, or give a new one\n`,
     });
+    expect((await gitty(['--json', '--driver', 'files', 'demo', store])).json<{ error: { code: string } }>().error.code).toBe('NOT_EMPTY');
   });
 
   describe('when the packs driver cannot be loaded', () => {
