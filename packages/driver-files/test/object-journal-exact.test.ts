@@ -2,7 +2,7 @@
 // store appends (one record per object, one append per group), what it reads back, when and how
 // it seals (by size, by age, on close, abandoned journals of dead writers, damaged records), and
 // every failure of open, append and flush (node:fs calls wrapped, as lock-timeout.test.ts does).
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import fs, { existsSync, mkdirSync, readFileSync, readdirSync, statSync, writeFileSync } from 'node:fs';
@@ -487,3 +487,94 @@ describe('ObjectJournal: a zlib-valid but damaged record', () => {
     expect(await loose.has(hashObject('blob', new TextEncoder().encode('zzz')))).toBe(false);
   });
 });
+
+describe('ObjectJournal: follow-ups (survivors of fa-journal-loose-after)', () => {
+  it('the age seal: checked every sealMs (at most 10 s), sealing a journal whose first record is sealMs old, not younger', async () => {
+    vi.useFakeTimers({ toFake: ['setInterval', 'clearInterval', 'Date'] });
+    try {
+      const young = await setup({ sealMs: 1_000 });
+      const exact = await setup({ sealMs: 1_000 });
+      const a = blob('exactly old');
+      await exact.journal.store(a.hash, 'blob', a.data); // at t = 0
+      vi.advanceTimersByTime(500);
+      const b = blob('younger');
+      await young.journal.store(b.hash, 'blob', b.data); // at t = 500
+      vi.advanceTimersByTime(499);
+      await nextTurns();
+      expect([exact.journals().length, young.journals().length]).toEqual([1, 1]);
+      vi.advanceTimersByTime(1); // t = 1000: the exact one is 1000 ms old, the young one 500
+      await waitFor(() => exact.journals().length === 0, 10_000, 5);
+      await nextTurns();
+      expect(young.journals().length).toBe(1);
+      vi.advanceTimersByTime(999);
+      await nextTurns();
+      expect(young.journals().length).toBe(1);
+      vi.advanceTimersByTime(1); // t = 2000: 1500 ms old
+      await waitFor(() => young.journals().length === 0, 10_000, 5);
+      // After its seal, later ticks find no journal and do nothing (no error).
+      vi.advanceTimersByTime(3_000);
+      await nextTurns();
+    } finally {
+      vi.useRealTimers();
+    }
+  });
+
+  it('sealOwn with no journal of its own (a reader) only seals abandoned ones', async () => {
+    const { journal } = await setup({ write: false });
+    await expect(journal.sealOwn()).resolves.toBeUndefined();
+    expect(journal.stats().journalSeals).toBe(0);
+  });
+
+  it('a record cut off under a reader (its journal truncated) reads as absent and is not sealed; the rest is', async () => {
+    const { folder, journal, loose } = await setup({ write: false });
+    const a = blob('kept whole');
+    const b = blob('cut off');
+    const file = plantJournal(folder, `${HOST_TAG}-${await deadPid()}-ab`, encodeRecords([a, b]));
+    journal.rescan();
+    expect(journal.has(b.hash)).toBe(true);
+    fs.truncateSync(file, statSync(file).size - 10);
+    expect(journal.loadRaw(b.hash)).toBeUndefined();
+    expect(journal.load(b.hash)).toBeUndefined();
+    expect(await journal.sealAbandoned()).toBe(1);
+    expect(await loose.has(a.hash)).toBe(true);
+    expect(await loose.has(b.hash)).toBe(false);
+  });
+
+  it('a journal replaced at its name by another file (another inode) is not trusted: that append goes loose, the taken file is not cut', async () => {
+    const { journal, journals, folder, loose } = await setup();
+    const a = blob('first');
+    await journal.store(a.hash, 'blob', a.data);
+    const first = journals()[0]!;
+    fs.renameSync(path.join(folder, first), path.join(folder, 'taken.sealing'));
+    const taken = statSync(path.join(folder, 'taken.sealing')).size;
+    writeFileSync(path.join(folder, first), 'another file at the same name');
+    const b = blob('second');
+    expect(await journal.store(b.hash, 'blob', b.data)).toBe(true);
+    expect(await loose.has(b.hash)).toBe(true);
+    // The append landed in the taken file (its fd) and stays there, whole: the sealer may have read it.
+    expect(statSync(path.join(folder, 'taken.sealing')).size).toBe(taken + RECORD_OVERHEAD + b.raw.length);
+    expect(journalRecords(path.join(folder, 'taken.sealing')).map((r) => r.hash)).toEqual([a.hash, b.hash]);
+  });
+
+  it('a seal whose loose write fails (no room) fails and keeps the journal (as .sealing); nothing is lost', async () => {
+    const { folder, journal, loose } = await setup({ write: false });
+    const a = blob('must survive');
+    plantJournal(folder, `${HOST_TAG}-${process.pid}-ee`, encodeRecords([a]));
+    patch('writeSync', () => (() => {
+      throw Object.assign(new Error('ENOSPC: no space left on device, write'), { code: 'ENOSPC' });
+    }) as typeof fs.writeSync);
+    expect((await codeOf(journal.sealAbandoned())).startsWith('STORAGE_FULL: No room to write ')).toBe(true);
+    restores.pop()!();
+    const left = readdirSync(folder).filter((n) => n.endsWith('.sealing'));
+    expect(left).toHaveLength(1);
+    expect(journalRecords(path.join(folder, left[0]!)).map((r) => r.hash)).toEqual([a.hash]);
+    expect(await loose.has(a.hash)).toBe(false);
+    // The next attempt seals it.
+    expect(await journal.sealAbandoned()).toBe(1);
+    expect(await loose.load(a.hash)).toEqual({ type: 'blob', data: a.data });
+  });
+});
+
+async function nextTurns(): Promise<void> {
+  for (let i = 0; i < 5; i++) await new Promise<void>((resolve) => setImmediate(resolve));
+}
