@@ -572,3 +572,34 @@ describe('head log edges, second round', () => {
     }
   });
 });
+
+describe('head log edges, third round', () => {
+  it('readFrom reads past a line of NUL bytes (skipped), it does not stop there', async () => {
+    await withLog(async (log, file) => {
+      const at = await log.withLock(() => log.create([]));
+      appendFileSync(file, Buffer.concat([Buffer.from([0, 0, 0x0a]), Buffer.from(line({ name: 'b.pl', old: null, new: h('2') }))]));
+      expect(await log.readFrom(at)).toEqual({ epoch: at.epoch, offset: readFileSync(file).length, reset: false, skipped: 1, events: [{ name: 'b.pl', old: null, new: h('2') }] });
+    });
+  });
+
+  it('a log replaced right after the write by one without an epoch, or by a compaction of another epoch, is LOCK_TIMEOUT', async () => {
+    await withLog(async (log, file) => {
+      for (const replacement of [
+        (text: string) => text.split('\n').slice(1).join('\n'),
+        (text: string) => `${JSON.stringify({ epoch: 'new', created: 1, compacted: [{ epoch: 'zzz', offset: 0, end: 100_000, start: 0 }] })}\n${text.split('\n').slice(1).join('\n')}`,
+      ]) {
+        const at = await log.withLock(() => log.create([{ name: 'a.pl', head: h('1') }]));
+        headLogTestHooks.afterAppend = () => {
+          headLogTestHooks.afterAppend = undefined;
+          writeFileSync(`${file}.new`, replacement(readFileSync(file, 'utf8')));
+          renameSync(`${file}.new`, file);
+        };
+        try {
+          await expect(log.withLock(() => log.appendEach(at, [{ name: 'a.pl', old: h('1'), new: h('2') }]))).rejects.toBeInstanceOf(HeadLogMovedError);
+        } finally {
+          headLogTestHooks.afterAppend = undefined;
+        }
+      }
+    });
+  });
+});
