@@ -234,4 +234,65 @@ describe('PackImportBatch', () => {
     expect(names.filter((n) => n.startsWith('tmp-'))).toEqual([]);
     expect(names.filter((n) => /^pack-[0-9a-f]{40}\.(pack|idx)$/.test(n))).toHaveLength(2);
   });
+
+  it('a chain that reaches a commit stored before the batch, a version whose blob is already packed, and a fork end cleanly', async () => {
+    const t = await setup();
+    const { blobs, commits } = history(8, 2);
+    for (const o of [blobs[0]!, commits[0]!]) await t.driver.storeObject(o.hash, o.type, o.data);
+    await t.driver.repack({ minFiles: 1 });
+    // c1 (new blob) follows the packed c0; c2 goes back to c0's text; c2b forks from c1.
+    const c2 = obj('commit', encodeCommit({ name: 'f8.txt', data: blobs[0]!.hash, previous: commits[1]!.hash, time: 2000 }));
+    const c2b = obj('commit', encodeCommit({ name: 'f8.txt', data: blobs[1]!.hash, previous: commits[1]!.hash, time: 2001 }));
+    const batch = await t.driver.openObjectBatch();
+    for (const o of [blobs[1]!, commits[1]!, blobs[0]!, c2, c2b]) await batch.add(o.hash, o.type, o.data);
+    expect(await batch.commit()).toEqual({ objects: 4 });
+    const newest = t.driver.packStore.packs.all.find((p) => p.has(c2.hash))!;
+    expect([...newest.index.hashes()].sort()).toEqual([blobs[1]!.hash, commits[1]!.hash, c2.hash, c2b.hash].sort());
+    for (const o of [blobs[1]!, commits[1]!, c2, c2b]) expect(Buffer.from((await t.driver.loadObject(o.hash))!.data).equals(Buffer.from(o.data))).toBe(true);
+  });
+
+  it('without a listener it reports nothing, even past 1,000 objects', async () => {
+    const t = await setup();
+    const batch = await t.driver.openObjectBatch();
+    for (let i = 0; i < 1000; i++) {
+      const b = obj('blob', Buffer.from(`quiet ${i}\n`));
+      await batch.add(b.hash, b.type, b.data);
+    }
+    expect(await batch.commit()).toEqual({ objects: 1000 });
+  });
+
+  it('an abort noticed after the pack was checked removes its temp pack and idx', async () => {
+    const t = await setup();
+    const controller = new AbortController();
+    const batch = await t.driver.openObjectBatch({
+      signal: controller.signal,
+      onProgress: (p) => {
+        if (p.phase === 'import-verify') controller.abort(new Error('late'));
+      },
+    });
+    const b = obj('blob', Buffer.from('late abort\n'));
+    await batch.add(b.hash, b.type, b.data);
+    await expect(batch.commit()).rejects.toMatchObject({ code: 'ABORTED' });
+    expect(await t.names()).toEqual([]);
+  });
+
+  it('writes out what it holds once 64 MiB are held, and goes on into the same pack', async () => {
+    const t = await setup();
+    const store = Object.create(t.driver.packStore, { maxObjectSize: { value: 128 * 1024 * 1024 } }) as typeof t.driver.packStore;
+    const batch = new PackImportBatch({ store, livePacked: async () => false, storeLoose: async () => true });
+    const big = obj('blob', Buffer.alloc(64 * 1024 * 1024 - 1, 0x61));
+    const one = obj('blob', Buffer.from('b'));
+    const after = obj('blob', Buffer.from('after the flush\n'));
+    await batch.add(big.hash, big.type, big.data);
+    expect(existsSync(t.folder)).toBe(false);
+    await batch.add(one.hash, one.type, one.data);
+    expect((await t.names()).filter((n) => n.endsWith('.pack'))).toHaveLength(1);
+    await batch.add(after.hash, after.type, after.data);
+    expect(await batch.commit()).toEqual({ objects: 3 });
+    const names = await t.names();
+    expect(names.filter((n) => n.startsWith('tmp-'))).toEqual([]);
+    await t.driver.packStore.packs.scan();
+    const [pack] = t.driver.packStore.packs.all;
+    expect([...pack!.index.hashes()].sort()).toEqual([big.hash, one.hash, after.hash].sort());
+  });
 });

@@ -1,6 +1,6 @@
 import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync, readlinkSync, utimesSync } from 'node:fs';
-import { mkdir, readFile, readdir, stat, utimes, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, readdir, rm, stat, utimes, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { afterEach, describe, expect, it, vi } from 'vitest';
@@ -261,6 +261,8 @@ describe('withPackLock', () => {
       await withPackLock(dir, async () => {
         await utimes(lockPath, old, old);
         vi.advanceTimersByTime(every - 1);
+        // A touch started now would finish within a few file-system round trips.
+        for (let i = 0; i < 20; i++) await stat(lockPath);
         expect((await stat(lockPath)).mtimeMs).toBe(old.getTime());
         vi.advanceTimersByTime(1);
         while ((await stat(lockPath)).mtimeMs === old.getTime()) await new Promise((r) => setImmediate(r));
@@ -269,5 +271,33 @@ describe('withPackLock', () => {
       vi.useRealTimers();
       expect(await readdir(dir)).toEqual([]);
     }
+  });
+
+  it('a lock folder or owner file removed under the holder is not its lock any more: release leaves the folder alone', async () => {
+    const dir = await folder();
+    const lockPath = path.join(dir, 'pack.lock');
+    expect(await withPackLock(dir, async () => {
+      await rm(lockPath, { recursive: true });
+      return 'gone';
+    })).toBe('gone');
+    expect(await readdir(dir)).toEqual([]);
+    expect(await withPackLock(dir, async (held) => {
+      await rm(path.join(lockPath, 'owner'));
+      return held.assertHeld().then(() => 'held', (err: unknown) => (err as { code: string }).code);
+    })).toBe('LOCK_TIMEOUT');
+    // Not ours (no owner): left in place.
+    expect(await readdir(lockPath)).toEqual([]);
+  });
+
+  it('fails with the file system\'s error when the lock folder cannot be made (not EEXIST)', async () => {
+    const { dir, remove } = await tempDir('gitty-lock-exact-');
+    cleanups.push(remove);
+    // A folder whose path leaves no room for "/pack.lock" within PATH_MAX (4096).
+    let deep = dir;
+    while (deep.length < 4096 - 10 - 241) deep = path.join(deep, 'd'.repeat(240));
+    deep = path.join(deep, 'e'.repeat(Math.min(250, 4096 - 10 - deep.length - 1)));
+    expect(deep.length).toBeLessThan(4096);
+    expect(path.join(deep, 'pack.lock').length).toBeGreaterThanOrEqual(4096);
+    await expect(withPackLock(deep, async () => 'never')).rejects.toMatchObject({ code: 'ENAMETOOLONG' });
   });
 });

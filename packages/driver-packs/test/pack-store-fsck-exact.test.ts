@@ -71,6 +71,15 @@ describe('pack-store', () => {
     expect(await readdir(dir)).toEqual([]);
   });
 
+  it('installPack and removePack in a folder whose name holds ".pack"', async () => {
+    const dir = path.join(await folder(), 'store.pack');
+    await mkdir(dir);
+    const { pack } = await writePack(dir, ['in store.pack\n']);
+    expect((await readdir(dir)).sort()).toEqual([path.basename(pack), path.basename(pack).replace(/\.pack$/, '.idx')].sort());
+    await removePack(pack);
+    expect(await readdir(dir)).toEqual([]);
+  });
+
   it('pruneTempPacks removes leftovers older than maxAgeMs and nothing else', async () => {
     const dir = await folder();
     const leftovers = [
@@ -80,10 +89,11 @@ describe('pack-store', () => {
     const kept = [
       'tmp-1-abc.txt', 'tmp-1.packs', 'xtmp-1.pack', 'deleted', 'deleted.tmp', 'pack.lock', 'pack.lock.break', 'pack.lock.stale',
       `pack-${hex40('b')}.pack`, `pack-${hex40('b')}.idx`, `pack-${hex40('c')}.idx`, `pack-${hex40('d').slice(1)}.pack`, 'old-pack-1.pack',
+      `old-pack-${hex40('f')}.pack`, 'old-deleted.tmp-1', 'xpack.lock.stale-1', 'xpack.lock.break.stale-1',
     ];
     const old = new Date(Date.now() - 3_600_000);
     for (const name of [...leftovers, ...kept]) {
-      if (name.startsWith('pack.lock')) await mkdir(path.join(dir, name));
+      if (name.includes('pack.lock')) await mkdir(path.join(dir, name));
       else await writeFile(path.join(dir, name), 'x');
       await utimes(path.join(dir, name), old, old);
     }
@@ -171,6 +181,14 @@ describe('fsck of packs', () => {
     ]);
     expect(entries).toHaveLength(3);
     await opened.close();
+    const two = await writePack(dir, ['t\n', 'u\n'], (e) => [e[0]!, { ...e[1]!, offset: 5000 }]);
+    const twoPack = await PackFile.open(two.pack, 1 << 20);
+    // The first runs to the second's offset, past the pack's last byte: no extent either.
+    expect((await checkPack(twoPack)).map((i) => i.message)).toEqual([
+      `${two.pack}: entry of ${two.hashes[0]} at offset 12 has no extent`,
+      `${two.pack}: entry of ${two.hashes[1]} at offset 5000 has no extent`,
+    ]);
+    await twoPack.close();
     const far = await writePack(dir, ['s\n'], (e) => [{ ...e[0]!, offset: 5000 }]);
     const farPack = await PackFile.open(far.pack, 1 << 20);
     expect(await checkPack(farPack)).toEqual([{ code: 'CORRUPT_OBJECT', name: far.pack, hash: far.hashes[0], message: `${far.pack}: entry of ${far.hashes[0]} at offset 5000 has no extent` }]);

@@ -1,6 +1,7 @@
 import { existsSync } from 'node:fs';
 import { mkdir, readFile, readdir, rm, stat, utimes, writeFile } from 'node:fs/promises';
 import path from 'node:path';
+import zlib from 'node:zlib';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { MemoryBacking, MemoryDriver, frameObject, nodeCompression, type FsckIssue, type HeadChange } from '@gitty/core';
 import { tempDir } from '@gitty/driver-test/harness';
@@ -422,5 +423,54 @@ describe('PacksDriver', () => {
     ]) {
       await expect(call()).rejects.toMatchObject({ code: 'INVALID_HASH', message: 'Invalid object hash "ABC": expected 40 lower-case hex digits' });
     }
+  });
+
+  it('loadRaw hands out the inner driver\'s very bytes; storeRaw names "raw object" when the bytes do not match', async () => {
+    class StoredRaw extends Inner {
+      override async loadRaw(hash: string): Promise<Uint8Array | undefined> {
+        const found = await this.loadObject(hash);
+        return found && zlib.deflateSync(frameObject(found.type, found.data), { level: 0 });
+      }
+    }
+    const { driver } = await packsDriver({ inner: new StoredRaw() });
+    const a = blob('stored raw\n');
+    await driver.storeObject(a.hash, a.type, a.data);
+    const expected = zlib.deflateSync(frameObject('blob', a.data), { level: 0 });
+    expect(Buffer.compare(Buffer.from((await driver.loadRaw(a.hash))!), expected)).toBe(0);
+    const other = blob('other\n').hash;
+    const err = (await driver.storeRaw(other, expected).then(() => new Error('stored'), (e: unknown) => e)) as Error;
+    expect(err).toMatchObject({ code: 'CORRUPT_OBJECT' });
+    expect(err.message.startsWith(`Corrupt object ${other} in raw object: `)).toBe(true);
+  });
+
+  it('a repack whose lock is taken over while it runs removes nothing and fails with LOCK_TIMEOUT', async () => {
+    class Thief extends Inner {
+      folder = '';
+      override async loadObject(hash: string) {
+        if (this.folder) await writeFile(path.join(this.folder, 'pack.lock', 'owner'), JSON.stringify({ host: 'elsewhere', pid: 1, token: 'thief' }));
+        return super.loadObject(hash);
+      }
+    }
+    const inner = new Thief();
+    const { driver, folder } = await packsDriver({ inner });
+    const a = blob('stolen lock\n');
+    await driver.storeObject(a.hash, a.type, a.data);
+    inner.folder = folder;
+    await expect(driver.repack({ minFiles: 1 })).rejects.toMatchObject({ code: 'LOCK_TIMEOUT', message: `Lost the lock ${path.join(folder, 'pack.lock')}: another process took it over while this one stalled` });
+    expect(await packFiles(folder)).toEqual([]);
+    inner.folder = '';
+    expect(await inner.hasObject(a.hash)).toBe(true);
+  });
+
+  it('prune over an inner driver without prune, and a read through a closed pack falls back to the loose copy', async () => {
+    const { driver, inner } = await packsDriver({ inner: new MemoryDriver() });
+    await driver.prune();
+    const a = blob('closed pack\n');
+    await driver.storeObject(a.hash, a.type, a.data);
+    await driver.repack({ minFiles: 1 });
+    await inner.storeObject(a.hash, a.type, a.data);
+    // The attached pack closed under the driver (as a retired one is): a miss, not corruption.
+    await driver.packStore.packs.all[0]!.close();
+    expect(text((await driver.loadObject(a.hash))!.data)).toBe('closed pack\n');
   });
 });

@@ -1,5 +1,5 @@
 import { existsSync } from 'node:fs';
-import { mkdir, readFile, readdir, stat } from 'node:fs/promises';
+import { mkdir, readFile, readdir, rm, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { hashObject, MemoryDriver, type GitObject, type Progress } from '@gitty/core';
@@ -263,5 +263,72 @@ describe('repackStore', () => {
     await expect(repackStore(t.store, { minFiles: 1, signal: during.signal })).rejects.toThrow('stop during');
     expect(await t.names()).toEqual([]);
     for (const h of hashes) expect(await t.store.loose.hasObject(h)).toBe(true);
+  });
+
+  it('writes a blob two files share once, and tips in hash order', async () => {
+    const t = await setup();
+    const a = await t.gitty.create('a.txt', 'same text\n', { time: 1 });
+    const b = await t.gitty.create('b.txt', 'same text\n', { time: 2 });
+    const blobHash = (await t.gitty.commit(a.commit)).data;
+    const report = await repackStore(t.store, { minFiles: 1 });
+    const tips = [a.commit, b.commit].sort();
+    expect((await layout(report.pack!)).map((e) => e.hash)).toEqual([tips[0], blobHash, tips[1]]);
+    expect(report).toMatchObject({ packed: 3, looseRemoved: 3 });
+  });
+
+  it('window 2 keeps the smallest delta: a later, larger candidate does not replace it', async () => {
+    const t = await setup();
+    const base = versionText(6, 0);
+    // v0 = base; v1 = base plus a line (a tiny delta for v0); v2 = half of base and noise (a larger one).
+    const texts = [base, `${base}one more line\n`, base.slice(0, base.length / 2) + Buffer.from(noise(600, 12)).toString('latin1')];
+    let previous: string | undefined;
+    const blobs: string[] = [];
+    for (const [v, text] of texts.entries()) {
+      const c = previous === undefined ? await t.gitty.create('s.txt', text, { time: 1000 + v }) : await t.gitty.update('s.txt', text, { previous, time: 1000 + v });
+      previous = c.commit;
+      blobs.push((await t.gitty.commit(c.commit)).data);
+    }
+    const report = await repackStore(t.store, { minFiles: 1, window: 2 });
+    expect((await layout(report.pack!)).find((e) => e.hash === blobs[0])).toMatchObject({ base: blobs[1] });
+  });
+
+  it('reports no progress without a listener, even past 500 objects', async () => {
+    const t = await setup();
+    await storeBlobs(t.store.loose as MemoryDriver, 501);
+    expect(await repackStore(t.store, { minFiles: 1 })).toMatchObject({ packed: 501 });
+  });
+
+  it('a chain that reaches a commit packed before, and a version whose blob a kept pack holds, end there', async () => {
+    const t = await setup();
+    const c0 = await t.gitty.create('k.txt', versionText(7, 0), { time: 1 });
+    const c1 = await t.gitty.update('k.txt', versionText(7, 1), { previous: c0.commit, time: 2 });
+    await repackStore(t.store, { minFiles: 1 });
+    // Back to version 0's text: its blob is in the kept pack, not loose.
+    const c2 = await t.gitty.update('k.txt', versionText(7, 0), { previous: c1.commit, time: 3 });
+    const c3 = await t.gitty.update('k.txt', versionText(7, 3), { previous: c2.commit, time: 4 });
+    const report = await repackStore(t.store, { minFiles: 1, smallPack: 1 });
+    const blob3 = (await t.gitty.commit(c3.commit)).data;
+    expect((await layout(report.pack!)).map((e) => e.hash)).toEqual([c3.commit, blob3, c2.commit]);
+    expect((await t.gitty.get(c2.commit)).text).toBe(versionText(7, 0));
+  });
+
+  it('an object that vanished from the loose store between listing and reading is left out', async () => {
+    const t = await setup();
+    const [a, b] = await storeBlobs(t.store.loose as MemoryDriver, 2);
+    const loose = t.store.loose as MemoryDriver;
+    const load = loose.loadObject.bind(loose);
+    loose.loadObject = async (hash: string) => (hash === a ? undefined : load(hash));
+    const report = await repackStore(t.store, { minFiles: 1 });
+    expect(report).toMatchObject({ packed: 1, looseRemoved: 1 });
+    expect((await layout(report.pack!)).map((e) => e.hash)).toEqual([b]);
+  });
+
+  it('a pack folder that is missing fails with the error of creating its temp pack, and leaves nothing', async () => {
+    const t = await setup();
+    await storeBlobs(t.store.loose as MemoryDriver, 1);
+    await rm(t.folder, { recursive: true });
+    const err = (await repackStore(t.store, { minFiles: 1 }).then(() => new Error('repacked'), (e: unknown) => e)) as Error & { code: string };
+    expect(err).toMatchObject({ code: 'ENOENT' });
+    expect(err.message).toMatch(new RegExp(`^ENOENT: no such file or directory, open '${t.folder}/tmp-${process.pid}-[0-9a-f]{12}\\.pack'$`));
   });
 });

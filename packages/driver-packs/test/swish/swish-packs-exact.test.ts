@@ -1,10 +1,10 @@
 import { createHash } from 'node:crypto';
 import { existsSync } from 'node:fs';
-import { mkdir, readFile, readdir, stat, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, readdir, rm, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { gunzipSync, unzipSync } from 'node:zlib';
 import { afterEach, describe, expect, it } from 'vitest';
-import { defaultDriverContext, hashObject, writeAtom, type Driver, type Progress } from '@gitty/core';
+import { defaultDriverContext, hashObject, Store, writeAtom, type Driver, type Progress } from '@gitty/core';
 import { tempDir } from '@gitty/driver-test/harness';
 import { createDriver } from '../../src/factory.js';
 import { PacksDriver } from '../../src/packs-driver.js';
@@ -70,6 +70,21 @@ describe('createDriver (packs)', () => {
     cleanups.push(() => never.close());
     for (const s of ['one\n', 'two\n', 'three\n']) await never.storeObject(blob(s).hash, 'blob', blob(s).data);
     expect(await never.stats!()).toMatchObject({ packs: 0 });
+  });
+
+  it('names the packs driver when dir is missing, and restores heads from packed commits when the head log is gone', async () => {
+    await expect(createDriver({}, defaultDriverContext())).rejects.toMatchObject({ code: 'INVALID_CONFIG', message: 'The packs driver needs "dir" as a non-empty string' });
+    const { dir, remove } = await tempDir('gitty-factory-exact-');
+    cleanups.push(remove);
+    const context = defaultDriverContext();
+    const store = new Store(await createDriver({ dir, durability: 'none' }, context), context);
+    const created = await store.create('kept.txt', 'packed history\n');
+    await store.repack({ minFiles: 1 });
+    await store.close();
+    await rm(path.join(dir, 'ref', 'head'));
+    const reopened = await createDriver({ dir, durability: 'none' }, context);
+    cleanups.push(() => reopened.close());
+    expect(await reopened.getHead('kept.txt')).toBe(created.commit);
   });
 
   it('a pack folder that cannot be read fails the open with its error', async () => {
@@ -206,5 +221,40 @@ describe('SwishPacksDriver', () => {
       }
       expect(error).toMatchObject(closed);
     }
+  });
+
+  it('sorts the header by hash across loose objects and merged packs, and keeps a merged pack that is the new one', async () => {
+    const { dir, driver } = await open({ format: 'swish' });
+    const swish = driver as SwishPacksDriver;
+    // x packed first, then y loose, with x's hash sorting before y's.
+    let x = blob('');
+    let y = blob('');
+    for (let k = 0; ; k++) {
+      x = blob(`x ${k}\n`);
+      y = blob(`y ${k}\n`);
+      if (x.hash < y.hash) break;
+    }
+    await driver.storeObject(x.hash, 'blob', x.data);
+    const first = await repackSwish(swish.inner, { minFiles: 1 });
+    await driver.storeObject(y.hash, 'blob', y.data);
+    const merged = await repackSwish(swish.inner, { minFiles: 1 });
+    expect(merged).toMatchObject({ packed: 2, packsRemoved: 1, looseRemoved: 1 });
+    const header = (await readFile(merged.pack!)).toString('latin1').split('end_of_header.')[0]!;
+    expect(header.indexOf(x.hash)).toBeLessThan(header.indexOf(y.hash));
+    expect(existsSync(first.pack!)).toBe(false);
+    // Merging that one pack alone writes the very same file: it stays.
+    const again = await repackSwish(swish.inner, { minFiles: 0 });
+    expect(again).toMatchObject({ pack: merged.pack, packed: 2, packsRemoved: 0 });
+    expect(await readdir(path.join(dir, 'pack'))).toEqual([path.basename(merged.pack!)]);
+  });
+
+  it('an object over the size limit counts as damaged: left loose, nothing packed', async () => {
+    const { dir, driver } = await open({ format: 'swish' });
+    const small = blob('fits\n');
+    await driver.storeObject(small.hash, 'blob', small.data);
+    const swish = driver as SwishPacksDriver;
+    Object.defineProperty(swish.inner, 'maxObjectSize', { value: 4 });
+    expect(await repackSwish(swish.inner, { minFiles: 1 })).toEqual({ packed: 0, deltas: 0, packsRemoved: 0, looseRemoved: 0, bytes: 0 });
+    expect(existsSync(looseFile(dir, small.hash))).toBe(true);
   });
 });
