@@ -94,11 +94,12 @@ describe('ObjectFetcher pace', () => {
     Error.stackTraceLimit = 50;
     restores.push(() => (Error.stackTraceLimit = limit));
     let clock = 0;
-    const waits: number[] = [];
+    let step = 40;
+    let waits: number[] = [];
     const realSetTimeout = globalThis.setTimeout;
     vi.spyOn(performance, 'now').mockImplementation(() => {
       if (!new Error().stack?.includes('object-fetch.ts')) return real();
-      clock += 40;
+      clock += step;
       return clock;
     });
     vi.spyOn(globalThis, 'setTimeout').mockImplementation(((fn: () => void, ms?: number) => {
@@ -111,13 +112,23 @@ describe('ObjectFetcher pace', () => {
     const { hash } = blob('asked for');
     await expect(fetcher.fetch(hash)).rejects.toMatchObject({ code: 'OBJECT_UNAVAILABLE', message: `Object ${hash} is unavailable: no node answered within 1000 ms` });
     await settle();
-    // Readings: deadline 40+1000; each round reads the loop test, the ask test, (the next ask
-    // time after an ask,) and the wait. Asks at 120, 520, 920 (300 ms after 160, 560).
+    // Readings 40 ms apart: deadline 40+1000; each round reads the loop test, the ask test, (the
+    // next ask time after an ask,) and the wait. Asks at 120, 520, 920 (300 ms after 160, 560);
+    // the loop ends at the reading that equals the deadline.
     expect(asks).toEqual([`${hash} asker`, `${hash} asker`, `${hash} asker`]);
-    expect(waits.every((ms) => ms > 0 && ms <= 100)).toBe(true);
-    expect(waits.length).toBeGreaterThan(0);
-    expect(waits.filter((ms) => ms === 100).length).toBe(waits.length - 1);
-    expect(clock).toBeGreaterThanOrEqual(1_040);
+    expect(waits).toEqual([100, 100, 100, 100, 100, 100, 40]);
+    expect(clock).toBe(1_040);
+    // Readings 50 ms apart: an ask test reading exactly the next ask time (500) asks.
+    clock = 0;
+    step = 50;
+    waits = [];
+    asks.length = 0;
+    const other = blob('asked for again');
+    await expect(fetcher.fetch(other.hash)).rejects.toMatchObject({ code: 'OBJECT_UNAVAILABLE' });
+    await settle();
+    expect(asks).toHaveLength(3);
+    expect(waits).toEqual([100, 100, 100, 100, 100]);
+    expect(clock).toBe(1_150);
   });
 });
 
@@ -239,6 +250,26 @@ describe('ObjectFetcher waking', () => {
     await pending;
     expect(Buffer.from(objects.raw.get(hash)!).toString()).toBe('woken');
     expect(asks).toEqual([`${hash} asker`]);
+  });
+
+  it('the one peer that wins the claim answers the first request', async () => {
+    const keys = keysOf();
+    const { asks } = await listen(keys);
+    const { hash, data } = blob('answered at once');
+    const peerObjects = new Objects();
+    peerObjects.raw.set(hash, data);
+    const peer = new ObjectFetcher((await client()) as Redis, (await client()) as Redis, keys, 'peer', peerObjects, { fetchTimeoutMs: 60_000, objectTtlMs: 1_000 });
+    fetchers.push(peer);
+    await peer.start();
+    const objects = new Objects();
+    const asker = new ObjectFetcher((await client()) as Redis, (await client()) as Redis, keys, 'asker', objects, { fetchTimeoutMs: 60_000, objectTtlMs: 1_000 });
+    fetchers.push(asker);
+    await asker.start();
+    holdFetcherTimers();
+    await asker.fetch(hash);
+    expect(asks).toEqual([`${hash} asker`]);
+    expect(peer.counters.answered).toBe(1);
+    expect(Buffer.from(objects.raw.get(hash)!).toString()).toBe('answered at once');
   });
 
   it('closing wakes every waiting fetch', async () => {
