@@ -38,31 +38,67 @@ function entryFiles(globs) {
   return tracked.filter((file) => include.some((glob) => path.matchesGlob(file, glob)) && !exclude.some((glob) => path.matchesGlob(file, glob)));
 }
 
-/** Per file: counts by status, the run's label and when it ran. */
-function fromReports() {
-  const files = {};
-  if (!existsSync(reportDir)) return files;
+/** Counts by status of a list of mutants. */
+function countOf(mutants) {
+  const counts = Object.fromEntries(counted.map((status) => [status, 0]));
+  for (const mutant of mutants) if (mutant.status in counts) counts[mutant.status]++;
+  return counts;
+}
+
+/**
+ * Every run of this entry on this machine, per file, oldest first: its mutants, the file's
+ * source as mutated, and the lines it was limited to (`--mutate file.ts:10-20`), if any.
+ */
+function runsPerFile() {
+  const runs = {};
+  if (!existsSync(reportDir)) return runs;
   for (const name of readdirSync(reportDir)) {
-    if (!name.startsWith(entry) || !name.endsWith('.json') || name.endsWith('.summary.json') || name.endsWith('.incremental.json')) continue;
+    if (!name.endsWith('.json') || name.endsWith('.summary.json') || name.endsWith('.incremental.json')) continue;
     const label = name.slice(0, -'.json'.length);
     if (label !== entry && !label.startsWith(`${entry}-`)) continue;
     const at = statSync(path.join(reportDir, name)).mtime.toISOString();
     const report = JSON.parse(readFileSync(path.join(reportDir, name), 'utf8'));
+    const globs = report.config?.mutate ?? [];
     for (const [file, result] of Object.entries(report.files ?? {})) {
       const relative = path.isAbsolute(file) ? path.relative(root, file) : file;
-      const counts = Object.fromEntries(counted.map((status) => [status, 0]));
-      for (const mutant of result.mutants) if (mutant.status in counts) counts[mutant.status]++;
-      const earlier = files[relative];
-      if (!earlier || earlier.at < at) files[relative] = { ...counts, run: label, at };
+      const ranged = globs.map((glob) => /^(.*):(\d+)-(\d+)$/.exec(glob)).find((match) => match && match[1] === relative);
+      const lines = ranged ? [Number(ranged[2]), Number(ranged[3])] : undefined;
+      (runs[relative] ??= []).push({ run: label, at, source: result.source, mutants: result.mutants, lines });
     }
   }
-  return files;
+  for (const list of Object.values(runs)) list.sort((a, b) => a.at.localeCompare(b.at));
+  return runs;
+}
+
+/**
+ * The file's newest measurement: the newest whole-file run, with any later runs limited to
+ * some lines laid over it (their mutants replace those on the same lines) when the source was
+ * the same; a limited run over other source, or with no whole run to lay it on, is set aside.
+ */
+function newestOf(list, recorded, notes) {
+  let base;
+  for (const run of list) {
+    if (!run.lines) {
+      base = { ...run, mutants: [...run.mutants] };
+      continue;
+    }
+    if (!base || base.source !== run.source) {
+      notes.push(`${run.run}: lines ${run.lines.join('-')} only, with no whole-file run of the same source to lay them on (set aside)`);
+      continue;
+    }
+    const inside = (mutant) => mutant.location.start.line >= run.lines[0] && mutant.location.start.line <= run.lines[1];
+    base = { ...base, run: `${base.run} + ${run.run}`, at: run.at, mutants: [...base.mutants.filter((m) => !inside(m)), ...run.mutants.filter(inside)] };
+  }
+  if (!base || (recorded && recorded.at > base.at)) return recorded;
+  return { ...countOf(base.mutants), run: base.run, at: base.at };
 }
 
 const record = existsSync(recordPath) ? JSON.parse(readFileSync(recordPath, 'utf8')) : {};
 const merged = { ...(record[entry] ?? {}) };
-for (const [file, measured] of Object.entries(fromReports())) {
-  if (!merged[file] || merged[file].at < measured.at) merged[file] = measured;
+const notes = [];
+for (const [file, list] of Object.entries(runsPerFile())) {
+  const measured = newestOf(list, merged[file], notes);
+  if (measured) merged[file] = measured;
 }
 
 const files = entryFiles(mutationPackages[entry].mutate);
@@ -93,6 +129,7 @@ if (argv.includes('--markdown')) {
   console.log(`${entry}: ${score(total).toFixed(2)} % of ${mutants} mutants in ${rows.length} of ${files.length} files (killed/timeout/survived/no cov ${counted.map((s) => total[s]).join('/')})`);
 }
 if (missing.length > 0) console.log(`not measured: ${missing.join(', ')}`);
+for (const note of notes) console.log(`note: ${note}`);
 
 if (argv.includes('--record')) {
   const kept = Object.fromEntries(Object.entries(merged).filter(([file]) => files.includes(file)).sort(([a], [b]) => a.localeCompare(b)));
