@@ -295,4 +295,14 @@ describe('PackImportBatch', () => {
     const [pack] = t.driver.packStore.packs.all;
     expect([...pack!.index.hashes()].sort()).toEqual([big.hash, one.hash, after.hash].sort());
   });
+
+  it('a blob whose bytes read as a gitty commit goes in after the chains, as the blob it is', async () => {
+    const t = await setup();
+    const { blobs, commits } = history(9, 1);
+    const impostor = obj('blob', commits[0]!.data);
+    const batch = await t.driver.openObjectBatch();
+    for (const o of [impostor, blobs[0]!, commits[0]!]) await batch.add(o.hash, o.type, o.data);
+    await batch.commit();
+    expect((await layout(await packOf(await t.names(), t.folder))).map((e) => e.hash)).toEqual([commits[0]!.hash, blobs[0]!.hash, impostor.hash]);
+  });
 });

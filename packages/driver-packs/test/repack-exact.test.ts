@@ -331,4 +331,22 @@ describe('repackStore', () => {
     expect(err).toMatchObject({ code: 'ENOENT' });
     expect(err.message).toMatch(new RegExp(`^ENOENT: no such file or directory, open '${t.folder}/tmp-${process.pid}-[0-9a-f]{12}\\.pack'$`));
   });
+
+  it('a blob whose bytes read as a gitty commit is packed as the blob it is, outside any chain', async () => {
+    const t = await setup();
+    // A commit C and a blob B with C's very bytes, B's hash sorting before C's.
+    for (let time = 1; ; time++) {
+      const c = await t.gitty.create(`c${time}.txt`, 'commit bytes\n', { time });
+      const bytes = (await t.store.loose.loadObject(c.commit))!.data;
+      const b = hashObject('blob', bytes);
+      if (b < c.commit) {
+        await t.store.loose.storeObject(b, 'blob', bytes);
+        // Only this commit, its blob and B stay loose.
+        for await (const h of t.store.loose.objects()) if (![b, c.commit, (await t.gitty.commit(c.commit)).data].includes(h)) await t.store.loose.deleteObject(h);
+        const report = await repackStore(t.store, { minFiles: 1 });
+        expect((await layout(report.pack!)).map((e) => e.hash)).toEqual([c.commit, (await t.gitty.commit(c.commit)).data, b]);
+        return;
+      }
+    }
+  });
 });
