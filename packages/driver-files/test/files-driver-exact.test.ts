@@ -18,10 +18,8 @@ describe('files driver, exactly', () => {
 
   it('opens a relative folder as its absolute path and creates objects/ and ref/', async () => {
     const { dir, remove } = await tempDir('gitty-files-exact-');
-    const cwd = process.cwd();
     try {
-      process.chdir(dir);
-      const driver = await openFiles('store');
+      const driver = await openFiles(path.relative(process.cwd(), path.join(dir, 'store')));
       expect(driver.dir).toBe(path.join(dir, 'store'));
       expect(driver.name).toBe('files');
       expect(driver.headLog.file).toBe(path.join(dir, 'store', 'ref', 'head'));
@@ -29,7 +27,6 @@ describe('files driver, exactly', () => {
       expect(await readdir(path.join(dir, 'store', 'ref'))).toEqual(['head']);
       await driver.close();
     } finally {
-      process.chdir(cwd);
       await remove();
     }
   });
