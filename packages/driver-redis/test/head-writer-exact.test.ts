@@ -351,7 +351,10 @@ describe('HeadWriter after Redis lost the store', () => {
 
 describe('HeadWriter with replica acknowledgements', () => {
   it('acknowledges once the replica has the change, and leaves it unresolved when too few replicas confirm', async () => {
-    const replica = await startRedisServer(['--replicaof', '127.0.0.1', String(redis.port)]);
+    // Its own folder: a replica writes the master's data to dump.rdb in its working directory.
+    const folder = await tempDir('gitty-redis-replica-');
+    removers.push(folder.remove);
+    const replica = await startRedisServer(['--replicaof', '127.0.0.1', String(redis.port), '--dir', folder.dir]);
     servers.push(replica);
     await waitFor(async () => /connected_slaves:1/.test(await cmd.info('replication')) && /master_link_status:up/.test(await (await scriptClient(replica.port).then((c) => (extraClients.push(c), c))).info('replication')), 10_000, 50);
     const r = await synced({ options: { replicaAcks: 1, replicaAckTimeoutMs: 5_000 } });
