@@ -1,3 +1,4 @@
+import { request } from 'node:http';
 import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { Readable } from 'node:stream';
@@ -55,6 +56,18 @@ async function serving(args: string[], serveArgs: string[], use: (s: Serving) =>
   return { code, stdout, stderr };
 }
 
+/** GET with any Host header (fetch will not send a foreign one): the status. */
+function statusWithHost(url: string, urlPath: string, host: string): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const req = request(new URL(urlPath, url), { headers: { host } }, (res) => {
+      res.resume();
+      res.on('end', () => resolve(res.statusCode ?? 0));
+    });
+    req.on('error', reject);
+    req.end();
+  });
+}
+
 const json = { 'content-type': 'application/json' };
 const post = (url: string, name: string, body: unknown, headers: Record<string, string> = {}) =>
   fetch(`${url}/files/${name}`, { method: 'POST', headers: { ...json, ...headers }, body: JSON.stringify(body) });
@@ -91,6 +104,10 @@ describe('gitty serve (in-process)', () => {
       expect((await post(s.url, 'open.txt', { data: 'o\n' })).status).toBe(201);
     }, { signal: 'SIGTERM' });
     expect(done).toEqual({ code: 0, stdout: `${JSON.stringify({ listening: url, store: `--store ${store}`, writesNeedToken: false })}\n`, stderr: NO_TOKEN_WARNING });
+    const withToken = await serving(['--store', store, '--json'], ['--token', 't0k'], async (s) => {
+      url = s.url;
+    });
+    expect(withToken).toEqual({ code: 0, stdout: `${JSON.stringify({ listening: url, store: `--store ${store}`, writesNeedToken: true })}\n`, stderr: '' });
   });
 
   it('takes the token from --token-file (one trailing newline dropped), $GITTY_TOKEN_FILE, or $GITTY_TOKEN, in that order', async () => {
@@ -119,7 +136,9 @@ describe('gitty serve (in-process)', () => {
     };
     await failed(['--token-file', missing], 1, `gitty: Cannot read the token file ${missing}: ENOENT: no such file or directory, open '${missing}' — give a readable file holding the token (--token-file or $GITTY_TOKEN_FILE)\n`);
     await failed([], 1, `gitty: Cannot read the token file ${missing}: ENOENT: no such file or directory, open '${missing}' — give a readable file holding the token (--token-file or $GITTY_TOKEN_FILE)\n`, { GITTY_TOKEN_FILE: missing });
-    for (const [name, text] of Object.entries({ empty: '', newline: '\n', spaced: 'two words\n', tabbed: 'a\tb', lines: 'a\nb\n' })) {
+    const asJson = await gitty(['--store', store, '--json', 'serve', '--port', '0', '--token-file', missing], { env: { GITTY_TOKEN: '', GITTY_TOKEN_FILE: '' } });
+    expect([asJson.code, asJson.json<{ error: { code: string } }>().error.code]).toEqual([1, 'READ_FAILED']);
+    for (const [name, text] of Object.entries({ empty: '', newline: '\n', spaced: 'two words\n', tabbed: 'a\tb', lines: 'a\nb\n', inner: 'a\nb' })) {
       const file = path.join(dir, `token-${name}`);
       await writeFile(file, text);
       await failed(['--token-file', file], 2, `gitty: The token file ${file} must hold one token without white space — write the token alone on one line\n`);
@@ -133,7 +152,7 @@ describe('gitty serve (in-process)', () => {
 
   it('passes --host, --body-limit, --write-rate, --cors, --allow-host and --accept-client-time to the server', async () => {
     const big = { data: 'x'.repeat(2000) };
-    expect((await serving(['--store', store], ['--host', 'localhost', '--body-limit', '1000', '--cors', 'https://app.example', '--allow-host', 'gitty.example', '--accept-client-time'], async (s) => {
+    expect((await serving(['--store', store], ['--host', 'localhost', '--body-limit', '1000', '--cors', 'https://app.example', '--allow-host', 'gitty.example', '--allow-host', 'other.example', '--accept-client-time'], async (s) => {
       expect(new URL(s.url).hostname).toMatch(/^(localhost|127\.0\.0\.1|\[::1\])$/);
       expect((await post(s.url, 'big.txt', big)).status).toBe(413);
       const timed = await post(s.url, 'timed.txt', { data: 't', meta: { time: 1_000_000 } });
@@ -141,6 +160,7 @@ describe('gitty serve (in-process)', () => {
       expect(((await timed.json()) as { commit: { time: number } }).commit.time).toBe(1_000_000);
       const cors = await fetch(`${s.url}/healthz`, { headers: { origin: 'https://app.example' } });
       expect(cors.headers.get('access-control-allow-origin')).toBe('https://app.example');
+      expect([await statusWithHost(s.url, '/healthz', 'gitty.example'), await statusWithHost(s.url, '/healthz', 'other.example'), await statusWithHost(s.url, '/healthz', 'evil.example')]).toEqual([200, 200, 421]);
     })).code).toBe(0);
     expect((await serving(['--store', store], [], async (s) => {
       expect((await post(s.url, 'big-ok.txt', big)).status).toBe(201);
