@@ -61,12 +61,19 @@ function runsPerFile() {
     const globs = report.config?.mutate ?? [];
     for (const [file, result] of Object.entries(report.files ?? {})) {
       const relative = path.isAbsolute(file) ? path.relative(root, file) : file;
-      const ranged = globs.map((glob) => /^(.*):(\d+)-(\d+)$/.exec(glob)).find((match) => match && match[1] === relative);
-      const lines = ranged ? [Number(ranged[2]), Number(ranged[3])] : undefined;
-      (runs[relative] ??= []).push({ run: label, at, source: result.source, mutants: result.mutants, lines });
+      // Stryker's line ranges are `file:from-to` (columns optional); a bare `file:N` matches no file.
+      const ranges = globs
+        .map((glob) => /^(.*?):(\d+)(?::\d+)?-(\d+)(?::\d+)?$/.exec(glob))
+        .filter((match) => match && match[1] === relative)
+        .map((match) => [Number(match[2]), Number(match[3])]);
+      const whole = globs.some((glob) => !glob.startsWith('!') && !/:\d+(:\d+)?(-\d+(:\d+)?)?$/.test(glob) && path.matchesGlob(relative, glob));
+      const lines = whole || ranges.length === 0 ? undefined : ranges;
+      (runs[relative] ??= []).push({ run: label, at, before: /(^|-)before/.test(label.slice(entry.length)), source: result.source, mutants: result.mutants, lines });
     }
   }
-  for (const list of Object.values(runs)) list.sort((a, b) => a.at.localeCompare(b.at));
+  // A "before" run (its label says so) measured the code without the newest tests: it stands
+  // for a file only when nothing else measured it, so it goes first, to be overlaid.
+  for (const list of Object.values(runs)) list.sort((a, b) => Number(b.before) - Number(a.before) || a.at.localeCompare(b.at));
   return runs;
 }
 
@@ -83,10 +90,10 @@ function newestOf(list, recorded, notes) {
       continue;
     }
     if (!base || base.source !== run.source) {
-      notes.push(`${run.run}: lines ${run.lines.join('-')} only, with no whole-file run of the same source to lay them on (set aside)`);
+      notes.push(`${run.run}: lines ${run.lines.map((range) => range.join('-')).join(', ')} only, with no whole-file run of the same source to lay them on (set aside)`);
       continue;
     }
-    const inside = (mutant) => mutant.location.start.line >= run.lines[0] && mutant.location.start.line <= run.lines[1];
+    const inside = (mutant) => run.lines.some(([from, to]) => mutant.location.start.line >= from && mutant.location.end.line <= to);
     base = { ...base, run: `${base.run} + ${run.run}`, at: run.at, mutants: [...base.mutants.filter((m) => !inside(m)), ...run.mutants.filter(inside)] };
   }
   if (!base || (recorded && recorded.at > base.at)) return recorded;
