@@ -129,6 +129,18 @@ describe('PackFile chunks and streams', () => {
     }
   });
 
+  it('an entry of exactly 64 KiB still takes the small path: cut short, it is "truncated"', async () => {
+    const data = Buffer.from(noise(65_536, 13));
+    const stream = zlib.deflateSync(data, { level: 0 });
+    const raw = whole(PackType.blob, data, undefined, stream.subarray(0, stream.length - 10));
+    const file = await buildPack(dir, [raw]);
+    const pack = await PackFile.open(file, 1 << 20, new BaseCache());
+    const err = await failure(pack.read(raw.hash));
+    expect(err).toMatchObject(corrupt(file, 'entry at offset 12 is truncated'));
+    expect(err.cause).toBeInstanceOf(InflateError);
+    await pack.close();
+  });
+
   it('keeps the cause of an inflate failure: InflateError on the small path, zlib\'s error on the large one', async () => {
     const data = text('abc');
     const small = whole(PackType.blob, data, undefined, zlib.deflateSync(text('abcd')));
