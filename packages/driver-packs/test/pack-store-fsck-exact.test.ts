@@ -189,6 +189,16 @@ describe('fsck of packs', () => {
       `${two.pack}: entry of ${two.hashes[1]} at offset 5000 has no extent`,
     ]);
     await twoPack.close();
+    // The second entry's offset inside the trailer: the first runs into the trailer, no extent.
+    const tail = await writePack(dir, ['v\n', 'w\n'], (e) => [e[0]!, { ...e[1]!, offset: 12 + 2 * (e[1]!.offset - 12) + 10 }]);
+    const tailPack = await PackFile.open(tail.pack, 1 << 20);
+    const inTrailer = tailPack.size - 10;
+    expect(tailPack.index.offsetAt(tailPack.index.find(tail.hashes[1]!))).toBe(inTrailer);
+    expect((await checkPack(tailPack)).map((i) => i.message)).toEqual([
+      `${tail.pack}: entry of ${tail.hashes[0]} at offset 12 has no extent`,
+      `${tail.pack}: entry of ${tail.hashes[1]} at offset ${inTrailer} has no extent`,
+    ]);
+    await tailPack.close();
     const far = await writePack(dir, ['s\n'], (e) => [{ ...e[0]!, offset: 5000 }]);
     const farPack = await PackFile.open(far.pack, 1 << 20);
     expect(await checkPack(farPack)).toEqual([{ code: 'CORRUPT_OBJECT', name: far.pack, hash: far.hashes[0], message: `${far.pack}: entry of ${far.hashes[0]} at offset 5000 has no extent` }]);
