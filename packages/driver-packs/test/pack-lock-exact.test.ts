@@ -300,4 +300,16 @@ describe('withPackLock', () => {
     expect(path.join(deep, 'pack.lock').length).toBeGreaterThanOrEqual(4096);
     await expect(withPackLock(deep, async () => 'never')).rejects.toMatchObject({ code: 'ENAMETOOLONG' });
   });
+
+  it('fails with the file system\'s error when the break guard cannot be made (not EEXIST)', async () => {
+    const { dir, remove } = await tempDir('gitty-lock-exact-');
+    cleanups.push(remove);
+    // pack.lock fits within PATH_MAX (4096), pack.lock.break does not.
+    let deep = dir;
+    while (deep.length < 4096 - 14 - 241) deep = path.join(deep, 'd'.repeat(240));
+    deep = path.join(deep, 'e'.repeat(4096 - 14 - deep.length - 1));
+    const lockPath = await placeLock(deep, { ...here, pid: deadPid(), token: 'dead' });
+    expect([lockPath.length < 4096, `${lockPath}.break`.length >= 4096]).toEqual([true, true]);
+    await expect(withPackLock(deep, async () => 'never')).rejects.toMatchObject({ code: 'ENAMETOOLONG' });
+  });
 });
