@@ -22,6 +22,7 @@ describe('files driver, exactly', () => {
       const driver = await openFiles(path.relative(process.cwd(), path.join(dir, 'store')));
       expect(driver.dir).toBe(path.join(dir, 'store'));
       expect(driver.name).toBe('files');
+      expect(driver.capabilities).toEqual({ rawObjects: true, watch: true, sharedHeads: true, persistent: true, objectTimes: true, objectBatches: true, headBatches: true });
       expect(driver.headLog.file).toBe(path.join(dir, 'store', 'ref', 'head'));
       expect((await readdir(path.join(dir, 'store'))).sort()).toEqual(['objects', 'ref']);
       expect(await readdir(path.join(dir, 'store', 'ref'))).toEqual(['head']);
@@ -171,6 +172,7 @@ describe('files driver, exactly', () => {
       const a = await store.create('a.txt', 'hello\n');
       const scratch = await createGitScratchRepo(dir);
       try {
+        expect(path.basename(scratch.gitDir).startsWith('gitty-git-')).toBe(true);
         expect(await readFile(path.join(scratch.gitDir, 'objects', 'info', 'alternates'), 'utf8')).toBe(`${path.join(dir, 'objects')}\n`);
         expect(await readFile(path.join(scratch.gitDir, 'HEAD'), 'utf8')).toBe('ref: refs/heads/main\n');
         expect(await readFile(path.join(scratch.gitDir, 'config'), 'utf8')).toBe('[core]\n\trepositoryformatversion = 0\n\tbare = true\n[gc]\n\tauto = 0\n');
