@@ -547,26 +547,28 @@ describe('gitty import --git: a file saved by another writer meanwhile', () => {
     });
   });
 
-  it('leaves that file at the other writer\'s version, deletes nothing, and says where its imported history ends', async () => {
+  it('leaves those files at the other writer\'s versions, deletes nothing, and says where their imported histories end', async () => {
     const store = path.join(root.dir, 'git-race');
     const opened = await openFilesStore(store);
-    let mine: Commit;
-    let theirs: Commit;
     try {
-      mine = await opened.create('a.txt', 'mine\n');
-      theirs = await opened.update('a.txt', 'theirs\n', { previous: mine.commit });
-      await opened.driver.updateHead('a.txt', theirs.commit, mine.commit); // saved, not yet at the head
+      // Two files, each saved by the other writer (not yet at its head): both conflicts are named.
+      for (const name of ['a.txt', 'dir:b.txt']) {
+        const mine = await opened.create(name, 'mine\n');
+        const theirs = await opened.update(name, 'theirs\n', { previous: mine.commit });
+        await opened.driver.updateHead(name, theirs.commit, mine.commit);
+        races.set(name, { from: mine.commit, to: theirs.commit });
+      }
     } finally {
       await opened.close();
     }
-    races.set('a.txt', { from: mine.commit, to: theirs.commit });
     const result = await gitty(['--store', store, '--driver', 'racing-files', 'import', '--git', repo, '--append']);
     const tip = /a\.txt → ([0-9a-f]{10})/.exec(result.stderr)?.[1] as string;
+    const tipB = /dir:b\.txt → ([0-9a-f]{10})/.exec(result.stderr)?.[1] as string;
     expect({ code: result.code, stdout: result.stdout }).toEqual({ code: 1, stdout: '' });
-    expect(result.stderr).toBe('gitty: Import left 1 file(s) at heads another writer set meanwhile ("a.txt"); their imported versions are stored (see conflicts[].tip), 2 other file(s) were switched'
-      + ` — another writer saved these files meanwhile; their imported versions end at a.txt → ${tip} (\`gitty log <hash>\`), files gone at the tip were not deleted\n`);
-    // a.txt stays at the other writer's version; gone.txt, gone at the tip, was not deleted.
-    expect(await storeFiles(store)).toEqual({ 'a.txt': 'theirs\n', 'dir:b.txt': 'b1\n', 'gone.txt': 'g\n' });
+    expect(result.stderr).toBe('gitty: Import left 2 file(s) at heads another writer set meanwhile ("a.txt", "dir:b.txt"); their imported versions are stored (see conflicts[].tip), 1 other file(s) were switched'
+      + ` — another writer saved these files meanwhile; their imported versions end at a.txt → ${tip}, dir:b.txt → ${tipB} (\`gitty log <hash>\`), files gone at the tip were not deleted\n`);
+    // Both stay at the other writer's version; gone.txt, gone at the tip, was not deleted.
+    expect(await storeFiles(store)).toEqual({ 'a.txt': 'theirs\n', 'dir:b.txt': 'theirs\n', 'gone.txt': 'g\n' });
     const reopened = await openFilesStore(store);
     try {
       const imported = await reopened.commit(await reopened.resolveHash(tip, { type: 'commit' }));
