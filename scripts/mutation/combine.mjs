@@ -68,36 +68,44 @@ function runsPerFile() {
         .map((match) => [Number(match[2]), Number(match[3])]);
       const whole = globs.some((glob) => !glob.startsWith('!') && !/:\d+(:\d+)?(-\d+(:\d+)?)?$/.test(glob) && path.matchesGlob(relative, glob));
       const lines = whole || ranges.length === 0 ? undefined : ranges;
-      (runs[relative] ??= []).push({ run: label, at, before: /(^|-)before/.test(label.slice(entry.length)), source: result.source, mutants: result.mutants, lines });
+      (runs[relative] ??= []).push({ run: label, at, source: result.source, mutants: result.mutants, lines });
     }
   }
-  // A "before" run (its label says so) measured the code without the newest tests: it stands
-  // for a file only when nothing else measured it, so it goes first, to be overlaid.
-  for (const list of Object.values(runs)) list.sort((a, b) => Number(b.before) - Number(a.before) || a.at.localeCompare(b.at));
+  for (const list of Object.values(runs)) list.sort((a, b) => a.at.localeCompare(b.at));
   return runs;
 }
 
+const rank = { NoCoverage: 0, Survived: 1, Timeout: 2, Killed: 3 };
+const keyOf = (m) => `${m.location.start.line}:${m.location.start.column}-${m.location.end.line}:${m.location.end.column} ${m.mutatorName} ${m.replacement ?? ''}`;
+
 /**
- * The file's newest measurement: the newest whole-file run, with any later runs limited to
- * some lines laid over it (their mutants replace those on the same lines) when the source was
- * the same; a limited run over other source, or with no whole run to lay it on, is set aside.
+ * The file's newest measurement. Runs over the same source (the newest source measured) are
+ * joined mutant by mutant, each mutant taking its best status in any of them: tests are only
+ * ever added, so a mutant one run killed is killed by today's tests too. A run limited to some
+ * lines (`--mutate file.ts:10-20`) adds only its lines' mutants; a source measured only that
+ * way is set aside (with a note) for the newest whole-file measurement before it.
  */
 function newestOf(list, recorded, notes) {
-  let base;
-  for (const run of list) {
-    if (!run.lines) {
-      base = { ...run, mutants: [...run.mutants] };
+  const sources = [...new Set(list.map((run) => run.source))].reverse();
+  for (const source of sources) {
+    const runs = list.filter((run) => run.source === source);
+    if (!runs.some((run) => !run.lines)) {
+      for (const run of runs) notes.push(`${run.run}: lines ${run.lines.map((range) => range.join('-')).join(', ')} only, with no whole-file run of the same source to join them to (set aside)`);
       continue;
     }
-    if (!base || base.source !== run.source) {
-      notes.push(`${run.run}: lines ${run.lines.map((range) => range.join('-')).join(', ')} only, with no whole-file run of the same source to lay them on (set aside)`);
-      continue;
+    const best = new Map();
+    for (const run of runs) {
+      for (const mutant of run.mutants) {
+        if (!(mutant.status in rank)) continue;
+        const key = keyOf(mutant);
+        if (!best.has(key) || rank[mutant.status] > rank[best.get(key).status]) best.set(key, mutant);
+      }
     }
-    const inside = (mutant) => run.lines.some(([from, to]) => mutant.location.start.line >= from && mutant.location.end.line <= to);
-    base = { ...base, run: `${base.run} + ${run.run}`, at: run.at, mutants: [...base.mutants.filter((m) => !inside(m)), ...run.mutants.filter(inside)] };
+    const at = runs.at(-1).at;
+    if (recorded && recorded.at > at) return recorded;
+    return { ...countOf([...best.values()]), run: runs.map((run) => run.run).join(' + '), at };
   }
-  if (!base || (recorded && recorded.at > base.at)) return recorded;
-  return { ...countOf(base.mutants), run: base.run, at: base.at };
+  return recorded;
 }
 
 const record = existsSync(recordPath) ? JSON.parse(readFileSync(recordPath, 'utf8')) : {};
