@@ -5,7 +5,7 @@
 // given as `{ file, withLock }` over a real FileLock: only compact-log.ts is under test.
 import { afterEach, describe, expect, it } from 'vitest';
 import fs, { appendFileSync, existsSync, readFileSync, readdirSync, statSync, truncateSync, writeFileSync, mkdirSync } from 'node:fs';
-import { syncBuiltinESMExports } from 'node:module';
+import { patch, restores, undoPatches } from './support/patch-fs.js';
 import path from 'node:path';
 import { isGittyError } from '@gitty/core';
 import { tempDir } from '@gitty/driver-test/harness';
@@ -19,23 +19,13 @@ const h = (n: number): string => n.toString(16).padStart(40, '0');
 const line = (name: string, old: string | null, next: string | null) => `${JSON.stringify({ name, old, new: next })}\n`;
 const snapshotLine = (name: string, head: string) => line(name, null, head);
 
-const restores: (() => void)[] = [];
 const cleanups: (() => Promise<void>)[] = [];
 afterEach(async () => {
   for (const key of Object.keys(compactionTestHooks) as (keyof typeof compactionTestHooks)[]) compactionTestHooks[key] = undefined;
-  while (restores.length > 0) restores.pop()!();
+  undoPatches();
   while (cleanups.length > 0) await cleanups.pop()!();
 });
 
-function patch<K extends keyof typeof fs>(name: K, make: (original: (typeof fs)[K]) => (typeof fs)[K]): void {
-  const original = fs[name];
-  (fs as Record<string, unknown>)[name] = make(original);
-  syncBuiltinESMExports();
-  restores.push(() => {
-    (fs as Record<string, unknown>)[name] = original;
-    syncBuiltinESMExports();
-  });
-}
 
 /** A log at `<dir>/ref/head` holding `body` after an epoch line of epoch `e0`. */
 async function logWith(body: string, epochLine = `${JSON.stringify({ epoch: 'e0', created: 1 })}\n`) {

@@ -4,7 +4,7 @@
 // The log is given as `{ file, withLock }` over a real FileLock (only these files are under test).
 import { afterEach, describe, expect, it } from 'vitest';
 import fs, { appendFileSync, existsSync, mkdirSync, readFileSync, readdirSync, statSync, utimesSync, writeFileSync } from 'node:fs';
-import { syncBuiltinESMExports } from 'node:module';
+import { patch, restores, undoPatches } from './support/patch-fs.js';
 import path from 'node:path';
 import { isGittyError } from '@gitty/core';
 import { tempDir } from '@gitty/driver-test/harness';
@@ -19,22 +19,12 @@ const h = (n: number): string => n.toString(16).padStart(40, '0');
 const line = (name: string, old: string | null, next: string | null) => `${JSON.stringify({ name, old, new: next })}\n`;
 const EPOCH_LINE = `${JSON.stringify({ epoch: 'e0', created: 1 })}\n`;
 
-const restores: (() => void)[] = [];
 const cleanups: (() => Promise<void>)[] = [];
 afterEach(async () => {
-  while (restores.length > 0) restores.pop()!();
+  undoPatches();
   while (cleanups.length > 0) await cleanups.pop()!();
 });
 
-function patch<K extends keyof typeof fs>(name: K, make: (original: (typeof fs)[K]) => (typeof fs)[K]): void {
-  const original = fs[name];
-  (fs as Record<string, unknown>)[name] = make(original);
-  syncBuiltinESMExports();
-  restores.push(() => {
-    (fs as Record<string, unknown>)[name] = original;
-    syncBuiltinESMExports();
-  });
-}
 
 async function folder(): Promise<string> {
   const { dir, remove } = await tempDir('gitty-compaction-exact-');

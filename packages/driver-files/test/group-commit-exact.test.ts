@@ -4,29 +4,19 @@
 // failed by wrapping node:fs (named ESM imports too, via syncBuiltinESMExports).
 import { afterEach, describe, expect, it } from 'vitest';
 import fs, { closeSync, existsSync, fstatSync, linkSync, mkdirSync, openSync, readFileSync, unlinkSync, writeSync } from 'node:fs';
-import { syncBuiltinESMExports } from 'node:module';
+import { patch, undoPatches } from './support/patch-fs.js';
 import path from 'node:path';
 import { setImmediate as nextTurn } from 'node:timers/promises';
 import { isGittyError } from '@gitty/core';
 import { tempDir } from '@gitty/driver-test/harness';
 import { Batcher, FileSyncGroup, fsyncAsync, syncFolderAsync, type BatchOutcome, type PendingFile } from '../src/group-commit.js';
 
-const restores: (() => void)[] = [];
 const cleanups: (() => Promise<void>)[] = [];
 afterEach(async () => {
-  while (restores.length > 0) restores.pop()!();
+  undoPatches();
   while (cleanups.length > 0) await cleanups.pop()!();
 });
 
-function patch<K extends keyof typeof fs>(name: K, make: (original: (typeof fs)[K]) => (typeof fs)[K]): void {
-  const original = fs[name];
-  (fs as Record<string, unknown>)[name] = make(original);
-  syncBuiltinESMExports();
-  restores.push(() => {
-    (fs as Record<string, unknown>)[name] = original;
-    syncBuiltinESMExports();
-  });
-}
 
 const errno = (code: string) => Object.assign(new Error(`${code}: injected`), { code });
 

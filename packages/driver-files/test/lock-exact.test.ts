@@ -5,7 +5,7 @@ import { afterEach, describe, expect, it, vi } from 'vitest';
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import fs, { existsSync, mkdirSync, readFileSync, readdirSync, readlinkSync, rmSync, statSync, utimesSync, writeFileSync } from 'node:fs';
-import { syncBuiltinESMExports } from 'node:module';
+import { patch, undoPatches } from './support/patch-fs.js';
 import os from 'node:os';
 import path from 'node:path';
 import { setImmediate as nextTurn } from 'node:timers/promises';
@@ -24,22 +24,12 @@ const NS = (() => {
 })();
 const HOST = os.hostname();
 
-const restores: (() => void)[] = [];
 afterEach(() => {
-  while (restores.length > 0) restores.pop()!();
+  undoPatches();
   vi.restoreAllMocks();
 });
 
 /** Replace one node:fs function (named ESM imports included) until the test ends. */
-function patch<K extends keyof typeof fs>(name: K, make: (original: (typeof fs)[K]) => (typeof fs)[K]): void {
-  const original = fs[name];
-  (fs as Record<string, unknown>)[name] = make(original);
-  syncBuiltinESMExports();
-  restores.push(() => {
-    (fs as Record<string, unknown>)[name] = original;
-    syncBuiltinESMExports();
-  });
-}
 
 async function withFolder(use: (dir: string) => Promise<void>): Promise<void> {
   const { dir, remove } = await tempDir('gitty-lock-exact-');

@@ -6,7 +6,7 @@ import { afterEach, describe, expect, it, vi } from 'vitest';
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import fs, { existsSync, mkdirSync, readFileSync, readdirSync, statSync, writeFileSync } from 'node:fs';
-import { syncBuiltinESMExports } from 'node:module';
+import { patch, restores, undoPatches } from './support/patch-fs.js';
 import os from 'node:os';
 import path from 'node:path';
 import zlib from 'node:zlib';
@@ -21,22 +21,12 @@ import { liveProcess } from './live-process.js';
 const HOST_TAG = os.hostname().replace(/[^A-Za-z0-9_.]/g, '_').slice(0, 64) || 'host';
 const MAX = 1000;
 
-const restores: (() => void)[] = [];
 const cleanups: (() => Promise<void>)[] = [];
 afterEach(async () => {
-  while (restores.length > 0) restores.pop()!();
+  undoPatches();
   while (cleanups.length > 0) await cleanups.pop()!();
 });
 
-function patch<K extends keyof typeof fs>(name: K, make: (original: (typeof fs)[K]) => (typeof fs)[K]): void {
-  const original = fs[name];
-  (fs as Record<string, unknown>)[name] = make(original);
-  syncBuiltinESMExports();
-  restores.push(() => {
-    (fs as Record<string, unknown>)[name] = original;
-    syncBuiltinESMExports();
-  });
-}
 
 function blob(text: string): { hash: string; data: Uint8Array; raw: Uint8Array } {
   const data = new TextEncoder().encode(text);
