@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// `node scripts/mutation/combine.mjs <entry> [--record] [--markdown]`
+// `node scripts/mutation/combine.mjs <entry> [--record] [--markdown] [--survivors]`
 //
 // A whole-package run takes hours on two shared cores, so packages are measured file by file
 // (`pnpm mutation <entry> --mutate <file> --tests …`). This adds those runs up: for every file
@@ -8,11 +8,17 @@
 // record scripts/mutation/scores.json (earlier machines' runs). --record writes the merged
 // result back to the record. A narrowed run can only miss kills, so the total is a lower bound
 // of what the whole package's tests would score. Files with no measurement are listed.
-import { existsSync, readFileSync, readdirSync, statSync, writeFileSync } from 'node:fs';
+//
+// --survivors lists every mutant that survived (or had no coverage) in the files measured on
+// this machine, each with its reason from scripts/mutation/reasons/<entry>.json, or
+// UNEXPLAINED; with --record the list is also written to scripts/mutation/survivors/<entry>.md,
+// so it outlives this machine's reports.
+import { existsSync, mkdirSync, readFileSync, readdirSync, statSync, writeFileSync } from 'node:fs';
 import { execFileSync } from 'node:child_process';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { mutationPackages } from './packages.mjs';
+import { explain, loadReasons } from './reasons.mjs';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const recordPath = path.join(root, 'scripts/mutation/scores.json');
@@ -20,9 +26,10 @@ const reportDir = path.join(root, 'reports/mutation');
 
 const argv = process.argv.slice(2);
 const entry = argv.find((arg) => !arg.startsWith('--'));
-const unknown = argv.filter((arg) => arg.startsWith('--') && arg !== '--record' && arg !== '--markdown');
+const flags = ['--record', '--markdown', '--survivors'];
+const unknown = argv.filter((arg) => arg.startsWith('--') && !flags.includes(arg));
 if (!entry || !mutationPackages[entry] || unknown.length > 0) {
-  console.error(`usage: combine.mjs <${Object.keys(mutationPackages).join('|')}> [--record] [--markdown]`);
+  console.error(`usage: combine.mjs <${Object.keys(mutationPackages).join('|')}> ${flags.map((flag) => `[${flag}]`).join(' ')}`);
   process.exit(2);
 }
 
@@ -103,7 +110,10 @@ function newestOf(list, recorded, notes) {
     }
     const at = runs.at(-1).at;
     if (recorded && recorded.at > at) return recorded;
-    return { ...countOf([...best.values()]), run: runs.map((run) => run.run).join(' + '), at };
+    const mutants = [...best.values()];
+    const survivors = mutants.filter((mutant) => mutant.status === 'Survived' || mutant.status === 'NoCoverage');
+    // `source` and `survivors` are this machine's only; the record keeps the counts.
+    return { ...countOf(mutants), run: runs.map((run) => run.run).join(' + '), at, source, survivors };
   }
   return recorded;
 }
@@ -146,7 +156,64 @@ if (argv.includes('--markdown')) {
 if (missing.length > 0) console.log(`not measured: ${missing.join(', ')}`);
 for (const note of notes) console.log(`note: ${note}`);
 
+if (argv.includes('--survivors')) {
+  const listing = survivorListing(rows);
+  console.log(listing.text);
+  if (argv.includes('--record')) {
+    mkdirSync(path.join(root, 'scripts/mutation/survivors'), { recursive: true });
+    writeFileSync(path.join(root, `scripts/mutation/survivors/${entry}.md`), listing.markdown);
+  }
+}
+
 if (argv.includes('--record')) {
-  const kept = Object.fromEntries(Object.entries(merged).filter(([file]) => files.includes(file)).sort(([a], [b]) => a.localeCompare(b)));
+  const counts = ({ source: _source, survivors: _survivors, ...rest }) => rest;
+  const kept = Object.fromEntries(Object.entries(merged).filter(([file]) => files.includes(file)).map(([file, measured]) => [file, counts(measured)]).sort(([a], [b]) => a.localeCompare(b)));
   writeFileSync(recordPath, `${JSON.stringify({ ...record, [entry]: kept }, null, 2)}\n`);
+}
+
+/**
+ * Every survivor of the files measured on this machine, with its reason or UNEXPLAINED, as
+ * plain text (with the counts) and as the markdown kept in scripts/mutation/survivors/.
+ */
+function survivorListing(measuredRows) {
+  const reasons = loadReasons(root, entry);
+  const used = new Set();
+  const text = [];
+  const markdown = [
+    `# Surviving mutants: ${entry}`,
+    '',
+    'Written by `node scripts/mutation/combine.mjs ' + entry + ' --survivors --record` from the runs on the machine that',
+    'wrote it; each reason comes from `scripts/mutation/reasons/' + entry + '.json`. Line and column are',
+    "in the source as measured. Files measured only on an earlier machine have counts but no list.",
+    '',
+  ];
+  let listed = 0;
+  let unexplained = 0;
+  const unlisted = [];
+  for (const row of measuredRows) {
+    if (!row.survivors) {
+      if (row.Survived + row.NoCoverage > 0) unlisted.push(row.file);
+      continue;
+    }
+    if (row.survivors.length === 0) continue;
+    const lines = row.source.split('\n');
+    markdown.push(`## ${row.file} (${row.survivors.length} of ${counted.reduce((sum, status) => sum + row[status], 0)})`, '', '| line | mutator | replacement | why it survives |', '| ---: | --- | --- | --- |');
+    const sorted = [...row.survivors].sort((a, b) => a.location.start.line - b.location.start.line || a.location.start.column - b.location.start.column);
+    for (const mutant of sorted) {
+      listed++;
+      const reason = explain(reasons, row.file, lines[mutant.location.start.line - 1] ?? '', mutant, used);
+      if (!reason) unexplained++;
+      const replacement = (mutant.replacement ?? '').replace(/\s+/g, ' ');
+      const shown = replacement.length > 60 ? `${replacement.slice(0, 57)}...` : replacement;
+      const status = mutant.status === 'NoCoverage' ? ' (no coverage)' : '';
+      text.push(`${reason ? '  ' : '? '}${row.file}:${mutant.location.start.line}:${mutant.location.start.column} ${mutant.mutatorName}${status} ${JSON.stringify(shown)}${reason ? ` -- ${reason}` : ' -- UNEXPLAINED'}`);
+      markdown.push(`| ${mutant.location.start.line} | ${mutant.mutatorName}${status} | \`${shown.replace(/\|/g, '\\|').replace(/`/g, "'")}\` | ${reason ? reason.replace(/\|/g, '\\|') : '**unexplained**'} |`);
+    }
+    markdown.push('');
+  }
+  if (unlisted.length > 0) markdown.push(`Not listed (counts from an earlier machine only): ${unlisted.join(', ')}.`, '');
+  const stale = reasons.filter((reason) => !used.has(reason));
+  text.push(`${entry}: ${listed} survivors listed, ${unexplained} unexplained; files not listed (earlier machine only): ${unlisted.length === 0 ? 'none' : unlisted.join(', ')}`);
+  for (const reason of stale) text.push(`reason matched no survivor: ${reason.file} ${JSON.stringify(reason.code)}${reason.mutator ? ` ${reason.mutator}` : ''}`);
+  return { text: text.join('\n'), markdown: `${markdown.join('\n')}\n` };
 }
