@@ -174,6 +174,25 @@ describe('SharedHeads compareAndSwap', () => {
     });
   });
 
+  it('an unlocked read of a missing log or one without an epoch writes no log and asks no rebuild', async () => {
+    await withLog(async (log, writer, file) => {
+      await writer.withLock(() => writer.create([{ name: 'a.pl', head: h('1') }]));
+      const rebuilds: RebuildOptions[] = [];
+      const heads = quiet(log, { rebuild: async (options) => { rebuilds.push(options!); return [{ name: 'b.pl', head: h('2') }]; } });
+      await heads.refresh(true);
+      const noEpoch = line({ name: 'a.pl', old: null, new: h('7') });
+      await writeFile(file, noEpoch);
+      await heads.refresh(true);
+      expect(await readFile(file, 'utf8')).toBe(noEpoch);
+      await rm(file);
+      await heads.refresh(true);
+      await expect(readFile(file)).rejects.toMatchObject({ code: 'ENOENT' });
+      expect(rebuilds).toEqual([]);
+      expect(heads.entries()).toEqual([{ name: 'a.pl', head: h('1') }]);
+      await heads.close();
+    });
+  });
+
   it('compareAndSwapAll decides every request in order and appends the changes in one write', async () => {
     await withLog(async (log, writer, file) => {
       await writer.withLock(() => writer.create([{ name: 'a.pl', head: h('1') }]));
