@@ -133,6 +133,14 @@ describe('putBlob, putCommit, commitHead', () => {
     expect(await driver.hasObject(hashObject('blob', utf8('two')))).toBe(true);
   });
 
+  it('putCommit takes an empty previous as none: no previous key in the commit', async () => {
+    const driver = new MemoryDriver();
+    const hash = await putCommit(driver, 'e.pl', 'one', '', 10);
+    const body = encodeCommit({ name: 'e.pl', data: hashObject('blob', utf8('one')), time: 10 });
+    expect(new TextDecoder().decode(body)).toBe(`{"data":"${hashObject('blob', utf8('one'))}","name":"e.pl","time":10}\n`);
+    expect(hash).toBe(hashObject('commit', body));
+  });
+
   it('putCommit stamps the current time in seconds when none is given', async () => {
     vi.spyOn(Date, 'now').mockReturnValue(1_700_000_000_250);
     const driver = new MemoryDriver();
@@ -169,6 +177,15 @@ describe('eventually', () => {
     let calls = 0;
     await expect(eventually(() => (++calls, false), 'the moon', 60)).rejects.toThrow(new Error('timed out waiting for the moon'));
     expect(calls).toBeGreaterThan(1);
+  });
+
+  it('polls once more when the deadline is reached but not passed', async () => {
+    // Date.now() stands still: with a timeout of 0 the deadline is now, which has not passed,
+    // so a false predicate is asked again rather than timing out.
+    vi.spyOn(Date, 'now').mockReturnValue(1_000_000);
+    let calls = 0;
+    await eventually(() => ++calls === 2, 'the second call', 0);
+    expect(calls).toBe(2);
   });
 });
 
