@@ -1,9 +1,10 @@
-import { describe, expect, it } from 'vitest';
-import { closeSync, mkdirSync, openSync, statSync, writeFileSync } from 'node:fs';
+import { afterEach, describe, expect, it } from 'vitest';
+import { closeSync, mkdirSync, openSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { readdir } from 'node:fs/promises';
 import path from 'node:path';
 import type { HeadChange } from '@gitty/core';
 import { tempDir } from '@gitty/driver-test/harness';
+import { patch, undoPatches } from './support/patch-fs.js';
 import { HeadLog, parseEventLine, removeRetiredLogs, retiredLogFile } from '@gitty/driver-files';
 import { followCompaction, planFollow, visitSegment } from '../src/epoch-follow.js';
 import { readLogHeader, type CompactionLink } from '../src/log-header.js';
@@ -167,6 +168,82 @@ describe('following a compaction (planFollow)', () => {
       expect(seen).toEqual([parseEventLine(c.a2), parseEventLine(c.a3), parseEventLine(c.b1)]);
       expect(await log.readFrom({ epoch: 'A', offset: c.P })).toEqual({ epoch: 'B', offset: c.size, reset: false, skipped: 0, events: [parseEventLine(c.a3), parseEventLine(c.b1)] });
       log.close();
+    });
+  });
+});
+
+afterEach(() => undoPatches());
+
+/** Epoch Z compacted into A (retired, its header links Z), then A into B (the current log): Z's reader must go through A's header. */
+function twoCompactions(file: string) {
+  const z1 = line({ name: 'w', old: null, new: h('9') });
+  const headerZ = header('Z');
+  writeFileSync(retiredLogFile(file, 'Z'), headerZ + z1);
+  const Pz = len(headerZ + z1);
+  const snapshotA = line({ name: 'w', old: null, new: h('9') });
+  const Sa = len(header('A', [{ epoch: 'Z', offset: Pz, end: Pz, start: 100 }])) + len(snapshotA);
+  const retiredA = header('A', [{ epoch: 'Z', offset: Pz, end: Pz, start: Sa }]) + snapshotA + line({ name: 'x', old: null, new: h('1') });
+  writeFileSync(retiredLogFile(file, 'A'), retiredA);
+  const Pa = len(retiredA);
+  const snapshotB = line({ name: 'w', old: null, new: h('9') }) + line({ name: 'x', old: null, new: h('1') });
+  const Sb = len(header('B', [{ epoch: 'A', offset: Pa, end: Pa, start: 100 }])) + len(snapshotB);
+  const current = header('B', [{ epoch: 'A', offset: Pa, end: Pa, start: Sb }]) + snapshotB;
+  writeFileSync(file, current);
+  return { Pz, Sa, Pa, Sb, size: len(current) };
+}
+
+/** planFollow on the log at `file` from `depth`, its segments' descriptors closed. */
+function planAt(file: string, from: { epoch: string; offset: number }, depth: number) {
+  const fd = openSync(file, 'r');
+  try {
+    const size = statSync(file).size;
+    const result = planFollow(file, readLogHeader(fd, size)!, size, from, depth);
+    if (!result) return undefined;
+    for (const s of result.segments) closeSync(s.fd);
+    return { offset: result.offset, segments: result.segments.map(({ start, end }) => ({ start, end })) };
+  } finally {
+    closeSync(fd);
+  }
+}
+
+describe('going back through retired logs (planThroughRetired)', () => {
+  it('a reader two compactions behind whose middle retired log is gone reads the whole log (undefined, no throw)', async () => {
+    await withFolder((file) => {
+      const c = twoCompactions(file);
+      expect(plan(file, { epoch: 'Z', offset: c.Pz })).toEqual({ offset: c.Sb, segments: [{ start: c.Sa, end: c.Pa }] });
+      rmSync(retiredLogFile(file, 'A'));
+      expect(plan(file, { epoch: 'Z', offset: c.Pz })).toBeUndefined();
+    });
+  });
+
+  it('the way back goes through at most 64 retired headers: from depth 63 it still arrives, from 64 it gives up', async () => {
+    await withFolder((file) => {
+      const c = twoCompactions(file);
+      expect(planAt(file, { epoch: 'Z', offset: c.Pz }, 63)).toEqual({ offset: c.Sb, segments: [{ start: c.Sa, end: c.Pa }] });
+      expect(planAt(file, { epoch: 'Z', offset: c.Pz }, 64)).toBeUndefined();
+    });
+  });
+
+  it('retired logs whose headers name each other in a ring end after exactly 64 retired opens, every one closed', async () => {
+    await withFolder((file) => {
+      const link = (epoch: string) => [{ epoch, offset: 200, end: 200, start: 200 }];
+      writeFileSync(retiredLogFile(file, 'A'), header('A', link('Q')));
+      writeFileSync(retiredLogFile(file, 'Q'), header('Q', link('A')));
+      writeFileSync(file, header('B', link('A')));
+      const opened: number[] = [];
+      const closed: number[] = [];
+      patch('openSync', (original) => ((...args: Parameters<typeof original>) => {
+        const fd = original(...args);
+        if (String(args[0]).includes('.retired-')) opened.push(fd);
+        return fd;
+      }) as typeof original);
+      patch('closeSync', (original) => ((fd: number) => {
+        closed.push(fd);
+        original(fd);
+      }) as typeof original);
+      expect(plan(file, { epoch: 'Z', offset: 10 })).toBeUndefined();
+      expect(opened.length).toBe(64);
+      expect(opened.every((fd) => closed.includes(fd))).toBe(true);
     });
   });
 });
