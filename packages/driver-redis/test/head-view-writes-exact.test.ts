@@ -138,6 +138,37 @@ describe('HeadView write-through with objects on their way', () => {
   });
 });
 
+describe('HeadView write-through while the head keeps moving', () => {
+  it('waits for the held objects at most three times more, then writes the head it last waited for', async () => {
+    // A stand-in queue whose waits move the head: the first four waits each set a new head (as
+    // replicated changes arriving during the wait would); later waits move nothing.
+    const inner = new Gated();
+    const state = await ReplicaState.open(undefined, 'test');
+    const heads = ['b', 'c', 'd', 'e'].map((c) => c.repeat(40));
+    let waits = 0;
+    const persist = {
+      beginHeadWrite: () => () => undefined,
+      durable: async () => {
+        const next = heads[waits++];
+        if (next !== undefined) view.set('f', next, false);
+      },
+    };
+    const view = new HeadView(inner, state, persist as unknown as PersistQueue);
+    view.set('f', 'a'.repeat(40), false);
+    await view.flush();
+    await view.flush(); // the writes the moves queued during the first one
+    expect(waits).toBe(8);
+    // The first write: its first wait (head -> b), then three more (-> c, d, e): it writes d,
+    // the head as it stood before its last wait. The writes queued by the moves bring it to e.
+    expect(inner.headWrites).toEqual([
+      { name: 'f', expected: null, next: 'd'.repeat(40), objectThere: false },
+      { name: 'f', expected: 'd'.repeat(40), next: 'e'.repeat(40), objectThere: false },
+    ]);
+    expect(await inner.getHead('f')).toBe('e'.repeat(40));
+    expect(view.unwritten.size).toBe(0);
+  });
+});
+
 describe('HeadView and the saved state', () => {
   it('an applied change is saved with its stamp', async () => {
     const made = await tempDir('gitty-head-view-');
