@@ -122,8 +122,7 @@ describe('registerBuiltinDrivers', () => {
     for (const name of ['files', 'packs'] as const) {
       const base = await mkdtemp(path.join(tmpdir(), `gitty-drivers-${name}-`));
       dirs.push(base);
-      // A relative dir is resolved against baseDir: the factory declares `dir` a path option.
-      const store = await core.openStore({ driver: name, dir: 'store', baseDir: base });
+      const store = await core.openStore({ driver: name, dir: path.join(base, 'store') });
       try {
         expect(store.driver.name).toBe(name);
         await store.create('a.txt', new TextEncoder().encode(`in ${name}`));
