@@ -148,10 +148,20 @@ export class PacksDriver implements Driver {
 
   async objectTime(hash: string): Promise<number | undefined> {
     this.check();
-    const loose = await this.inner.objectTime?.(hash);
-    if (loose !== undefined) return loose;
-    const pack = this.packed(hash) ? this.store.packs.find(hash) : undefined;
-    return pack ? (await stat(pack.path)).mtimeMs : undefined;
+    for (let attempt = 0; ; attempt++) {
+      const loose = await this.inner.objectTime?.(hash);
+      if (loose !== undefined) return loose;
+      const pack = this.packed(hash) ? this.store.packs.find(hash) : undefined;
+      if (!pack) return undefined;
+      try {
+        return (await stat(pack.path)).mtimeMs;
+      } catch (err) {
+        // Another process merged (or unpacked) this pack since this one last scanned: the
+        // object is in its new pack or loose again, so look once more on a fresh scan.
+        if ((err as NodeJS.ErrnoException).code !== 'ENOENT' || attempt > 0) throw err;
+        await this.refresh();
+      }
+    }
   }
 
   getHead(name: string): Promise<string | undefined> {
@@ -293,6 +303,8 @@ export class PacksDriver implements Driver {
       if (fromLoose !== undefined) return fromLoose;
       if (attempt === 0) await this.refresh();
     }
+    // Closed while this lookup waited (its packs closed under it): CLOSED, not a false miss.
+    this.check();
     const broken = this.store.packs.broken[0];
     if (broken && reportBroken) throw new CorruptObjectError(hash, broken.path, `not found, and this pack cannot be read: ${broken.error.message}`);
     return undefined;
