@@ -296,6 +296,25 @@ describe('PackImportBatch', () => {
     expect([...pack!.index.hashes()].sort()).toEqual([big.hash, one.hash, after.hash].sort());
   });
 
+  it('after a 64 MiB write-out it holds again from zero: a later chain still gets its deltas', async () => {
+    const t = await setup();
+    const store = Object.create(t.driver.packStore, { maxObjectSize: { value: 128 * 1024 * 1024 } }) as typeof t.driver.packStore;
+    const batch = new PackImportBatch({ store, livePacked: async () => false, storeLoose: async () => true });
+    const big = obj('blob', Buffer.alloc(64 * 1024 * 1024, 0x61));
+    await batch.add(big.hash, big.type, big.data); // exactly 64 MiB held: written out at once
+    const { blobs, commits } = history(3, 2);
+    // Oldest first: were the held count not reset, each add would be written out alone, the old blob whole.
+    for (let v = 0; v < 2; v++) {
+      await batch.add(blobs[v]!.hash, 'blob', blobs[v]!.data);
+      await batch.add(commits[v]!.hash, 'commit', commits[v]!.data);
+    }
+    expect(await batch.commit()).toEqual({ objects: 5 });
+    const entries = await layout(await packOf(await t.names(), t.folder));
+    expect(entries.find((e) => e.hash === blobs[0]!.hash)).toEqual({ hash: blobs[0]!.hash, type: 'blob', depth: 1, base: blobs[1]!.hash });
+    expect(entries.find((e) => e.hash === blobs[1]!.hash)).toEqual({ hash: blobs[1]!.hash, type: 'blob', depth: 0 });
+    expect(entries.map((e) => e.hash).sort()).toEqual([big.hash, ...blobs.map((b) => b.hash), ...commits.map((c) => c.hash)].sort());
+  });
+
   it('a blob whose bytes read as a gitty commit goes in after the chains, as the blob it is', async () => {
     const t = await setup();
     const { blobs, commits } = history(9, 1);
