@@ -174,6 +174,18 @@ describe('compactHeadLog: lines written meanwhile', () => {
     }
   });
 
+  it('gives up when the log was replaced by another epoch of the same length, lines and last line', async () => {
+    const body = line('a', null, h(1)) + line('b', null, h(2));
+    const { file, log, others, epochLine } = await logWith(body);
+    const replacement = `${JSON.stringify({ epoch: 'e9', created: 1 })}\n${body}`;
+    expect(Buffer.byteLength(replacement)).toBe(Buffer.byteLength(epochLine + body));
+    compactionTestHooks.afterSnapshot = () => writeFileSync(file, replacement);
+    expect(await compactHeadLog(log, { durability: 'none' })).toBeUndefined();
+    expect(readFileSync(file, 'utf8')).toBe(replacement);
+    expect(others()).toEqual([]);
+    expect(existsSync(stagingFolder(file))).toBe(false);
+  });
+
   it('nothing to compact: no log, or a log without an epoch line', async () => {
     const { file, log, others } = await logWith('', 'no epoch here\n');
     expect(await compactHeadLog(log, { durability: 'none' })).toBeUndefined();
@@ -208,6 +220,28 @@ describe('compactHeadLog: flushes and failures', () => {
       expect(syncs, JSON.stringify(options)).toBe(expected);
       expect(syncedBeforeSwitch).toBe(true);
       restores.pop()!();
+    }
+  });
+
+  it('flushes the log\'s folder after the switch with fsync (the default), not with none', async () => {
+    for (const [options, expected] of [[{ durability: 'fsync' as const }, ['switched', 'FileHandle.sync']], [{}, ['switched', 'FileHandle.sync']], [{ durability: 'none' as const }, ['switched']]] as const) {
+      const { log, folder } = await logWith(line('a', null, h(1)));
+      const events: string[] = [];
+      const probe = await fs.promises.open(folder, 'r');
+      const proto = Object.getPrototypeOf(probe) as { sync: () => Promise<void> };
+      await probe.close();
+      const original = proto.sync;
+      proto.sync = function (this: unknown) {
+        events.push('FileHandle.sync');
+        return original.call(this);
+      };
+      try {
+        compactionTestHooks.afterRename = () => events.push('switched');
+        expect(await compactHeadLog(log, options)).toBeDefined();
+      } finally {
+        proto.sync = original;
+      }
+      expect(events, JSON.stringify(options)).toEqual(expected);
     }
   });
 
