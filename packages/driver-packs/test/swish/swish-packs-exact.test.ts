@@ -2,9 +2,9 @@ import { createHash } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { mkdir, readFile, readdir, rm, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { gunzipSync, unzipSync } from 'node:zlib';
+import { gunzipSync, gzipSync, unzipSync } from 'node:zlib';
 import { afterEach, describe, expect, it } from 'vitest';
-import { defaultDriverContext, hashObject, Store, writeAtom, type Driver, type Progress } from '@gitty/core';
+import { defaultDriverContext, frameObject, hashObject, Store, writeAtom, type Driver, type Progress } from '@gitty/core';
 import { tempDir } from '@gitty/driver-test/harness';
 import { createDriver } from '../../src/factory.js';
 import { PacksDriver } from '../../src/packs-driver.js';
@@ -246,6 +246,27 @@ describe('SwishPacksDriver', () => {
     const again = await repackSwish(swish.inner, { minFiles: 0 });
     expect(again).toMatchObject({ pack: merged.pack, packed: 2, packsRemoved: 0 });
     expect(await readdir(path.join(dir, 'pack'))).toEqual([path.basename(merged.pack!)]);
+  });
+
+  it('an object both loose and in a merged pack goes in once, as its loose gzip member', async () => {
+    const { dir, driver } = await open({ format: 'swish' });
+    const swish = driver as SwishPacksDriver;
+    const x = blob('both loose and packed\n');
+    await driver.storeObject(x.hash, 'blob', x.data);
+    const first = await repackSwish(swish.inner, { minFiles: 1 });
+    const firstBytes = await readFile(first.pack!);
+    const packedMember = firstBytes.subarray(firstBytes.indexOf('end_of_header.\n') + 'end_of_header.\n'.length);
+    expect(gunzipSync(packedMember).toString()).toBe(`blob ${x.data.length}\0both loose and packed\n`);
+    // The same object loose again, gzipped differently (level 1): other bytes, the same object.
+    const looseMember = gzipSync(frameObject('blob', x.data), { level: 1 });
+    expect(Buffer.compare(looseMember, packedMember)).not.toBe(0);
+    await mkdir(path.dirname(looseFile(dir, x.hash)), { recursive: true });
+    await writeFile(looseFile(dir, x.hash), looseMember);
+    const merged = await repackSwish(swish.inner, { minFiles: 1, smallPack: (await stat(first.pack!)).size + 1 });
+    expect(merged).toMatchObject({ packed: 1, packsRemoved: 1, looseRemoved: 1 });
+    const bytes = await readFile(merged.pack!);
+    const header = `gitty(1).\nobj(${writeAtom(x.hash)},blob,${x.data.length},${looseMember.length}).\nend_of_header.\n`;
+    expect(Buffer.compare(bytes, Buffer.concat([Buffer.from(header), looseMember]))).toBe(0);
   });
 
   it('an object over the size limit counts as damaged: left loose, nothing packed', async () => {
