@@ -1,3 +1,4 @@
+import { EventEmitter } from 'node:events';
 import { createRequire } from 'node:module';
 import { existsSync } from 'node:fs';
 import { chmod, mkdir, readFile, stat, writeFile } from 'node:fs/promises';
@@ -5,7 +6,7 @@ import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { inflateSync } from 'node:zlib';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import {
   corruptLooseObject, freePort, git, run, seededRandom, spawnTs, startRedisServer, tempDir, tsNodeArgs, waitFor, type RedisServer,
 } from '../src/harness.js';
@@ -118,6 +119,22 @@ describe('run', () => {
     expect(result).toEqual({ code: 0, signal: null, stdout: Buffer.alloc(0), stderr: '' });
   });
 
+  it('takes a stdio without pipes: nothing is read or written, the exit code still comes back', async () => {
+    const result = await run('sh', ['-c', 'echo lost; exit 4'], { stdio: 'ignore', input: 'unread' });
+    expect(result).toEqual({ code: 4, signal: null, stdout: Buffer.alloc(0), stderr: '' });
+  });
+
+  it('clears its timeoutMs timer when the command exits first', async () => {
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout'] });
+    try {
+      const result = await run('true', [], { timeoutMs: 60_000 });
+      expect(result.code).toBe(0);
+      expect(vi.getTimerCount()).toBe(0);
+    } finally {
+      vi.useRealTimers();
+    }
+  });
+
   it('rejects when the command cannot be started', async () => {
     await expect(run('gitty-no-such-command', [])).rejects.toMatchObject({ code: 'ENOENT', message: 'spawn gitty-no-such-command ENOENT' });
   });
@@ -151,6 +168,21 @@ describe('freePort', () => {
     expect((server.address() as net.AddressInfo).port).toBe(port);
     await new Promise((resolve) => server.close(resolve));
   });
+
+  it('rejects when the probe cannot listen', async () => {
+    const failing = Object.assign(new EventEmitter(), {
+      unref() {},
+      listen() {
+        process.nextTick(() => failing.emit('error', Object.assign(new Error('listen EACCES'), { code: 'EACCES' })));
+      },
+    });
+    const spy = vi.spyOn(net, 'createServer').mockReturnValue(failing as unknown as net.Server);
+    try {
+      await expect(freePort()).rejects.toMatchObject({ code: 'EACCES', message: 'listen EACCES' });
+    } finally {
+      spy.mockRestore();
+    }
+  });
 });
 
 describe('startRedisServer', () => {
@@ -170,8 +202,12 @@ describe('startRedisServer', () => {
     expect(await cli(server.port, 'config', 'get', 'appendonly')).toBe('appendonly\nno\n');
     expect(await cli(server.port, 'config', 'get', 'bind')).toBe('bind\n127.0.0.1\n');
     expect(await cli(server.port, 'config', 'get', 'databases')).toBe('databases\n3\n');
-    // Its stdout is still read after startup, so a chatty server never blocks on a full pipe.
+    // Its stdout is still read after startup, so a chatty server never blocks on a full pipe,
+    // and the startup watcher is gone from it (the log is no longer collected).
     expect(server.process.stdout!.readableFlowing).toBe(true);
+    expect(server.process.stdout!.listenerCount('data')).toBe(0);
+    // No stdin: redis-server reads none.
+    expect(server.process.stdin).toBe(null);
   });
 
   it('uses the port it is given', async () => {
@@ -212,9 +248,29 @@ describe('startRedisServer', () => {
     const err = await startRedisServer(['--no-such-directive', 'x']).then(() => undefined, (e: unknown) => e);
     expect(err).toBeInstanceOf(Error);
     const message = (err as Error).message;
-    expect(message.startsWith('redis-server exited with 1: ')).toBe(true);
+    // What it said follows at once: redis-server starts its report with an empty line.
+    expect(message.startsWith('redis-server exited with 1: \n*** FATAL CONFIG FILE ERROR (Redis ')).toBe(true);
     expect(message).toContain("*** FATAL CONFIG FILE ERROR (Redis");
     expect(message).toContain("'no-such-directive \"x\"'\nBad directive or wrong number of arguments");
+  });
+
+  it('rejects when redis-server does not say it is ready within 10 s', async () => {
+    // At log level warning, redis-server runs but never prints "Ready to accept connections".
+    const port = await freePort();
+    cleanups.push(async () => void (await run('redis-cli', ['-p', String(port), 'shutdown', 'nosave'])));
+    vi.useFakeTimers({ toFake: ['setTimeout'] });
+    try {
+      const starting = startRedisServer(['--loglevel', 'warning'], port).then(() => undefined, (e: unknown) => e);
+      while (vi.getTimerCount() === 0) await new Promise((resolve) => setImmediate(resolve));
+      await vi.advanceTimersByTimeAsync(9_999);
+      expect(vi.getTimerCount()).toBe(1);
+      await vi.advanceTimersByTimeAsync(1);
+      const err = await starting;
+      expect(err).toBeInstanceOf(Error);
+      expect((err as Error).message.startsWith('redis-server did not start: ')).toBe(true);
+    } finally {
+      vi.useRealTimers();
+    }
   });
 
   it('rejects when the port is taken', async () => {
@@ -264,9 +320,14 @@ describe('waitFor', () => {
   });
 
   it('throws with the timeout once the deadline has passed, having polled meanwhile', async () => {
+    // A stepped clock: the deadline is 1060; at 1030 and at exactly 1060 it polls again, at 1061 it throws.
+    const clock = [1000, 1000, 1030, 1060, 1061];
+    const now = vi.spyOn(Date, 'now').mockImplementation(() => clock.shift()!);
     let calls = 0;
-    await expect(waitFor(() => (++calls, false), 60, 5)).rejects.toThrow(new Error('condition not met within 60 ms'));
-    expect(calls).toBeGreaterThan(2);
+    await expect(waitFor(() => (++calls, false), 60, 1)).rejects.toThrow(new Error('condition not met within 60 ms'));
+    expect(calls).toBe(4);
+    expect(clock).toEqual([]);
+    now.mockRestore();
   });
 
   it('keeps polling until the predicate holds within a long timeout', async () => {
