@@ -315,6 +315,22 @@ describe('PackImportBatch', () => {
     expect(entries.map((e) => e.hash).sort()).toEqual([big.hash, ...blobs.map((b) => b.hash), ...commits.map((c) => c.hash)].sort());
   });
 
+  it('an object added again after it was written out is not written twice', async () => {
+    const t = await setup();
+    const store = Object.create(t.driver.packStore, { maxObjectSize: { value: 128 * 1024 * 1024 } }) as typeof t.driver.packStore;
+    const batch = new PackImportBatch({ store, livePacked: async () => false, storeLoose: async () => true });
+    const one = obj('blob', Buffer.from('written out with the big one\n'));
+    const big = obj('blob', Buffer.alloc(64 * 1024 * 1024, 0x62));
+    await batch.add(one.hash, one.type, one.data);
+    await batch.add(big.hash, big.type, big.data); // 64 MiB held: both written out
+    await batch.add(one.hash, one.type, one.data);
+    expect(await batch.commit()).toEqual({ objects: 2 });
+    await t.driver.packStore.packs.scan();
+    const [pack] = t.driver.packStore.packs.all;
+    expect(pack!.index.count).toBe(2);
+    expect([...pack!.index.hashes()].sort()).toEqual([one.hash, big.hash].sort());
+  });
+
   it('a blob whose bytes read as a gitty commit goes in after the chains, as the blob it is', async () => {
     const t = await setup();
     const { blobs, commits } = history(9, 1);

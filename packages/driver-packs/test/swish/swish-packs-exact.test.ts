@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { existsSync } from 'node:fs';
+import { existsSync, rmSync } from 'node:fs';
 import { mkdir, readFile, readdir, rm, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { gunzipSync, gzipSync, unzipSync } from 'node:zlib';
@@ -267,6 +267,26 @@ describe('SwishPacksDriver', () => {
     const bytes = await readFile(merged.pack!);
     const header = `gitty(1).\nobj(${writeAtom(x.hash)},blob,${x.data.length},${looseMember.length}).\nend_of_header.\n`;
     expect(Buffer.compare(bytes, Buffer.concat([Buffer.from(header), looseMember]))).toBe(0);
+  });
+
+  it('a loose object removed after the listing (by gc, another repack) is skipped: not packed, no progress for it', async () => {
+    const { dir, driver } = await open({ format: 'swish' });
+    const swish = driver as SwishPacksDriver;
+    const objects = ['first\n', 'second\n', 'third\n'].map(blob);
+    for (const o of objects) await driver.storeObject(o.hash, 'blob', o.data);
+    const progress: Progress[] = [];
+    const report = await repackSwish(swish.inner, {
+      minFiles: 1,
+      onProgress: (p) => {
+        progress.push(p);
+        // Once the first object is read, every loose file goes (the first one's bytes are in hand).
+        if (p.done === 1) for (const o of objects) rmSync(looseFile(dir, o.hash));
+      },
+    });
+    expect(report).toMatchObject({ packed: 1, looseRemoved: 0 });
+    expect(progress).toEqual([{ phase: 'repack', done: 1, total: 3 }]);
+    const header = (await readFile(report.pack!)).toString('latin1').split('end_of_header.')[0]!;
+    expect(objects.filter((o) => header.includes(o.hash))).toHaveLength(1);
   });
 
   it('an object over the size limit counts as damaged: left loose, nothing packed', async () => {
