@@ -151,7 +151,7 @@ describe('importVersions', () => {
     // A previous that is undefined, or only inherited, is no previous.
     const inherited = Object.create({ previous: 'a'.repeat(40) }) as Record<string, unknown>;
     const report = await importVersions(target(driver), [
-      { name: 'u.pl', data: 'x', meta: { previous: undefined } },
+      { name: 'u.pl', data: 'x', meta: { previous: undefined } as unknown as ImportVersion['meta'] },
       { name: 'i.pl', data: 'x', meta: inherited as ImportVersion['meta'] },
     ]);
     expect(Object.keys(report.heads)).toEqual(['u.pl', 'i.pl']);
