@@ -243,10 +243,11 @@ export class SwishHeadLog {
         cutOffTail(fd, bytes.subarray(0, written));
         throw new StorageFullError(this.file);
       }
-      this.putBackOverridden(fd, size, bytes, changes);
+      const othersBefore = this.putBackOverridden(fd, size, bytes, changes);
       if (this.durability === 'fsync') fsyncSync(fd);
-      // Lines others appended between `at` and `size` were checked above; the next read applies them.
-      return { epoch: at.epoch, offset: size > at.offset ? at.offset : size + bytes.length };
+      // Lines others appended between `at` and our line (checked above, or of other names): the
+      // position stays at `at`, so the next read applies them.
+      return { epoch: at.epoch, offset: size > at.offset || othersBefore ? at.offset : size + bytes.length };
     } finally {
       closeSync(fd);
     }
@@ -259,16 +260,17 @@ export class SwishHeadLog {
    * refuse our change with NOT_AT_HEAD (readers may briefly see ours; none can build on it, since
    * every CAS reads to the end under the lock first). A name some line after ours moved already
    * has that line as its head: putting SWISH's earlier head back would undo it, so it is left.
+   * Returns true when lines of other names landed before ours (the caller's position must stay before them).
    */
-  private putBackOverridden(fd: number, size: number, bytes: Buffer, changes: readonly HeadChange[]): void {
+  private putBackOverridden(fd: number, size: number, bytes: Buffer, changes: readonly HeadChange[]): boolean {
     headLogTestHooks.afterWrite?.();
     let end = fstatSync(fd).size;
-    if (end === size + bytes.length) return;
+    if (end === size + bytes.length) return false;
     const landed = readRangeSync(fd, size, end - size);
     const ours = landed.indexOf(bytes);
-    if (ours <= 0) return;
+    if (ours <= 0) return false;
     const before = headsMovedIn(landed.subarray(0, ours), changes);
-    if (before.size === 0) return;
+    if (before.size === 0) return true;
     const after = headsMovedIn(landed.subarray(ours + bytes.length), changes);
     const restore = new Map([...before].filter(([name]) => !after.has(name)));
     while (restore.size > 0) {
