@@ -195,6 +195,37 @@ describe('files driver options reach their parts', () => {
     expect(await taking.getHead('a.pl')).toBe(one);
   });
 
+  it('FilesDriver.open without pollInterval throttles lookups to 1000 ms, and without watchLog watches the log folder', async () => {
+    const { dir, remove } = await tempDir('gitty-files-options-');
+    cleanups.push(remove);
+    const writer = await openFiles(dir);
+    cleanups.push(() => writer.close());
+    vi.useFakeTimers({ toFake: ['Date'] });
+    vi.setSystemTime(1_000_000);
+    const driver = await FilesDriver.open({ dir }, defaultDriverContext());
+    cleanups.push(() => driver.close());
+    expect(await driver.getHead('a.pl')).toBeUndefined();
+    await writer.updateHead('a.pl', null, one);
+    vi.setSystemTime(1_000_999);
+    expect(await driver.getHead('a.pl')).toBeUndefined();
+    vi.setSystemTime(1_001_000);
+    expect(await driver.getHead('a.pl')).toBe(one);
+    vi.useRealTimers();
+    const seen: string[] = [];
+    const unwatch = driver.watch((change) => seen.push(`${change.name} ${change.new}`));
+    await writer.updateHead('b.pl', null, one);
+    // Polling would wait 1000 ms; fs.watch reports at once.
+    await vi.waitFor(() => expect(seen).toEqual([`b.pl ${one}`]), { timeout: 500, interval: 5 });
+    unwatch();
+  });
+
+  it('an open that fails reading the log fails (a folder where the log should be), its journal closed', async () => {
+    const { dir, remove } = await tempDir('gitty-files-options-');
+    cleanups.push(remove);
+    mkdirSync(path.join(dir, 'ref', 'head'), { recursive: true });
+    await expect(FilesDriver.open({ dir, journal: true, durability: 'none' }, defaultDriverContext())).rejects.toMatchObject({ code: 'EISDIR' });
+  });
+
   it('the context\'s maxObjectSize bounds plain stores, batches and the journal', async () => {
     for (const journal of [false, true]) {
       const { driver } = await store({ journal }, { maxObjectSize: 10 });
