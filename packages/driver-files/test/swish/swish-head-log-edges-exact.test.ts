@@ -190,6 +190,16 @@ describe('SwishHeadLog append: writes that fail or land beside SWISH\'s', () => 
     expect(readFileSync(file, 'utf8')).toBe(text + head('b.pl', A, C) + head('a.pl', A, B));
   });
 
+  it('a SWISH line of another name landing right after gitty\'s: the position is past gitty\'s line, where the next read finds SWISH\'s', async () => {
+    const text = `epoch(5).\n\n${head('a.pl', null, A)}${head('b.pl', null, A)}`;
+    const { file, log } = await logWith(text);
+    headLogTestHooks.afterWrite = () => appendFileSync(file, head('b.pl', A, C));
+    const at = { epoch: '5', offset: len(text) };
+    const next = await log.withLock(() => log.append(at, [{ name: 'a.pl', old: A, new: B }]));
+    expect(next).toEqual({ epoch: '5', offset: len(text + head('a.pl', A, B)) });
+    expect(await log.readFrom(next)).toMatchObject({ reset: false, events: [{ name: 'b.pl', old: A, new: C }] });
+  });
+
   it('of two changed names, only the one SWISH moved is put back, and NOT_AT_HEAD names it with its own expected head', async () => {
     const text = `epoch(5).\n\n${head('a.pl', null, A)}${head('b.pl', null, B)}`;
     const { file, log } = await logWith(text);
