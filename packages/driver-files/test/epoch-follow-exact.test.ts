@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { closeSync, mkdirSync, openSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import fs, { closeSync, mkdirSync, openSync, rmSync, statSync, utimesSync, writeFileSync } from 'node:fs';
 import { readdir } from 'node:fs/promises';
 import path from 'node:path';
 import type { HeadChange } from '@gitty/core';
@@ -244,6 +244,63 @@ describe('going back through retired logs (planThroughRetired)', () => {
       expect(plan(file, { epoch: 'Z', offset: 10 })).toBeUndefined();
       expect(opened.length).toBe(64);
       expect(opened.every((fd) => closed.includes(fd))).toBe(true);
+    });
+  });
+});
+
+describe('descriptors and removal edges', () => {
+  it('a plan that fails after opening retired segments closes every one; so does a retired log of another epoch', async () => {
+    await withFolder((file) => {
+      const c = twoCompactions(file);
+      const open = new Set<number>();
+      patch('openSync', (original) => ((...args: Parameters<typeof original>) => {
+        const fd = original(...args);
+        if (String(args[0]).includes('.retired-')) open.add(fd);
+        return fd;
+      }) as typeof original);
+      patch('closeSync', (original) => ((fd: number) => {
+        open.delete(fd);
+        original(fd);
+      }) as typeof original);
+      const fd = openSync(file, 'r');
+      try {
+        const h0 = readLogHeader(fd, c.size)!;
+        // From inside Z: Z's tail and A's are opened, then the place lands past a log of size Sb - 1.
+        expect(planFollow(file, h0, c.Sb - 1, { epoch: 'Z', offset: len(header('Z')) })).toBeUndefined();
+        expect([...open]).toEqual([]);
+        writeFileSync(retiredLogFile(file, 'A'), header('Q'));
+        expect(planFollow(file, h0, c.size, { epoch: 'A', offset: 1 })).toBeUndefined();
+        expect([...open]).toEqual([]);
+      } finally {
+        closeSync(fd);
+      }
+    });
+  });
+
+  it('a retired log\'s age is its newer time: a fresh change time keeps a log whose mtime is old', async () => {
+    await withFolder((file) => {
+      const retired = retiredLogFile(file, 'A');
+      writeFileSync(retired, 'x');
+      const past = new Date(Date.now() - 3_600_000);
+      utimesSync(retired, past, past);
+      const info = statSync(retired);
+      expect(info.ctimeMs).toBeGreaterThan(info.mtimeMs);
+      expect(removeRetiredLogs(file, 1000, info.ctimeMs + 999)).toBe(0);
+      expect(removeRetiredLogs(file, 1000, info.ctimeMs + 1000)).toBe(1);
+    });
+  });
+
+  it('a retired log gone between listing and stat is skipped; a folder that cannot be listed for another reason throws', async () => {
+    await withFolder((file, dir) => {
+      patch('readdirSync', (original) => ((...args: Parameters<typeof original>) => [...(original(...args) as string[]), 'head.retired-gone']) as unknown as typeof original);
+      expect(removeRetiredLogs(file, 0)).toBe(0);
+      undoPatches();
+      const eacces = Object.assign(new Error('EACCES: permission denied, scandir'), { code: 'EACCES' });
+      patch('readdirSync', () => (() => {
+        throw eacces;
+      }) as unknown as typeof fs.readdirSync);
+      expect(() => removeRetiredLogs(file, 0)).toThrow(eacces);
+      expect(dir).toBeDefined();
     });
   });
 });
