@@ -131,6 +131,18 @@ describe('JournaledObjects', () => {
     expect(listed.slice(2)).toEqual([onlyLoose.hash]);
   });
 
+  it('delete of a loose object leaves this process\'s journal unsealed', async () => {
+    const { make, loose } = await store();
+    const writer = make(true);
+    const journaled = blob('in the journal');
+    const looseOne = blob('a loose one');
+    await writer.store(journaled.hash, 'blob', journaled.data);
+    await loose.store(looseOne.hash, 'blob', looseOne.data);
+    expect(await writer.delete(looseOne.hash)).toBe(true);
+    expect(writer.journal.holdsOwn(journaled.hash)).toBe(true);
+    expect(writer.journal.stats()).toMatchObject({ journals: 1, journalObjects: 1, journalSeals: 0 });
+  });
+
   it('delete of an object in this process\'s journal seals it first, so it is gone; a loose one is removed; a missing one is false', async () => {
     const { make, root } = await store();
     const writer = make(true);
@@ -179,6 +191,8 @@ describe('JournaledObjects', () => {
     const plain = new LooseObjects({ root, compression: pakoCompression, maxObjectSize: MAX });
     const viaPako = JournaledObjects.readingJournals(plain);
     expect(await viaPako.load(a.hash)).toEqual({ type: 'blob', data: a.data });
+    // What its seals flush by (only a dead writer's journal would show it: read the setting).
+    expect((viaPako.journal as unknown as { options: { durability: string } }).options.durability).toBe('fsync');
     await viaPako.journal.close();
   });
 });
