@@ -27,6 +27,41 @@ describe('runCli', () => {
     });
   });
 
+  it('prints the global options with their descriptions exactly', async () => {
+    const help = await gitty(['--help']);
+    const options = help.stdout.slice(help.stdout.indexOf('Options:\n'), help.stdout.indexOf('\nCommands:\n'));
+    expect(options).toBe(`Options:
+  -V, --version                output the version number
+  --store <dir>                store directory, files driver (or set
+                               GITTY_STORE)
+  --config <file>              JSON store config (default: ./gitty.config.json)
+  --driver <name>              driver name or module, overriding the config's
+                               (e.g. packs, sqlite)
+  --json                       machine-readable output
+  --debug                      show stack traces
+  -h, --help                   display help for command
+`);
+  });
+
+  it('answers 0 for every way of asking for help or the version, also with --json (no JSON error)', async () => {
+    const { version } = JSON.parse(await readFile(new URL('../package.json', import.meta.url), 'utf8')) as { version: string };
+    const top = (await gitty(['--help'])).stdout;
+    const get = (await gitty(['get', '--help'])).stdout;
+    expect(get.split('\n')[0]).toBe('Usage: gitty get [options] <version>');
+    for (const [args, stdout] of [[['help'], top], [['--json', 'help'], top], [['--json', '--help'], top], [['help', 'get'], get], [['--json', 'get', '-h'], get], [['--json', '--version'], `${version}\n`]] as const) {
+      expect([args, shown(await gitty(args))]).toEqual([args, { code: 0, stdout, stderr: '' }]);
+    }
+  });
+
+  it('reports a subcommand\'s usage error with status 2, not by exiting', async () => {
+    expect(shown(await gitty(['put', '--nope']))).toEqual({ code: 2, stdout: '', stderr: "gitty: unknown option '--nope'\n" });
+    expect(shown(await gitty(['--json', 'put', '--nope']))).toEqual({
+      code: 2,
+      stdout: `${JSON.stringify({ error: { code: 'USAGE', message: "unknown option '--nope'" } }, null, 2)}\n`,
+      stderr: "gitty: unknown option '--nope'\n",
+    });
+  });
+
   it('adds the stack to an error with --debug, and not without', async () => {
     const message = 'gitty: No store at /nonexistent-gitty-store — create one with `gitty --store /nonexistent-gitty-store init`, or check --store /nonexistent-gitty-store\n';
     expect(shown(await gitty(['--store', '/nonexistent-gitty-store', 'get', 'x']))).toEqual({ code: 1, stdout: '', stderr: message });
