@@ -168,6 +168,8 @@ export async function startTcpProxy(targetPort: number, targetHost = '127.0.0.1'
     pause() {
       paused = true;
       for (const link of links) {
+        // A blackholed link keeps draining (see blackhole): its sender must not see backpressure.
+        if (link.silent) continue;
         link.client.pause();
         link.upstream?.pause();
       }

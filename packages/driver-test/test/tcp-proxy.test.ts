@@ -1,3 +1,4 @@
+import { EventEmitter } from 'node:events';
 import net from 'node:net';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { startTcpProxy, type TcpProxy } from '../src/tcp-proxy.js';
@@ -349,6 +350,30 @@ describe('startTcpProxy: faults', () => {
     await waitFor(() => proxy.bytesUp === 4);
     await settle();
     expect(server.data).toBe('');
+  });
+
+  it('pause leaves blackholed connections draining, so their senders see no backpressure', async () => {
+    const { target, proxy } = await setup();
+    const { client, server } = await through(proxy, target);
+    proxy.blackhole();
+    proxy.pause();
+    client.socket.write('still read');
+    await waitFor(() => proxy.bytesUp === 10);
+    proxy.resume();
+    client.socket.write('!');
+    await waitFor(() => proxy.bytesUp === 11);
+    await settle();
+    expect(server.data).toBe('');
+  });
+
+  it('rejects when it cannot listen', async () => {
+    const failing = Object.assign(new EventEmitter(), {
+      listen() {
+        process.nextTick(() => failing.emit('error', Object.assign(new Error('listen EACCES'), { code: 'EACCES' })));
+      },
+    });
+    vi.spyOn(net, 'createServer').mockReturnValue(failing as unknown as net.Server);
+    await expect(startTcpProxy(1)).rejects.toMatchObject({ code: 'EACCES', message: 'listen EACCES' });
   });
 });
 
