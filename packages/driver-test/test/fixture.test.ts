@@ -177,6 +177,15 @@ describe('suiteContext', () => {
     expect(canOpen).toBe(false);
     expect(log).toEqual(['close main', 'cleanup']);
   });
+
+  it('a fixture without cleanup closes its driver and passes', async () => {
+    const log: string[] = [];
+    const { api, tests } = recordingApi(false);
+    const factory: DriverSuiteOptions['factory'] = async () => ({ driver: new LoggedDriver(new MemoryBacking(), 'bare', log) });
+    suiteContext({ name: 'x', test: api, factory }, factory).it('t', async () => undefined);
+    await runOnly(tests);
+    expect(log).toEqual(['close bare']);
+  });
 });
 
 describe('the runner control a test body gets', () => {

@@ -1,5 +1,5 @@
 import { existsSync } from 'node:fs';
-import { chmod, readdir, readFile, writeFile } from 'node:fs/promises';
+import { chmod, mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it, vi } from 'vitest';
@@ -93,12 +93,27 @@ describe('locateSwish', () => {
     process.env.GITTY_SWISH_GITTY = realBin;
     const dir = await scratch();
     await writeFile(path.join(dir, 'swipl'), '');
-    process.env.PATH = `::${path.join(dir, 'nothing-here')}`;
-    expect(() => locateSwish()).toThrow(
-      new Error(
-        'real SWISH is required by the interop tests: swipl is not installed (apt-get install -y swi-prolog-nox; scripts/setup-test-machine.sh does it)',
-      ),
-    );
+    await mkdir(path.join(dir, 'empty'));
+    // Empty PATH entries are not the working directory (which holds a swipl here), and an
+    // existing folder without swipl does not count.
+    const cwd = process.cwd();
+    process.chdir(dir);
+    try {
+      process.env.PATH = `::${path.join(dir, 'empty')}:${path.join(dir, 'nothing-here')}`;
+      expect(() => locateSwish()).toThrow(
+        new Error(
+          'real SWISH is required by the interop tests: swipl is not installed (apt-get install -y swi-prolog-nox; scripts/setup-test-machine.sh does it)',
+        ),
+      );
+      delete process.env.PATH;
+      expect(() => locateSwish()).toThrow(
+        new Error(
+          'real SWISH is required by the interop tests: swipl is not installed (apt-get install -y swi-prolog-nox; scripts/setup-test-machine.sh does it)',
+        ),
+      );
+    } finally {
+      process.chdir(cwd);
+    }
     // And an entry holding swipl is found wherever it is in PATH.
     process.env.PATH = `${path.join(dir, 'nothing-here')}:${dir}`;
     expect(locateSwish()).toEqual({ bin: realBin });
