@@ -1,8 +1,9 @@
 import { chmod, mkdir, rm, symlink, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { git, tempDir } from '@gitty/driver-test/harness';
 import { decodePath, firstParentChanges, type GitCommitChanges } from '../src/import/git-log.js';
+import { GitChild } from '../src/import/git-process.js';
 
 // What `gitty import --git` sees of a history: each kind of change, per first-parent commit.
 let root: { dir: string; remove: () => Promise<void> };
@@ -127,6 +128,21 @@ describe('firstParentChanges', () => {
       if (seen.length === 2) break;
     }
     expect(seen).toEqual(commits.slice(0, 2));
+  });
+
+  it('stops its git child when the reader stops early (a long history would leave git blocked on a full pipe)', async () => {
+    const stop = vi.spyOn(GitChild.prototype, 'stop');
+    try {
+      for await (const c of firstParentChanges(repo, 'main')) {
+        void c;
+        break;
+      }
+      expect(stop).toHaveBeenCalledTimes(1);
+      const child = stop.mock.contexts[0] as GitChild;
+      expect(child.process.exitCode !== null || child.process.signalCode !== null).toBe(true);
+    } finally {
+      stop.mockRestore();
+    }
   });
 
   it('an unknown tip is GIT_FAILED with git\'s first line', async () => {
