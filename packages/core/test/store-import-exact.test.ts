@@ -310,6 +310,8 @@ describe('importVersions', () => {
       };
       const controller = new AbortController();
       expect(await rejection(importVersions(target(driver), [{ name: 'a.pl', data: 'x' }], { signal: controller.signal }))).toBe(failure);
+      // And without a signal at all.
+      expect(await rejection(importVersions(target(driver), [{ name: 'b.pl', data: 'x' }]))).toBe(failure);
     });
   });
 });
