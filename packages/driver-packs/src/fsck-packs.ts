@@ -12,7 +12,13 @@ export async function fsckPacks(store: PackStore, onProgress?: ProgressListener)
   const issues: FsckIssue[] = store.packs.broken.map((b) => ({ code: 'CORRUPT_OBJECT', name: b.path, message: `${b.path}: ${b.error.message}` }));
   let done = 0;
   for (const pack of store.packs.all) {
-    issues.push(...(await checkPack(pack)));
+    try {
+      issues.push(...(await checkPack(pack)));
+    } catch (err) {
+      // Closed under the check: another process merged this pack away, a rescan here retired it
+      // and its grace ran out. Its objects are in the pack that replaced it; nothing to report.
+      if ((err as NodeJS.ErrnoException).code !== 'EBADF' || store.packs.all.includes(pack)) throw err;
+    }
     done++;
     onProgress?.({ phase: 'packs', done, total: store.packs.all.length });
   }
@@ -40,6 +46,7 @@ export async function checkPack(pack: PackFile): Promise<FsckIssue[]> {
       if ((await pack.crcOf(offset, end)) !== index.crcAt(i)) issue(`CRC mismatch for ${hash} at offset ${offset}`, hash);
       await pack.readAt(offset, hash);
     } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'EBADF') throw err; // the pack was closed: see fsckPacks
       issue(isGittyError(err) ? err.message : `cannot read ${hash}: ${String(err)}`, hash);
     }
   }
