@@ -97,6 +97,25 @@ describe('startTcpProxy: forwarding', () => {
     expect(proxy.sentText()).toBe('PING\r\n');
   });
 
+  it('without a delay forwards each chunk at once, through no timer', async () => {
+    const { target, proxy } = await setup();
+    const { client, server } = await through(proxy, target);
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout'] });
+    try {
+      // Fake timers never fire here: a chunk that waited for one would never arrive.
+      const until = async (done: () => boolean) => {
+        while (!done()) await new Promise((resolve) => setImmediate(resolve));
+      };
+      client.socket.write('up');
+      await until(() => server.data === 'up');
+      server.socket.write('down');
+      await until(() => client.data === 'down');
+      expect(vi.getTimerCount()).toBe(0);
+    } finally {
+      vi.useRealTimers();
+    }
+  });
+
   it('counts open connections exactly, and forgets closed ones', async () => {
     const { target, proxy } = await setup();
     expect(proxy.connections).toBe(0);
