@@ -1,5 +1,5 @@
 import { existsSync } from 'node:fs';
-import { chmod, mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
+import { chmod, mkdir, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it, vi } from 'vitest';
@@ -94,10 +94,11 @@ describe('locateSwish', () => {
     const dir = await scratch();
     await writeFile(path.join(dir, 'swipl'), '');
     await mkdir(path.join(dir, 'empty'));
-    // Empty PATH entries are not the working directory (which holds a swipl here), and an
-    // existing folder without swipl does not count.
-    const cwd = process.cwd();
-    process.chdir(dir);
+    // Empty PATH entries are not the working directory (a swipl is put there for the check:
+    // process.chdir is not available in worker threads), and a folder without swipl does not count.
+    const inCwd = path.resolve('swipl');
+    const placed = !existsSync(inCwd);
+    if (placed) await writeFile(inCwd, '');
     try {
       process.env.PATH = `::${path.join(dir, 'empty')}:${path.join(dir, 'nothing-here')}`;
       expect(() => locateSwish()).toThrow(
@@ -112,7 +113,7 @@ describe('locateSwish', () => {
         ),
       );
     } finally {
-      process.chdir(cwd);
+      if (placed) await rm(inCwd);
     }
     // And an entry holding swipl is found wherever it is in PATH.
     process.env.PATH = `${path.join(dir, 'nothing-here')}:${dir}`;
