@@ -258,6 +258,7 @@ describe('startRedisServer', () => {
     // At log level warning, redis-server runs but never prints "Ready to accept connections".
     const port = await freePort();
     cleanups.push(async () => void (await run('redis-cli', ['-p', String(port), 'shutdown', 'nosave'])));
+    const realSetTimeout = globalThis.setTimeout;
     vi.useFakeTimers({ toFake: ['setTimeout'] });
     try {
       const starting = startRedisServer(['--loglevel', 'warning'], port).then(() => undefined, (e: unknown) => e);
@@ -265,7 +266,8 @@ describe('startRedisServer', () => {
       await vi.advanceTimersByTimeAsync(9_999);
       expect(vi.getTimerCount()).toBe(1);
       await vi.advanceTimersByTimeAsync(1);
-      const err = await starting;
+      // A real 5 s guard, so a start that never settles fails here and the cleanup still stops the server.
+      const err = await Promise.race([starting, new Promise((resolve) => realSetTimeout(() => resolve('still starting'), 5_000).unref())]);
       expect(err).toBeInstanceOf(Error);
       expect((err as Error).message.startsWith('redis-server did not start: ')).toBe(true);
     } finally {
