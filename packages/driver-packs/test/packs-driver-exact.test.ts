@@ -473,4 +473,68 @@ describe('PacksDriver', () => {
     await driver.packStore.packs.all[0]!.close();
     expect(text((await driver.loadObject(a.hash))!.data)).toBe('closed pack\n');
   });
+
+  it('an object batch skips an object a live pack holds and stores loose one whose packed copy gc deleted', async () => {
+    const { driver, inner, folder } = await packsDriver();
+    const [live, deleted] = ['live packed\n', 'deleted packed\n'].map(blob);
+    for (const o of [live!, deleted!]) await driver.storeObject(o.hash, 'blob', o.data);
+    await driver.repack({ minFiles: 1 });
+    expect(await driver.deleteObject(deleted!.hash)).toBe(true);
+    const packs = await packFiles(folder);
+    const batch = await driver.openObjectBatch();
+    await batch.add(live!.hash, 'blob', live!.data);
+    await batch.add(deleted!.hash, 'blob', deleted!.data);
+    // The live one is skipped; the deleted one goes loose (the files driver's store): one object, no new pack.
+    expect(await batch.commit()).toEqual({ objects: 1 });
+    expect(await packFiles(folder)).toEqual(packs);
+    expect(await inner.hasObject(deleted!.hash)).toBe(true);
+    expect(await inner.hasObject(live!.hash)).toBe(false);
+    expect(text((await driver.loadObject(deleted!.hash))!.data)).toBe('deleted packed\n');
+  });
+
+  it('a miss asks the loose store twice around exactly one rescan', async () => {
+    const { driver, inner } = await packsDriver();
+    const loads = vi.spyOn(inner, 'loadObject');
+    const scans = vi.spyOn(driver.packStore.packs, 'scan');
+    expect(await driver.loadObject(blob('nowhere\n').hash)).toBeUndefined();
+    expect(loads).toHaveBeenCalledTimes(2);
+    expect(scans).toHaveBeenCalledTimes(1);
+  });
+
+  it('objectTime of a pack whose file went while its idx stayed fails with ENOENT after one rescan', async () => {
+    const { driver, folder } = await packsDriver();
+    const a = blob('pack file gone\n');
+    await driver.storeObject(a.hash, 'blob', a.data);
+    const report = await driver.repack({ minFiles: 1 });
+    await rm(report.pack!);
+    const scans = vi.spyOn(driver.packStore.packs, 'scan');
+    await expect(driver.objectTime(a.hash)).rejects.toMatchObject({ code: 'ENOENT', path: report.pack });
+    expect(scans).toHaveBeenCalledTimes(1);
+    expect(path.dirname(report.pack!)).toBe(folder);
+  });
+
+  it('one automatic repack at a time: stores during it only count, and the next one starts after it', async () => {
+    const { driver } = await packsDriver({ autoRepack: 1 });
+    const repack = driver.repack.bind(driver);
+    let release!: () => void;
+    const gate = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    let calls = 0;
+    vi.spyOn(driver, 'repack').mockImplementation(async (options) => {
+      calls++;
+      await gate;
+      return repack(options);
+    });
+    const [a, b, c, d] = ['auto a\n', 'auto b\n', 'auto c\n', 'auto d\n'].map(blob);
+    const first = driver.storeObject(a!.hash, 'blob', a!.data);
+    while (calls === 0) await new Promise((resolve) => setImmediate(resolve));
+    expect(await driver.storeObject(b!.hash, 'blob', b!.data)).toBe(true);
+    expect(await driver.storeObject(c!.hash, 'blob', c!.data)).toBe(true);
+    expect(calls).toBe(1);
+    release();
+    expect(await first).toBe(true);
+    await driver.storeObject(d!.hash, 'blob', d!.data);
+    expect(calls).toBe(2);
+  });
 });
