@@ -64,6 +64,12 @@ describe('runGit', () => {
     expect([shown.code, shown.stdout.startsWith('git version '), shown.stderr]).toEqual([0, true, '']);
   });
 
+  it('is GIT_FAILED when git cannot be started', async () => {
+    await expect(git(['--version'], { PATH: '/nonexistent-gitty-path' })).rejects.toMatchObject({
+      name: 'CliError', code: 'GIT_FAILED', message: 'Cannot run git: spawn git ENOENT', hint: 'install git 2.x and put it on PATH',
+    });
+  });
+
   it('gives 128 for a git killed by a signal', async () => {
     const shown = await git(['-c', 'alias.die=!kill -KILL $PPID', 'die'], { PATH: process.env.PATH });
     expect(shown).toEqual({ code: 128, stdout: '', stderr: '' });
