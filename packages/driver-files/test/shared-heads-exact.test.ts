@@ -504,3 +504,171 @@ describe('SharedHeads over a log without streaming reads (SWISH\'s)', () => {
     });
   });
 });
+
+/** A port over `log` with only the parts named (SWISH's log has none of scan, strict, appendEach); counts appends. */
+function portOf(log: HeadLog, parts: { scan?: boolean; strict?: boolean; appendEach?: boolean }) {
+  const calls = { append: 0, appendEach: 0 };
+  const port: HeadLogPort = {
+    file: log.file,
+    readFrom: (from) => log.readFrom(from),
+    withLock: (work) => log.withLock(work),
+    create: (entries) => log.create(entries),
+    append: async (at, changes) => {
+      calls.append++;
+      const { alone: _alone, ...rest } = await log.append(at, changes);
+      return rest;
+    },
+    ...(parts.scan ? { scan: (from, visit, options) => log.scan(from, visit, options) } : {}),
+    // HeadLog's type says strict is true or absent; SharedHeads tests `=== true`, so a false one must count as absent.
+    ...(parts.strict !== undefined ? { strict: parts.strict as true } : {}),
+    ...(parts.appendEach ? { appendEach: (at, changes, headAt) => {
+      calls.appendEach++;
+      return log.appendEach(at, changes, headAt);
+    } } : {}),
+  };
+  return { port, calls };
+}
+
+describe('SharedHeads batches only over a log with scan, the replay rule and appendEach', () => {
+  it('a port lacking any one of them takes compareAndSwapAll and group commit one by one through append', async () => {
+    const partial = [
+      { appendEach: true },
+      { scan: true, strict: false, appendEach: true },
+      { scan: true, strict: true },
+      { strict: true, appendEach: true },
+    ];
+    for (const parts of partial) {
+      await withLog(async (log, writer) => {
+        await writer.withLock(() => writer.create([{ name: 'a.pl', head: h('1') }]));
+        const { port, calls } = portOf(log, parts);
+        const heads = quiet(port, { groupCommit: true });
+        await heads.refresh(true);
+        expect(await heads.compareAndSwapAll([
+          { name: 'a.pl', expected: h('1'), next: h('2') },
+          { name: 'b.pl', expected: null, next: h('3') },
+        ]), JSON.stringify(parts)).toEqual([{ ok: true, value: undefined }, { ok: true, value: undefined }]);
+        await heads.compareAndSwap('a.pl', h('2'), h('4'));
+        expect(calls, JSON.stringify(parts)).toEqual({ append: 3, appendEach: 0 });
+        expect(heads.entries()).toEqual([{ name: 'a.pl', head: h('4') }, { name: 'b.pl', head: h('3') }]);
+        expect(heads.nulRereads).toBe(0);
+        await heads.close();
+      });
+    }
+  });
+
+  it('a port without streaming reads over a missing log: an unlocked read leaves the heads empty', async () => {
+    await withLog(async (log) => {
+      const { port } = portOf(log, {});
+      const heads = quiet(port);
+      await heads.refresh(true);
+      expect(heads.entries()).toEqual([]);
+      expect(heads.logPosition).toBeUndefined();
+      await heads.close();
+    });
+  });
+
+  it('a batch on a vanished log writes a new log from the rebuild, leaving out every commit it is about to acknowledge', async () => {
+    await withLog(async (log, writer, file) => {
+      await writer.withLock(() => writer.create([{ name: 'a.pl', head: h('1') }]));
+      const asked: RebuildOptions[] = [];
+      const heads = quiet(log, {
+        rebuild: async (options) => {
+          asked.push(options!);
+          return [{ name: 'a.pl', head: h('1') }, { name: 'z.pl', head: h('9') }];
+        },
+      });
+      await heads.refresh(true);
+      await rm(file);
+      expect(await heads.compareAndSwapAll([
+        { name: 'a.pl', expected: h('1'), next: h('2') },
+        { name: 'b.pl', expected: null, next: h('3') },
+      ])).toEqual([{ ok: true, value: undefined }, { ok: true, value: undefined }]);
+      expect(asked).toEqual([{ ignore: new Set([h('2'), h('3')]) }]);
+      const reread = quiet(new HeadLog(file, { durability: 'none' }));
+      await reread.refresh(true);
+      expect(reread.entries()).toEqual([{ name: 'a.pl', head: h('2') }, { name: 'z.pl', head: h('9') }, { name: 'b.pl', head: h('3') }]);
+      await reread.close();
+      await heads.close();
+    });
+  });
+});
+
+describe('SharedHeads watching: timers, listeners, errors', () => {
+  it('one poll timer for every listener, stopped with the last one and by close; no watching after close', async () => {
+    await withLog(async (log, writer) => {
+      await writer.withLock(() => writer.create([{ name: 'a.pl', head: h('1') }]));
+      vi.useFakeTimers({ toFake: ['setInterval', 'clearInterval', 'setTimeout', 'clearTimeout'] });
+      const heads = quiet(log);
+      await heads.refresh(true);
+      const first: HeadChange[] = [];
+      const second: HeadChange[] = [];
+      const stopFirst = heads.watch((c) => first.push(c));
+      const stopSecond = heads.watch((c) => second.push(c));
+      expect(vi.getTimerCount()).toBe(1);
+      stopFirst();
+      expect(vi.getTimerCount()).toBe(1);
+      vi.useRealTimers();
+      await writer.withLock(async () => writer.append((await writer.readFrom())!, [{ name: 'a.pl', old: h('1'), new: h('2') }]));
+      vi.useFakeTimers({ toFake: ['setInterval', 'clearInterval', 'setTimeout', 'clearTimeout'] });
+      await heads.refresh(true);
+      expect(first).toEqual([]);
+      expect(second).toEqual([{ name: 'a.pl', old: h('1'), new: h('2') }]);
+      stopSecond();
+      expect(vi.getTimerCount()).toBe(0);
+      heads.watch(() => undefined);
+      expect(vi.getTimerCount()).toBe(1);
+      await heads.close();
+      expect(vi.getTimerCount()).toBe(0);
+      heads.watch(() => undefined);
+      expect(vi.getTimerCount()).toBe(0);
+    });
+  });
+
+  it('a background read that fails is kept as lastBackgroundError', async () => {
+    await withLog(async (log) => {
+      const failure = new Error('read failed');
+      const { port } = portOf(log, {});
+      port.readFrom = () => Promise.reject(failure);
+      vi.useFakeTimers({ toFake: ['setInterval', 'clearInterval', 'setTimeout', 'clearTimeout'] });
+      const heads = new SharedHeads(port, { pollInterval: 1000, watchFile: false });
+      heads.watch(() => undefined);
+      vi.advanceTimersByTime(1000);
+      await heads.close();
+      expect(heads.lastBackgroundError).toBe(failure);
+    });
+  });
+
+  it('no fs.watch on a missing folder: the error is kept and polling remains; a watcher error closes the watcher', async () => {
+    const missing = new SharedHeads(new HeadLog(path.join('/nonexistent-gitty-folder', 'ref', 'head'), { durability: 'none' }), { pollInterval: 3_600_000, watchFile: true });
+    const stop = missing.watch(() => undefined);
+    expect(missing.lastBackgroundError).toMatchObject({ code: 'ENOENT' });
+    stop();
+    await missing.close();
+    await withLog(async (log, writer) => {
+      await writer.withLock(() => writer.create([]));
+      const heads = new SharedHeads(log, { pollInterval: 3_600_000, watchFile: true });
+      heads.watch(() => undefined);
+      const inside = heads as unknown as { watcher: import('node:fs').FSWatcher | undefined };
+      const watcher = inside.watcher!;
+      const failure = new Error('watch failed');
+      watcher.emit('error', failure);
+      expect(heads.lastBackgroundError).toBe(failure);
+      expect(inside.watcher).toBeUndefined();
+      await heads.close();
+    });
+  });
+
+  it('a tail with two lines for one name reports both, in order', async () => {
+    await withLog(async (log, writer) => {
+      const at = await writer.withLock(() => writer.create([{ name: 'a.pl', head: h('1') }]));
+      const heads = quiet(log);
+      await heads.refresh(true);
+      const seen: HeadChange[] = [];
+      heads.watch((c) => seen.push(c));
+      await writer.withLock(() => writer.append(at, [{ name: 'a.pl', old: h('1'), new: h('2') }, { name: 'a.pl', old: h('2'), new: h('3') }]));
+      await heads.refresh(true);
+      expect(seen).toEqual([{ name: 'a.pl', old: h('1'), new: h('2') }, { name: 'a.pl', old: h('2'), new: h('3') }]);
+      await heads.close();
+    });
+  });
+});
