@@ -3,7 +3,7 @@
 // epoch, reindex) and the return from memory to the file stop at a line holding NUL bytes and
 // read it under the lock, the busy timeout kept on the way back to the file, two reads meeting a
 // full index file at once, and close with a log that has no close of its own.
-import { appendFileSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { appendFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
@@ -192,5 +192,301 @@ describe('SqliteDriver close', () => {
     await driver.close();
     expect(closes).toBe(1);
     await expect(driver.getHead('a.pl')).rejects.toMatchObject({ code: 'CLOSED', message: 'The sqlite driver is closed' });
+  });
+});
+
+const damage = () => Object.assign(new Error('database disk image is malformed'), { code: 'SQLITE_CORRUPT' });
+const commitsIn = (file: string) => readFileSync(file, 'utf8').split('\n').filter((line) => line.includes('"c.pl"')).length;
+
+/** The head log, with the number of times its lock was taken. */
+function countedLog(): { log: HeadLogAccess; locks: () => number } {
+  const full = headLog();
+  let locks = 0;
+  const log: HeadLogAccess = {
+    file: full.file, strict: full.strict,
+    readFrom: (from) => full.readFrom(from),
+    scan: (from, visit, options) => full.scan(from, visit, options),
+    append: (at, changes) => full.append(at, changes),
+    withLock: (work) => {
+      locks++;
+      return full.withLock(work);
+    },
+    close: () => full.close(),
+  };
+  return { log, locks: () => locks };
+}
+
+describe('SqliteDriver CAS when the shared index is not where the log ends', () => {
+  const head = 'c'.repeat(40);
+  const moved = async (position: (real: { epoch: string; offset: number }) => { epoch: string; offset: number } | undefined) => {
+    const driver = await openDriver({ throttleMs: 0 });
+    const real = IndexDb.prototype.headAndPosition;
+    const spy = vi.spyOn(IndexDb.prototype, 'headAndPosition').mockImplementation(function (this: IndexDb, name: string) {
+      const seen = real.call(this, name);
+      return { ...seen, position: position(seen.position!) };
+    });
+    await expect(driver.updateHead('c.pl', null, head)).rejects.toMatchObject({
+      message: `The sqlite index of ${storeLayout(dir).headLog} kept moving away from the head log's end during a CAS; retry`,
+    });
+    expect(spy).toHaveBeenCalledTimes(10);
+    spy.mockRestore();
+    expect(commitsIn(storeLayout(dir).headLog)).toBe(0);
+    expect(await driver.getHead('c.pl')).toBeUndefined();
+  };
+
+  it('an index at another offset of the same epoch: ten looks, then an error, nothing appended', async () => {
+    await moved((real) => ({ epoch: real.epoch, offset: real.offset + 1 }));
+  });
+
+  it('an index at the same offset of another epoch: ten looks, then an error', async () => {
+    await moved((real) => ({ epoch: `${real.epoch}x`, offset: real.offset }));
+  });
+
+  it('an index without a position: ten looks, then an error', async () => {
+    await moved(() => undefined);
+  });
+});
+
+describe('SqliteDriver CAS on a damaged or reconnected index', () => {
+  const head = 'c'.repeat(40);
+
+  it('damage again after the heal: CORRUPT_OBJECT naming the file, after exactly one heal, nothing appended', async () => {
+    const driver = await openDriver({ throttleMs: 0 });
+    const spy = vi.spyOn(IndexDb.prototype, 'headAndPosition').mockImplementation(() => {
+      throw damage();
+    });
+    const err = await driver.updateHead('c.pl', null, head).then(() => undefined, (e: unknown) => e);
+    expect(err).toMatchObject({
+      code: 'CORRUPT_OBJECT',
+      message: `Corrupt object in ${join(dir, 'index.sqlite')}: the SQLite index is still unreadable after rebuilding it (SQLITE_CORRUPT)`,
+    });
+    expect((err as Error).cause).toMatchObject({ code: 'SQLITE_CORRUPT', message: 'database disk image is malformed' });
+    expect(spy).toHaveBeenCalledTimes(2);
+    spy.mockRestore();
+    expect(await driver.stats()).toMatchObject({ indexHeals: 1 });
+    expect(commitsIn(storeLayout(dir).headLog)).toBe(0);
+  });
+
+  it('a connection closed under it (open again): tried again without a heal', async () => {
+    const driver = await openDriver({ throttleMs: 0 });
+    const real = IndexDb.prototype.headAndPosition;
+    let calls = 0;
+    vi.spyOn(IndexDb.prototype, 'headAndPosition').mockImplementation(function (this: IndexDb, name: string) {
+      if (calls++ === 0) throw new TypeError('The database connection is not open');
+      return real.call(this, name);
+    });
+    await driver.updateHead('c.pl', null, head);
+    expect(calls).toBe(2);
+    expect(await driver.getHead('c.pl')).toBe(head);
+    expect(await driver.stats()).toMatchObject({ indexHeals: 0 });
+  });
+
+  it('another TypeError is passed on at once', async () => {
+    const driver = await openDriver({ throttleMs: 0 });
+    const real = IndexDb.prototype.headAndPosition;
+    let calls = 0;
+    vi.spyOn(IndexDb.prototype, 'headAndPosition').mockImplementation(function (this: IndexDb, name: string) {
+      if (calls++ === 0) throw new TypeError('not a connection error');
+      return real.call(this, name);
+    });
+    await expect(driver.updateHead('c.pl', null, head)).rejects.toThrow(new TypeError('not a connection error'));
+    expect(calls).toBe(1);
+    expect(await driver.getHead('c.pl')).toBeUndefined();
+  });
+
+  it('NOT_AT_HEAD takes the log\'s lock once', async () => {
+    const { log, locks } = countedLog();
+    const driver = await openDriver({ throttleMs: 0, log });
+    await expect(driver.updateHead('c.pl', head, null)).rejects.toMatchObject({ code: 'NOT_AT_HEAD', message: `File "c.pl" has no head (expected ${head})` });
+    expect(locks()).toBe(1);
+  });
+
+  it('damage after the append: acknowledged once, the index healed', async () => {
+    const inner = new MemoryDriver();
+    const driver = await openDriver({ throttleMs: 0, inner });
+    let failing = true;
+    const load = inner.loadObject.bind(inner);
+    inner.loadObject = async (hash: string) => {
+      if (hash === head && failing) {
+        failing = false;
+        throw damage();
+      }
+      return load(hash);
+    };
+    await driver.updateHead('c.pl', null, head);
+    expect(failing).toBe(false);
+    expect(commitsIn(storeLayout(dir).headLog)).toBe(1);
+    expect(await driver.getHead('c.pl')).toBe(head);
+    expect(await driver.stats()).toMatchObject({ indexHeals: 1 });
+  });
+
+  it('a full index file before the append: goes on in memory and appends the change', async () => {
+    const inner = new MemoryDriver();
+    const driver = await openDriver({ throttleMs: 0, inner });
+    const a1 = await new Store(driver, defaultDriverContext()).create('a.pl', 'one');
+    const shared = Object.assign(Object.create(inner) as MemoryDriver, { close: async () => undefined });
+    const other = new SqliteDriver({ inner: shared, log: headLog(), index: IndexDb.inMemory(join(dir, 'elsewhere.sqlite')), throttleMs: 0 });
+    await other.open();
+    await new Store(other, defaultDriverContext()).update('a.pl', 'z'.repeat(200_000), { previous: a1.commit });
+    await other.close();
+    const db = indexOf(driver).db;
+    db.pragma(`max_page_count = ${db.pragma('page_count', { simple: true }) as number}`);
+    await driver.updateHead('c.pl', null, head);
+    expect(commitsIn(storeLayout(dir).headLog)).toBe(1);
+    expect(indexOf(driver).getHead('c.pl')).toBe(head);
+    expect(await driver.stats()).toMatchObject({ indexMemoryFallbacks: 1 });
+  });
+});
+
+describe('SqliteDriver when rebuilding does not help, or the file cannot be opened', () => {
+  it('reindex and a read whose rebuild meets damage again: CORRUPT_OBJECT', async () => {
+    const inner = new MemoryDriver();
+    const driver = await openDriver({ throttleMs: 0, inner });
+    const writer = await openDriver({ file: 'writer.sqlite', throttleMs: 0 });
+    await writer.updateHead('a.pl', null, 'a'.repeat(40));
+    expect(await driver.getHead('a.pl')).toBe('a'.repeat(40));
+    inner.loadObject = async () => {
+      throw damage();
+    };
+    const message = `Corrupt object in ${join(dir, 'index.sqlite')}: the SQLite index is still unreadable after rebuilding it (SQLITE_CORRUPT)`;
+    await expect(driver.reindex()).rejects.toMatchObject({ code: 'CORRUPT_OBJECT', message });
+    await writer.updateHead('b.pl', null, 'b'.repeat(40));
+    await expect(driver.getHead('b.pl')).rejects.toMatchObject({ code: 'CORRUPT_OBJECT', message });
+  });
+
+  it('a heal that cannot open the file for want of room goes on in memory, and back to the file later', async () => {
+    const driver = await openDriver({ throttleMs: 0 });
+    await driver.updateHead('a.pl', null, 'a'.repeat(40));
+    removeIndexFiles(join(dir, 'index.sqlite'));
+    const spy = vi.spyOn(IndexDb, 'open').mockImplementation(() => {
+      throw Object.assign(new Error('database or disk is full'), { code: 'SQLITE_FULL' });
+    });
+    expect(await driver.getHead('a.pl')).toBe('a'.repeat(40));
+    expect(await driver.stats()).toEqual({ indexedFiles: 1, headLogNulRereads: 0, indexHeals: 1, indexInMemory: 1, indexMemoryFallbacks: 1 });
+    spy.mockRestore();
+    expect(await driver.getHead('a.pl')).toBe('a'.repeat(40));
+    expect(await driver.stats()).toEqual({ indexedFiles: 1, headLogNulRereads: 0, indexHeals: 1, indexInMemory: 0, indexMemoryFallbacks: 1 });
+  });
+
+  it('a full file whose copy in memory cannot be made is rebuilt in memory from the log', async () => {
+    const driver = await openDriver({ throttleMs: 0 });
+    const store = new Store(driver, defaultDriverContext());
+    const a1 = await store.create('a.pl', 'one');
+    vi.spyOn(IndexDb.prototype, 'copyInMemory').mockImplementation(() => {
+      throw Object.assign(new Error('unable to open database file'), { code: 'SQLITE_CANTOPEN' });
+    });
+    const db = indexOf(driver).db;
+    db.pragma(`max_page_count = ${db.pragma('page_count', { simple: true }) as number}`);
+    const big = await store.update('a.pl', 'x'.repeat(200_000), { previous: a1.commit });
+    expect(indexOf(driver).memory).toBe(true);
+    expect(indexOf(driver).getHead('a.pl')).toBe(big.commit);
+    expect(await driver.stats()).toMatchObject({ indexMemoryFallbacks: 1, indexInMemory: 1 });
+  });
+});
+
+const wrapped = (inner: MemoryDriver) => Object.assign(Object.create(inner) as MemoryDriver, { close: async () => undefined });
+
+/** A driver whose index file is full, after another writer appended a big change it has not read. */
+async function fullBehindBigChange() {
+  const inner = new MemoryDriver();
+  const driver = await openDriver({ throttleMs: 0, inner: wrapped(inner) });
+  const a1 = await new Store(driver, defaultDriverContext()).create('a.pl', 'one');
+  const other = new SqliteDriver({ inner: wrapped(inner), log: headLog(), index: IndexDb.inMemory(join(dir, 'elsewhere.sqlite')), throttleMs: 0 });
+  await other.open();
+  const big = await new Store(other, defaultDriverContext()).update('a.pl', 'w'.repeat(200_000), { previous: a1.commit });
+  await other.close();
+  const db = indexOf(driver).db;
+  db.pragma(`max_page_count = ${db.pragma('page_count', { simple: true }) as number}`);
+  return { driver, inner, big };
+}
+
+/** A driver that went on in memory after its own big change did not fit in the file. */
+async function inMemory() {
+  const inner = new MemoryDriver();
+  const driver = await openDriver({ throttleMs: 0, inner });
+  const store = new Store(driver, defaultDriverContext());
+  const a1 = await store.create('a.pl', 'one');
+  const db = indexOf(driver).db;
+  db.pragma(`max_page_count = ${db.pragma('page_count', { simple: true }) as number}`);
+  const big = await store.update('a.pl', 'w'.repeat(200_000), { previous: a1.commit });
+  expect(indexOf(driver).memory).toBe(true);
+  return { driver, inner, big };
+}
+
+describe('SqliteDriver reads, reindex and open on a full index file', () => {
+  it('a read whose connection was replaced meanwhile (open again) is run again without a heal', async () => {
+    const driver = await openDriver({ throttleMs: 0 });
+    await driver.updateHead('a.pl', null, 'a'.repeat(40));
+    const real = IndexDb.prototype.getHead;
+    let calls = 0;
+    vi.spyOn(IndexDb.prototype, 'getHead').mockImplementation(function (this: IndexDb, name: string) {
+      if (calls++ === 0) throw new TypeError('The database connection is not open');
+      return real.call(this, name);
+    });
+    expect(await driver.getHead('a.pl')).toBe('a'.repeat(40));
+    expect(calls).toBe(2);
+    expect(await driver.stats()).toMatchObject({ indexHeals: 0 });
+  });
+
+  it('reindex on a full file: STORAGE_FULL naming the file and SQLite\'s code', async () => {
+    const { driver } = await fullBehindBigChange();
+    const err = await driver.reindex().then(() => undefined, (e: unknown) => e);
+    expect(err).toMatchObject({ code: 'STORAGE_FULL', message: `No room to write ${join(dir, 'index.sqlite')} (SQLITE_FULL)` });
+    expect((err as Error).cause).toMatchObject({ code: 'SQLITE_FULL' });
+  });
+
+  it('open on a full file goes on with a copy in memory, reporting no rebuild', async () => {
+    const { driver: first, inner, big } = await fullBehindBigChange();
+    await first.close();
+    const index = IndexDb.open(join(dir, 'index.sqlite'));
+    index.db.pragma(`max_page_count = ${index.db.pragma('page_count', { simple: true }) as number}`);
+    const driver = new SqliteDriver({ inner: wrapped(inner), log: headLog(), index, throttleMs: 0 });
+    opened.push(driver);
+    const progress: Progress[] = [];
+    await driver.open((p) => progress.push(p));
+    expect(progress).toEqual([]);
+    expect(indexOf(driver).memory).toBe(true);
+    expect(indexOf(driver).getHead('a.pl')).toBe(big.commit);
+  });
+
+  it('back to a file that cannot be opened for another reason: the read fails with that error', async () => {
+    const { driver, big } = await inMemory();
+    expect(indexOf(driver).memory).toBe(true);
+    const spy = vi.spyOn(IndexDb, 'open').mockImplementation(() => {
+      throw Object.assign(new Error('attempt to write a readonly database'), { code: 'SQLITE_READONLY' });
+    });
+    await expect(driver.getHead('a.pl')).rejects.toMatchObject({ code: 'SQLITE_READONLY', message: 'attempt to write a readonly database' });
+    spy.mockRestore();
+    expect(await driver.getHead('a.pl')).toBe(big.commit);
+    expect(indexOf(driver).memory).toBe(false);
+  });
+
+  it('back to the file, whose catch-up fails to load an object: the read fails with that error', async () => {
+    const { driver, inner } = await inMemory();
+    const writer = await openDriver({ file: 'writer.sqlite', throttleMs: 0 });
+    await writer.updateHead('e.pl', null, 'e'.repeat(40));
+    let failing = true;
+    const load = inner.loadObject.bind(inner);
+    inner.loadObject = async (hash: string) => {
+      if (hash === 'e'.repeat(40) && failing) {
+        failing = false;
+        throw Object.assign(new Error('EIO: i/o error, read'), { code: 'EIO' });
+      }
+      return load(hash);
+    };
+    await expect(driver.getHead('e.pl')).rejects.toMatchObject({ code: 'EIO', message: 'EIO: i/o error, read' });
+    expect(indexOf(driver).memory).toBe(true);
+    expect(await driver.getHead('e.pl')).toBe('e'.repeat(40));
+    expect(indexOf(driver).memory).toBe(false);
+  });
+
+  it('back to an index file deleted meanwhile: rebuilt up to a line holding NUL bytes, then read under the lock', async () => {
+    const { driver, big } = await inMemory();
+    expect(indexOf(driver).memory).toBe(true);
+    removeIndexFiles(join(dir, 'index.sqlite'));
+    appendFileSync(storeLayout(dir).headLog, NUL_LINE);
+    expect(await driver.getHead('a.pl')).toBe(big.commit);
+    expect(indexOf(driver).memory).toBe(false);
+    expect(await driver.stats()).toEqual({ indexedFiles: 1, headLogNulRereads: 1, indexHeals: 0, indexInMemory: 0, indexMemoryFallbacks: 1 });
   });
 });
