@@ -4,7 +4,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { writeFileSync } from 'node:fs';
+import { watch as watchFs, writeFileSync, type FSWatcher } from 'node:fs';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { waitFor } from '@gitty/driver-test/harness';
 import type { HeadChange } from '@gitty/core';
@@ -229,6 +229,48 @@ describe('HeadWatch', () => {
     writeFileSync(log.file, 'changed');
     await waitFor(() => seen.length === 1);
     expect(seen).toEqual([change('a', null, h('1'))]);
+  });
+
+  /** Resolves once a second watcher on the log's folder saw `name` change, and every callback of that event ran. */
+  const eventSeen = (name: string, write: () => void) =>
+    new Promise<void>((resolve) => {
+      const other = watchFs(dir, { persistent: false }, (_event, changed) => {
+        if (changed !== name) return;
+        other.close();
+        setImmediate(resolve);
+      });
+      write();
+    });
+  const watcherOf = (w: HeadWatch) => (w as unknown as { watcher: FSWatcher | undefined }).watcher;
+
+  it('does not read when another file in the log\'s folder changes', async () => {
+    watch.add(record, { epoch: 'E', offset: 0 });
+    log.lines.push(change('a', null, h('1')));
+    await eventSeen('other', () => writeFileSync(join(dir, 'other'), 'x'));
+    expect(log.calls).toEqual([]);
+    await eventSeen('head', () => writeFileSync(log.file, 'changed'));
+    await waitFor(() => seen.length === 1);
+    expect(log.calls[0]).toBe('scan E:0 true');
+  });
+
+  it('closes its folder watcher when it fails, and reads no more on file events', async () => {
+    watch.add(record, { epoch: 'E', offset: 0 });
+    log.lines.push(change('a', null, h('1')));
+    const watcher = watcherOf(watch)!;
+    expect(() => watcher.emit('error', new Error('watch failed'))).not.toThrow();
+    await eventSeen('head', () => writeFileSync(log.file, 'changed'));
+    expect(log.calls).toEqual([]);
+    // The timer still reads.
+    await watch.poll();
+    expect(seen).toEqual([change('a', null, h('1'))]);
+  });
+
+  it('a folder watcher that fails after stop() is left alone', async () => {
+    watch.add(record, { epoch: 'E', offset: 0 });
+    const watcher = watcherOf(watch)!;
+    watch.stop();
+    expect(watcherOf(watch)).toBeUndefined();
+    expect(() => watcher.emit('error', new Error('watch failed'))).not.toThrow();
   });
 
   it('reads on its timer where no file event comes', async () => {
