@@ -292,7 +292,7 @@ describe('descriptors and removal edges', () => {
 
   it('a retired log gone between listing and stat is skipped; a folder that cannot be listed for another reason throws', async () => {
     await withFolder((file, dir) => {
-      patch('readdirSync', (original) => ((...args: Parameters<typeof original>) => [...(original(...args) as string[]), 'head.retired-gone']) as unknown as typeof original);
+      patch('readdirSync', (original) => ((...args: Parameters<typeof original>) => [...(original(...args) as unknown as string[]), 'head.retired-gone']) as unknown as typeof original);
       expect(removeRetiredLogs(file, 0)).toBe(0);
       undoPatches();
       const eacces = Object.assign(new Error('EACCES: permission denied, scandir'), { code: 'EACCES' });
