@@ -382,6 +382,23 @@ describe('SqliteDriver when rebuilding does not help, or the file cannot be open
     expect(indexOf(driver).getHead('a.pl')).toBe(big.commit);
     expect(await driver.stats()).toMatchObject({ indexMemoryFallbacks: 1, indexInMemory: 1 });
   });
+
+  it('a copy in memory rebuilt from the log stops at a line holding NUL bytes, which is then read under the lock', async () => {
+    const driver = await openDriver({ throttleMs: 0 });
+    const store = new Store(driver, defaultDriverContext());
+    const a1 = await store.create('a.pl', 'one');
+    appendFileSync(storeLayout(dir).headLog, NUL_LINE);
+    vi.spyOn(IndexDb.prototype, 'copyInMemory').mockImplementation(() => {
+      throw Object.assign(new Error('unable to open database file'), { code: 'SQLITE_CANTOPEN' });
+    });
+    const db = indexOf(driver).db;
+    db.pragma(`max_page_count = ${db.pragma('page_count', { simple: true }) as number}`);
+    // The CAS reads past the line under the lock; the rebuild in memory, outside it, stops there.
+    const big = await store.update('a.pl', 'x'.repeat(200_000), { previous: a1.commit });
+    expect(indexOf(driver).memory).toBe(true);
+    expect(indexOf(driver).getHead('a.pl')).toBe(big.commit);
+    expect(await driver.stats()).toEqual({ indexedFiles: 1, headLogNulRereads: 1, indexHeals: 0, indexInMemory: 1, indexMemoryFallbacks: 1 });
+  });
 });
 
 const wrapped = (inner: MemoryDriver) => Object.assign(Object.create(inner) as MemoryDriver, { close: async () => undefined });
