@@ -354,6 +354,16 @@ describe('SqliteDriver when rebuilding does not help, or the file cannot be open
     await expect(driver.getHead('b.pl')).rejects.toMatchObject({ code: 'CORRUPT_OBJECT', message });
   });
 
+  it('a heal of the file it opened (connection closed under it) removes it and rebuilds it from the log', async () => {
+    const driver = await openDriver({ throttleMs: 0 });
+    const a1 = await new Store(driver, defaultDriverContext()).create('a.pl', 'one');
+    indexOf(driver).db.prepare('DELETE FROM commits').run();
+    indexOf(driver).db.close();
+    expect(await driver.getHead('a.pl')).toBe(a1.commit);
+    expect(indexOf(driver).db.prepare('SELECT hash FROM commits').all()).toEqual([{ hash: a1.commit }]);
+    expect(await driver.stats()).toMatchObject({ indexHeals: 1 });
+  });
+
   it('a heal that cannot open the file for want of room goes on in memory, and back to the file later', async () => {
     const driver = await openDriver({ throttleMs: 0 });
     await driver.updateHead('a.pl', null, 'a'.repeat(40));
