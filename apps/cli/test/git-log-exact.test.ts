@@ -146,12 +146,14 @@ describe('firstParentChanges', () => {
   });
 
   it('an unknown tip is GIT_FAILED with git\'s first line', async () => {
+    const seen: unknown[] = [];
     const read = async () => {
-      for await (const _ of firstParentChanges(repo, 'no-such-branch')) void _;
+      for await (const c of firstParentChanges(repo, 'no-such-branch')) seen.push(c);
     };
     await expect(read()).rejects.toMatchObject({
       code: 'GIT_FAILED',
       message: "git log failed (exit 128): fatal: bad revision 'no-such-branch'",
     });
+    expect(seen).toEqual([]); // nothing yielded before the failure
   });
 });
