@@ -3,7 +3,8 @@ import { appendFile, readFile, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { HeadChange, HeadEntry } from '@gitty/core';
 import { tempDir } from '@gitty/driver-test/harness';
-import { appendFileSync, renameSync, writeFileSync } from 'node:fs';
+import { appendFileSync, existsSync, renameSync, writeFileSync } from 'node:fs';
+import { patch, undoPatches } from './support/patch-fs.js';
 import { HeadLog, SharedHeads, type HeadLogPort, type RebuildOptions } from '@gitty/driver-files';
 import { headLogTestHooks } from '../src/test-hooks.js';
 
@@ -670,5 +671,67 @@ describe('SharedHeads watching: timers, listeners, errors', () => {
       expect(seen).toEqual([{ name: 'a.pl', old: h('1'), new: h('2') }, { name: 'a.pl', old: h('2'), new: h('3') }]);
       await heads.close();
     });
+  });
+});
+
+describe('SharedHeads: the lock kept across a burst, empty batches, the poll pace', () => {
+  it('a CAS and a batch keep the log\'s lock for the next step of a burst: released on the next turn of the event loop', async () => {
+    await withLog(async (log, writer, file) => {
+      await writer.withLock(() => writer.create([{ name: 'a.pl', head: h('1') }]));
+      const heads = quiet(log);
+      await heads.refresh(true);
+      await heads.compareAndSwap('a.pl', h('1'), h('2'));
+      expect(existsSync(`${file}.lock`)).toBe(true);
+      await new Promise((resolve) => setImmediate(resolve));
+      expect(existsSync(`${file}.lock`)).toBe(false);
+      await heads.compareAndSwapAll([{ name: 'a.pl', expected: h('2'), next: h('3') }]);
+      expect(existsSync(`${file}.lock`)).toBe(true);
+      await new Promise((resolve) => setImmediate(resolve));
+      expect(existsSync(`${file}.lock`)).toBe(false);
+      await heads.close();
+    });
+  });
+
+  it('a batch that changes nothing appends nothing: no write, no flush (fsync durability)', async () => {
+    await withLog(async (_log, writer, file) => {
+      await writer.withLock(() => writer.create([{ name: 'a.pl', head: h('1') }]));
+      const durable = new HeadLog(file, { durability: 'fsync' });
+      const heads = quiet(durable);
+      await heads.refresh(true);
+      let flushes = 0;
+      patch('fsyncSync', (original) => ((fd: number) => {
+        flushes++;
+        original(fd);
+      }) as typeof original);
+      expect(await heads.compareAndSwapAll([{ name: 'a.pl', expected: h('1'), next: h('1') }])).toEqual([{ ok: true, value: undefined }]);
+      expect(flushes).toBe(0);
+      undoPatches();
+      await heads.close();
+      durable.close();
+    });
+  });
+
+  it('polls every pollInterval ms while watched, at least every 10 ms; without watchFile no fs.watch', async () => {
+    for (const [pollInterval, pace] of [[1000, 1000], [0, 10]] as const) {
+      await withLog(async (log, writer) => {
+        await writer.withLock(() => writer.create([{ name: 'a.pl', head: h('1') }]));
+        const { port } = portOf(log, {});
+        let reads = 0;
+        port.readFrom = (from) => {
+          reads++;
+          return log.readFrom(from);
+        };
+        vi.useFakeTimers({ toFake: ['setInterval', 'clearInterval', 'setTimeout', 'clearTimeout'] });
+        const heads = new SharedHeads(port, { pollInterval, watchFile: false });
+        heads.watch(() => undefined);
+        expect((heads as unknown as { watcher: unknown }).watcher).toBeUndefined();
+        await vi.advanceTimersByTimeAsync(pace - 1);
+        expect(reads, `${pollInterval}`).toBe(0);
+        await vi.advanceTimersByTimeAsync(1);
+        await heads.close();
+        expect(reads, `${pollInterval}`).toBe(1);
+        vi.useRealTimers();
+      });
+    }
   });
 });
