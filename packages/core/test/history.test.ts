@@ -72,6 +72,13 @@ describe('history windowing (SWISH gitty_history)', () => {
     const from = (hash: string) => walk(other.slice(other.findIndex((c) => c.commit === hash)), { n: 0 });
     expect(await historyWindow(walk(commits, { n: 0 }), { depth: 5, includes: other[1]!.commit }, from))
       .toEqual({ history: [...commits.slice(0, 2), ...other.slice(1, 4)], skipped: 6 });
+    // The run read from it holds max(depth - chain length, ceil(depth / 2)) commits, however long its chain.
+    const long = chain(12).map((c) => ({ ...c, commit: `d${c.commit.slice(1)}`, name: 'c.pl' }));
+    const fromLong = (hash: string) => walk(long.slice(long.findIndex((c) => c.commit === hash)), { n: 0 });
+    expect(await historyWindow(walk(commits, { n: 0 }), { depth: 5, includes: long[0]!.commit }, fromLong))
+      .toEqual({ history: [...commits.slice(0, 2), ...long.slice(0, 3)], skipped: 6 });
+    expect(await historyWindow(walk(commits.slice(0, 2), { n: 0 }), { depth: 6, includes: long[0]!.commit }, fromLong))
+      .toEqual({ history: [...commits.slice(0, 2), ...long.slice(0, 4)], skipped: 0 });
     // A chain shorter than the depth leaves room for more of the other run.
     expect(await historyWindow(walk(commits.slice(0, 2), { n: 0 }), { depth: 6, includes: other[0]!.commit }, from))
       .toEqual({ history: [...commits.slice(0, 2), ...other], skipped: 0 });

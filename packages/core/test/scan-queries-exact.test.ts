@@ -73,13 +73,14 @@ describe('orderAndPage', () => {
 describe('scanFiles', () => {
   it('asks the driver for the extension, skips other prefixes unread, filters, orders and pages', async () => {
     const driver = new MemoryDriver();
-    const heads: Record<string, string> = { 'a.pl': H('1'), 'ab.pl': H('2'), 'b.pl': H('3'), 'a.md': H('4') };
+    const heads: Record<string, string> = { 'a.pl': H('1'), 'ab.pl': H('2'), 'b.pl': H('3'), 'a.md': H('4'), 'ac.pl': H('5') };
     for (const [name, head] of Object.entries(heads)) await driver.updateHead(name, null, head);
     const commits: Record<string, Commit> = {
       [H('1')]: commit('a.pl', 5, { author: 'ann' }),
       [H('2')]: commit('ab.pl', 7, { author: 'ann' }),
       [H('3')]: commit('b.pl', 9, { author: 'ann' }),
       [H('4')]: commit('a.md', 9, { author: 'ann' }),
+      [H('5')]: commit('ac.pl', 8, { author: 'bob' }),
     };
     const loaded: string[] = [];
     const load = async (hash: string) => {
@@ -91,7 +92,8 @@ describe('scanFiles', () => {
       { name: 'ab.pl', head: H('2'), commit: commits[H('2')] },
       { name: 'a.pl', head: H('1'), commit: commits[H('1')] },
     ]);
-    expect(loaded.sort()).toEqual([H('1'), H('2')]);
+    // ac.pl is read (its prefix matches) and left out by its author.
+    expect(loaded.sort()).toEqual([H('1'), H('2'), H('5')]);
     expect((await all(scanFiles(driver, load, { limit: 1, offset: 1 }))).map((e) => e.name)).toEqual(['a.pl']);
   });
 });
