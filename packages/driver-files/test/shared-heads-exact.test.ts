@@ -735,3 +735,65 @@ describe('SharedHeads: the lock kept across a burst, empty batches, the poll pac
     }
   });
 });
+
+describe('SharedHeads: which of the lines read back after a lost lock are its own', () => {
+  it('in a tail, only the line equal in name, old and new to its own change goes unreported', async () => {
+    await withLog(async (log, writer, file) => {
+      await writer.withLock(() => writer.create([{ name: 'a.pl', head: h('1') }, { name: 'c.pl', head: h('1') }]));
+      const heads = quiet(log);
+      await heads.refresh(true);
+      const seen: HeadChange[] = [];
+      heads.watch((c) => seen.push(c));
+      const others = [
+        { name: 'c.pl', old: h('1'), new: h('2') },
+        { name: 'a.pl', old: h('1'), new: h('7') },
+        { name: 'a.pl', old: h('7'), new: h('2') },
+        { name: 'a.pl', old: h('2'), new: h('1') },
+      ];
+      sneakIn(file, others.map(line).join(''));
+      await heads.compareAndSwap('a.pl', h('1'), h('2'));
+      expect(seen).toEqual(others);
+      expect(heads.entries()).toEqual([{ name: 'a.pl', head: h('2') }, { name: 'c.pl', head: h('2') }]);
+      await heads.close();
+    });
+  });
+
+  it('in a whole re-read (a misfit line), a difference equal in name and new head to its own change goes unreported', async () => {
+    await withLog(async (log, writer, file) => {
+      await writer.withLock(() => writer.create([{ name: 'a.pl', head: h('1') }]));
+      const heads = quiet(log);
+      await heads.refresh(true);
+      const seen: HeadChange[] = [];
+      heads.watch((c) => seen.push(c));
+      // A void line (b.pl has no head 9) makes the tail misfit; c.pl gets the same new head as ours.
+      sneakIn(file, line({ name: 'b.pl', old: h('9'), new: h('8') }) + line({ name: 'c.pl', old: null, new: h('2') }));
+      await heads.compareAndSwap('a.pl', h('1'), h('2'));
+      expect(seen).toEqual([{ name: 'c.pl', old: null, new: h('2') }]);
+      expect(heads.entries()).toEqual([{ name: 'a.pl', head: h('2') }, { name: 'c.pl', head: h('2') }]);
+      await heads.close();
+    });
+  });
+
+  it('in a whole re-read, a name whose head moved on past its own change is reported', async () => {
+    await withLog(async (log, writer, file) => {
+      await writer.withLock(() => writer.create([{ name: 'a.pl', head: h('1') }]));
+      const heads = quiet(log);
+      await heads.refresh(true);
+      const seen: HeadChange[] = [];
+      heads.watch((c) => seen.push(c));
+      sneakIn(file, line({ name: 'b.pl', old: h('9'), new: h('8') }));
+      headLogTestHooks.afterAppend = () => {
+        headLogTestHooks.afterAppend = undefined;
+        appendFileSync(file, line({ name: 'a.pl', old: h('2'), new: h('3') }));
+      };
+      try {
+        await heads.compareAndSwap('a.pl', h('1'), h('2'));
+      } finally {
+        headLogTestHooks.afterAppend = undefined;
+      }
+      expect(seen).toEqual([{ name: 'a.pl', old: h('1'), new: h('3') }]);
+      expect(heads.entries()).toEqual([{ name: 'a.pl', head: h('3') }]);
+      await heads.close();
+    });
+  });
+});
