@@ -76,6 +76,8 @@ describe('zlib header', () => {
     expect(inflated(Uint8Array.from([7, 7, 0x78, 0x01, ...body]), 2, 2)).toBe('hi');
     const notZlib = { name: 'InflateError', reason: 'corrupt', message: 'not a zlib stream' };
     expect(refused(Uint8Array.from([0x79, 0x9c - 0x1b, ...body]), 2)).toEqual(notZlib); // method 9
+    expect(((0x79 << 8) | 0x18) % 31).toBe(0);
+    expect(refused(Uint8Array.from([0x79, 0x18, ...body]), 2)).toEqual(notZlib); // method 9 with a right check
     expect(refused(Uint8Array.from([0x78, 0x9d, ...body]), 2)).toEqual(notZlib); // check fails
     expect(refused(Uint8Array.from([0x88, 0x1c, ...body]), 2)).toEqual(notZlib); // 64 KiB window
     expect(refused(Uint8Array.from([0x78, 0xbb, ...body]), 2)).toEqual(notZlib); // FDICT
