@@ -262,6 +262,22 @@ describe('RedisDriver with replicated objects on their way to the inner store', 
     expect(await b.hasObject(c.data)).toBe(false);
     expect(await inner.hasObject(c.data)).toBe(false);
   });
+
+  it('its state is saved only after the held objects and heads are in the inner store', async () => {
+    const a = await node();
+    const inner = new Gated(false);
+    const b = await node({ storeId: a.keys.storeId }, inner);
+    const c = await (await openStore(a)).create('f.txt', 'held before a save');
+    await waitFor(() => b.status().persisting >= 2, 10_000);
+    expect(await inner.hasObject(c.data)).toBe(false);
+    const state = (b as unknown as { state: ReplicaState }).state;
+    // The gate opens later, from a timer: the save's wait must last until then.
+    setTimeout(() => inner.open(), 50);
+    await state.beforeSave();
+    expect(await inner.hasObject(c.commit)).toBe(true);
+    expect(await inner.hasObject(c.data)).toBe(true);
+    expect(await inner.getHead('f.txt')).toBe(c.commit);
+  });
 });
 
 describe('RedisDriver fetching through loadRaw and at close', () => {
