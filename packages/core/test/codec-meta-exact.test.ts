@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { checkCommitShape } from '../src/commit-codec.js';
 import { assertMetaTypes, canonicalJson, carryOverMeta, commitDisplay, isGittyError, metaText, type Commit, type JsonValue } from '@gitty/core';
 
 function invalid(action: () => unknown): string {
@@ -23,6 +24,18 @@ describe('canonicalJson, exactly', () => {
     expect(invalid(() => canonicalJson(Number.NaN))).toBe('metadata number NaN is not finite');
     expect(invalid(() => canonicalJson({ f: (() => 1) as unknown as JsonValue }))).toBe('metadata value of type function is not JSON');
     expect(invalid(() => canonicalJson(Symbol('s') as unknown as JsonValue))).toBe('metadata value of type symbol is not JSON');
+  });
+});
+
+describe('checkCommitShape, exactly', () => {
+  it('names "commit" as where by default', () => {
+    try {
+      checkCommitShape([], 'c'.repeat(40));
+      throw new Error('expected CORRUPT_OBJECT');
+    } catch (err) {
+      expect(isGittyError(err) && err.code).toBe('CORRUPT_OBJECT');
+      expect((err as Error).message).toBe(`Corrupt object ${'c'.repeat(40)} in commit: commit is not a JSON object`);
+    }
   });
 });
 
