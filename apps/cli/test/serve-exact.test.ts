@@ -161,6 +161,8 @@ describe('gitty serve (in-process)', () => {
       const cors = await fetch(`${s.url}/healthz`, { headers: { origin: 'https://app.example' } });
       expect(cors.headers.get('access-control-allow-origin')).toBe('https://app.example');
       expect([await statusWithHost(s.url, '/healthz', 'gitty.example'), await statusWithHost(s.url, '/healthz', 'other.example'), await statusWithHost(s.url, '/healthz', 'evil.example')]).toEqual([200, 200, 421]);
+      // Only the names given: collect starts from an empty list (its default), nothing else is allowed.
+      expect(await statusWithHost(s.url, '/healthz', 'Stryker was here')).toBe(421);
     })).code).toBe(0);
     expect((await serving(['--store', store], [], async (s) => {
       expect((await post(s.url, 'big-ok.txt', big)).status).toBe(201);
