@@ -34,3 +34,29 @@ describe('mergeThreeWay edges', () => {
     expect(await mergeThreeWay(base, 'a\nX\nY\nd\ne\nf\ng\n', 'a\nX\nY\nd\ne\nf\nG\n')).toBe('a\nX\nY\nd\ne\nf\nG\n');
   });
 });
+
+describe('mergeThreeWay: survivors of the mutation run', () => {
+  it('refuses changes on adjacent lines, in either order', async () => {
+    // yours changes b (line 1), theirs changes c (line 2): they touch, so no merge.
+    expect(await mergeThreeWay(base, 'a\nb\nC\nd\ne\nf\ng\n', 'a\nB\nc\nd\ne\nf\ng\n')).toBeUndefined();
+    expect(await mergeThreeWay(base, 'a\nB\nc\nd\ne\nf\ng\n', 'a\nb\nC\nd\ne\nf\ng\n')).toBeUndefined();
+  });
+
+  it('counts each empty line as a line of its own', async () => {
+    expect(await mergeThreeWay('a\n\nb\n', 'A\n\nb\n', 'a\n\nB\n')).toBe('A\n\nB\n');
+  });
+
+  it('merges into an empty base', async () => {
+    expect(await mergeThreeWay('', 'a\n', '')).toBe('a\n');
+  });
+
+  it('refuses a replacement against a deletion of the same line', async () => {
+    expect(await mergeThreeWay(base, 'a\nc\nd\ne\nf\ng\n', 'a\nB\nc\nd\ne\nf\ng\n')).toBeUndefined();
+  });
+
+  it('gives up when one side alone is beyond the limits', async () => {
+    const big = Array.from({ length: 50 }, (_, i) => `x${i}\n`).join('');
+    expect(await mergeThreeWay(base, big, 'a\nB\nc\nd\ne\nf\ng\n', { maxEditLength: 10 })).toBeUndefined();
+    expect(await mergeThreeWay(base, 'a\nB\nc\nd\ne\nf\ng\n', big, { maxEditLength: 10 })).toBeUndefined();
+  });
+});

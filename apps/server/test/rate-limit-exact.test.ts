@@ -118,3 +118,22 @@ describe('WriteRateLimiter sweep', () => {
     expect(l.size).toBe(2);
   });
 });
+
+describe('WriteRateLimiter: survivors of the mutation run', () => {
+  it('runs on performance.now() by default', () => {
+    const limiter = new WriteRateLimiter({ rate: 1, burst: 1 });
+    expect(limiter.take('a')).toBe(0);
+    expect(limiter.take('a')).toBe(1);
+  });
+
+  it('forgets a client idle for burst / rate seconds at the next sweep', () => {
+    const { clock, limiter: bucket } = limiter(4, 2); // refills in 500 ms
+    clock.now = 10_000;
+    bucket.take('x'); // sweeps (nothing yet), next sweep from 20 000
+    clock.now = 15_000;
+    bucket.take('a');
+    clock.now = 20_000;
+    bucket.take('b'); // x idle 10 s and a idle 5 s: both refilled long ago, both forgotten
+    expect(bucket.size).toBe(1);
+  });
+});
