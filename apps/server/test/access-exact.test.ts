@@ -250,6 +250,8 @@ describe('hostGuard', () => {
       expect(ask(check, 'evil.example:8080')).toEqual(refusedFor('evil.example'));
       expect(ask(check, 'mybox')).toEqual(refusedFor('mybox'));
       expect(ask(check, '10.1.2.3')).toEqual(refusedFor('10.1.2.3'));
+      // No Host header at all is no loopback name either.
+      expect(ask(check, undefined)).toEqual(refusedFor(''));
     }
   });
 
