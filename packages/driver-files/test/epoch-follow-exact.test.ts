@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import fs, { closeSync, mkdirSync, openSync, rmSync, statSync, utimesSync, writeFileSync } from 'node:fs';
+import fs, { closeSync, mkdirSync, openSync, readFileSync, rmSync, statSync, utimesSync, writeFileSync } from 'node:fs';
 import { readdir } from 'node:fs/promises';
 import path from 'node:path';
 import type { HeadChange } from '@gitty/core';
@@ -244,6 +244,42 @@ describe('going back through retired logs (planThroughRetired)', () => {
       expect(plan(file, { epoch: 'Z', offset: 10 })).toBeUndefined();
       expect(opened.length).toBe(64);
       expect(opened.every((fd) => closed.includes(fd))).toBe(true);
+    });
+  });
+});
+
+describe('retired logs that are not what their name says', () => {
+  it('a middle retired log whose header names another epoch, or no header at all, ends the way back (undefined, no throw)', async () => {
+    await withFolder((file) => {
+      const c = twoCompactions(file);
+      const retiredA = retiredLogFile(file, 'A');
+      const text = readFileSync(retiredA, 'utf8');
+      // The same bytes under a header of epoch Q (the same length as A's).
+      writeFileSync(retiredA, text.replace('"epoch":"A"', '"epoch":"Q"'));
+      expect(readFileSync(retiredA).length).toBe(len(text));
+      expect(plan(file, { epoch: 'Z', offset: c.Pz })).toBeUndefined();
+      writeFileSync(retiredA, 'garbage\n');
+      expect(plan(file, { epoch: 'Z', offset: c.Pz })).toBeUndefined();
+    });
+  });
+
+  it('a reader behind the snapshot whose retired log was removed reads the whole log (undefined, no throw)', async () => {
+    await withFolder((file) => {
+      const c = compacted(file);
+      rmSync(retiredLogFile(file, 'A'));
+      expect(plan(file, { epoch: 'A', offset: c.startA })).toBeUndefined();
+    });
+  });
+
+  it('followCompaction of a log without a header line: undefined', async () => {
+    await withFolder((file) => {
+      writeFileSync(file, 'garbage\n');
+      const fd = openSync(file, 'r');
+      try {
+        expect(followCompaction(file, fd, statSync(file).size, { epoch: 'A', offset: 1 })).toBeUndefined();
+      } finally {
+        closeSync(fd);
+      }
     });
   });
 });
