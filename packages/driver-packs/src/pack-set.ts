@@ -24,6 +24,8 @@ export class PackSet {
   private retired: { pack: PackFile; since: number }[] = [];
   private running?: Promise<void>;
   private queued?: Promise<void>;
+  /** Set by close(): a scan still running then attaches nothing, and later scans do nothing. */
+  private closed = false;
   /** Packs whose idx or header is unreadable. */
   broken: BrokenPack[] = [];
 
@@ -59,6 +61,7 @@ export class PackSet {
   }
 
   private async scanNow(): Promise<void> {
+    if (this.closed) return;
     let names: string[];
     try {
       names = (await readdir(this.folder)).filter((n) => PACK_NAME.test(n));
@@ -81,7 +84,14 @@ export class PackSet {
     for (const packPath of present) {
       if (this.packs.has(packPath)) continue;
       try {
-        this.packs.set(packPath, await PackFile.open(packPath, this.maxObjectSize));
+        const pack = await PackFile.open(packPath, this.maxObjectSize);
+        // Closed while this scan ran: close() has already closed what it saw, so nobody else
+        // would ever close this one.
+        if (this.closed) {
+          await pack.close();
+          continue;
+        }
+        this.packs.set(packPath, pack);
       } catch (err) {
         const code = (err as NodeJS.ErrnoException).code;
         if (code === 'ENOENT') continue; // removed between readdir and open
@@ -131,6 +141,7 @@ export class PackSet {
 
   /** Close every pack. */
   async close(): Promise<void> {
+    this.closed = true;
     for (const pack of [...this.packs.values(), ...this.retired.splice(0).map((r) => r.pack)]) await pack.close();
     this.packs.clear();
   }
