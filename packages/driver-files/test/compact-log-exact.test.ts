@@ -41,6 +41,21 @@ async function logWith(body: string, epochLine = `${JSON.stringify({ epoch: 'e0'
   return { file, folder, log, others, epochLine };
 }
 
+/** The files under `folder` this process holds open (Linux: /proc/self/fd): none once a compaction ends. */
+function openUnder(folder: string): string[] {
+  const open: string[] = [];
+  for (const fd of readdirSync('/proc/self/fd')) {
+    let target = '';
+    try {
+      target = fs.readlinkSync(`/proc/self/fd/${fd}`);
+    } catch {
+      // closed since the listing
+    }
+    if (target.startsWith(`${folder}${path.sep}`)) open.push(target);
+  }
+  return open;
+}
+
 function headerOf(file: string): { epoch: string; created: number; compacted: { epoch: string; offset: number; end: number; start: number }[] } {
   const text = readFileSync(file, 'utf8');
   expect(text.indexOf('\n')).toBe(COMPACTED_HEADER_BYTES - 1);
@@ -159,9 +174,11 @@ describe('compactHeadLog: lines written meanwhile', () => {
         appendFileSync(file, line('b', null, h(7)));
       }],
       ['removed', (file) => fs.unlinkSync(file)],
+      // No header left to read an epoch from: a give-up, not a TypeError.
+      ['emptied', (file) => truncateSync(file, 0)],
     ];
     for (const [what, change] of cases) {
-      const { file, log, others, epochLine } = await logWith(line('a', null, h(1)) + line('b', null, h(2)));
+      const { file, folder, log, others, epochLine } = await logWith(line('a', null, h(1)) + line('b', null, h(2)));
       let after: Buffer | undefined;
       compactionTestHooks.afterSnapshot = () => {
         change(file, epochLine);
@@ -171,7 +188,28 @@ describe('compactHeadLog: lines written meanwhile', () => {
       expect(existsSync(file) ? readFileSync(file) : undefined, what).toEqual(after);
       expect(others(), what).toEqual([]);
       expect(existsSync(stagingFolder(file)), what).toBe(false);
+      // The temp file, the scan's and the tail copy's descriptors are all closed.
+      expect(openUnder(folder), what).toEqual([]);
     }
+  });
+
+  it('gives up when another compactor staged meanwhile (the staging folder exists again after the veto): nothing staged, temp removed', async () => {
+    const { file, folder, log, others } = await logWith(line('a', null, h(1)));
+    const before = readFileSync(file);
+    const staging = stagingFolder(file);
+    let refused = 0;
+    patch('mkdirSync', (original) => ((target: fs.PathLike, ...rest: unknown[]) => {
+      if (String(target) === staging) {
+        refused++;
+        throw Object.assign(new Error(`EEXIST: file already exists, mkdir '${staging}'`), { code: 'EEXIST' });
+      }
+      return (original as (...a: unknown[]) => unknown)(target, ...rest);
+    }) as typeof fs.mkdirSync);
+    expect(await compactHeadLog(log, { durability: 'none' })).toBeUndefined();
+    expect(refused).toBe(2);
+    expect(readFileSync(file)).toEqual(before);
+    expect(others()).toEqual([]);
+    expect(openUnder(folder)).toEqual([]);
   });
 
   it('gives up when the log was replaced by another epoch of the same length, lines and last line', async () => {
@@ -202,6 +240,7 @@ describe('compactHeadLog: lines written meanwhile', () => {
     expect(await compactHeadLog(log, { durability: 'none' })).toBeUndefined();
     expect(readFileSync(file)).toEqual(before);
     expect(others()).toEqual(['head.retired-e0']);
+    expect(openUnder(path.dirname(file))).toEqual([]);
   });
 });
 
@@ -293,6 +332,7 @@ describe('compactHeadLog: flushes and failures', () => {
     expect(isGittyError(error, 'STORAGE_FULL')).toBe(true);
     expect((error as Error).message).toMatch(new RegExp(`^No room to write ${folder.replace(/[/.]/g, '\\$&')}/\\.tmp-[^/]+ \\(ENOSPC\\)$`));
     expect(others()).toEqual([]);
+    expect(openUnder(folder)).toEqual([]);
     expect(existsSync(stagingFolder(file))).toBe(false);
   });
 
