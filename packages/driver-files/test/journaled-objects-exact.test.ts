@@ -3,13 +3,17 @@
 // appended or a sealer moved meanwhile), list without duplicates, delete of an object in this
 // process's journal, objectTime, and readingJournals' settings.
 import { afterEach, describe, expect, it } from 'vitest';
-import { existsSync, readdirSync, statSync, utimesSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, statSync, utimesSync, writeFileSync } from 'node:fs';
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
+import os from 'node:os';
 import path from 'node:path';
 import { encodeObject, hashObject, nodeCompression, pakoCompression, type Compression } from '@gitty/core';
 import { tempDir } from '@gitty/driver-test/harness';
 import { JournaledObjects } from '../src/journaled-objects.js';
 import { LooseObjects } from '../src/loose.js';
 import { ObjectJournal } from '../src/object-journal.js';
+import { encodeRecords, journalHeader } from '../src/journal-format.js';
 
 const MAX = 1 << 16;
 const bytes = (text: string) => new TextEncoder().encode(text);
@@ -194,5 +198,28 @@ describe('JournaledObjects', () => {
     // What its seals flush by (only a dead writer's journal would show it: read the setting).
     expect((viaPako.journal as unknown as { options: { durability: string } }).options.durability).toBe('fsync');
     await viaPako.journal.close();
+  });
+
+  it('readingJournals seals a dead writer\'s journal into loose files under the same root, in its scheme', async () => {
+    const { root, loose } = await store();
+    const a = blob('left by a dead writer');
+    // The journal a files-driver process of this host left when it died: `<host>-<pid>-<id>.journal`.
+    const child = spawn(process.execPath, ['-e', '0'], { stdio: 'ignore' });
+    await once(child, 'exit');
+    const host = os.hostname().replace(/[^A-Za-z0-9_.]/g, '_').slice(0, 64) || 'host';
+    const folder = path.join(root, 'journal');
+    mkdirSync(folder, { recursive: true });
+    const tag = `${host}-${child.pid}-0a0b`;
+    writeFileSync(path.join(folder, `${tag}.journal`), Buffer.concat([journalHeader().header, encodeRecords([a])]));
+    const reading = JournaledObjects.readingJournals(loose);
+    try {
+      expect(await reading.journal.sealAbandoned()).toBe(1);
+      expect(readdirSync(folder).filter((n) => n.endsWith('.journal'))).toEqual([]);
+      // Sealed as the loose file loose names for it, readable without any journal.
+      expect(existsSync(loose.fileOf(a.hash))).toBe(true);
+      expect(await loose.load(a.hash)).toEqual({ type: 'blob', data: a.data });
+    } finally {
+      await reading.journal.close();
+    }
   });
 });
