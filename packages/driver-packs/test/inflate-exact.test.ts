@@ -167,6 +167,21 @@ describe('dynamic Huffman blocks', () => {
     expect(refused(zlibOf(header(0, 0).code(0, 1).field(127, 7).code(0, 1).field(109, 7).done()), 1)).toEqual(corrupt('no end-of-block code'));
   });
 
+  it('refuses a code over-subscribed only at its longest length (15 bits)', () => {
+    // The code-length code: all 19 symbols 5 bits long, so symbol s is written as s in 5 bits.
+    const b = new Bits().field(1, 1).field(2, 2).field(0, 5).field(0, 5).field(15, 4);
+    for (let i = 0; i < 19; i++) b.field(5, 3);
+    // Literals 0..13 get lengths 1..14 (Kraft sum 1 - 2^-14); 14, 15 and the end of block 256
+    // get 15: three 15-bit codes where one is left, over by 2^-15 at length 15 alone.
+    for (let length = 1; length <= 14; length++) b.code(length, 5);
+    b.code(15, 5).code(15, 5);
+    b.code(18, 5).field(127, 7); // 138 zeros: 16..153
+    b.code(18, 5).field(91, 7); // 102 zeros: 154..255
+    b.code(15, 5); // 256
+    b.code(1, 5); // the one distance code
+    expect(refused(zlibOf(b.done()), 1)).toEqual(corrupt('over-subscribed Huffman code'));
+  });
+
   it('decodes a block whose codes it built, with repeats of the previous length', () => {
     // Literal/length lengths: 'a' (97) and 256 get length 1; one distance code of length 1.
     const b = header(0, 0)
@@ -229,6 +244,40 @@ describe('zlib\'s own streams', () => {
       const out = Buffer.alloc(data.length);
       inflateInto(zlib.deflateSync(data, options), 0, out);
       expect(out.equals(data), label).toBe(true);
+    }
+  });
+
+  it('decodes a dynamic code as deep as deflate allows (15-bit codes): Fibonacci symbol counts, Huffman only', () => {
+    // Counts 1, 1, 2, 3, 5, … over 24 symbols would make a Huffman tree 23 deep; zlib caps it at
+    // 15, so the rarest symbols get 15-bit codes, which only the decoder's slow walk reaches.
+    const counts = [1, 1];
+    while (counts.length < 24) counts.push(counts.at(-1)! + counts.at(-2)!);
+    const symbols: number[] = [];
+    counts.forEach((count, i) => {
+      for (let k = 0; k < count; k++) symbols.push(65 + i);
+    });
+    // Spread the symbols (a fixed stride through the list) so no block sees only a few of them.
+    const data = Buffer.alloc(symbols.length);
+    for (let i = 0, j = 0; i < symbols.length; i++, j = (j + 7919) % symbols.length) data[i] = symbols[j]!;
+    const stream = zlib.deflateSync(data, { strategy: zlib.constants.Z_HUFFMAN_ONLY, level: 9 });
+    const out = Buffer.alloc(data.length);
+    inflateInto(stream, 0, out);
+    expect(out.equals(data)).toBe(true);
+  });
+
+  it('tells a stream cut anywhere as truncated, whatever block it was in', () => {
+    // A cut inside a Huffman block leaves the decoder short of bits: it must stop there, never
+    // read on past the end as if zero bits followed (zeros are a valid code in most tables).
+    const text = Buffer.from('gitty keeps every version of every file; '.repeat(20) + 'the end.\n');
+    const streams: [string, Buffer][] = [
+      ['fixed', zlib.deflateSync(text, { strategy: zlib.constants.Z_FIXED })],
+      ['dynamic', zlib.deflateSync(text, { level: 9 })],
+      ['huffman only', zlib.deflateSync(text, { strategy: zlib.constants.Z_HUFFMAN_ONLY })],
+    ];
+    for (const [label, stream] of streams) {
+      for (let cut = 2; cut < stream.length; cut++) {
+        expect(refused(stream.subarray(0, cut), text.length), `${label}, cut at ${cut} of ${stream.length}`).toEqual({ name: 'InflateError', reason: 'truncated', message: 'stream ends early' });
+      }
     }
   });
 
