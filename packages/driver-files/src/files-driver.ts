@@ -102,8 +102,14 @@ export class FilesDriver implements Driver {
     await journal.sealAbandoned().catch(() => undefined);
     const objects = new JournaledObjects(loose, journal);
     const looseSource: CommitSource = { objects: () => objects.list(), loadObject: (h) => objects.load(h) };
-    const rebuild = async (rebuildOptions?: RebuildOptions) =>
-      rebuildHeads(parts.commitSource ? await parts.commitSource(looseSource) : looseSource, context.onProgress, rebuildOptions);
+    const rebuild = async (rebuildOptions?: RebuildOptions) => {
+      const source = parts.commitSource ? await parts.commitSource(looseSource) : looseSource;
+      try {
+        return await rebuildHeads(source, context.onProgress, rebuildOptions);
+      } finally {
+        await source.close?.();
+      }
+    };
     const heads = new SharedHeads(headLog, { pollInterval: options.pollInterval ?? 1000, watchFile: options.watchLog ?? true, rebuild, groupCommit });
     try {
       await headLog.initialize(() => rebuild());

@@ -1,7 +1,10 @@
 import { decodeCommit, isGittyError, type Driver, type HeadEntry, type ProgressListener } from '@gitty/core';
 
 /** What {@link rebuildHeads} needs: any driver's object enumeration and verified loads. */
-export type CommitSource = Pick<Driver, 'objects' | 'loadObject'>;
+export type CommitSource = Pick<Driver, 'objects' | 'loadObject'> & {
+  /** Releases what the source opened (e.g. pack files); called once the rebuild has read what it needs. */
+  close?(): Promise<void>;
+};
 
 /** Options of {@link rebuildHeads}. */
 export interface RebuildOptions {

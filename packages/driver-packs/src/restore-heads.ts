@@ -24,5 +24,7 @@ export async function packedCommitSource(packFolder: string, maxObjectSize: numb
       for (const hash of packs.hashes()) if (!seen.has(hash) && !tombstones.has(hash)) yield hash;
     },
     loadObject: async (hash) => (await loose.loadObject(hash)) ?? (tombstones.has(hash) ? undefined : packs.read(hash)),
+    // The rebuild's own view of the packs: without this its descriptors stayed open until GC.
+    close: () => packs.close(),
   };
 }
