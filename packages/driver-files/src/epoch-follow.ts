@@ -147,7 +147,10 @@ export function removeRetiredLogs(logFile: string, keepMs: number, now = Date.no
     if (!name.startsWith(prefix)) continue;
     const file = path.join(folder, name);
     const info = statSync(file, { throwIfNoEntry: false });
-    if (!info || now - Math.max(info.ctimeMs, info.mtimeMs) < keepMs) continue;
+    // At Date.now()'s whole milliseconds: a log retired within this millisecond carries a
+    // fraction past `now` (and the kernel's coarse clock may stamp it there), which made it
+    // younger than 0 ms, so keepMs 0 kept it.
+    if (!info || now - Math.floor(Math.max(info.ctimeMs, info.mtimeMs)) < keepMs) continue;
     try {
       unlinkSync(file);
       removed++;

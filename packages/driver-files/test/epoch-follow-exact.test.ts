@@ -326,6 +326,24 @@ describe('descriptors and removal edges', () => {
     });
   });
 
+  it('ages at whole milliseconds: a log stamped within the current millisecond is 0 ms old, so keepMs 0 removes it', async () => {
+    await withFolder((file) => {
+      const retired = retiredLogFile(file, 'B');
+      writeFileSync(retired, 'x');
+      // An mtime half a millisecond into a millisecond a minute ahead (newer than its ctime), and
+      // "now" at the start of that millisecond, as Date.now() gives it for a log retired just then.
+      const stamp = Math.floor(Date.now()) + 60_000 + 0.5;
+      utimesSync(retired, stamp / 1000, stamp / 1000);
+      const info = statSync(retired);
+      const now = Math.floor(info.mtimeMs);
+      expect(now).toBe(stamp - 0.5);
+      expect(info.mtimeMs).toBeGreaterThan(now);
+      expect(info.mtimeMs).toBeGreaterThan(info.ctimeMs);
+      expect(removeRetiredLogs(file, 1, now)).toBe(0);
+      expect(removeRetiredLogs(file, 0, now)).toBe(1);
+    });
+  });
+
   it('a retired log gone between listing and stat is skipped; a folder that cannot be listed for another reason throws', async () => {
     await withFolder((file, dir) => {
       patch('readdirSync', (original) => ((...args: Parameters<typeof original>) => [...(original(...args) as unknown as string[]), 'head.retired-gone']) as unknown as typeof original);
