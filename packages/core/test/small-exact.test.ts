@@ -77,12 +77,14 @@ describe('exact JSON: exact values on the short and long paths', () => {
     expect(await caught(() => parseExactJson('{'))).toEqual({ code: undefined, message: expected });
   });
 
-  it('long-path objects have ordinary writable, enumerable keys', () => {
+  it('long-path objects have ordinary writable, enumerable, configurable keys', () => {
     const o = parseExactJson('{"a":12345678901234567}') as Record<string, unknown>;
     expect(Object.keys(o)).toEqual(['a']);
-    expect(o.a).toBe(12345678901234567n);
+    expect(Object.getOwnPropertyDescriptor(o, 'a')).toEqual({ value: 12345678901234567n, writable: true, enumerable: true, configurable: true });
     o.a = 1;
     expect(o.a).toBe(1);
+    delete o.a;
+    expect(Object.keys(o)).toEqual([]);
   });
 
   it('long-path numbers with fractions and exponents parse to their values', () => {
