@@ -1,4 +1,4 @@
-import { mkdtemp, readdir, readlink, rename, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, rename, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -7,6 +7,7 @@ import { PackType } from '../src/pack-format.js';
 import { writePackIndex } from '../src/pack-index.js';
 import { PackSet } from '../src/pack-set.js';
 import { PackWriter } from '../src/pack-writer.js';
+import { openFilesUnder } from './support/descriptors.js';
 
 // A set closed while a scan is still running: the scan must not attach (and so leave open)
 // packs that nobody will ever close. Checked on the process's real descriptors.
@@ -32,16 +33,6 @@ async function writePack(folder: string, blobs: string[]): Promise<string> {
   return pack;
 }
 
-/** The files under `folder` this process holds open (Linux: /proc/self/fd). */
-async function openFilesUnder(folder: string): Promise<string[]> {
-  const open: string[] = [];
-  for (const fd of await readdir('/proc/self/fd')) {
-    const target = await readlink(`/proc/self/fd/${fd}`).catch(() => '');
-    if (target.startsWith(`${folder}${path.sep}`)) open.push(target);
-  }
-  return open.sort();
-}
-
 describe('PackSet closed during a scan', () => {
   it('attaches nothing and leaves no pack open when close() runs while the scan lists the folder', async () => {
     const pack = await writePack(dir, ['a\n', 'b\n']);
@@ -50,11 +41,11 @@ describe('PackSet closed during a scan', () => {
     await set.close();
     await scanning;
     expect(set.all).toEqual([]);
-    expect(await openFilesUnder(dir)).toEqual([]);
+    expect(openFilesUnder(dir)).toEqual([]);
     // A scan asked after close attaches nothing either.
     await set.scan();
     expect(set.all).toEqual([]);
-    expect(await openFilesUnder(dir)).toEqual([]);
+    expect(openFilesUnder(dir)).toEqual([]);
     // The pack itself is untouched: a new set attaches it.
     const fresh = new PackSet(dir, 1 << 20);
     await fresh.scan();
@@ -67,9 +58,9 @@ describe('PackSet closed during a scan', () => {
     const set = new PackSet(dir, 1 << 20);
     await set.scan();
     expect(set.all).toHaveLength(1);
-    expect(await openFilesUnder(dir)).toHaveLength(1);
+    expect(openFilesUnder(dir)).toHaveLength(1);
     await set.close();
     expect(set.all).toEqual([]);
-    expect(await openFilesUnder(dir)).toEqual([]);
+    expect(openFilesUnder(dir)).toEqual([]);
   });
 });

@@ -1,17 +1,12 @@
 import { stat } from 'node:fs/promises';
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { openDriver, registerDriver } from '@gitty/core';
-import { tempDir } from '@gitty/driver-test/harness';
-import { createDriver } from '../src/index.js';
-import type { PacksDriver } from '../src/packs-driver.js';
 import { blob } from './fixtures.js';
+import { twoPacksDrivers } from './support/two-drivers.js';
 
 // Two packs drivers on one folder in one process, one's view of the pack folder stale: objectTime
 // of an object whose pack the other merged away (it threw ENOENT), and a lookup waiting for its
 // rescan when its driver closes (the attached packs closed under it: CLOSED, not CORRUPT_OBJECT
 // as before abcd269, nor the false miss before the check after the retries).
-
-registerDriver('packs', createDriver);
 
 const cleanups: (() => Promise<void>)[] = [];
 afterEach(async () => {
@@ -19,16 +14,7 @@ afterEach(async () => {
   for (const c of cleanups.splice(0)) await c();
 });
 
-async function twoDrivers() {
-  const { dir, remove } = await tempDir('gitty-packs-stale-');
-  cleanups.push(remove);
-  const open = async () => {
-    const driver = (await openDriver({ driver: 'packs', dir, durability: 'none' })) as PacksDriver;
-    cleanups.unshift(() => driver.close());
-    return driver;
-  };
-  return { a: await open(), b: await open() };
-}
+const twoDrivers = () => twoPacksDrivers('gitty-packs-stale-', cleanups);
 
 describe('a packs driver with a stale view of the pack folder', () => {
   it('objectTime of an object whose pack another driver merged away rescans and answers the new pack\'s time', async () => {

@@ -1,4 +1,4 @@
-import { readdirSync, readlinkSync, rmSync } from 'node:fs';
+import { rmSync } from 'node:fs';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { encodeCommit, hashObject, openDriver, registerDriver } from '@gitty/core';
@@ -6,6 +6,7 @@ import { tempDir } from '@gitty/driver-test/harness';
 import { createDriver } from '../src/index.js';
 import type { PacksDriver } from '../src/packs-driver.js';
 import { blob } from './fixtures.js';
+import { openFilesUnder } from './support/descriptors.js';
 
 // A heads rebuild of a packs store (its head log gone) reads the packs through a pack set of its
 // own: once the rebuild is done that set must be closed, not left for GC to close (Node warns,
@@ -17,21 +18,6 @@ const cleanups: (() => Promise<void>)[] = [];
 afterEach(async () => {
   for (const c of cleanups.splice(0)) await c();
 });
-
-/** The pack files this process holds open under `dir` (Linux: /proc/self/fd), sorted. */
-function openPacksUnder(dir: string): string[] {
-  const open: string[] = [];
-  for (const fd of readdirSync('/proc/self/fd')) {
-    let target = '';
-    try {
-      target = readlinkSync(`/proc/self/fd/${fd}`);
-    } catch {
-      // closed since the listing
-    }
-    if (target.startsWith(`${dir}${path.sep}`) && target.endsWith('.pack')) open.push(target);
-  }
-  return open.sort();
-}
 
 describe('a heads rebuild of a packs store', () => {
   it('restores the head from a packed commit and leaves only the driver\'s own pack open, none after close', async () => {
@@ -48,17 +34,17 @@ describe('a heads rebuild of a packs store', () => {
     const report = await first.repack({ minFiles: 1 });
     expect(report.packed).toBe(2);
     await first.close();
-    expect(openPacksUnder(dir)).toEqual([]);
+    expect(openFilesUnder(dir, '.pack')).toEqual([]);
 
     rmSync(path.join(dir, 'ref', 'head'));
     const second = await open();
     try {
       expect(await second.getHead('notes.md')).toBe(commit.hash);
       // One descriptor: the driver's attached pack. The rebuild's own set added a second one.
-      expect(openPacksUnder(dir)).toEqual([report.pack]);
+      expect(openFilesUnder(dir, '.pack')).toEqual([report.pack]);
     } finally {
       await second.close();
     }
-    expect(openPacksUnder(dir)).toEqual([]);
+    expect(openFilesUnder(dir, '.pack')).toEqual([]);
   });
 });

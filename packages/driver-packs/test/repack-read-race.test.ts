@@ -1,10 +1,9 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { openDriver, registerDriver, type Driver } from '@gitty/core';
-import { tempDir } from '@gitty/driver-test/harness';
-import { createDriver } from '../src/index.js';
+import { openDriver, type Driver } from '@gitty/core';
 import { PackFile } from '../src/pack-reader.js';
 import type { PacksDriver } from '../src/packs-driver.js';
 import { blob, versionText } from './fixtures.js';
+import { twoPacksDrivers } from './support/two-drivers.js';
 
 // Repacks, unpacks and gc deletions in this very process while reads of every acknowledged
 // object run concurrently, through two packs drivers on one folder: every read returns the
@@ -20,24 +19,13 @@ import { blob, versionText } from './fixtures.js';
 // Date.now is stepped 11 s per call, past PackSet's 10 s retire grace: every scan closes the
 // packs the previous scan retired, so closed packs are as frequent as they can be.
 
-registerDriver('packs', createDriver);
-
 const cleanups: (() => Promise<void>)[] = [];
 afterEach(async () => {
   vi.restoreAllMocks();
   for (const c of cleanups.splice(0)) await c();
 });
 
-async function twoDrivers() {
-  const { dir, remove } = await tempDir('gitty-packs-race-');
-  cleanups.push(remove);
-  const open = async () => {
-    const driver = (await openDriver({ driver: 'packs', dir, durability: 'none' })) as PacksDriver;
-    cleanups.unshift(() => driver.close());
-    return driver;
-  };
-  return { dir, a: await open(), b: await open(), open };
-}
+const twoDrivers = () => twoPacksDrivers('gitty-packs-race-', cleanups);
 
 /** Date.now 11 s later on every call (after the real clock), so every retired pack expires at the next scan. */
 function steppedClock(): void {
