@@ -9,10 +9,12 @@
 // result back to the record. A narrowed run can only miss kills, so the total is a lower bound
 // of what the whole package's tests would score. Files with no measurement are listed.
 //
-// --survivors lists every mutant that survived (or had no coverage) in the files measured on
-// this machine, each with its reason from scripts/mutation/reasons/<entry>.json, or
-// UNEXPLAINED; with --record the list is also written to scripts/mutation/survivors/<entry>.md,
-// so it outlives this machine's reports.
+// --survivors lists every mutant that survived (or had no coverage), each with its reason from
+// scripts/mutation/reasons/<entry>[.<area>].json, or UNEXPLAINED. The survivors of files measured
+// on this machine come from its reports; those of files measured earlier come from the committed
+// scripts/mutation/survivors/<entry>.json. --record writes that file (every survivor with its
+// source line, so reasons still match once the reports are gone) and the readable
+// scripts/mutation/survivors/<entry>.md.
 import { existsSync, mkdirSync, readFileSync, readdirSync, statSync, writeFileSync } from 'node:fs';
 import { execFileSync } from 'node:child_process';
 import path from 'node:path';
@@ -34,6 +36,7 @@ if (!entry || !mutationPackages[entry] || unknown.length > 0) {
 }
 
 const counted = ['Killed', 'Timeout', 'Survived', 'NoCoverage'];
+const survivorRecordPath = path.join(root, 'scripts/mutation/survivors', `${entry}.json`);
 
 /** The files the entry mutates, from the tracked files and the entry's globs ("!" excludes). */
 function entryFiles(globs) {
@@ -111,15 +114,35 @@ function newestOf(list, recorded, notes) {
     const at = runs.at(-1).at;
     if (recorded && recorded.at > at) return recorded;
     const mutants = [...best.values()];
-    const survivors = mutants.filter((mutant) => mutant.status === 'Survived' || mutant.status === 'NoCoverage');
-    // `source` and `survivors` are this machine's only; the record keeps the counts.
-    return { ...countOf(mutants), run: runs.map((run) => run.run).join(' + '), at, source, survivors };
+    const lines = source.split('\n');
+    const survivors = mutants.filter((mutant) => mutant.status === 'Survived' || mutant.status === 'NoCoverage').map((mutant) => survivorOf(mutant, lines));
+    // scores.json keeps the counts; the survivors go to survivors/<entry>.json.
+    return { ...countOf(mutants), run: runs.map((run) => run.run).join(' + '), at, survivors };
   }
   return recorded;
 }
 
+/** A survivor as recorded: where it is, what it changes, and the source line it starts on. */
+function survivorOf(mutant, lines) {
+  return {
+    line: mutant.location.start.line,
+    column: mutant.location.start.column,
+    mutator: mutant.mutatorName,
+    replacement: mutant.replacement ?? '',
+    status: mutant.status,
+    code: lines[mutant.location.start.line - 1] ?? '',
+  };
+}
+
 const record = existsSync(recordPath) ? JSON.parse(readFileSync(recordPath, 'utf8')) : {};
-const merged = { ...(record[entry] ?? {}) };
+const survivorRecord = existsSync(survivorRecordPath) ? JSON.parse(readFileSync(survivorRecordPath, 'utf8')) : {};
+// A recorded measurement carries its survivors when the survivor record is of the same run.
+const merged = Object.fromEntries(
+  Object.entries(record[entry] ?? {}).map(([file, counts]) => {
+    const kept = survivorRecord[file];
+    return [file, kept && kept.at === counts.at ? { ...counts, survivors: kept.survivors } : counts];
+  }),
+);
 const notes = [];
 for (const [file, list] of Object.entries(runsPerFile())) {
   const measured = newestOf(list, merged[file], notes);
@@ -166,14 +189,20 @@ if (argv.includes('--survivors')) {
 }
 
 if (argv.includes('--record')) {
-  const counts = ({ source: _source, survivors: _survivors, ...rest }) => rest;
+  const listed = Object.fromEntries(rows.filter((row) => row.survivors).map((row) => [row.file, { at: row.at, run: row.run, survivors: row.survivors }]));
+  mkdirSync(path.dirname(survivorRecordPath), { recursive: true });
+  writeFileSync(survivorRecordPath, `${JSON.stringify(listed, null, 1)}\n`);
+}
+
+if (argv.includes('--record')) {
+  const counts = ({ survivors: _survivors, ...rest }) => rest;
   const kept = Object.fromEntries(Object.entries(merged).filter(([file]) => files.includes(file)).map(([file, measured]) => [file, counts(measured)]).sort(([a], [b]) => a.localeCompare(b)));
   writeFileSync(recordPath, `${JSON.stringify({ ...record, [entry]: kept }, null, 2)}\n`);
 }
 
 /**
- * Every survivor of the files measured on this machine, with its reason or UNEXPLAINED, as
- * plain text (with the counts) and as the markdown kept in scripts/mutation/survivors/.
+ * Every survivor, with its reason or UNEXPLAINED, as plain text (with the counts) and as the
+ * markdown kept in scripts/mutation/survivors/.
  */
 function survivorListing(measuredRows) {
   const reasons = loadReasons(root, entry);
@@ -182,9 +211,9 @@ function survivorListing(measuredRows) {
   const markdown = [
     `# Surviving mutants: ${entry}`,
     '',
-    'Written by `node scripts/mutation/combine.mjs ' + entry + ' --survivors --record` from the runs on the machine that',
-    'wrote it; each reason comes from `scripts/mutation/reasons/' + entry + '.json`. Line and column are',
-    "in the source as measured. Files measured only on an earlier machine have counts but no list.",
+    'Written by `node scripts/mutation/combine.mjs ' + entry + ' --survivors --record`; each reason comes from',
+    '`scripts/mutation/reasons/' + entry + '.json` or `' + entry + '.<area>.json`. Line and column are in the source as',
+    'measured (survivors/' + entry + '.json keeps each one\'s source line).',
     '',
   ];
   let listed = 0;
@@ -196,18 +225,17 @@ function survivorListing(measuredRows) {
       continue;
     }
     if (row.survivors.length === 0) continue;
-    const lines = row.source.split('\n');
     markdown.push(`## ${row.file} (${row.survivors.length} of ${counted.reduce((sum, status) => sum + row[status], 0)})`, '', '| line | mutator | replacement | why it survives |', '| ---: | --- | --- | --- |');
-    const sorted = [...row.survivors].sort((a, b) => a.location.start.line - b.location.start.line || a.location.start.column - b.location.start.column);
-    for (const mutant of sorted) {
+    const sorted = [...row.survivors].sort((a, b) => a.line - b.line || a.column - b.column);
+    for (const survivor of sorted) {
       listed++;
-      const reason = explain(reasons, row.file, lines[mutant.location.start.line - 1] ?? '', mutant, used);
+      const reason = explain(reasons, row.file, survivor, used);
       if (!reason) unexplained++;
-      const replacement = (mutant.replacement ?? '').replace(/\s+/g, ' ');
+      const replacement = survivor.replacement.replace(/\s+/g, ' ');
       const shown = replacement.length > 60 ? `${replacement.slice(0, 57)}...` : replacement;
-      const status = mutant.status === 'NoCoverage' ? ' (no coverage)' : '';
-      text.push(`${reason ? '  ' : '? '}${row.file}:${mutant.location.start.line}:${mutant.location.start.column} ${mutant.mutatorName}${status} ${JSON.stringify(shown)}${reason ? ` -- ${reason}` : ' -- UNEXPLAINED'}`);
-      markdown.push(`| ${mutant.location.start.line} | ${mutant.mutatorName}${status} | \`${shown.replace(/\|/g, '\\|').replace(/`/g, "'")}\` | ${reason ? reason.replace(/\|/g, '\\|') : '**unexplained**'} |`);
+      const status = survivor.status === 'NoCoverage' ? ' (no coverage)' : '';
+      text.push(`${reason ? '  ' : '? '}${row.file}:${survivor.line}:${survivor.column} ${survivor.mutator}${status} ${JSON.stringify(shown)}${reason ? ` -- ${reason}` : ' -- UNEXPLAINED'}`);
+      markdown.push(`| ${survivor.line} | ${survivor.mutator}${status} | \`${shown.replace(/\|/g, '\\|').replace(/`/g, "'")}\` | ${reason ? reason.replace(/\|/g, '\\|') : '**unexplained**'} |`);
     }
     markdown.push('');
   }

@@ -3,13 +3,20 @@
 // `{ file, code, mutator?, replacement?, reason }`. An entry explains a survivor of `file` whose
 // first source line contains `code`, when `mutator` and `replacement` (if given) match too.
 // Unlike ignorers.mjs, a reason changes no score: the mutant still counts as survived.
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import path from 'node:path';
 
-/** The entry's reasons; a malformed file is an error, not an empty list. */
+/** The entry's reasons from all its files; a malformed file is an error, not an empty list. */
 export function loadReasons(root, entry) {
-  const file = path.join(root, 'scripts/mutation/reasons', `${entry}.json`);
-  if (!existsSync(file)) return [];
+  const folder = path.join(root, 'scripts/mutation/reasons');
+  if (!existsSync(folder)) return [];
+  const names = readdirSync(folder)
+    .filter((name) => name === `${entry}.json` || (name.startsWith(`${entry}.`) && name.endsWith('.json')))
+    .sort();
+  return names.flatMap((name) => reasonsIn(path.join(folder, name)));
+}
+
+function reasonsIn(file) {
   const reasons = JSON.parse(readFileSync(file, 'utf8'));
   if (!Array.isArray(reasons)) throw new Error(`${file}: expected an array`);
   for (const [index, reason] of reasons.entries()) {
@@ -20,14 +27,17 @@ export function loadReasons(root, entry) {
   return reasons;
 }
 
-/** The reason for one survivor, or undefined; every reason used is added to `used`. */
-export function explain(reasons, file, sourceLine, mutant, used) {
+/**
+ * The reason for one survivor (`{ code, mutator, replacement }`, `code` being the source line it
+ * starts on), or undefined; every reason used is added to `used`.
+ */
+export function explain(reasons, file, survivor, used) {
   const found = reasons.find(
     (reason) =>
       reason.file === file &&
-      sourceLine.includes(reason.code) &&
-      (reason.mutator === undefined || reason.mutator === mutant.mutatorName) &&
-      (reason.replacement === undefined || reason.replacement === mutant.replacement),
+      survivor.code.includes(reason.code) &&
+      (reason.mutator === undefined || reason.mutator === survivor.mutator) &&
+      (reason.replacement === undefined || reason.replacement === survivor.replacement),
   );
   if (found) used.add(found);
   return found?.reason;
