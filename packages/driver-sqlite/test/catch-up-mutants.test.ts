@@ -1,0 +1,211 @@
+// IndexCatchUp where the exact tests left its outcome open: another writer of the shared index
+// moving it (to another line, another epoch, or clearing it) while a tail or a resync loads
+// objects, the log vanishing between two reads, a resync that leaves unchanged heads alone,
+// a catch-up with nothing to apply writing nothing, and a rebuild over an index that already
+// holds the head a later line sets. A real index file; the head log held in memory (StandInLog).
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { encodeCommit, hashObject, type GitObject, type HeadChange } from '@gitty/core';
+import { IndexCatchUp } from '../src/catch-up.js';
+import type { IndexDb } from '../src/index-db.js';
+import { freshIndex, hash } from './support/exact-index.js';
+import { StandInLog } from './support/stand-in-log.js';
+
+const change = (name: string, old: string | null, next: string | null): HeadChange => ({ name, old, new: next });
+
+describe('IndexCatchUp (mutants)', () => {
+  let index: IndexDb;
+  let remove: () => void;
+  let log: StandInLog;
+  let objects: Map<string, GitObject>;
+  let loads: Array<string | undefined>;
+  let onLoad: ((hash: string) => void) | undefined;
+  let catchUp: IndexCatchUp;
+
+  beforeEach(() => {
+    ({ index, remove } = freshIndex());
+    log = new StandInLog();
+    objects = new Map();
+    loads = [];
+    onLoad = undefined;
+    catchUp = new IndexCatchUp(index, log, async (h) => {
+      loads.push(h);
+      onLoad?.(h);
+      return objects.get(h);
+    });
+  });
+  afterEach(() => remove());
+
+  let clock = 0;
+  function version(name: string, text: string, previous?: string): { commit: string; data: string } {
+    const bytes = new TextEncoder().encode(text);
+    const data = hashObject('blob', bytes);
+    objects.set(data, { type: 'blob', data: bytes });
+    const body = encodeCommit({ name, data, time: ++clock, ...(previous ? { previous } : {}) } as never);
+    const commit = hashObject('commit', body);
+    objects.set(commit, { type: 'commit', data: body });
+    return { commit, data };
+  }
+  const text = (name: string) => index.db.prepare<[string], { text: string }>('SELECT c.text FROM heads h JOIN contents c ON c.id = h.id WHERE h.name = ?').get(name)?.text;
+  const changes = () => index.db.prepare<[], { n: number }>('SELECT total_changes() AS n').get()!.n;
+  /** Once, at the first object load: what another process does to the shared index meanwhile. */
+  const meanwhile = (work: () => void) => {
+    onLoad = () => {
+      onLoad = undefined;
+      work();
+    };
+  };
+
+  /** a.pl at a1 in the log and the index, then a line a1 → a2 the index's (wrong) head voids. */
+  async function voidedTail(): Promise<{ a1: { commit: string; data: string }; a2: { commit: string; data: string } }> {
+    const a1 = version('a.pl', 'one');
+    const a2 = version('a.pl', 'two', a1.commit);
+    log.lines.push(change('a.pl', null, a1.commit));
+    await catchUp.rebuild();
+    index.transaction(() => index.setHead('a.pl', { commit: { commit: hash('7'), name: 'a.pl', data: hash('8'), time: 1 }, body: null, text: null }));
+    log.lines.push(change('a.pl', a1.commit, a2.commit));
+    loads.length = 0;
+    return { a1, a2 };
+  }
+
+  describe('a tail whose index another writer changed while it loaded objects', () => {
+    it('moved to another epoch at the same offset: not applied over it, a rebuild is asked for', async () => {
+      const a1 = version('a.pl', 'one');
+      await catchUp.rebuild();
+      log.lines.push(change('a.pl', null, a1.commit));
+      meanwhile(() => index.transaction(() => index.setPosition({ epoch: 'F', offset: 0 })));
+      expect(await catchUp.catchUp()).toEqual({ rebuild: 'epoch' });
+      expect(index.getHead('a.pl')).toBeUndefined();
+      expect(index.position()).toEqual({ epoch: 'F', offset: 0 });
+    });
+
+    it('cleared: not applied, a rebuild is asked for', async () => {
+      const a1 = version('a.pl', 'one');
+      await catchUp.rebuild();
+      log.lines.push(change('a.pl', null, a1.commit));
+      meanwhile(() => index.transaction(() => index.clear()));
+      expect(await catchUp.catchUp()).toEqual({ rebuild: 'missing' });
+      expect(index.headCount()).toBe(0);
+    });
+  });
+
+  describe('a resync (after a line the index\'s heads void)', () => {
+    it('whose index another writer moved on meanwhile starts over from the new position', async () => {
+      const { a2 } = await voidedTail();
+      meanwhile(() => index.transaction(() => {
+        index.setHead('a.pl', { commit: { commit: a2.commit, name: 'a.pl', data: a2.data, time: 2 }, body: '{}', text: 'two' });
+        index.setPosition({ epoch: 'E', offset: 2 });
+      }));
+      expect(await catchUp.catchUp()).toEqual({ applied: 0, position: { epoch: 'E', offset: 2 }, stoppedAtNul: false });
+      expect(log.calls.slice(-3)).toEqual(['scan E:1', 'scan start', 'scan E:2']);
+      expect(text('a.pl')).toBe('two');
+    });
+
+    it('whose index another writer moved to another epoch meanwhile asks for a rebuild', async () => {
+      await voidedTail();
+      meanwhile(() => index.transaction(() => index.setPosition({ epoch: 'F', offset: 1 })));
+      expect(await catchUp.catchUp()).toEqual({ rebuild: 'epoch' });
+      expect(index.getHead('a.pl')).toBe(hash('7'));
+      expect(index.position()).toEqual({ epoch: 'F', offset: 1 });
+    });
+
+    it('whose index another writer cleared meanwhile asks for a rebuild', async () => {
+      await voidedTail();
+      meanwhile(() => index.transaction(() => index.clear()));
+      expect(await catchUp.catchUp()).toEqual({ rebuild: 'missing' });
+      expect(index.headCount()).toBe(0);
+    });
+
+    it('that finds the log gone asks for a rebuild', async () => {
+      await voidedTail();
+      // The tail's scan sees the log; the whole-log read that follows finds none.
+      log.beforeNextScan = () => {
+        log.beforeNextScan = () => { log.missing = true; };
+      };
+      expect(await catchUp.catchUp()).toEqual({ rebuild: 'epoch' });
+      expect(log.calls.slice(-3)).toEqual(['scan E:1', 'scan start', 'readFrom start']);
+      expect(index.position()).toEqual({ epoch: 'E', offset: 1 });
+    });
+
+    it('that finds the log exactly as long as the index\'s position sets the heads that differ', async () => {
+      await voidedTail();
+      // The log read whole has lost the void line again: just the line the index is at.
+      log.beforeNextScan = () => {
+        log.beforeNextScan = () => { log.lines = log.lines.slice(0, 1); };
+      };
+      const a1 = log.lines[0]!.new!;
+      expect(await catchUp.catchUp()).toEqual({ applied: 1, position: { epoch: 'E', offset: 1 }, stoppedAtNul: false });
+      expect(index.getHead('a.pl')).toBe(a1);
+      expect(text('a.pl')).toBe('one');
+    });
+
+    it('counts and loads only the heads that differ from the log\'s', async () => {
+      const b1 = version('b.pl', 'bee');
+      const a1 = version('a.pl', 'same text');
+      // Same data as a1: its text is indexed already.
+      const a2 = version('a.pl', 'same text', a1.commit);
+      log.lines.push(change('a.pl', null, a1.commit), change('b.pl', null, b1.commit));
+      await catchUp.rebuild();
+      // The index went wrong for a.pl only (its text row kept).
+      index.transaction(() => index.setHead('a.pl', { commit: { commit: hash('7'), name: 'a.pl', data: a1.data, time: 1 }, body: null }));
+      log.lines.push(change('a.pl', a1.commit, a2.commit));
+      loads.length = 0;
+      expect(await catchUp.catchUp()).toEqual({ applied: 1, position: { epoch: 'E', offset: 3 }, stoppedAtNul: false });
+      // b.pl is the log's head already: neither counted nor read; a.pl's data is the indexed one.
+      expect(loads).toEqual([a2.commit]);
+      expect(index.heads()).toEqual([{ name: 'a.pl', head: a2.commit }, { name: 'b.pl', head: b1.commit }]);
+      expect(text('a.pl')).toBe('same text');
+    });
+  });
+
+  it('a catch-up with nothing to apply writes nothing to the index', async () => {
+    log.lines.push(change('a.pl', null, hash('1')));
+    await catchUp.rebuild();
+    const before = changes();
+    expect(await catchUp.catchUp()).toEqual({ applied: 0, position: { epoch: 'E', offset: 1 }, stoppedAtNul: false });
+    expect(await catchUp.catchUp(true)).toEqual({ applied: 0, position: { epoch: 'E', offset: 1 }, stoppedAtNul: false });
+    expect(changes()).toBe(before);
+  });
+
+  describe('a rebuild', () => {
+    it('stopped at a line holding NUL bytes says so though the log is gone when it reads on', async () => {
+      log.lines.push(change('a.pl', null, hash('1')), change('b.pl', null, hash('2')));
+      log.nulAt = 1;
+      meanwhile(() => { log.missing = true; });
+      expect(await catchUp.rebuild(undefined, true)).toEqual({ position: { epoch: 'E', offset: 1 }, stoppedAtNul: true, committed: true });
+      expect(index.heads()).toEqual([{ name: 'a.pl', head: hash('1') }]);
+      expect(log.calls).toEqual(['scan start stopAtNul', 'scan E:1 stopAtNul', 'readFrom E:1']);
+    });
+
+    it('behind the shared index gives up after 100 looks when the log is gone meanwhile', async () => {
+      log.lines.push(change('a.pl', null, hash('1')));
+      index.transaction(() => index.setPosition({ epoch: 'E', offset: 5 }));
+      meanwhile(() => { log.missing = true; });
+      await expect(catchUp.rebuild()).rejects.toThrow(new Error('The sqlite index of /stand-in/ref/head is ahead of its head log\'s end (1); reindex after removing it'));
+      expect(log.calls.filter((c) => c === 'scan E:1')).toHaveLength(100);
+      expect(index.position()).toEqual({ epoch: 'E', offset: 5 });
+    });
+
+    it('indexes a head a line read meanwhile sets though the old index already holds it', async () => {
+      const a1 = version('a.pl', 'one');
+      const a2 = version('a.pl', 'two', a1.commit);
+      // An index of another epoch whose head of a.pl is a2 already.
+      index.transaction(() => {
+        index.setHead('a.pl', { commit: { commit: a2.commit, name: 'a.pl', data: a2.data, time: 2 }, body: '{}', text: 'two' });
+        index.setPosition({ epoch: 'OLD', offset: 9 });
+      });
+      log.lines.push(change('a.pl', null, a1.commit));
+      meanwhile(() => log.lines.push(change('a.pl', a1.commit, a2.commit)));
+      expect(await catchUp.rebuild()).toEqual({ position: { epoch: 'E', offset: 2 }, stoppedAtNul: false, committed: true });
+      expect(index.heads()).toEqual([{ name: 'a.pl', head: a2.commit }]);
+      expect(text('a.pl')).toBe('two');
+      expect(loads).toEqual([a1.commit, a1.data, a2.commit, a2.data, a1.commit]);
+    });
+  });
+
+  it('indexWaiting reads nothing for a waiting row whose file has no head', async () => {
+    index.db.prepare("INSERT INTO waiting (hash, name) VALUES (?, 'gone.pl')").run(hash('9'));
+    await catchUp.indexWaiting([hash('9')]);
+    expect(loads).toEqual([]);
+    expect(index.headCount()).toBe(0);
+  });
+});
