@@ -5,7 +5,7 @@
 // given as `{ file, withLock }` over a real FileLock: only compact-log.ts is under test.
 import { afterEach, describe, expect, it } from 'vitest';
 import fs, { appendFileSync, existsSync, readFileSync, readdirSync, statSync, truncateSync, writeFileSync, mkdirSync } from 'node:fs';
-import { patch, restores, undoPatches } from './support/patch-fs.js';
+import { patch, recordHandleSyncs, restores, undoPatches } from './support/patch-fs.js';
 import path from 'node:path';
 import { isGittyError } from '@gitty/core';
 import { tempDir } from '@gitty/driver-test/harness';
@@ -266,20 +266,10 @@ describe('compactHeadLog: flushes and failures', () => {
     for (const [options, expected] of [[{ durability: 'fsync' as const }, ['switched', 'FileHandle.sync']], [{}, ['switched', 'FileHandle.sync']], [{ durability: 'none' as const }, ['switched']]] as const) {
       const { log, folder } = await logWith(line('a', null, h(1)));
       const events: string[] = [];
-      const probe = await fs.promises.open(folder, 'r');
-      const proto = Object.getPrototypeOf(probe) as { sync: () => Promise<void> };
-      await probe.close();
-      const original = proto.sync;
-      proto.sync = function (this: unknown) {
-        events.push('FileHandle.sync');
-        return original.call(this);
-      };
-      try {
-        compactionTestHooks.afterRename = () => events.push('switched');
-        expect(await compactHeadLog(log, options)).toBeDefined();
-      } finally {
-        proto.sync = original;
-      }
+      await recordHandleSyncs(folder, events);
+      compactionTestHooks.afterRename = () => events.push('switched');
+      expect(await compactHeadLog(log, options)).toBeDefined();
+      undoPatches();
       expect(events, JSON.stringify(options)).toEqual(expected);
     }
   });

@@ -21,3 +21,21 @@ export function patch<K extends keyof typeof fs>(name: K, make: (original: (type
 export function undoPatches(): void {
   while (restores.length > 0) restores.pop()!();
 }
+
+/**
+ * Push "FileHandle.sync" to `events` on every FileHandle flush until undone (FileHandle's
+ * prototype is not exported, so it is taken from a handle opened on `dir`).
+ */
+export async function recordHandleSyncs(dir: string, events: string[]): Promise<void> {
+  const probe = await fs.promises.open(dir, 'r');
+  const proto = Object.getPrototypeOf(probe) as { sync: () => Promise<void> };
+  await probe.close();
+  const original = proto.sync;
+  proto.sync = function (this: unknown) {
+    events.push('FileHandle.sync');
+    return original.call(this);
+  };
+  restores.push(() => {
+    proto.sync = original;
+  });
+}

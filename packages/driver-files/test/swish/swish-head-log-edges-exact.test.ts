@@ -10,7 +10,7 @@ import path from 'node:path';
 import { tempDir } from '@gitty/driver-test/harness';
 import { SwishHeadLog, swishHeadLine } from '@gitty/driver-files';
 import { headLogTestHooks } from '../../src/test-hooks.js';
-import { patch, restores, undoPatches } from '../support/patch-fs.js';
+import { patch, recordHandleSyncs, restores, undoPatches } from '../support/patch-fs.js';
 
 const A = '1'.repeat(40);
 const B = '2'.repeat(40);
@@ -249,17 +249,7 @@ async function recordFlushes(dir: string): Promise<string[]> {
     events.push('fsyncSync');
     original(fd);
   }) as typeof original);
-  const probe = await fs.promises.open(dir, 'r');
-  const proto = Object.getPrototypeOf(probe) as { sync: () => Promise<void> };
-  await probe.close();
-  const original = proto.sync;
-  proto.sync = function (this: unknown) {
-    events.push('FileHandle.sync');
-    return original.call(this);
-  };
-  restores.push(() => {
-    proto.sync = original;
-  });
+  await recordHandleSyncs(dir, events);
   return events;
 }
 
