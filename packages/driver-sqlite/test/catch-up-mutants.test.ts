@@ -4,7 +4,9 @@
 // a catch-up with nothing to apply writing nothing, and a rebuild over an index that already
 // holds the head a later line sets. A real index file; the head log held in memory (StandInLog).
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { encodeCommit, hashObject, type GitObject, type HeadChange } from '@gitty/core';
+import { defaultDriverContext, encodeCommit, hashObject, openStore, type GitObject, type HeadChange, type Store } from '@gitty/core';
+import { HeadLog, createDriver as createFilesDriver, storeLayout, type FilesDriver } from '@gitty/driver-files';
+import { tempDir } from '@gitty/driver-test/harness';
 import { IndexCatchUp } from '../src/catch-up.js';
 import type { IndexDb } from '../src/index-db.js';
 import { freshIndex, hash } from './support/exact-index.js';
@@ -207,5 +209,50 @@ describe('IndexCatchUp (mutants)', () => {
     await catchUp.indexWaiting([hash('9')]);
     expect(loads).toEqual([]);
     expect(index.headCount()).toBe(0);
+  });
+});
+
+describe('IndexCatchUp over a real head log another driver compacts (in this process)', () => {
+  let dir: string;
+  let cleanup: () => Promise<void>;
+  let files: FilesDriver;
+  let store: Store;
+  let index: IndexDb;
+  let removeIndex: () => void;
+  beforeEach(async () => {
+    ({ dir, remove: cleanup } = await tempDir('gitty-sqlite-carry-'));
+    files = (await createFilesDriver({ dir, durability: 'none', pollInterval: 0, compactAt: false }, defaultDriverContext())) as FilesDriver;
+    store = await openStore(files);
+    ({ index, remove: removeIndex } = freshIndex());
+  });
+  afterEach(async () => {
+    removeIndex();
+    await store.close();
+    await cleanup();
+  });
+
+  it('a rebuild whose log is compacted while it loads objects carries on in the new epoch, though its end is before the old one', async () => {
+    let head = (await store.create('f.txt', 'v0')).commit;
+    for (let i = 1; i <= 20; i++) head = (await store.update('f.txt', `v${i}`, { previous: head })).commit;
+    const log = new HeadLog(storeLayout(dir).headLog, { durability: 'none' });
+    const oldEpoch = (await log.scan(undefined, () => undefined))!;
+    let latest = head;
+    let once = true;
+    const catchUp = new IndexCatchUp(index, log, async (hash) => {
+      if (once) {
+        once = false;
+        latest = (await store.update('f.txt', 'after', { previous: head })).commit;
+        await files.compaction!.compact();
+      }
+      return files.loadObject(hash);
+    });
+    const result = await catchUp.rebuild();
+    const now = (await log.scan(undefined, () => undefined))!;
+    expect(now.epoch).not.toBe(oldEpoch.epoch);
+    // One line per head and the update after it: shorter than the 21 lines read first.
+    expect(now.offset).toBeLessThan(oldEpoch.offset);
+    expect(result).toEqual({ position: { epoch: now.epoch, offset: now.offset }, stoppedAtNul: false, committed: true });
+    expect(index.heads()).toEqual([{ name: 'f.txt', head: latest }]);
+    expect(index.position()).toEqual({ epoch: now.epoch, offset: now.offset });
   });
 });
