@@ -1,5 +1,5 @@
 import { existsSync } from 'node:fs';
-import { readdir, readFile, stat, utimes, writeFile } from 'node:fs/promises';
+import { readdir, readFile, rm, stat, symlink, utimes, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { tempDir } from '@gitty/driver-test/harness';
@@ -7,7 +7,7 @@ import { withPackLock } from '../src/pack-lock.js';
 
 // The pack lock's own bookkeeping, each seen from outside: an owner file that cannot be written
 // leaves no lock behind, the refresh never touches a lock taken over by a successor, and release
-// leaves no refresh timer running.
+// leaves no refresh timer running, and a lock gone by the time the waiter looks at it is retried.
 
 const cleanups: (() => Promise<void>)[] = [];
 afterEach(async () => {
@@ -71,5 +71,19 @@ describe('withPackLock', () => {
       throw new Error('boom');
     })).rejects.toThrow('boom');
     expect(vi.getTimerCount()).toBe(0);
+  });
+
+  it('a lock that is gone when the waiter looks at it (after mkdir found it) is tried again at once', async () => {
+    const dir = await folder();
+    const lockPath = path.join(dir, 'pack.lock');
+    await withPackLock(dir, async () => undefined); // makes the folder
+    // A dangling symlink: mkdir says EEXIST, but stat (through the link) finds nothing, as when
+    // the holder released between the two. The waiter retries until the link goes.
+    await symlink(path.join(dir, 'nowhere'), lockPath);
+    const waiting = withPackLock(dir, async () => (await stat(lockPath)).isDirectory(), { waitMs: 60_000 });
+    await new Promise((r) => setTimeout(r, 20));
+    await rm(lockPath);
+    expect(await waiting).toBe(true);
+    expect(await readdir(dir)).toEqual([]);
   });
 });
