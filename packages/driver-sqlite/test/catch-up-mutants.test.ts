@@ -156,7 +156,92 @@ describe('IndexCatchUp (mutants)', () => {
       expect(loads).toEqual([a2.commit]);
       expect(index.heads()).toEqual([{ name: 'a.pl', head: a2.commit }, { name: 'b.pl', head: b1.commit }]);
       expect(text('a.pl')).toBe('same text');
+      expect(index.position()).toEqual({ epoch: 'E', offset: 3 });
     });
+  });
+
+  describe('loads', () => {
+    it('a head whose commit is missing is read once, and no data is asked for', async () => {
+      log.lines.push(change('gone.pl', null, hash('9')));
+      await catchUp.rebuild();
+      expect(loads).toEqual([hash('9')]);
+    });
+
+    it('a blob holding a commit\'s bytes is no commit: the head waits for one', async () => {
+      const bytes = encodeCommit({ name: 'a.pl', data: hash('d'), time: 1 } as never);
+      const blob = hashObject('blob', bytes);
+      objects.set(blob, { type: 'blob', data: bytes });
+      log.lines.push(change('a.pl', null, blob));
+      await catchUp.rebuild();
+      expect(index.db.prepare('SELECT name, head, data, time FROM heads').all()).toEqual([{ name: 'a.pl', head: blob, data: '', time: 0 }]);
+      expect(index.waitingFor(blob)).toEqual(['a.pl']);
+      expect(index.hasCommit(blob)).toBe(false);
+    });
+
+    it('a tail back to a commit of the history takes it from the index, reading only its data', async () => {
+      const a1 = version('a.pl', 'one');
+      const a2 = version('a.pl', 'two', a1.commit);
+      log.lines.push(change('a.pl', null, a2.commit));
+      await catchUp.rebuild();
+      expect(index.hasCommit(a1.commit)).toBe(true);
+      loads.length = 0;
+      log.lines.push(change('a.pl', a2.commit, a1.commit));
+      expect(await catchUp.catchUp()).toEqual({ applied: 1, position: { epoch: 'E', offset: 2 }, stoppedAtNul: false });
+      expect(loads).toEqual([a1.data]);
+      expect(text('a.pl')).toBe('one');
+    });
+
+    it('a tail that moves a head away and back reads nothing, though its commit is missing', async () => {
+      const a2 = version('a.pl', 'two');
+      log.lines.push(change('a.pl', null, hash('1')));
+      await catchUp.rebuild();
+      loads.length = 0;
+      log.lines.push(change('a.pl', hash('1'), a2.commit), change('a.pl', a2.commit, hash('1')));
+      expect(await catchUp.catchUp()).toEqual({ applied: 2, position: { epoch: 'E', offset: 3 }, stoppedAtNul: false });
+      expect(loads).toEqual([]);
+      expect(index.waitingFor(hash('1'))).toEqual(['a.pl']);
+    });
+  });
+
+  describe('progress', () => {
+    it('a rebuild of 1000 heads reports the 1000th with its phase, and needs no listener', async () => {
+      for (let i = 0; i < 1000; i++) log.lines.push(change(`f${i}`, null, hash('a')));
+      const progress: unknown[] = [];
+      await catchUp.rebuild((p) => progress.push(p));
+      expect(progress).toEqual([
+        { phase: 'sqlite-reindex', done: 0, total: 1000 },
+        { phase: 'sqlite-reindex', done: 1000, total: 1000 },
+        { phase: 'sqlite-reindex', done: 1000, total: 1000 },
+      ]);
+      expect(await catchUp.rebuild()).toEqual({ position: { epoch: 'E', offset: 1000 }, stoppedAtNul: false, committed: true });
+    });
+  });
+
+  it('a tail of a log that is not strict applies every line by the last-line rule, with no resync', async () => {
+    log.strict = undefined;
+    const lax = new IndexCatchUp(index, log, async (h) => objects.get(h));
+    log.lines.push(change('a.pl', null, hash('1')));
+    await lax.rebuild();
+    log.lines.push(change('a.pl', hash('9'), hash('3')), change('a.pl', hash('8'), hash('4')));
+    expect(await lax.catchUp()).toEqual({ applied: 2, position: { epoch: 'E', offset: 3 }, stoppedAtNul: false });
+    expect(log.calls.slice(-1)).toEqual(['scan E:1']);
+    expect(index.getHead('a.pl')).toBe(hash('4'));
+  });
+
+  it('a tail carried over a compaction whose end is at the same offset moves the index to the new epoch', async () => {
+    // driver-files' scan from a position of a compacted (retired) log: the new epoch, not a reset.
+    const carrying = new StandInLog();
+    carrying.lines.push(change('a.pl', null, hash('1')), change('b.pl', null, hash('2')));
+    const follow = new IndexCatchUp(index, carrying, async (h) => objects.get(h));
+    await follow.rebuild();
+    const scan = carrying.scan.bind(carrying);
+    carrying.scan = async (from, visit, options) => {
+      if (from?.epoch !== 'E') return scan(from, visit, options);
+      return { epoch: 'F', offset: 2, reset: false, stoppedAtNul: false };
+    };
+    carrying.epoch = 'F';
+    expect(await follow.catchUp()).toEqual({ applied: 0, position: { epoch: 'F', offset: 2 }, stoppedAtNul: false });
+    expect(index.position()).toEqual({ epoch: 'F', offset: 2 });
   });
 
   it('a catch-up with nothing to apply writes nothing to the index', async () => {
