@@ -3,7 +3,7 @@
 // gitty/1, obj/4 or end_of_header, pack names fsck must not trust, dangling symlinks and symlink
 // loops where a pack folder or `objects/` is, descriptors closed after every read
 // (/proc/self/fd), and the SWISH driver's own options and retries.
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { createHash } from 'node:crypto';
 import fs, { existsSync, mkdirSync, readdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
@@ -17,6 +17,7 @@ import { patch, undoPatches } from '../support/patch-fs.js';
 
 const cleanups: (() => Promise<void>)[] = [];
 afterEach(async () => {
+  vi.useRealTimers();
   undoPatches();
   while (cleanups.length > 0) await cleanups.pop()!();
 });
@@ -273,5 +274,85 @@ describe('SwishFilesDriver', () => {
     expect(await synced.storeObject(one.hash, 'blob', one.data)).toBe(true);
     expect(flushes).toBeGreaterThan(0);
     expect(existsSync(path.join(dir, ...swishObjectPaths.segments(one.hash)))).toBe(true);
+  });
+
+  it('pollInterval reaches the heads: a lookup within it does not read the log again, even 5 s later', async () => {
+    const dir = await folder();
+    const reader = await openSwish(dir, { pollInterval: 1e9, watchLog: false });
+    const writer = await openSwish(dir, { watchLog: false });
+    await writer.updateHead('a.pl', null, 'a'.repeat(40));
+    vi.useFakeTimers({ toFake: ['Date'] });
+    vi.setSystemTime(Date.now() + 5000);
+    expect(await reader.getHead('a.pl')).toBeUndefined();
+    await reader.rescan();
+    expect(await reader.getHead('a.pl')).toBe('a'.repeat(40));
+  });
+
+  it('a miss looks three times (packs, then loose) and rescans the packs between looks, not after the last', async () => {
+    const dir = await folder();
+    const driver = await openSwish(dir);
+    const absent = blob('absent');
+    const looseFile = path.join(dir, ...swishObjectPaths.segments(absent.hash));
+    let probes = 0;
+    patch('statSync', (original) => ((target: fs.PathLike, ...rest: unknown[]) => {
+      if (String(target) === looseFile && ++probes === 3) {
+        // A pack lands during the last look: only a rescan after it would attach it.
+        writePack(path.join(dir, 'pack'), packOf(`gitty(1).\n${entry(one)}end_of_header.\n`, [one]));
+      }
+      return (original as (...a: unknown[]) => unknown)(target, ...rest);
+    }) as typeof fs.statSync);
+    expect(await driver.hasObject(absent.hash)).toBe(false);
+    expect(probes).toBe(3);
+    expect((await driver.stats()).packs).toBe(0);
+  });
+
+  it('opening a store with a log takes no lock (a held one does not stop it)', async () => {
+    const dir = await folder();
+    await (await openSwish(dir)).close();
+    let release!: () => void;
+    let entered!: () => void;
+    const inside = new Promise<void>((resolve) => (entered = resolve));
+    const held = new FileLock(path.join(dir, 'ref', 'head')).withLock(async () => {
+      entered();
+      await new Promise<void>((resolve) => (release = resolve));
+    });
+    await inside;
+    try {
+      const driver = await openSwish(dir, { lockTimeout: 50 });
+      expect(await driver.getHead('a.pl')).toBeUndefined();
+    } finally {
+      release();
+      await held;
+    }
+  });
+
+  it('an empty log filled by another writer while the opener waited for the lock is not rebuilt over', async () => {
+    const dir = await folder();
+    await (await openSwish(dir)).close();
+    const log = path.join(dir, 'ref', 'head');
+    writeFileSync(log, '');
+    const lock = new FileLock(log);
+    let release!: () => void;
+    let entered!: () => void;
+    const inside = new Promise<void>((resolve) => (entered = resolve));
+    const held = lock.withLock(async () => {
+      entered();
+      await new Promise<void>((resolve) => (release = resolve));
+    });
+    await inside;
+    const A = 'a'.repeat(40);
+    patch('openSync', (original) => ((target: fs.PathLike, ...rest: unknown[]) => {
+      if (String(target) === lock.waitingPath && release) {
+        // The opener waits for the lock: another writer fills the log and lets go.
+        writeFileSync(log, `epoch(7).\n\nhead('a.pl',-,'${A}').\n`);
+        const letGo = release;
+        release = undefined as unknown as () => void;
+        letGo();
+      }
+      return (original as (...a: unknown[]) => number)(target, ...rest);
+    }) as typeof fs.openSync);
+    const driver = await openSwish(dir);
+    await held;
+    expect(await driver.getHead('a.pl')).toBe(A);
   });
 });
