@@ -162,7 +162,8 @@ export class PersistQueue {
       if (this.closed || this.held.get(hash) !== entry) break;
       if (await this.attempt(hash, entry)) break;
     }
-    if (this.held.get(hash) !== entry) this.failed.delete(hash);
+    // Nothing to clear here: a successful attempt and drop() clear the failure themselves. Once
+    // the entry is gone, the hash may be held again by a newer entry whose failure must stay.
   }
 
   // True once the inner store has the object (then it leaves the overlay: reads find it there).
