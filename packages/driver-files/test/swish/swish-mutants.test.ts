@@ -76,6 +76,8 @@ describe('readSwishPackHeader: terms that only look like the header\'s', () => {
       ['obj-atom', `gitty(1).\nobj.\nend_of_header.\n`, 'unexpected term in the SWISH pack header at offset 14'],
       // The hash must be an atom (a compound named by a hash is not), the sizes integers (6.0 is a float).
       ['hash-compound', `gitty(1).\nobj('${one.hash}'(1),blob,6,${one.raw.length}).\nend_of_header.\n`, 'malformed obj/4 entry in the SWISH pack header at offset '],
+      // The header ends at the first end_of_header line, even one in a comment: what follows is not read.
+      ['comment', `gitty(1).\n% end_of_header.\n${entry(one)}end_of_header.\n`, 'SWISH pack header does not parse (unexpected end of text at offset 27)'],
       ['float-size', `gitty(1).\nobj('${one.hash}',blob,6.0,${one.raw.length}).\nend_of_header.\n`, 'malformed obj/4 entry in the SWISH pack header at offset '],
     ];
     for (const [label, header, reason] of cases) {
