@@ -3,7 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { hashObject } from '@gitty/core';
-import { BaseCache } from '../src/base-cache.js';
+import { BaseCache, ByteLru } from '../src/base-cache.js';
 import { PackType } from '../src/pack-format.js';
 import { PackFile } from '../src/pack-reader.js';
 import { openFilesUnder } from './support/descriptors.js';
@@ -82,5 +82,21 @@ describe('PackFile', () => {
     expect([pack.has(raw.hash), pack.has(hashObject('blob', text('other\n')))]).toEqual([true, false]);
     expect(Buffer.from((await pack.read(raw.hash))!.data).toString()).toBe('alone\n');
     await pack.close();
+  });
+
+  it('a header cut by the end of the pack body is truncated there: the trailer is not read as part of it', async () => {
+    // One entry of a single byte: a blob header whose continuation bit promises another byte.
+    const file = await buildPack(dir, [{ hash: 'ab'.repeat(20), bytes: () => Buffer.from([0xb5]) }]);
+    const pack = await PackFile.open(file, 1 << 20, new BaseCache());
+    await expect(pack.read('ab'.repeat(20))).rejects.toMatchObject(corrupt(file, 'truncated entry header at offset 12'));
+    await pack.close();
+  });
+});
+
+describe('ByteLru', () => {
+  it('a budget below zero keeps nothing, and setting a value of no bytes does not fail', () => {
+    const lru = new ByteLru<string>(-1);
+    lru.set(1, 1, 'x', 0);
+    expect([lru.get(1, 1), lru.bytes]).toEqual([undefined, 0]);
   });
 });
