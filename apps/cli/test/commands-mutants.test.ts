@@ -1,0 +1,132 @@
+import path from 'node:path';
+import { Readable } from 'node:stream';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { tempDir } from '@gitty/driver-test/harness';
+import { runCli } from '../src/cli.js';
+import { gitty } from './cli-process.js';
+
+// What the other exact tests leave open in commands/git.ts, maintenance.ts and migrate.ts
+// (mutation survivors): the help of git, init, fsck, unpack, gc, reindex and stats, and the
+// progress bars of copy and compare on a terminal, cleared before the result.
+
+const HELP: Record<string, string> = {
+  git: `Usage: gitty git [args...]
+
+run real git read-only against the store's objects, e.g. \`gitty git cat-file -p
+<hash>\`
+
+Arguments:
+  args  git arguments
+
+git's own help: \`gitty git help <command>\` or \`gitty git <command> -h\`.
+`,
+  init: `Usage: gitty init [options]
+
+create an empty store (the directory is made if needed); the only command that
+makes a store of a folder with other files
+
+Options:
+  -h, --help  display help for command
+`,
+  fsck: `Usage: gitty fsck [options]
+
+verify every object, history and head; exit status 1 when anything is wrong
+
+Options:
+  -h, --help  display help for command
+`,
+  unpack: `Usage: gitty unpack [options]
+
+turn packed objects back into loose ones (drivers with packs)
+
+Options:
+  -h, --help  display help for command
+`,
+  gc: `Usage: gitty gc [options]
+
+delete objects no head reaches that are older than the grace period
+
+Options:
+  --grace <duration>  keep unreachable objects younger than this (e.g. 30m, 1h,
+                      2d, 0) (default: "1h")
+  --dry-run           only report what would be deleted
+  -h, --help          display help for command
+`,
+  reindex: `Usage: gitty reindex [options]
+
+rebuild the driver's index from the objects and the head log (drivers with an
+index)
+
+Options:
+  -h, --help  display help for command
+`,
+  stats: `Usage: gitty stats [options]
+
+files, versions, objects loose/packed and bytes on disk
+
+Options:
+  -h, --help  display help for command
+`,
+};
+
+describe('command help (git and maintenance)', () => {
+  for (const [command, text] of Object.entries(HELP)) {
+    it(`gitty ${command} --help`, async () => {
+      const result = await gitty([command, '--help']);
+      expect({ code: result.code, stdout: result.stdout, stderr: result.stderr }).toEqual({ code: 0, stdout: text, stderr: '' });
+    });
+  }
+});
+
+interface TerminalRun { code: number; stdout: string; stderr: string; drawn: string[]; order: ('stdout' | 'stderr')[] }
+
+async function onTerminal(args: readonly string[]): Promise<TerminalRun> {
+  let stdout = '';
+  let stderr = '';
+  const order: ('stdout' | 'stderr')[] = [];
+  const code = await runCli(args, {
+    stdin: Readable.from([]),
+    stdout: { write: (chunk: string | Uint8Array) => (order.push('stdout'), (stdout += String(chunk)), true) },
+    stderr: { isTTY: true, columns: 200, write: (chunk: string | Uint8Array) => (order.push('stderr'), (stderr += String(chunk)), true) } as never,
+    env: { NO_COLOR: '1' },
+  });
+  // eslint-disable-next-line no-control-regex
+  const drawn = stderr.split(/\u001b(?:\[[0-9;?]*[A-Za-z]|[78])/).filter((s) => s.trim() !== '');
+  return { code, stdout, stderr, drawn, order };
+}
+
+function barClearedBeforeResult(run: TerminalRun, label: string): void {
+  expect(run.drawn.length).toBeGreaterThan(0);
+  for (const line of run.drawn) expect(line.startsWith(`${label} `), line).toBe(true);
+  expect(run.stderr.endsWith('\u001b[2K')).toBe(true);
+  expect(run.order.indexOf('stdout')).toBe(run.order.lastIndexOf('stderr') + 1);
+}
+
+describe('copy and compare on a terminal', () => {
+  let dir: string;
+  let remove: () => Promise<void>;
+  beforeAll(async () => ({ dir, remove } = await tempDir('gitty-cli-commands-mutants-')));
+  afterAll(async () => remove());
+
+  async function source(label: string): Promise<string> {
+    const store = path.join(dir, label);
+    for (let i = 0; i < 3; i++) expect((await gitty(['--store', store, 'put', `f${i}.txt`, '-'], { input: `${i}\n` })).code).toBe(0);
+    return store;
+  }
+
+  it('copy draws a "copy" bar and clears it before the result', async () => {
+    const from = await source('copy-from');
+    const run = await onTerminal(['copy', from, path.join(dir, 'copy-to')]);
+    expect([run.code, run.stdout]).toEqual([0, 'copied 6 objects; files: 3 updated, 0 up to date, 3 in all\n']);
+    barClearedBeforeResult(run, 'copy');
+  });
+
+  it('compare draws a "compare" bar and clears it before the result', async () => {
+    const a = await source('compare-a');
+    const b = path.join(dir, 'compare-b');
+    expect((await gitty(['copy', a, b])).code).toBe(0);
+    const run = await onTerminal(['compare', a, b]);
+    expect([run.code, run.stdout]).toEqual([0, 'identical: 3 files, 3 versions\n']);
+    barClearedBeforeResult(run, 'compare');
+  });
+});
