@@ -52,8 +52,6 @@ async function watching(args: string[], watchArgs: string[], use: (w: Watching) 
   return { code, stdout, stderr };
 }
 
-const short = (hash: string) => hash.slice(0, 10);
-const TIME = '\\d\\d:\\d\\d:\\d\\d';
 
 const timers = () => process.getActiveResourcesInfo().filter((r) => r === 'Timeout').length;
 
