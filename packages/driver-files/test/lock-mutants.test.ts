@@ -1,10 +1,13 @@
 // FileLock edges the fa-lockloose mutation run found untested: reading the owner file leaves no
 // descriptor open.
-import { describe, expect, it } from 'vitest';
-import { readdirSync } from 'node:fs';
+import { afterEach, describe, expect, it } from 'vitest';
+import fs, { mkdirSync, readFileSync, readdirSync } from 'node:fs';
 import path from 'node:path';
 import { tempDir } from '@gitty/driver-test/harness';
 import { FileLock } from '@gitty/driver-files';
+import { patch, undoPatches } from './support/patch-fs.js';
+
+afterEach(() => undoPatches());
 
 const openFds = () => readdirSync('/proc/self/fd').length;
 
@@ -17,6 +20,31 @@ describe('FileLock descriptors', () => {
       const base = openFds();
       for (let i = 0; i < 5; i++) await lock.withLock(async () => undefined);
       expect(openFds()).toBe(base);
+    } finally {
+      await remove();
+    }
+  });
+});
+
+describe('FileLock owner write races', () => {
+  it('an owner file still being written by another (EEXIST on ours, not yet JSON) in the folder it made: it leaves that lock alone and waits', async () => {
+    const { dir, remove } = await tempDir('gitty-lock-mutants-');
+    try {
+      const file = path.join(dir, 'head');
+      const lock = `${file}.lock`;
+      let raced = 0;
+      patch('writeFileSync', (original) => ((target: fs.PathOrFileDescriptor, ...rest: unknown[]) => {
+        if (target === path.join(lock, 'owner') && raced++ === 0) {
+          // A taker moved our new folder away and made its own, whose owner it is writing.
+          fs.renameSync(lock, path.join(dir, 'moved'));
+          mkdirSync(lock);
+          (original as (...a: unknown[]) => unknown)(path.join(lock, 'owner'), '{');
+        }
+        return (original as (...a: unknown[]) => unknown)(target, ...rest);
+      }) as typeof fs.writeFileSync);
+      await expect(new FileLock(file, { timeoutMs: 150 }).withLock(async () => 'taken')).rejects.toMatchObject({ code: 'LOCK_TIMEOUT' });
+      expect(readFileSync(path.join(lock, 'owner'), 'utf8')).toBe('{');
+      expect(readdirSync(dir).sort()).toEqual(['head.lock', 'moved']);
     } finally {
       await remove();
     }
