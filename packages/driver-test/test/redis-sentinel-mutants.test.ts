@@ -1,7 +1,7 @@
 import { chmod, mkdir, mkdtemp, readFile, readdir, readlink, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it, onTestFinished } from 'vitest';
 import { run } from '../src/harness.js';
 import { startSentinelSet, type SentinelSet } from '../src/redis-sentinel.js';
 
@@ -129,6 +129,25 @@ describe('startSentinelSet waits for every sentinel', () => {
     expect(last.map((c) => c.fake)).toEqual([false, false]);
     expect(last.map((c) => c.port)).toEqual(set.sentinels.map((s) => String(s.port)));
   });
+
+  it('a sentinel that knows the other sentinels but not every replica is not ready', async () => {
+    // One replica and two sentinels: num-other-sentinels is right (1) in both replies, only
+    // num-slaves is wrong (none yet, then one too many). Two replies, so that a check reading only
+    // num-other-sentinels would take the first round (one reply per sentinel) as ready.
+    const reply = (slaves: number) => ['name', 'gitty-master', 'ip', '127.0.0.1', 'port', '6379', 'flags', 'master',
+      'num-slaves', String(slaves), 'num-other-sentinels', '1', 'quorum', '2', ''].join('\n');
+    await queue('any', 'master', 0, reply(0));
+    await queue('any', 'master', 0, reply(2));
+    const set = await startSentinelSet({ replicas: 1, sentinels: 2 });
+    sets.push(set);
+    expect(await queued()).toEqual([]);
+    const masters = (await calls()).filter((c) => c.kind === 'master');
+    expect(masters.filter((c) => c.fake).length).toBe(2);
+    // Each fake reply ended its round; the wait went on to a round of real answers.
+    const last = masters.slice(-2);
+    expect(last.map((c) => c.fake)).toEqual([false, false]);
+    expect(last.map((c) => c.port)).toEqual(set.sentinels.map((s) => String(s.port)));
+  });
 });
 
 describe('masterPort and waitForFailover with two sentinels', () => {
@@ -195,4 +214,23 @@ describe('sentinel processes', () => {
     sets.splice(0);
     expect(set.servers[0]!.process.exitCode).toBe(0);
   }, 30_000);
+
+  it('stop does not wait for a sentinel that exited on its own with an exit code', async () => {
+    const set = await startSentinelSet({ replicas: 1, sentinels: 1 });
+    // Not in `sets`: were stop to hang here, afterEach would hang on it too. The servers are
+    // stopped in any case (a no-op once stop has stopped them) rather than left running.
+    onTestFinished(async () => {
+      for (const s of set.servers) await s.stop();
+    });
+    const sentinel = set.sentinels[0]!.process;
+    const exited = new Promise((resolve) => sentinel.once('exit', resolve));
+    const shutdown = await run('redis-cli', ['-p', String(set.sentinels[0]!.port), 'shutdown', 'nosave']);
+    expect(shutdown.stderr).toBe('');
+    await exited;
+    // It exited by itself: an exit code and no signal, unlike the SIGKILL case above.
+    expect([sentinel.exitCode, sentinel.signalCode]).toEqual([0, null]);
+    // Waiting for another 'exit' would hang until the test times out.
+    await set.stop();
+    expect(set.servers.map((s) => s.process.exitCode)).toEqual([0, 0]);
+  }, 15_000);
 });
