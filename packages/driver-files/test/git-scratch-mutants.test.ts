@@ -3,6 +3,7 @@
 import { describe, expect, it } from 'vitest';
 import { execFileSync } from 'node:child_process';
 import { readFile, readdir } from 'node:fs/promises';
+import os from 'node:os';
 import path from 'node:path';
 import { createGitScratchRepo } from '@gitty/driver-files';
 import { withStoreDir } from './support.js';
@@ -32,6 +33,21 @@ describe('createGitScratchRepo', () => {
       await scratch.remove();
       await expect(scratch.remove()).resolves.toBeUndefined();
       await expect(readdir(scratch.gitDir)).rejects.toMatchObject({ code: 'ENOENT' });
+    });
+  });
+
+  it('makes a new temp folder named gitty-git-… inside the system temp folder, whose git config turns automatic gc off', async () => {
+    await withStoreDir(async (dir) => {
+      const scratch = await createGitScratchRepo(dir);
+      try {
+        expect(path.dirname(scratch.gitDir)).toBe(os.tmpdir());
+        expect(path.basename(scratch.gitDir)).toMatch(/^gitty-git-.{6}$/);
+        // git reads the settings back: a bare repository that never collects garbage on its own.
+        const get = (key: string) => execFileSync('git', [`--git-dir=${scratch.gitDir}`, 'config', '--get', key], { encoding: 'utf8' }).trim();
+        expect([get('core.bare'), get('gc.auto'), get('core.repositoryformatversion')]).toEqual(['true', '0', '0']);
+      } finally {
+        await scratch.remove();
+      }
     });
   });
 });
