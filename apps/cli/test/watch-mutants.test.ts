@@ -1,6 +1,6 @@
 import path from 'node:path';
 import { Readable } from 'node:stream';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { registerDriver, resolveDriverFactory } from '@gitty/core';
 import { PassThroughDriver } from '@gitty/driver-test';
 import { tempDir, waitFor } from '@gitty/driver-test/harness';
@@ -53,7 +53,29 @@ async function watching(args: string[], watchArgs: string[], use: (w: Watching) 
 }
 
 
-const timers = () => process.getActiveResourcesInfo().filter((r) => r === 'Timeout').length;
+// Counting the process's active timers was flaky (another test file's timer could expire meanwhile),
+// so track the intervals watch starts and check each one is cleared.
+const original = { set: globalThis.setInterval.bind(globalThis), clear: globalThis.clearInterval.bind(globalThis) };
+function trackIntervals(): { uncleared: () => unknown[]; restore: () => void } {
+  const started: unknown[] = [];
+  const cleared = new Set<unknown>();
+  const set = vi.spyOn(globalThis, 'setInterval').mockImplementation(((...args: Parameters<typeof setInterval>) => {
+    const handle = original.set(...args);
+    started.push(handle);
+    return handle;
+  }) as typeof setInterval);
+  const clear = vi.spyOn(globalThis, 'clearInterval').mockImplementation(((handle?: Parameters<typeof clearInterval>[0]) => {
+    cleared.add(handle);
+    original.clear(handle);
+  }) as typeof clearInterval);
+  return {
+    uncleared: () => started.filter((handle) => !cleared.has(handle)),
+    restore: () => {
+      set.mockRestore();
+      clear.mockRestore();
+    },
+  };
+}
 
 describe('gitty watch on a polled driver (mutants)', () => {
   let dir: string;
@@ -75,14 +97,14 @@ describe('gitty watch on a polled driver (mutants)', () => {
     const store = path.join(dir, 'json');
     const put = await gitty(['--store', store, '--json', 'put', 'd.txt', '-'], { input: 'd\n' });
     const head = put.json<{ commit: { commit: string } }>().commit.commit;
-    const before = timers();
+    const intervals = trackIntervals();
     const done = await watching(['--store', store, '--driver', 'polled-files-m', '--json'], ['--interval', '10ms'], async (w) => {
       expect((await gitty(['--store', store, 'rm', 'd.txt'])).code).toBe(0);
       await waitFor(() => w.stdout().includes('\n'), 30_000);
-    });
+    }).finally(() => intervals.restore());
     expect(done.code).toBe(0);
     const events = done.stdout.trimEnd().split('\n').map((line) => JSON.parse(line) as Record<string, unknown>);
     expect(events).toEqual([{ time: expect.stringMatching(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/), name: 'd.txt', old: head, new: null, origin: 'remote' }]);
-    expect(timers()).toBe(before);
+    expect(intervals.uncleared()).toEqual([]);
   });
 });
