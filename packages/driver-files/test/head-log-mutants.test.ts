@@ -1,7 +1,8 @@
 // HeadLog edges the fa-headlog mutation run found untested: an oversized line in a read, an
 // fstat failure right after opening the log to append, a refused append on the kept file, an
 // open failure while verifying, a written file rewritten in place under a compaction, initialize
-// on a log that has an epoch, and a kept file rewritten in place with another epoch.
+// on a log that has an epoch, a kept file rewritten in place with another epoch, and (s6-fhl) the
+// next append going to the kept file without opening the log again.
 import { afterEach, describe, expect, it } from 'vitest';
 import fs, { readFileSync, readdirSync, renameSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
@@ -171,6 +172,24 @@ describe('head log initialize and the kept file', () => {
         epoch, offset: mine.offset, reset: true, skipped: 0,
         events: [{ name: 'a.pl', old: null, new: h('1') }, { name: 'a.pl', old: h('1'), new: h('2') }],
       });
+    });
+  });
+});
+
+describe('head log kept file, opened once', () => {
+  it("a writer's next append goes to the file its last append kept open: the log is not opened again, with the epoch given", async () => {
+    await withLog(async (log, file) => {
+      const at = await log.withLock(() => log.create([{ name: 'a.pl', head: h('1') }]));
+      const first = await log.withLock(() => log.appendEach(at, [{ name: 'a.pl', old: h('1'), new: h('2') }]));
+      const opened: string[] = [];
+      patch('openSync', (original) => ((target: fs.PathLike, ...rest: unknown[]) => {
+        if (String(target) === file) opened.push(String(target));
+        return (original as (...a: unknown[]) => number)(target, ...rest);
+      }) as typeof fs.openSync);
+      const second = await log.withLock(() => log.appendEach(first, [{ name: 'a.pl', old: h('2'), new: h('3') }]));
+      expect(opened).toEqual([]);
+      expect(second).toEqual({ epoch: at.epoch, offset: len(readFileSync(file, 'utf8')), alone: true, applied: [true], headsAt: [h('2')] });
+      expect(readFileSync(file, 'utf8').slice(first.offset)).toBe(line({ name: 'a.pl', old: h('2'), new: h('3') }));
     });
   });
 });

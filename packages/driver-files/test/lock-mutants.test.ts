@@ -1,7 +1,8 @@
 // FileLock edges the fa-lockloose mutation run found untested: reading the owner file leaves no
-// descriptor open.
+// descriptor open, and a short owner file is read with one read (s6-fhl: readFileSync forced).
 import { afterEach, describe, expect, it } from 'vitest';
 import fs, { mkdirSync, readFileSync, readdirSync } from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { tempDir } from '@gitty/driver-test/harness';
 import { FileLock } from '@gitty/driver-files';
@@ -20,6 +21,33 @@ describe('FileLock descriptors', () => {
       const base = openFds();
       for (let i = 0; i < 5; i++) await lock.withLock(async () => undefined);
       expect(openFds()).toBe(base);
+    } finally {
+      await remove();
+    }
+  });
+});
+
+describe('FileLock owner reads', () => {
+  it('a release reads its own short owner file in one read, never with readFileSync; an owner file of 1024 bytes or more is read whole', async () => {
+    const { dir, remove } = await tempDir('gitty-lock-mutants-');
+    try {
+      const file = path.join(dir, 'head');
+      const owner = path.join(`${file}.lock`, 'owner');
+      const wholeReads: string[] = [];
+      patch('readFileSync', (original) => ((target: fs.PathOrFileDescriptor, ...rest: unknown[]) => {
+        // A release reads the owner file of the folder it moved aside, so any owner file counts.
+        if (path.basename(String(target)) === 'owner') wholeReads.push(String(target));
+        return (original as (...a: unknown[]) => unknown)(target, ...rest);
+      }) as typeof fs.readFileSync);
+      const lock = new FileLock(file);
+      expect(await lock.withLock(async () => 'done')).toBe('done');
+      expect(wholeReads).toEqual([]);
+      // A held lock whose owner file is longer than one read: the waiter reads it whole and
+      // sees a live owner (this process), so it times out rather than taking it over.
+      mkdirSync(`${file}.lock`);
+      fs.writeFileSync(owner, JSON.stringify({ host: os.hostname(), pid: process.pid, token: 'long', pad: 'x'.repeat(1100) }));
+      await expect(new FileLock(file, { timeoutMs: 100 }).withLock(async () => 'taken')).rejects.toMatchObject({ code: 'LOCK_TIMEOUT' });
+      expect(wholeReads.length).toBeGreaterThan(0);
     } finally {
       await remove();
     }
