@@ -177,7 +177,7 @@ describe('head log initialize and the kept file', () => {
 });
 
 describe('head log kept file, opened once', () => {
-  it("a writer's next append goes to the file its last append kept open: the log is not opened again, with the epoch given", async () => {
+  it("a writer's next append and its own read go to the file its last append kept open: the log is not opened again", async () => {
     await withLog(async (log, file) => {
       const at = await log.withLock(() => log.create([{ name: 'a.pl', head: h('1') }]));
       const first = await log.withLock(() => log.appendEach(at, [{ name: 'a.pl', old: h('1'), new: h('2') }]));
@@ -187,9 +187,11 @@ describe('head log kept file, opened once', () => {
         return (original as (...a: unknown[]) => number)(target, ...rest);
       }) as typeof fs.openSync);
       const second = await log.withLock(() => log.appendEach(first, [{ name: 'a.pl', old: h('2'), new: h('3') }]));
-      expect(opened).toEqual([]);
       expect(second).toEqual({ epoch: at.epoch, offset: len(readFileSync(file, 'utf8')), alone: true, applied: [true], headsAt: [h('2')] });
       expect(readFileSync(file, 'utf8').slice(first.offset)).toBe(line({ name: 'a.pl', old: h('2'), new: h('3') }));
+      // The writer's own read (no epoch asked for) reads the kept file too.
+      expect(await log.readFrom(first)).toEqual({ epoch: at.epoch, offset: second.offset, reset: false, skipped: 0, events: [{ name: 'a.pl', old: h('2'), new: h('3') }] });
+      expect(opened).toEqual([]);
     });
   });
 });
