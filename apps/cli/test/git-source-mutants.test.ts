@@ -66,7 +66,7 @@ describe('gitVersions', () => {
     for await (const v of gitVersions(await plan())) got.push(v);
     expect(got).toHaveLength(FILES + CHANGED.length);
     expect(got.slice(0, FILES).map((v) => [v.name, text(v)])).toEqual(Array.from({ length: FILES }, (_, i) => [`d:${file(i)}`, `one ${i}\n`]));
-    expect(got.slice(FILES).map((v) => [v.name, text(v), v.meta.commit_message])).toEqual(CHANGED.map((f) => [`d:${f}`, `two ${f}\n`, 'second']));
+    expect(got.slice(FILES).map((v) => [v.name, text(v), v.meta?.commit_message])).toEqual(CHANGED.map((f) => [`d:${f}`, `two ${f}\n`, 'second']));
   });
 
   it('reads each commit object once, and asks for at most 64 versions ahead of the one it yields', async () => {
