@@ -6,8 +6,9 @@ import { runCli } from '../src/cli.js';
 import { gitty } from './cli-process.js';
 
 // What the other exact tests leave open in commands/git.ts, maintenance.ts and migrate.ts
-// (mutation survivors): the help of git, init, fsck, unpack, gc, reindex and stats, and the
-// progress bars of copy and compare on a terminal, cleared before the result.
+// (mutation survivors): the help of git, init, fsck, unpack, gc, reindex, stats, repack, copy and
+// compare (s6-cli-e: their texts survived), and the progress bars of copy and compare on a
+// terminal, cleared before the result.
 
 const HELP: Record<string, string> = {
   git: `Usage: gitty git [args...]
@@ -65,6 +66,38 @@ Options:
 files, versions, objects loose/packed and bytes on disk
 
 Options:
+  -h, --help  display help for command
+`,
+  repack: `Usage: gitty repack [options]
+
+pack loose objects into a git pack with deltas (drivers with packs); Ctrl-C
+stops safely
+
+Options:
+  --min-files <n>  only repack when at least this many loose objects exist
+                   (default: "1")
+  --window <n>     candidate bases per delta search
+  --depth <n>      longest delta chain
+  -h, --help       display help for command
+`,
+  copy: `Usage: gitty copy [options] <from> <to>
+
+copy every file with its whole history, hashes preserved; incremental; Ctrl-C
+leaves both stores valid (a store is a directory (files driver), <driver>:<dir>
+such as sqlite:./s, or a .json config file)
+
+Options:
+  --concurrency <n>  files copied at once (default: "4")
+  -h, --help         display help for command
+`,
+  compare: `Usage: gitty compare [options] <a> <b>
+
+compare two stores: same files, heads and histories? exit status 1 when they
+differ (a store is a directory (files driver), <driver>:<dir> such as
+sqlite:./s, or a .json config file)
+
+Options:
+  --quick     compare heads only, without checking every object of every history
   -h, --help  display help for command
 `,
 };
