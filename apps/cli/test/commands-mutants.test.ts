@@ -1,9 +1,9 @@
 import path from 'node:path';
-import { Readable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { tempDir } from '@gitty/driver-test/harness';
-import { runCli } from '../src/cli.js';
 import { gitty } from './cli-process.js';
+import { describeHelp, SHARED_HELP } from './support/help.js';
+import { barClearedBeforeResult, onTerminal } from './support/terminal.js';
 
 // What the other exact tests leave open in commands/git.ts, maintenance.ts and migrate.ts
 // (mutation survivors): the help of git, init, fsck, unpack, gc, reindex, stats, repack, copy and
@@ -68,72 +68,12 @@ files, versions, objects loose/packed and bytes on disk
 Options:
   -h, --help  display help for command
 `,
-  repack: `Usage: gitty repack [options]
-
-pack loose objects into a git pack with deltas (drivers with packs); Ctrl-C
-stops safely
-
-Options:
-  --min-files <n>  only repack when at least this many loose objects exist
-                   (default: "1")
-  --window <n>     candidate bases per delta search
-  --depth <n>      longest delta chain
-  -h, --help       display help for command
-`,
-  copy: `Usage: gitty copy [options] <from> <to>
-
-copy every file with its whole history, hashes preserved; incremental; Ctrl-C
-leaves both stores valid (a store is a directory (files driver), <driver>:<dir>
-such as sqlite:./s, or a .json config file)
-
-Options:
-  --concurrency <n>  files copied at once (default: "4")
-  -h, --help         display help for command
-`,
-  compare: `Usage: gitty compare [options] <a> <b>
-
-compare two stores: same files, heads and histories? exit status 1 when they
-differ (a store is a directory (files driver), <driver>:<dir> such as
-sqlite:./s, or a .json config file)
-
-Options:
-  --quick     compare heads only, without checking every object of every history
-  -h, --help  display help for command
-`,
+  repack: SHARED_HELP.repack,
+  copy: SHARED_HELP.copy,
+  compare: SHARED_HELP.compare,
 };
 
-describe('command help (git and maintenance)', () => {
-  for (const [command, text] of Object.entries(HELP)) {
-    it(`gitty ${command} --help`, async () => {
-      const result = await gitty([command, '--help']);
-      expect({ code: result.code, stdout: result.stdout, stderr: result.stderr }).toEqual({ code: 0, stdout: text, stderr: '' });
-    });
-  }
-});
-
-interface TerminalRun { code: number; stdout: string; stderr: string; drawn: string[]; order: ('stdout' | 'stderr')[] }
-
-async function onTerminal(args: readonly string[]): Promise<TerminalRun> {
-  let stdout = '';
-  let stderr = '';
-  const order: ('stdout' | 'stderr')[] = [];
-  const code = await runCli(args, {
-    stdin: Readable.from([]),
-    stdout: { write: (chunk: string | Uint8Array) => (order.push('stdout'), (stdout += String(chunk)), true) },
-    stderr: { isTTY: true, columns: 200, write: (chunk: string | Uint8Array) => (order.push('stderr'), (stderr += String(chunk)), true) } as never,
-    env: { NO_COLOR: '1' },
-  });
-  // eslint-disable-next-line no-control-regex
-  const drawn = stderr.split(/\u001b(?:\[[0-9;?]*[A-Za-z]|[78])/).filter((s) => s.trim() !== '');
-  return { code, stdout, stderr, drawn, order };
-}
-
-function barClearedBeforeResult(run: TerminalRun, label: string): void {
-  expect(run.drawn.length).toBeGreaterThan(0);
-  for (const line of run.drawn) expect(line.startsWith(`${label} `), line).toBe(true);
-  expect(run.stderr.endsWith('\u001b[2K')).toBe(true);
-  expect(run.order.indexOf('stdout')).toBe(run.order.lastIndexOf('stderr') + 1);
-}
+describeHelp('command help (git and maintenance)', HELP);
 
 describe('copy and compare on a terminal', () => {
   let dir: string;

@@ -1,5 +1,4 @@
-import { describe, expect, it } from 'vitest';
-import { gitty } from './cli-process.js';
+import { describeHelp, SHARED_HELP } from './support/help.js';
 
 // The help of the commands whose options have no other visible trace (descriptions, defaults
 // such as serve's port 8080, which a test cannot bind): exactly as `gitty <command> --help` prints it.
@@ -43,45 +42,9 @@ log, diff, repack, fsck and stats
 Options:
   -h, --help  display help for command
 `,
-  copy: `Usage: gitty copy [options] <from> <to>
-
-copy every file with its whole history, hashes preserved; incremental; Ctrl-C
-leaves both stores valid (a store is a directory (files driver), <driver>:<dir>
-such as sqlite:./s, or a .json config file)
-
-Options:
-  --concurrency <n>  files copied at once (default: "4")
-  -h, --help         display help for command
-`,
-  compare: `Usage: gitty compare [options] <a> <b>
-
-compare two stores: same files, heads and histories? exit status 1 when they
-differ (a store is a directory (files driver), <driver>:<dir> such as
-sqlite:./s, or a .json config file)
-
-Options:
-  --quick     compare heads only, without checking every object of every history
-  -h, --help  display help for command
-`,
-  repack: `Usage: gitty repack [options]
-
-pack loose objects into a git pack with deltas (drivers with packs); Ctrl-C
-stops safely
-
-Options:
-  --min-files <n>  only repack when at least this many loose objects exist
-                   (default: "1")
-  --window <n>     candidate bases per delta search
-  --depth <n>      longest delta chain
-  -h, --help       display help for command
-`,
+  copy: SHARED_HELP.copy,
+  compare: SHARED_HELP.compare,
+  repack: SHARED_HELP.repack,
 };
 
-describe('command help', () => {
-  for (const [command, text] of Object.entries(HELP)) {
-    it(`gitty ${command} --help`, async () => {
-      const result = await gitty([command, '--help']);
-      expect({ code: result.code, stdout: result.stdout, stderr: result.stderr }).toEqual({ code: 0, stdout: text, stderr: '' });
-    });
-  }
-});
+describeHelp('command help', HELP);

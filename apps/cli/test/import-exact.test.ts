@@ -10,6 +10,7 @@ import { registerBuiltinDrivers } from '../src/drivers.js';
 import { runCli } from '../src/cli.js';
 import { gitty, type CliResult } from './cli-process.js';
 import { openFilesStore } from './raw-store.js';
+import { terminal } from './support/terminal.js';
 
 // `gitty import` (folder and --git) in the test process: exact stdout, stderr, JSON, exit codes
 // and what lands in the store. Every test imports into a store of its own (a mutation run
@@ -371,22 +372,6 @@ async function interruptedAtOnce<T>(work: () => Promise<T>): Promise<{ value: T;
   } finally {
     process.off('newListener', onListener);
   }
-}
-
-/** A terminal for stderr: what was drawn, without cursor movements. */
-function terminal(): { isTTY: true; columns: number; write(chunk: string | Uint8Array): boolean; raw(): string; lines(): string[] } {
-  let written = '';
-  return {
-    isTTY: true,
-    columns: 200,
-    write(chunk) {
-      written += String(chunk);
-      return true;
-    },
-    raw: () => written,
-    // eslint-disable-next-line no-control-regex
-    lines: () => written.split(/\u001b(?:\[[0-9;?]*[A-Za-z]|[78])/).filter((s) => s.trim() !== ''),
-  };
 }
 
 async function onTerminal(args: readonly string[]): Promise<{ code: number; stdout: string; stderr: ReturnType<typeof terminal>; order: string[] }> {

@@ -1,29 +1,11 @@
 import path from 'node:path';
-import { Readable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { tempDir } from '@gitty/driver-test/harness';
-import { runCli } from '../src/cli.js';
 import { gitty } from './cli-process.js';
+import { barClearedBeforeResult, onTerminal } from './support/terminal.js';
 
 // The maintenance commands on a terminal: each draws its progress bar on stderr and clears it
 // before the result is printed; repack stops at the first Ctrl-C with status 130.
-
-interface TerminalRun { code: number; stdout: string; stderr: string; drawn: string[]; order: ('stdout' | 'stderr')[] }
-
-async function onTerminal(args: readonly string[]): Promise<TerminalRun> {
-  let stdout = '';
-  let stderr = '';
-  const order: ('stdout' | 'stderr')[] = [];
-  const code = await runCli(args, {
-    stdin: Readable.from([]),
-    stdout: { write: (chunk: string | Uint8Array) => (order.push('stdout'), (stdout += String(chunk)), true) },
-    stderr: { isTTY: true, columns: 200, write: (chunk: string | Uint8Array) => (order.push('stderr'), (stderr += String(chunk)), true) } as never,
-    env: { NO_COLOR: '1' },
-  });
-  // eslint-disable-next-line no-control-regex
-  const drawn = stderr.split(/\u001b(?:\[[0-9;?]*[A-Za-z]|[78])/).filter((s) => s.trim() !== '');
-  return { code, stdout, stderr, drawn, order };
-}
 
 /** Run `work` with every SIGINT handler added meanwhile called at once (Ctrl-C right away). */
 async function interruptedAtOnce<T>(work: () => Promise<T>): Promise<{ value: T; left: number }> {
@@ -38,14 +20,6 @@ async function interruptedAtOnce<T>(work: () => Promise<T>): Promise<{ value: T;
   } finally {
     process.off('newListener', onListener);
   }
-}
-
-/** The bar was drawn, then cleared (cli-progress ends with "erase line"), and all of it before the result on stdout. */
-function barClearedBeforeResult(run: TerminalRun, label: string): void {
-  expect(run.drawn.length).toBeGreaterThan(0);
-  for (const line of run.drawn) expect(line.startsWith(`${label} `), line).toBe(true);
-  expect(run.stderr.endsWith('\u001b[2K')).toBe(true);
-  expect(run.order.indexOf('stdout')).toBe(run.order.lastIndexOf('stderr') + 1);
 }
 
 describe('maintenance commands on a terminal', () => {

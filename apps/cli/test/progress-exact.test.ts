@@ -1,29 +1,11 @@
-import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { progressDisplay } from '../src/progress.js';
+import { frozenClock, terminal } from './support/terminal.js';
 
 // The bar on a terminal: exact text per phase, count and rate (a frozen clock makes rates exact).
-function terminal(): { isTTY: true; columns: number; write(chunk: string | Uint8Array): boolean; lines(): string[]; raw(): string } {
-  let written = '';
-  return {
-    isTTY: true,
-    columns: 200,
-    write(chunk) {
-      written += String(chunk);
-      return true;
-    },
-    raw: () => written,
-    // What was drawn, without cursor movements and colour codes.
-    // eslint-disable-next-line no-control-regex
-    lines: () => written.split(/\u001b(?:\[[0-9;?]*[A-Za-z]|[78])/).filter((s) => s.trim() !== ''),
-  };
-}
 
 describe('progressDisplay', () => {
-  beforeEach(() => {
-    vi.useFakeTimers({ toFake: ['Date', 'setTimeout', 'clearTimeout'] });
-    vi.setSystemTime(1_000_000);
-  });
-  afterEach(() => vi.useRealTimers());
+  frozenClock();
 
   it('is silent with --json, off a terminal, and by default off this test\'s stderr', () => {
     const quiet = progressDisplay('copy');

@@ -1,27 +1,11 @@
-import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { progressDisplay } from '../src/progress.js';
+import { frozenClock, terminal } from './support/terminal.js';
 
 // The rate's clock and the default options of progressDisplay.
-function terminal(): { isTTY: true; columns: number; write(chunk: string | Uint8Array): boolean; lines(): string[] } {
-  let written = '';
-  return {
-    isTTY: true,
-    columns: 200,
-    write(chunk) {
-      written += String(chunk);
-      return true;
-    },
-    // eslint-disable-next-line no-control-regex
-    lines: () => written.split(/\u001b(?:\[[0-9;?]*[A-Za-z]|[78])/).filter((s) => s.trim() !== ''),
-  };
-}
 
 describe('progressDisplay', () => {
-  beforeEach(() => {
-    vi.useFakeTimers({ toFake: ['Date', 'setTimeout', 'clearTimeout'] });
-    vi.setSystemTime(1_000_000);
-  });
-  afterEach(() => vi.useRealTimers());
+  frozenClock();
 
   it('counts the rate of a first, unnamed phase from when the display was made', () => {
     const tty = terminal();

@@ -1,59 +1,33 @@
 import { request } from 'node:http';
 import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { Readable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { tempDir } from '@gitty/driver-test/harness';
-import { runCli } from '../src/cli.js';
 import { gitty } from './cli-process.js';
+import { untilSignal, type Running, type Stopped } from './support/until-signal.js';
 
 // `gitty serve` in the test process: started through runCli, used over HTTP, and stopped by
 // calling the SIGINT (or SIGTERM) handler it installs, as a signal would.
 
-interface Serving {
+interface Serving extends Running {
   url: string;
-  stdout: () => string;
-  stderr: () => string;
 }
 
 /** Run `gitty <args> serve --port 0 <serveArgs>`, call `use` once it listens, stop it with `signal`; resolves with the exit status. */
-async function serving(args: string[], serveArgs: string[], use: (s: Serving) => Promise<void>, options: { env?: NodeJS.ProcessEnv; signal?: 'SIGINT' | 'SIGTERM' } = {}): Promise<{ code: number; stdout: string; stderr: string }> {
-  let stdout = '';
-  let stderr = '';
-  const handlers: Partial<Record<string | symbol, () => void>> = {};
-  let trapped: () => void = () => {};
-  const ready = new Promise<void>((resolve) => (trapped = resolve));
-  const onListener = (event: string | symbol, listener: () => void) => {
-    if (event !== 'SIGINT' && event !== 'SIGTERM') return;
-    handlers[event] = listener;
-    if (handlers.SIGINT && handlers.SIGTERM) trapped();
-  };
-  const before = { SIGINT: process.listenerCount('SIGINT'), SIGTERM: process.listenerCount('SIGTERM') };
-  process.on('newListener', onListener);
-  let running: Promise<number>;
-  try {
-    running = runCli([...args, 'serve', '--port', '0', ...serveArgs], {
-      stdin: Readable.from([]),
-      stdout: { write: (chunk) => ((stdout += String(chunk)), true) },
-      stderr: { write: (chunk) => ((stderr += String(chunk)), true) },
-      env: { ...process.env, GITTY_STORE: '', GITTY_TOKEN: '', GITTY_TOKEN_FILE: '', NO_COLOR: '1', ...options.env },
-    });
-    const early = await Promise.race([ready.then(() => undefined), running]);
-    if (early !== undefined) return { code: early, stdout, stderr };
-  } finally {
-    process.off('newListener', onListener);
-  }
-  const url = /listening on (http:\/\/\S+) /.exec(stdout)?.[1] ?? (/"listening":"([^"]+)"/.exec(stdout)?.[1] as string);
-  try {
-    await use({ url, stdout: () => stdout, stderr: () => stderr });
-  } finally {
-    handlers[options.signal ?? 'SIGINT']!();
-  }
-  const code = await running;
-  // Stopped, it leaves no handler behind (neither the one called nor the other).
-  expect({ SIGINT: process.listenerCount('SIGINT'), SIGTERM: process.listenerCount('SIGTERM') }).toEqual(before);
-  await expect(fetch(`${url}/healthz`)).rejects.toThrow('fetch failed');
-  return { code, stdout, stderr };
+async function serving(args: string[], serveArgs: string[], use: (s: Serving) => Promise<void>, options: { env?: NodeJS.ProcessEnv; signal?: 'SIGINT' | 'SIGTERM' } = {}): Promise<Stopped> {
+  let url = '';
+  return untilSignal(
+    [...args, 'serve', '--port', '0', ...serveArgs],
+    { GITTY_TOKEN: '', GITTY_TOKEN_FILE: '', ...options.env },
+    async (running) => {
+      const stdout = running.stdout();
+      url = /listening on (http:\/\/\S+) /.exec(stdout)?.[1] ?? (/"listening":"([^"]+)"/.exec(stdout)?.[1] as string);
+      await use({ url, ...running });
+    },
+    options.signal,
+    // Stopped, it no longer answers.
+    async () => expect(fetch(`${url}/healthz`)).rejects.toThrow('fetch failed'),
+  );
 }
 
 /** GET with any Host header (fetch will not send a foreign one): the status. */

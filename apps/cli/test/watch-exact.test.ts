@@ -1,56 +1,11 @@
 import path from 'node:path';
-import { Readable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { registerDriver, resolveDriverFactory } from '@gitty/core';
-import { PassThroughDriver } from '@gitty/driver-test';
 import { tempDir, waitFor } from '@gitty/driver-test/harness';
-import { registerBuiltinDrivers } from '../src/drivers.js';
-import { runCli } from '../src/cli.js';
 import { gitty } from './cli-process.js';
+import { registerPolledFiles, watching } from './support/until-signal.js';
 
 // `gitty watch` in the test process: started through runCli, fed by writes of other runs, and
 // stopped by calling the SIGINT (or SIGTERM) handler it installs, as a signal would.
-
-interface Watching {
-  stdout: () => string;
-  stderr: () => string;
-}
-
-async function watching(args: string[], watchArgs: string[], use: (w: Watching) => Promise<void>, signal: 'SIGINT' | 'SIGTERM' = 'SIGINT'): Promise<{ code: number; stdout: string; stderr: string }> {
-  let stdout = '';
-  let stderr = '';
-  const handlers: Partial<Record<string | symbol, () => void>> = {};
-  let trapped: () => void = () => {};
-  const ready = new Promise<void>((resolve) => (trapped = resolve));
-  const onListener = (event: string | symbol, listener: () => void) => {
-    if (event !== 'SIGINT' && event !== 'SIGTERM') return;
-    handlers[event] = listener;
-    if (handlers.SIGINT && handlers.SIGTERM) trapped();
-  };
-  const before = { SIGINT: process.listenerCount('SIGINT'), SIGTERM: process.listenerCount('SIGTERM') };
-  process.on('newListener', onListener);
-  let running: Promise<number>;
-  try {
-    running = runCli([...args, 'watch', ...watchArgs], {
-      stdin: Readable.from([]),
-      stdout: { write: (chunk) => ((stdout += String(chunk)), true) },
-      stderr: { write: (chunk) => ((stderr += String(chunk)), true) },
-      env: { ...process.env, GITTY_STORE: '', NO_COLOR: '1' },
-    });
-    const early = await Promise.race([ready.then(() => undefined), running]);
-    if (early !== undefined) return { code: early, stdout, stderr };
-  } finally {
-    process.off('newListener', onListener);
-  }
-  try {
-    await use({ stdout: () => stdout, stderr: () => stderr });
-  } finally {
-    handlers[signal]!();
-  }
-  const code = await running;
-  expect({ SIGINT: process.listenerCount('SIGINT'), SIGTERM: process.listenerCount('SIGTERM') }).toEqual(before);
-  return { code, stdout, stderr };
-}
 
 const short = (hash: string) => hash.slice(0, 10);
 const TIME = '\\d\\d:\\d\\d:\\d\\d';
@@ -62,13 +17,7 @@ describe('gitty watch (in-process)', () => {
   beforeAll(async () => {
     ({ dir, remove } = await tempDir('gitty-cli-watch-exact-'));
     // A driver that cannot push changes (the files driver without its watch): watch polls it.
-    registerBuiltinDrivers();
-    const files = await resolveDriverFactory('files');
-    registerDriver('polled-files', async (options, context) => {
-      const driver = new PassThroughDriver(await files(options, context));
-      Object.assign(driver, { name: 'polled', capabilities: { ...driver.capabilities, watch: false }, watch: undefined });
-      return driver;
-    });
+    await registerPolledFiles('polled-files');
   });
   afterAll(async () => remove());
 
