@@ -1,68 +1,51 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { Redis } from 'ioredis';
 import type { HeadChange } from '@gitty/core';
-import { startRedisServer, type RedisServer } from '@gitty/driver-test/harness';
 import { runEpochSwap } from '../src/cas-script.js';
 import { generationOf } from '../src/keys.js';
-import { corrupt, rawBlob, rig, scriptClient, type Rig } from './support/replica-parts.js';
+import { corrupt, rawBlob, rig, useScriptServer, type Rig } from './support/replica-parts.js';
 
 // Catching a node up with Redis (CatchUp) against a real redis-server, with a memory inner
 // store and a hand-written stream: the first sync, merges and adoption after a loss, each way
 // Redis is found rolled back, every kind of entry (and every malformed one) applied exactly,
 // gaps answered with a reconcile, and the backfill of adopted heads.
 
-let redis: RedisServer;
-let cmd: Redis;
-
-beforeAll(async () => {
-  redis = await startRedisServer();
-  cmd = await scriptClient(redis.port);
-});
-
-afterAll(async () => {
-  cmd.disconnect();
-  await redis.stop();
-});
+const redis = useScriptServer();
+const { synced } = redis;
 
 const A = 'a'.repeat(40);
 const B = 'b'.repeat(40);
 const C = 'c'.repeat(40);
 
-async function synced(opts: Parameters<typeof rig>[1] = {}): Promise<Rig> {
-  const r = await rig(cmd, opts);
-  await r.catchUp.sync();
-  return r;
-}
-
 /** Append an entry numbered by the store's counter (or `seq` as given); resolves its id. */
 async function entry(r: Rig, fields: Record<string, string | Buffer>, seq?: string): Promise<string> {
-  const n = seq ?? String(await cmd.incr(r.keys.seq));
+  const n = seq ?? String(await redis.cmd.incr(r.keys.seq));
   const flat = Object.entries({ seq: n, ...fields }).flat();
-  return (await cmd.xadd(r.keys.stream, '*', ...flat))!;
+  return (await redis.cmd.xadd(r.keys.stream, '*', ...flat))!;
 }
 
 const gen = (r: Rig) => generationOf(r.state.epoch);
 
 describe('CatchUp.sync', () => {
   it('seeds a Redis that has no store: a generation from Redis\'s clock, joined, nothing lost', async () => {
-    const r = await rig(cmd);
-    const [seconds] = await cmd.time();
+    const r = await rig(redis.cmd);
+    const [seconds] = await redis.cmd.time();
     await r.catchUp.sync();
     const epoch = r.state.epoch!;
     expect(epoch).toMatch(/^\d+:[0-9a-f]{12}$/);
     expect(Math.abs(generationOf(epoch) - Number(seconds) * 1000)).toBeLessThan(5_000);
-    expect(await cmd.get(r.keys.epoch)).toBe(epoch);
+    expect(await redis.cmd.get(r.keys.epoch)).toBe(epoch);
     expect(r.catchUp.synced).toBe(true);
     expect(r.catchUp.joined).toBe(epoch);
     expect(r.catchUp.counters).toEqual({ replicated: 0, duplicates: 0, rejected: 0, malformed: 0, reconciles: 0, merges: 1, rollbacks: 0 });
-    expect(await cmd.hgetall(r.keys.members)).toEqual({ n1: String(generationOf(epoch)) });
-    expect(await cmd.exists(r.keys.epochAt, r.keys.lostFrom)).toBe(0);
+    expect(await redis.cmd.hgetall(r.keys.members)).toEqual({ n1: String(generationOf(epoch)) });
+    expect(await redis.cmd.exists(r.keys.epochAt, r.keys.lostFrom)).toBe(0);
     expect(r.state.cursor).toBe('0-0');
     expect(r.state.seq).toBe(0);
   });
 
   it('merges its heads and tombstones into a new generation; a head of unknown origin as 0:0', async () => {
-    const r = await rig(cmd);
+    const r = await rig(redis.cmd);
     r.view.set('known.txt', A, false);
     r.state.stamps.set('known.txt', [A, '3:4']);
     r.view.set('unknown.txt', B, false);
@@ -71,29 +54,29 @@ describe('CatchUp.sync', () => {
     r.state.stamps.set('gone.txt', [null, '3:6']);
     r.state.stamps.set('never.txt', [null, '0:0']); // deleted, origin unknown: nothing to bring
     await r.catchUp.sync();
-    expect(await cmd.hgetall(r.keys.heads)).toEqual({ 'known.txt': A, 'unknown.txt': B, 'moved.txt': C });
-    expect(await cmd.hgetall(r.keys.stamps)).toEqual({ 'known.txt': '3:4', 'unknown.txt': '0:0', 'moved.txt': '0:0', 'gone.txt': '3:6' });
+    expect(await redis.cmd.hgetall(r.keys.heads)).toEqual({ 'known.txt': A, 'unknown.txt': B, 'moved.txt': C });
+    expect(await redis.cmd.hgetall(r.keys.stamps)).toEqual({ 'known.txt': '3:4', 'unknown.txt': '0:0', 'moved.txt': '0:0', 'gone.txt': '3:6' });
     expect(r.state.stamps.get('gone.txt')).toEqual([null, '3:6']);
     expect(r.state.seq).toBe(3);
     expect(r.calls.ensured).toEqual([B, C]); // adopted with Redis's stamps; not here
   });
 
   it('merges more names than one script call takes', async () => {
-    const r = await rig(cmd);
+    const r = await rig(redis.cmd);
     for (let i = 0; i < 650; i++) r.view.set(`f${i}.txt`, A, false);
     await r.catchUp.sync();
-    expect(await cmd.hlen(r.keys.heads)).toBe(650);
+    expect(await redis.cmd.hlen(r.keys.heads)).toBe(650);
     expect(r.view.heads.size).toBe(650);
   });
 
   it('adopts the heads and stamps Redis has after the merge, fetching those it lacks', async () => {
     const first = await synced();
     const local = rawBlob('already here');
-    await cmd.hset(first.keys.heads, 'a.txt', A, 'b.txt', local.hash);
+    await redis.cmd.hset(first.keys.heads, 'a.txt', A, 'b.txt', local.hash);
     const future = `${gen(first) + 1000}:9`;
-    await cmd.hset(first.keys.stamps, 'a.txt', `${gen(first)}:1`, 'b.txt', future, 'gone.txt', `${gen(first)}:2`);
-    await cmd.hset(first.keys.members, 'other', '17', 'bogus', 'x');
-    const r = await rig(cmd, { storeId: first.keys.storeId, node: 'n2' });
+    await redis.cmd.hset(first.keys.stamps, 'a.txt', `${gen(first)}:1`, 'b.txt', future, 'gone.txt', `${gen(first)}:2`);
+    await redis.cmd.hset(first.keys.members, 'other', '17', 'bogus', 'x');
+    const r = await rig(redis.cmd, { storeId: first.keys.storeId, node: 'n2' });
     r.local.set(local.hash, local.raw);
     r.state.members.set('known', 9);
     r.state.members.set('other', 20);
@@ -111,14 +94,14 @@ describe('CatchUp.sync', () => {
     expect(r.state.epoch).toBe(first.state.epoch);
     expect(r.catchUp.counters.merges).toBe(1);
     // Members: Redis's added to those it knew, the higher generation kept; then Redis's after the join.
-    expect(await cmd.hgetall(r.keys.members)).toEqual({ n1: String(gen(first)), n2: String(gen(first)), other: '20', bogus: 'x', known: '9' });
+    expect(await redis.cmd.hgetall(r.keys.members)).toEqual({ n1: String(gen(first)), n2: String(gen(first)), other: '20', bogus: 'x', known: '9' });
   });
 
   it('adopts nothing it already has with the same stamp', async () => {
     const first = await synced();
-    await cmd.hset(first.keys.heads, 'a.txt', A);
-    await cmd.hset(first.keys.stamps, 'a.txt', `${gen(first)}:1`);
-    const r = await rig(cmd, { storeId: first.keys.storeId, node: 'n2' });
+    await redis.cmd.hset(first.keys.heads, 'a.txt', A);
+    await redis.cmd.hset(first.keys.stamps, 'a.txt', `${gen(first)}:1`);
+    const r = await rig(redis.cmd, { storeId: first.keys.storeId, node: 'n2' });
     r.view.set('a.txt', A, false);
     r.state.stamps.set('a.txt', [A, `${gen(first)}:1`]);
     r.local.set(A, new Uint8Array(1));
@@ -128,27 +111,27 @@ describe('CatchUp.sync', () => {
 
   it('a node restarted in the epoch it followed neither merges nor starts a generation', async () => {
     const first = await synced();
-    const r = await rig(cmd, { storeId: first.keys.storeId, node: 'n2' });
+    const r = await rig(redis.cmd, { storeId: first.keys.storeId, node: 'n2' });
     r.state.epoch = first.state.epoch;
     await r.catchUp.sync();
     expect(r.state.epoch).toBe(first.state.epoch);
     expect(r.catchUp.counters.merges).toBe(0);
     expect(r.catchUp.joined).toBe(first.state.epoch);
-    expect(await cmd.hget(first.keys.members, 'n2')).toBe(String(gen(first)));
+    expect(await redis.cmd.hget(first.keys.members, 'n2')).toBe(String(gen(first)));
   });
 
   it('joins an epoch once: a later sync in it does not join again', async () => {
     const r = await synced();
-    await cmd.hdel(r.keys.members, 'n1');
+    await redis.cmd.hdel(r.keys.members, 'n1');
     await r.catchUp.sync();
-    expect(await cmd.hgetall(r.keys.members)).toEqual({});
+    expect(await redis.cmd.hgetall(r.keys.members)).toEqual({});
   });
 
   it('adopts Redis\'s newer stamp of a head it already has', async () => {
     const first = await synced();
-    await cmd.hset(first.keys.heads, 'f.txt', A);
-    await cmd.hset(first.keys.stamps, 'f.txt', `${gen(first)}:9`);
-    const r = await rig(cmd, { storeId: first.keys.storeId, node: 'n2' });
+    await redis.cmd.hset(first.keys.heads, 'f.txt', A);
+    await redis.cmd.hset(first.keys.stamps, 'f.txt', `${gen(first)}:9`);
+    const r = await rig(redis.cmd, { storeId: first.keys.storeId, node: 'n2' });
     r.view.set('f.txt', A, false);
     r.state.stamps.set('f.txt', [A, '3:4']);
     r.local.set(A, new Uint8Array(1));
@@ -163,15 +146,15 @@ describe('CatchUp.sync', () => {
     r.state.epoch = `${mine}:mine`;
     await r.catchUp.sync();
     expect(r.state.epoch).toMatch(new RegExp(`^${mine + 1}:[0-9a-f]{12}$`));
-    expect(await cmd.get(r.keys.lostFrom)).toBe(String(mine));
-    expect(Number(await cmd.get(r.keys.epochAt))).toBeGreaterThan(0);
+    expect(await redis.cmd.get(r.keys.lostFrom)).toBe(String(mine));
+    expect(Number(await redis.cmd.get(r.keys.epochAt))).toBeGreaterThan(0);
     expect(r.catchUp.counters.merges).toBe(2);
     expect(r.catchUp.counters.rollbacks).toBe(0);
   });
 
   it('joins a newer generation without starting one', async () => {
     const r = await synced();
-    const next = await runEpochSwap(cmd, r.keys, r.state.epoch!, 0, 'newer', null);
+    const next = await runEpochSwap(redis.cmd, r.keys, r.state.epoch!, 0, 'newer', null);
     await r.catchUp.sync();
     expect(r.state.epoch).toBe(next);
     expect(r.catchUp.joined).toBe(next);
@@ -181,8 +164,8 @@ describe('CatchUp.sync', () => {
   it('gives up when the epoch keeps changing', async () => {
     const r = await synced();
     let reads = 0;
-    const wrapped = Object.create(cmd, {
-      get: { value: async (key: string) => (key === r.keys.epoch ? (reads++, `${gen(r) + 5}:phantom`) : cmd.get(key)) },
+    const wrapped = Object.create(redis.cmd, {
+      get: { value: async (key: string) => (key === r.keys.epoch ? (reads++, `${gen(r) + 5}:phantom`) : redis.cmd.get(key)) },
     }) as Redis;
     const s = await rig(wrapped, { storeId: r.keys.storeId, node: 'n2' });
     s.state.epoch = r.state.epoch;
@@ -204,7 +187,7 @@ describe('CatchUp.verify (the idle check)', () => {
   });
 
   it('syncs when it has not synced yet', async () => {
-    const r = await rig(cmd);
+    const r = await rig(redis.cmd);
     await r.catchUp.verify();
     expect(r.catchUp.synced).toBe(true);
     expect(r.state.epoch).not.toBeNull();
@@ -212,7 +195,7 @@ describe('CatchUp.verify (the idle check)', () => {
 
   it('re-seeds when the epoch changed', async () => {
     const r = await synced();
-    const next = await runEpochSwap(cmd, r.keys, r.state.epoch!, 0, 'flushed', null);
+    const next = await runEpochSwap(redis.cmd, r.keys, r.state.epoch!, 0, 'flushed', null);
     await r.catchUp.verify();
     expect(r.state.epoch).toBe(next);
   });
@@ -220,19 +203,19 @@ describe('CatchUp.verify (the idle check)', () => {
   it('takes another redis-server process (run id) as a rollback', async () => {
     const r = await synced();
     const epoch = r.state.epoch;
-    await cmd.set(r.keys.server, 'f00d');
+    await redis.cmd.set(r.keys.server, 'f00d');
     await r.catchUp.verify();
     expect(r.state.epoch).not.toBe(epoch);
     expect(generationOf(r.state.epoch)).toBeGreaterThan(generationOf(epoch));
     expect(r.catchUp.counters).toMatchObject({ merges: 2, rollbacks: 1 });
-    expect(await cmd.get(r.keys.lostFrom)).toBe(String(generationOf(epoch)));
+    expect(await redis.cmd.get(r.keys.lostFrom)).toBe(String(generationOf(epoch)));
   });
 
   it('takes a counter below what it saw as a rollback', async () => {
     const r = await synced();
     const epoch = r.state.epoch;
     r.state.ownSeq = 3;
-    await cmd.set(r.keys.seq, '2');
+    await redis.cmd.set(r.keys.seq, '2');
     await r.catchUp.verify();
     expect(r.state.epoch).not.toBe(epoch);
     expect(r.catchUp.counters.rollbacks).toBe(1);
@@ -241,7 +224,7 @@ describe('CatchUp.verify (the idle check)', () => {
   it('a counter at what it saw is no rollback', async () => {
     const r = await synced();
     r.state.ownSeq = 2;
-    await cmd.set(r.keys.seq, '2');
+    await redis.cmd.set(r.keys.seq, '2');
     await r.catchUp.verify();
     expect(r.catchUp.counters.rollbacks).toBe(0);
   });
@@ -253,7 +236,7 @@ describe('CatchUp.verify (the idle check)', () => {
     const second = await entry(r, { type: 'objects', node: 'n9' });
     await r.catchUp.catchUp();
     expect(r.state.cursor).toBe(second);
-    await cmd.xdel(r.keys.stream, second);
+    await redis.cmd.xdel(r.keys.stream, second);
     await r.catchUp.verify();
     expect(r.state.epoch).not.toBe(epoch);
     expect(r.catchUp.counters.rollbacks).toBe(1);
@@ -264,7 +247,7 @@ describe('CatchUp.verify (the idle check)', () => {
     const r = await synced();
     await entry(r, { type: 'objects', node: 'n9' });
     await r.catchUp.catchUp();
-    await cmd.xtrim(r.keys.stream, 'MAXLEN', 0);
+    await redis.cmd.xtrim(r.keys.stream, 'MAXLEN', 0);
     await r.catchUp.verify();
     expect(r.catchUp.counters).toMatchObject({ rollbacks: 0, merges: 1 });
   });
@@ -274,11 +257,11 @@ describe('CatchUp.verify (the idle check)', () => {
     const first = await entry(r, { type: 'objects', node: 'n9' });
     await r.catchUp.catchUp();
     await entry(r, { type: 'objects', node: 'n9' });
-    await cmd.xdel(r.keys.stream, first);
+    await redis.cmd.xdel(r.keys.stream, first);
     await r.catchUp.verify();
     expect(r.catchUp.counters.rollbacks).toBe(0);
     const fresh = await synced();
-    await cmd.xadd(fresh.keys.stream, '*', 'seq', '0', 'type', 'x');
+    await redis.cmd.xadd(fresh.keys.stream, '*', 'seq', '0', 'type', 'x');
     await fresh.catchUp.verify();
     expect(fresh.catchUp.counters.rollbacks).toBe(0);
     expect(fresh.state.cursor).toBe('0-0');
@@ -291,7 +274,7 @@ describe('CatchUp applying entries', () => {
     const inline = rawBlob('inline');
     const keyed = rawBlob('through a key');
     const expired = rawBlob('expired');
-    await cmd.set(r.keys.objectKey(keyed.hash), Buffer.from(keyed.raw));
+    await redis.cmd.set(r.keys.objectKey(keyed.hash), Buffer.from(keyed.raw));
     const id = await entry(r, {
       type: 'objects', node: 'n9', [`o:${inline.hash}`]: Buffer.from(inline.raw), [`r:${keyed.hash}`]: '', [`r:${expired.hash}`]: '', 'x:ignored': 'y', 'o:nothex': 'z',
     });
@@ -338,13 +321,13 @@ describe('CatchUp applying entries', () => {
     expect(r.calls.rejected).toEqual([b.hash]);
     expect(r.state.seq).toBe(1);
 
-    const failing = await rig(cmd, { storeId: r.keys.storeId, node: 'n3', deps: { holdVerified: () => { throw new Error('disk on fire'); } } });
+    const failing = await rig(redis.cmd, { storeId: r.keys.storeId, node: 'n3', deps: { holdVerified: () => { throw new Error('disk on fire'); } } });
     failing.state.epoch = r.state.epoch;
     failing.catchUp.joined = r.state.epoch;
-    await expect(failing.catchUp.onEntries((await cmd.xrangeBuffer(r.keys.stream, '-', '+')).map(([id, f]) => ({ id: id.toString(), fields: new Map([[f[0]!.toString(), f[1]!], [f[2]!.toString(), f[3]!], [f[4]!.toString(), f[5]!], [f[6]!.toString(), f[7]!]]) }))))
+    await expect(failing.catchUp.onEntries((await redis.cmd.xrangeBuffer(r.keys.stream, '-', '+')).map(([id, f]) => ({ id: id.toString(), fields: new Map([[f[0]!.toString(), f[1]!], [f[2]!.toString(), f[3]!], [f[4]!.toString(), f[5]!], [f[6]!.toString(), f[7]!]]) }))))
       .rejects.toThrow('disk on fire');
     expect(failing.state.seq).toBe(0);
-    const rejectedOnce = await rig(cmd, { storeId: r.keys.storeId, node: 'n4', deps: { holdVerified: (hash) => { throw corrupt(hash); } } });
+    const rejectedOnce = await rig(redis.cmd, { storeId: r.keys.storeId, node: 'n4', deps: { holdVerified: (hash) => { throw corrupt(hash); } } });
     rejectedOnce.state.epoch = r.state.epoch;
     await rejectedOnce.catchUp.catchUp();
     expect(rejectedOnce.catchUp.counters.rejected).toBe(1);
@@ -371,8 +354,8 @@ describe('CatchUp applying entries', () => {
     await entry(r, { type: 'objects', node: 'n9' }, '0');
     await entry(r, { type: 'objects', node: 'n9' }, '1.5');
     await entry(r, { type: 'unknown', node: 'n9' }, '1');
-    await cmd.xadd(r.keys.stream, '*', 'seq', '1', 'node', 'n9'); // no type
-    const last = await cmd.xadd(r.keys.stream, '*', 'type', 'head');
+    await redis.cmd.xadd(r.keys.stream, '*', 'seq', '1', 'node', 'n9'); // no type
+    const last = await redis.cmd.xadd(r.keys.stream, '*', 'type', 'head');
     await r.catchUp.catchUp();
     expect(r.catchUp.counters.malformed).toBe(6);
     expect(r.state.cursor).toBe(last);
@@ -404,9 +387,9 @@ describe('CatchUp applying entries', () => {
     const r = await synced();
     const first = await entry(r, { type: 'head', name: 'a.txt', new: A, node: 'n9', stamp: `${gen(r)}:1` });
     await r.catchUp.catchUp();
-    const copy = await cmd.xadd(r.keys.stream, '*', 'seq', '1', 'type', 'head', 'name', 'a.txt', 'new', B, 'node', 'n9', 'stamp', `${gen(r)}:1`);
-    const copy2 = await cmd.xadd(r.keys.stream, '*', 'seq', '1', 'type', 'objects', 'node', 'n9');
-    const entries = (await cmd.xrangeBuffer(r.keys.stream, '-', '+')).map(([id, f]) => {
+    const copy = await redis.cmd.xadd(r.keys.stream, '*', 'seq', '1', 'type', 'head', 'name', 'a.txt', 'new', B, 'node', 'n9', 'stamp', `${gen(r)}:1`);
+    const copy2 = await redis.cmd.xadd(r.keys.stream, '*', 'seq', '1', 'type', 'objects', 'node', 'n9');
+    const entries = (await redis.cmd.xrangeBuffer(r.keys.stream, '-', '+')).map(([id, f]) => {
       const fields = new Map<string, Buffer>();
       for (let i = 0; i + 1 < f.length; i += 2) fields.set(f[i]!.toString(), f[i + 1]!);
       return { id: id.toString(), fields };
@@ -425,8 +408,8 @@ describe('CatchUp applying entries', () => {
     await entry(r, { type: 'objects', node: 'n9' });
     await r.catchUp.catchUp();
     const epoch = r.state.epoch;
-    await cmd.set(r.keys.server, 'beef');
-    const id = await cmd.xadd(r.keys.stream, '*', 'seq', '1', 'type', 'objects', 'node', 'n9');
+    await redis.cmd.set(r.keys.server, 'beef');
+    const id = await redis.cmd.xadd(r.keys.stream, '*', 'seq', '1', 'type', 'objects', 'node', 'n9');
     await r.catchUp.onEntries([{ id: id!, fields: new Map([['seq', Buffer.from('1')], ['type', Buffer.from('objects')]]) }]);
     expect(r.state.epoch).not.toBe(epoch);
     expect(r.catchUp.counters).toMatchObject({ duplicates: 0, rollbacks: 1 });
@@ -437,11 +420,11 @@ describe('CatchUp applying entries', () => {
     const r = await synced();
     r.view.set('local-only.txt', C, false);
     r.state.stamps.set('stale.txt', [A, '1:1']);
-    await cmd.hset(r.keys.heads, 'a.txt', A, 'b.txt', B);
-    await cmd.hset(r.keys.stamps, 'a.txt', `${gen(r)}:1`, 'b.txt', `${gen(r) + 7}:3`, 'gone.txt', `${gen(r)}:2`);
+    await redis.cmd.hset(r.keys.heads, 'a.txt', A, 'b.txt', B);
+    await redis.cmd.hset(r.keys.stamps, 'a.txt', `${gen(r)}:1`, 'b.txt', `${gen(r) + 7}:3`, 'gone.txt', `${gen(r)}:2`);
     r.local.set(B, new Uint8Array(1));
-    await cmd.set(r.keys.seq, '4');
-    const last = await cmd.xadd(r.keys.stream, '*', 'seq', '5', 'type', 'objects', 'node', 'n9');
+    await redis.cmd.set(r.keys.seq, '4');
+    const last = await redis.cmd.xadd(r.keys.stream, '*', 'seq', '5', 'type', 'objects', 'node', 'n9');
     const changes: HeadChange[] = [];
     r.view.watch((c) => changes.push(c));
     await r.catchUp.catchUp();
@@ -458,8 +441,8 @@ describe('CatchUp applying entries', () => {
 
   it('reconciles a stream trimmed (or deleted) behind a counter that is ahead', async () => {
     const r = await synced();
-    await cmd.hset(r.keys.heads, 'a.txt', A);
-    await cmd.set(r.keys.seq, '3');
+    await redis.cmd.hset(r.keys.heads, 'a.txt', A);
+    await redis.cmd.set(r.keys.seq, '3');
     await r.catchUp.catchUp();
     expect(r.catchUp.counters.reconciles).toBe(1);
     expect(r.state.cursor).toBe('0-0');
@@ -471,8 +454,8 @@ describe('CatchUp applying entries', () => {
 
   it('a reconcile that finds a new epoch re-seeds', async () => {
     const r = await synced();
-    const id = await cmd.xadd(r.keys.stream, '*', 'seq', '3', 'type', 'objects', 'node', 'n9');
-    const next = await runEpochSwap(cmd, r.keys, r.state.epoch!, 0, 'swapped', null);
+    const id = await redis.cmd.xadd(r.keys.stream, '*', 'seq', '3', 'type', 'objects', 'node', 'n9');
+    const next = await runEpochSwap(redis.cmd, r.keys, r.state.epoch!, 0, 'swapped', null);
     await r.catchUp.onEntries([{ id: id!, fields: new Map([['seq', Buffer.from('3')], ['type', Buffer.from('objects')]]) }]);
     expect(r.state.epoch).toBe(next);
     expect(r.catchUp.counters.reconciles).toBe(0);
@@ -480,7 +463,7 @@ describe('CatchUp applying entries', () => {
   });
 
   it('entries read before the first sync sync first', async () => {
-    const r = await rig(cmd);
+    const r = await rig(redis.cmd);
     await r.catchUp.onEntries([{ id: '1-1', fields: new Map([['seq', Buffer.from('1')], ['type', Buffer.from('objects')]]) }]);
     expect(r.state.epoch).not.toBeNull();
     expect(r.catchUp.synced).toBe(true);
@@ -500,10 +483,10 @@ describe('CatchUp members', () => {
   it('learns Redis\'s members once joined, skipping values that are no generations', async () => {
     const r = await synced();
     r.state.members.set('forgotten', 5);
-    await cmd.hset(r.keys.members, 'other', '12', 'bad', 'twelve');
+    await redis.cmd.hset(r.keys.members, 'other', '12', 'bad', 'twelve');
     await r.catchUp.catchUp();
     expect(Object.fromEntries(r.state.members)).toEqual({ n1: gen(r), other: 12 });
-    const notJoined = await rig(cmd, { storeId: r.keys.storeId, node: 'n5' });
+    const notJoined = await rig(redis.cmd, { storeId: r.keys.storeId, node: 'n5' });
     notJoined.state.epoch = r.state.epoch;
     notJoined.catchUp.synced = true;
     notJoined.state.members.set('mine', 1);
@@ -520,8 +503,8 @@ describe('CatchUp backfill and locking', () => {
     const first = await synced();
     const heads: string[] = [];
     for (let i = 0; i < 40; i++) heads.push(i.toString(16).padStart(40, 'e'));
-    for (const [i, h] of heads.entries()) await cmd.hset(first.keys.heads, `f${i}.txt`, h);
-    const r = await rig(cmd, { storeId: first.keys.storeId, node: 'n2', deps: { ensureHead: async (h) => { ensured.push(h); await gate; } } });
+    for (const [i, h] of heads.entries()) await redis.cmd.hset(first.keys.heads, `f${i}.txt`, h);
+    const r = await rig(redis.cmd, { storeId: first.keys.storeId, node: 'n2', deps: { ensureHead: async (h) => { ensured.push(h); await gate; } } });
     await r.catchUp.sync();
     await new Promise((resolve) => setTimeout(resolve, 20));
     expect(ensured).toHaveLength(32);
@@ -529,7 +512,7 @@ describe('CatchUp backfill and locking', () => {
     release();
     await r.catchUp.backfilled();
     expect(ensured).toHaveLength(32);
-    const again = await rig(cmd, { storeId: first.keys.storeId, node: 'n3', deps: { ensureHead: async (h) => void ensured.push(h) } });
+    const again = await rig(redis.cmd, { storeId: first.keys.storeId, node: 'n3', deps: { ensureHead: async (h) => void ensured.push(h) } });
     await again.catchUp.sync();
     await again.catchUp.backfilled();
     expect(ensured).toHaveLength(72);
@@ -539,8 +522,8 @@ describe('CatchUp backfill and locking', () => {
     let release!: () => void;
     const gate = new Promise<void>((resolve) => (release = resolve));
     const first = await synced();
-    await cmd.hset(first.keys.heads, 'f.txt', A);
-    const r = await rig(cmd, { storeId: first.keys.storeId, node: 'n2', deps: { ensureHead: async () => gate } });
+    await redis.cmd.hset(first.keys.heads, 'f.txt', A);
+    const r = await rig(redis.cmd, { storeId: first.keys.storeId, node: 'n2', deps: { ensureHead: async () => gate } });
     await r.catchUp.sync();
     let done = false;
     const waiting = r.catchUp.backfilled().then(() => (done = true));
@@ -552,7 +535,7 @@ describe('CatchUp backfill and locking', () => {
   });
 
   it('runs tasks one at a time, a failed one not blocking the next', async () => {
-    const r = await rig(cmd);
+    const r = await rig(redis.cmd);
     const order: string[] = [];
     let release!: () => void;
     const gate = new Promise<void>((resolve) => (release = resolve));
@@ -573,31 +556,31 @@ describe('CatchUp when Redis answers with an error', () => {
     it(`a replay fails with Redis's error when the ${key} key is of the wrong type`, async () => {
       const r = await synced();
       const name = r.keys[key];
-      await cmd.del(name);
-      if (key === 'stream' || key === 'members') await cmd.set(name, 'wrong type');
-      else await cmd.hset(name, 'wrong', 'type');
+      await redis.cmd.del(name);
+      if (key === 'stream' || key === 'members') await redis.cmd.set(name, 'wrong type');
+      else await redis.cmd.hset(name, 'wrong', 'type');
       await expect(r.catchUp.catchUp()).rejects.toThrow(/^WRONGTYPE/);
     });
   }
 
   it('the idle check fails with Redis\'s error', async () => {
     const r = await synced();
-    await cmd.del(r.keys.members);
-    await cmd.set(r.keys.members, 'wrong type');
+    await redis.cmd.del(r.keys.members);
+    await redis.cmd.set(r.keys.members, 'wrong type');
     await expect(r.catchUp.verify()).rejects.toThrow(/^WRONGTYPE/);
   });
 
   it('a reconcile fails with Redis\'s error', async () => {
     const r = await synced();
-    await cmd.set(r.keys.stamps, 'wrong type');
-    await cmd.set(r.keys.seq, '5');
+    await redis.cmd.set(r.keys.stamps, 'wrong type');
+    await redis.cmd.set(r.keys.seq, '5');
     await expect(r.catchUp.catchUp()).rejects.toThrow(/^WRONGTYPE/);
     expect(r.catchUp.counters.reconciles).toBe(0);
   });
 
   it('the adoption after a merge fails with Redis\'s error', async () => {
-    const r = await rig(cmd);
-    await cmd.set(r.keys.members, 'wrong type');
+    const r = await rig(redis.cmd);
+    await redis.cmd.set(r.keys.members, 'wrong type');
     await expect(r.catchUp.sync()).rejects.toThrow(/^WRONGTYPE/);
     expect(r.state.epoch).toBeNull();
   });

@@ -1,46 +1,29 @@
 import { randomBytes } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it } from 'vitest';
 import { Redis } from 'ioredis';
 import { isGittyError } from '@gitty/core';
 import { startRedisServer, tempDir, waitFor, type RedisServer } from '@gitty/driver-test/harness';
 import { runEpochSwap } from '../src/cas-script.js';
 import type { CatchUp } from '../src/catch-up.js';
-import { rawBlob, rig, scriptClient, streamOf, type Rig } from './support/replica-parts.js';
+import { own, rawBlob, rig, scriptClient, streamOf, useScriptServer } from './support/replica-parts.js';
 
 // The write path of a node (HeadWriter) against a real redis-server: what a CAS carries, every
 // way it ends (each error exact), announcements without a head change, and the settling of
 // changes whose reply was lost.
 
-let redis: RedisServer;
-let cmd: Redis;
+const redis = useScriptServer();
+const { synced } = redis;
 const extraClients: Redis[] = [];
 const servers: RedisServer[] = [];
 const removers: Array<() => Promise<void>> = [];
-
-beforeAll(async () => {
-  redis = await startRedisServer();
-  cmd = await scriptClient(redis.port);
-});
 
 afterEach(async () => {
   for (const c of extraClients.splice(0)) c.disconnect();
   for (const s of servers.splice(0)) await s.stop();
   for (const remove of removers.splice(0)) await remove();
 });
-
-afterAll(async () => {
-  cmd.disconnect();
-  await redis.stop();
-});
-
-/** A rig whose node has joined a fresh epoch (a real sync). */
-async function synced(opts: Parameters<typeof rig>[1] = {}, client: Redis = cmd): Promise<Rig> {
-  const r = await rig(client, opts);
-  await r.catchUp.sync();
-  return r;
-}
 
 async function failure(promise: Promise<unknown>): Promise<Error & { code?: string; cause?: unknown }> {
   try {
@@ -58,15 +41,9 @@ function neverConnected(): Redis {
   return c;
 }
 
-const own = (r: Rig, text: string) => {
-  const b = rawBlob(text);
-  r.local.set(b.hash, b.raw);
-  return b;
-};
-
 describe('HeadWriter.updateHead', () => {
   it('refuses at once without a connection or before the first sync', async () => {
-    const r = await rig(cmd);
+    const r = await rig(redis.cmd);
     const writer = r.writer();
     const error = await failure(writer.updateHead('f.txt', null, 'a'.repeat(40)));
     expect(error.code).toBe('REDIS_UNAVAILABLE');
@@ -75,7 +52,7 @@ describe('HeadWriter.updateHead', () => {
     const closedWriter = s.writer({ cmd: neverConnected() });
     expect((await failure(closedWriter.updateHead('g.txt', null, 'a'.repeat(40)))).message)
       .toBe('Redis is unavailable: cannot change the head of "g.txt": no connection to Redis');
-    expect(await cmd.hgetall(s.keys.heads)).toEqual({});
+    expect(await redis.cmd.hgetall(s.keys.heads)).toEqual({});
   });
 
   it('carries the head\'s own objects first, then pending ones, inline, in one objects entry before the head entry', async () => {
@@ -87,11 +64,11 @@ describe('HeadWriter.updateHead', () => {
     writer.pending.add(pendingOne.hash);
     writer.pending.add(commit.hash);
     await writer.updateHead('f.txt', null, commit.hash);
-    const entries = await streamOf(cmd, r.keys);
+    const entries = await streamOf(redis.cmd, r.keys);
     expect(entries).toHaveLength(2);
     expect(Object.keys(entries[0]!)).toEqual(['seq', 'type', 'node', `o:${commit.hash}`, `o:${blob.hash}`, `o:${pendingOne.hash}`]);
     expect(entries[0]).toMatchObject({ seq: '1', type: 'objects', node: 'n1' });
-    const bytes = await cmd.xrangeBuffer(r.keys.stream, '-', '+');
+    const bytes = await redis.cmd.xrangeBuffer(r.keys.stream, '-', '+');
     expect(Buffer.from(bytes[0]![1][7]!)).toEqual(Buffer.from(commit.raw));
     const gen = r.state.epoch!.split(':')[0];
     expect(entries[1]).toEqual({ seq: '2', type: 'head', name: 'f.txt', old: '', new: commit.hash, node: 'n1', stamp: `${gen}:2` });
@@ -109,16 +86,16 @@ describe('HeadWriter.updateHead', () => {
     const writer = r.writer();
     await writer.updateHead('a.txt', null, 'a'.repeat(40));
     await writer.updateHead('b.txt', null, 'b'.repeat(40));
-    const keys = (await cmd.keys(`${r.keys.base}req:*`)).map((k) => k.slice(r.keys.base.length)).sort();
+    const keys = (await redis.cmd.keys(`${r.keys.base}req:*`)).map((k) => k.slice(r.keys.base.length)).sort();
     expect(keys).toHaveLength(2);
     expect(keys[0]).toMatch(/^req:node-7-[0-9a-f]{16}-1$/);
     expect(keys[1]).toBe(`${keys[0]!.slice(0, -1)}2`);
-    const ttl = await cmd.pttl(`${r.keys.base}${keys[0]!}`);
+    const ttl = await redis.cmd.pttl(`${r.keys.base}${keys[0]!}`);
     expect(ttl).toBeGreaterThan(590_000);
     expect(ttl).toBeLessThanOrEqual(600_000);
     const another = r.writer();
     await another.updateHead('c.txt', null, 'c'.repeat(40));
-    const third = (await cmd.keys(`${r.keys.base}req:*`)).map((k) => k.slice(r.keys.base.length)).filter((k) => !keys.includes(k));
+    const third = (await redis.cmd.keys(`${r.keys.base}req:*`)).map((k) => k.slice(r.keys.base.length)).filter((k) => !keys.includes(k));
     expect(third).toHaveLength(1);
     expect(third[0]).toMatch(/^req:node-7-[0-9a-f]{16}-1$/);
     expect(third[0]).not.toBe(keys[0]);
@@ -144,10 +121,10 @@ describe('HeadWriter.updateHead', () => {
     await writer.updateHead('f.txt', null, 'a'.repeat(40));
     await writer.updateHead('f.txt', 'a'.repeat(40), null);
     expect(asked).toEqual(['a'.repeat(40)]);
-    const entries = await streamOf(cmd, r.keys);
+    const entries = await streamOf(redis.cmd, r.keys);
     expect(entries.map((e) => [e.type, e.new])).toEqual([['head', 'a'.repeat(40)], ['head', '']]);
     expect(r.view.heads.has('f.txt')).toBe(false);
-    expect(await cmd.hexists(r.keys.heads, 'f.txt')).toBe(0);
+    expect(await redis.cmd.hexists(r.keys.heads, 'f.txt')).toBe(0);
   });
 
   it('sends large objects through a short-lived key, and skips objects no longer here', async () => {
@@ -166,14 +143,14 @@ describe('HeadWriter.updateHead', () => {
     writer.pending.add(exact.hash);
     writer.pending.add('d'.repeat(40)); // gone meanwhile: no field
     await writer.updateHead('f.txt', null, small.hash);
-    const entries = await streamOf(cmd, r.keys);
+    const entries = await streamOf(redis.cmd, r.keys);
     expect(Object.keys(entries[0]!).slice(3)).toEqual([`o:${small.hash}`, `r:${big.hash}`, `o:${exact.hash}`]);
     expect(entries[0]![`r:${big.hash}`]).toBe('');
-    expect(Buffer.from((await cmd.getBuffer(r.keys.objectKey(big.hash)))!)).toEqual(Buffer.from(big.raw));
-    const ttl = await cmd.pttl(r.keys.objectKey(big.hash));
+    expect(Buffer.from((await redis.cmd.getBuffer(r.keys.objectKey(big.hash)))!)).toEqual(Buffer.from(big.raw));
+    const ttl = await redis.cmd.pttl(r.keys.objectKey(big.hash));
     expect(ttl).toBeGreaterThan(25_000);
     expect(ttl).toBeLessThanOrEqual(30_000);
-    expect(await cmd.exists(r.keys.objectKey(exact.hash), r.keys.objectKey(small.hash))).toBe(0);
+    expect(await redis.cmd.exists(r.keys.objectKey(exact.hash), r.keys.objectKey(small.hash))).toBe(0);
   });
 
   it('announces more than 200 pending objects first, oldest first, and carries 200 at most with the head', async () => {
@@ -183,7 +160,7 @@ describe('HeadWriter.updateHead', () => {
     for (const b of blobs.slice(1)) writer.pending.add(b.hash);
     writer.pending.add(blobs[0]!.hash); // the head's own object is pending too
     await writer.updateHead('f.txt', null, blobs[0]!.hash);
-    const entries = await streamOf(cmd, r.keys);
+    const entries = await streamOf(redis.cmd, r.keys);
     expect(entries.map((e) => [e.type, Object.keys(e).filter((k) => k.startsWith('o:')).length])).toEqual([['objects', 200], ['objects', 2], ['objects', 1], ['head', 0]]);
     expect(Object.keys(entries[0]!)[3]).toBe(`o:${blobs[1]!.hash}`);
     expect(Object.keys(entries[1]!).slice(3)).toEqual([`o:${blobs[201]!.hash}`, `o:${blobs[202]!.hash}`]);
@@ -199,7 +176,7 @@ describe('HeadWriter.updateHead', () => {
     const blobs = Array.from({ length: 200 }, (_, i) => own(r, `pending ${i}`));
     for (const b of blobs) writer.pending.add(b.hash);
     await writer.updateHead('f.txt', null, head.hash);
-    const entries = await streamOf(cmd, r.keys);
+    const entries = await streamOf(redis.cmd, r.keys);
     expect(entries.map((e) => [e.type, Object.keys(e).filter((k) => k.startsWith('o:')).length])).toEqual([['objects', 200], ['head', 0]]);
     expect([...writer.pending]).toEqual([blobs[198]!.hash, blobs[199]!.hash]);
   });
@@ -225,7 +202,7 @@ describe('HeadWriter.updateHead', () => {
     const r = await synced();
     const writer = r.writer({ headObjects: async (head) => [head] });
     const head = own(r, 'refused');
-    await cmd.set(r.keys.heads, 'not a hash');
+    await redis.cmd.set(r.keys.heads, 'not a hash');
     const error = await failure(writer.updateHead('f.txt', null, head.hash));
     expect(error.code).toBe('REDIS_UNAVAILABLE');
     expect(error.message).toMatch(/^Redis is unavailable: Redis refused the head change of "f\.txt": .*WRONGTYPE/);
@@ -285,11 +262,11 @@ describe('HeadWriter after Redis lost the store', () => {
     const r = await synced();
     const writer = r.writer();
     const before = r.state.epoch!;
-    const moved = await runEpochSwap(cmd, r.keys, before, 0, 'elsewhere', null);
+    const moved = await runEpochSwap(redis.cmd, r.keys, before, 0, 'elsewhere', null);
     await writer.updateHead('f.txt', null, 'a'.repeat(40));
     expect(r.state.epoch).toBe(moved);
     expect(r.catchUp.counters.merges).toBe(2);
-    expect(await cmd.hget(r.keys.heads, 'f.txt')).toBe('a'.repeat(40));
+    expect(await redis.cmd.hget(r.keys.heads, 'f.txt')).toBe('a'.repeat(40));
   });
 
   it('gives up after three epochs in a row, having re-seeded twice', async () => {
@@ -323,8 +300,8 @@ describe('HeadWriter after Redis lost the store', () => {
     const r = await synced({ options: { settleMs: 60_000 } });
     const writer = r.writer({ headObjects: async (head) => [head] });
     const head = own(r, 'settling');
-    const [seconds, micros] = await cmd.time();
-    await cmd.set(r.keys.epochAt, String(Number(seconds) * 1000 + Math.floor(Number(micros) / 1000)));
+    const [seconds, micros] = await redis.cmd.time();
+    await redis.cmd.set(r.keys.epochAt, String(Number(seconds) * 1000 + Math.floor(Number(micros) / 1000)));
     const error = await failure(writer.updateHead('f.txt', null, head.hash));
     expect(error.code).toBe('REDIS_UNAVAILABLE');
     const match = /^Redis is unavailable: Redis lost the store moments ago; writes resume in (\d+) ms, once every node has merged its heads \(the head of "f\.txt" was not changed\)$/.exec(error.message);
@@ -338,10 +315,10 @@ describe('HeadWriter after Redis lost the store', () => {
     const r = await synced({ options: { settleMs: 1, mergeWaitMs: 600_000 } });
     const writer = r.writer({ headObjects: async (head) => [head] });
     const head = own(r, 'awaiting');
-    const [seconds] = await cmd.time();
-    await cmd.set(r.keys.epochAt, String(Number(seconds) * 1000 - 10_000));
-    await cmd.set(r.keys.lostFrom, '5');
-    await cmd.hset(r.keys.members, 'laggard', '7');
+    const [seconds] = await redis.cmd.time();
+    await redis.cmd.set(r.keys.epochAt, String(Number(seconds) * 1000 - 10_000));
+    await redis.cmd.set(r.keys.lostFrom, '5');
+    await redis.cmd.hset(r.keys.members, 'laggard', '7');
     const error = await failure(writer.updateHead('f.txt', null, head.hash));
     expect(error.code).toBe('REDIS_UNAVAILABLE');
     expect(error.message).toBe('Redis is unavailable: Redis lost the store; writes resume once node "laggard", active before the loss, has merged its heads (at most 600000 ms after the loss; the head of "f.txt" was not changed)');
@@ -356,11 +333,11 @@ describe('HeadWriter with replica acknowledgements', () => {
     removers.push(folder.remove);
     const replica = await startRedisServer(['--replicaof', '127.0.0.1', String(redis.port), '--dir', folder.dir]);
     servers.push(replica);
-    await waitFor(async () => /connected_slaves:1/.test(await cmd.info('replication')) && /master_link_status:up/.test(await (await scriptClient(replica.port).then((c) => (extraClients.push(c), c))).info('replication')), 10_000, 50);
+    await waitFor(async () => /connected_slaves:1/.test(await redis.cmd.info('replication')) && /master_link_status:up/.test(await (await scriptClient(replica.port).then((c) => (extraClients.push(c), c))).info('replication')), 10_000, 50);
     const r = await synced({ options: { replicaAcks: 1, replicaAckTimeoutMs: 5_000 } });
     await r.writer().updateHead('f.txt', null, 'a'.repeat(40));
     expect(r.view.heads.get('f.txt')).toBe('a'.repeat(40));
-    const two = await rig(cmd, { storeId: r.keys.storeId, options: { replicaAcks: 2, replicaAckTimeoutMs: 100 } });
+    const two = await rig(redis.cmd, { storeId: r.keys.storeId, options: { replicaAcks: 2, replicaAckTimeoutMs: 100 } });
     two.state.epoch = r.state.epoch;
     const writer = two.writer();
     const error = await failure(writer.updateHead('g.txt', null, 'b'.repeat(40)));
@@ -374,7 +351,7 @@ describe('HeadWriter with replica acknowledgements', () => {
 
   it('a conflict is NOT_AT_HEAD without waiting for replicas', async () => {
     const r = await synced({ options: { replicaAcks: 1, replicaAckTimeoutMs: 50 } });
-    await cmd.hset(r.keys.heads, 'f.txt', 'c'.repeat(40));
+    await redis.cmd.hset(r.keys.heads, 'f.txt', 'c'.repeat(40));
     const writer = r.writer();
     const error = await failure(writer.updateHead('f.txt', null, 'a'.repeat(40)));
     expect(error.code).toBe('NOT_AT_HEAD');
@@ -383,7 +360,7 @@ describe('HeadWriter with replica acknowledgements', () => {
 
   it('treats a failed WAIT as not confirmed', async () => {
     const r = await synced();
-    const waiting = Object.create(cmd, { wait: { value: async () => { throw new Error('no WAIT here'); } } }) as Redis;
+    const waiting = Object.create(redis.cmd, { wait: { value: async () => { throw new Error('no WAIT here'); } } }) as Redis;
     const writer = r.writer({ cmd: waiting, options: { ...r.options, replicaAcks: 1 } });
     const error = await failure(writer.updateHead('f.txt', null, 'a'.repeat(40)));
     expect(error.message).toBe('Redis is unavailable: the head change of "f.txt" was not confirmed by 1 replica(s) within 1000 ms; the outcome is resolved later');
@@ -412,13 +389,13 @@ describe('HeadWriter.announcePending', () => {
     const blobs = Array.from({ length: 201 }, (_, i) => own(r, `loose ${i}`));
     for (const b of blobs) writer.pending.add(b.hash);
     await writer.announcePending();
-    const entries = await streamOf(cmd, r.keys);
+    const entries = await streamOf(redis.cmd, r.keys);
     expect(entries.map((e) => [e.type, e.node, Object.keys(e).length - 3])).toEqual([['objects', 'n1', 200], ['objects', 'n1', 1]]);
     expect(writer.pending.size).toBe(0);
   });
 
   it('sends nothing for objects gone meanwhile, and nothing without a connection or an epoch', async () => {
-    const r = await rig(cmd);
+    const r = await rig(redis.cmd);
     const writer = r.writer();
     writer.pending.add('a'.repeat(40));
     await writer.announcePending(); // no epoch yet
@@ -426,7 +403,7 @@ describe('HeadWriter.announcePending', () => {
     await r.catchUp.sync();
     await writer.announcePending();
     expect(writer.pending.size).toBe(0);
-    expect(await streamOf(cmd, r.keys)).toEqual([]);
+    expect(await streamOf(redis.cmd, r.keys)).toEqual([]);
     const off = r.writer({ cmd: neverConnected() });
     off.pending.add('b'.repeat(40));
     await off.announcePending();
@@ -438,10 +415,10 @@ describe('HeadWriter.announcePending', () => {
     const writer = r.writer();
     const b = own(r, 'moved');
     writer.pending.add(b.hash);
-    await runEpochSwap(cmd, r.keys, r.state.epoch!, 0, 'other', null);
+    await runEpochSwap(redis.cmd, r.keys, r.state.epoch!, 0, 'other', null);
     await writer.announcePending();
     expect([...writer.pending]).toEqual([b.hash]);
-    expect(await streamOf(cmd, r.keys)).toEqual([]);
+    expect(await streamOf(redis.cmd, r.keys)).toEqual([]);
   });
 
   it('a failing announcement before a CAS fails the change and keeps its own objects pending', async () => {
@@ -449,8 +426,8 @@ describe('HeadWriter.announcePending', () => {
     const writer = r.writer({ headObjects: async (head) => [head] });
     const head = own(r, 'head of a failed announce');
     for (let i = 0; i < 201; i++) writer.pending.add(own(r, `many ${i}`).hash);
-    await cmd.del(r.keys.stream);
-    await cmd.set(r.keys.stream, 'not a stream');
+    await redis.cmd.del(r.keys.stream);
+    await redis.cmd.set(r.keys.stream, 'not a stream');
     const error = await failure(writer.updateHead('f.txt', null, head.hash));
     expect(error.code).toBe('REDIS_UNAVAILABLE');
     expect(error.message).toMatch(/^Redis is unavailable: cannot change the head of "f\.txt": .*WRONGTYPE/);
@@ -464,8 +441,8 @@ describe('HeadWriter.resolveUnresolved', () => {
   it('applied when its request key exists or the head is what it wrote; not applied otherwise', async () => {
     const r = await synced();
     const writer = r.writer();
-    await cmd.set(r.keys.requestKey('done'), 'x');
-    await cmd.hset(r.keys.heads, 'same.txt', 'a'.repeat(40), 'other.txt', 'c'.repeat(40));
+    await redis.cmd.set(r.keys.requestKey('done'), 'x');
+    await redis.cmd.hset(r.keys.heads, 'same.txt', 'a'.repeat(40), 'other.txt', 'c'.repeat(40));
     writer.unresolved.set('done', { name: 'nowhere.txt', next: 'b'.repeat(40) });
     writer.unresolved.set('same', { name: 'same.txt', next: 'a'.repeat(40) });
     writer.unresolved.set('other', { name: 'other.txt', next: 'b'.repeat(40) });

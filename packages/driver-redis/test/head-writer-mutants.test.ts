@@ -1,39 +1,20 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { Redis } from 'ioredis';
-import { startRedisServer, type RedisServer } from '@gitty/driver-test/harness';
 import { KnownObjects } from '../src/driver-support.js';
-import { rawBlob, rig, scriptClient, streamOf, type Rig } from './support/replica-parts.js';
+import { own, scriptClient, streamOf, useScriptServer } from './support/replica-parts.js';
 
 // Survivors of the s5-rd mutation run in head-writer.ts, each pinned by what a caller (or Redis)
 // can see: what a head deletion carries and leaves pending, whether a WAIT is sent at all with
 // replicaAcks 0, what a deletion does to the known hashes, and each way a lost reply settles.
 
-let redis: RedisServer;
-let cmd: Redis;
+const redis = useScriptServer();
+const { synced } = redis;
 const extraClients: Redis[] = [];
 
-beforeAll(async () => {
-  redis = await startRedisServer();
-  cmd = await scriptClient(redis.port);
-});
-
-afterAll(async () => {
+// Registered after useScriptServer's, so it runs first: these go before the script client.
+afterAll(() => {
   for (const c of extraClients.splice(0)) c.disconnect();
-  cmd.disconnect();
-  await redis.stop();
 });
-
-async function synced(opts: Parameters<typeof rig>[1] = {}, client: Redis = cmd): Promise<Rig> {
-  const r = await rig(client, opts);
-  await r.catchUp.sync();
-  return r;
-}
-
-const own = (r: Rig, text: string) => {
-  const b = rawBlob(text);
-  r.local.set(b.hash, b.raw);
-  return b;
-};
 
 describe('HeadWriter deleting a head (next null)', () => {
   it('carries all 200 pending objects with the deletion and reads only those', async () => {
@@ -46,7 +27,7 @@ describe('HeadWriter deleting a head (next null)', () => {
     read.length = 0;
     await writer.updateHead('f.txt', 'a'.repeat(40), null);
     // No own objects for a deletion: the whole allowance of 200 goes to pending ones.
-    const entries = await streamOf(cmd, r.keys);
+    const entries = await streamOf(redis.cmd, r.keys);
     expect(entries.slice(1).map((e) => [e.type, Object.keys(e).filter((k) => k.startsWith('o:')).length])).toEqual([['objects', 200], ['head', 0]]);
     expect(writer.pending.size).toBe(0);
     expect(read).toEqual(blobs.map((b) => b.hash));
@@ -56,7 +37,7 @@ describe('HeadWriter deleting a head (next null)', () => {
     const r = await synced();
     const writer = r.writer();
     const extra = own(r, 'extra');
-    await cmd.hset(r.keys.heads, 'f.txt', 'c'.repeat(40));
+    await redis.cmd.hset(r.keys.heads, 'f.txt', 'c'.repeat(40));
     writer.pending.add(extra.hash);
     await expect(writer.updateHead('f.txt', 'a'.repeat(40), null)).rejects.toMatchObject({ code: 'NOT_AT_HEAD' });
     expect([...writer.pending]).toEqual([extra.hash]);
@@ -77,7 +58,7 @@ describe('HeadWriter deleting a head (next null)', () => {
 describe('HeadWriter with replicaAcks 0', () => {
   it('sends no WAIT: a Redis user not allowed to run WAIT still changes heads', async () => {
     const user = `nowait-${process.pid}`;
-    await cmd.call('ACL', 'SETUSER', user, 'on', '>secret', '~*', '&*', '+@all', '-wait');
+    await redis.cmd.call('ACL', 'SETUSER', user, 'on', '>secret', '~*', '&*', '+@all', '-wait');
     const limited = await scriptClient(redis.port, { username: user, password: 'secret' });
     extraClients.push(limited);
     await expect(limited.wait(0, 10)).rejects.toThrow(/NOPERM/);
@@ -91,7 +72,7 @@ describe('HeadWriter with replicaAcks 0', () => {
   it('sends no WAIT at all (counted on the client)', async () => {
     const r = await synced();
     let waits = 0;
-    const counting = Object.create(cmd, { wait: { value: async () => (waits++, 0) } }) as Redis;
+    const counting = Object.create(redis.cmd, { wait: { value: async () => (waits++, 0) } }) as Redis;
     await r.writer({ cmd: counting }).updateHead('f.txt', null, 'a'.repeat(40));
     expect(waits).toBe(0);
   });
@@ -101,7 +82,7 @@ describe('HeadWriter.resolveUnresolved, each case alone', () => {
   it('a change whose request key is gone is applied when the head is what it wrote', async () => {
     const r = await synced();
     const writer = r.writer();
-    await cmd.hset(r.keys.heads, 'same.txt', 'a'.repeat(40));
+    await redis.cmd.hset(r.keys.heads, 'same.txt', 'a'.repeat(40));
     writer.unresolved.set('same', { name: 'same.txt', next: 'a'.repeat(40) });
     await writer.resolveUnresolved();
     expect(writer.resolved).toEqual({ applied: 1, notApplied: 0 });

@@ -1,38 +1,17 @@
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { Redis } from 'ioredis';
 import { CorruptObjectError, hashObject } from '@gitty/core';
-import { startRedisServer, waitFor, type RedisServer } from '@gitty/driver-test/harness';
-import { StoreKeys } from '../src/keys.js';
+import { waitFor } from '@gitty/driver-test/harness';
+import type { StoreKeys } from '../src/keys.js';
 import { ObjectFetcher, type LocalObjects } from '../src/object-fetch.js';
+import { blob, useFetchPeers } from './support/fetch-peers.js';
 
 // Lazy fetch of missing objects between nodes, through a real redis-server: one peer answers
 // (the claim), the bytes are verified, damaged answers are refused and counted, and each way a
 // fetch ends is reported exactly.
 
-let redis: RedisServer;
-const clients: Redis[] = [];
-const fetchers: ObjectFetcher[] = [];
-
-beforeAll(async () => {
-  redis = await startRedisServer();
-});
-
-afterEach(() => {
-  for (const f of fetchers.splice(0)) f.close();
-  for (const c of clients.splice(0)) c.disconnect();
-});
-
-afterAll(async () => {
-  await redis.stop();
-});
-
-async function client(): Promise<Redis> {
-  const c = new Redis(redis.port, '127.0.0.1', { lazyConnect: true });
-  c.on('error', () => undefined);
-  clients.push(c);
-  await c.connect();
-  return c;
-}
+const peers = useFetchPeers('fetch');
+const { client, freshKeys } = peers;
 
 /** A node's objects: raw bytes by hash; storeRaw verifies (here: the bytes are the blob's data). */
 class Objects implements LocalObjects {
@@ -54,22 +33,7 @@ class Objects implements LocalObjects {
   }
 }
 
-let storeCount = 0;
-async function node(name: string, keys: StoreKeys, objects = new Objects(), fetchTimeoutMs = 2_000) {
-  const fetcher = new ObjectFetcher(await client(), await client(), keys, name, objects, { fetchTimeoutMs, objectTtlMs: 60_000 });
-  await fetcher.start();
-  fetchers.push(fetcher);
-  return { fetcher, objects };
-}
-
-const blob = (text: string) => {
-  const data = new TextEncoder().encode(text);
-  return { hash: hashObject('blob', data), data };
-};
-
-function freshKeys(): StoreKeys {
-  return new StoreKeys('gitty', `fetch-${process.pid}-${++storeCount}`);
-}
+const node = (name: string, keys: StoreKeys, objects = new Objects(), fetchTimeoutMs?: number) => peers.node(name, keys, objects, fetchTimeoutMs);
 
 describe('ObjectFetcher', () => {
   it('fetches an object from the one peer that has it, and stores it verified', async () => {

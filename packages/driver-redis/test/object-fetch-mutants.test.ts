@@ -1,40 +1,16 @@
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { Redis } from 'ioredis';
-import { hashObject } from '@gitty/core';
-import { startRedisServer, waitFor, type RedisServer } from '@gitty/driver-test/harness';
-import { StoreKeys } from '../src/keys.js';
-import { ObjectFetcher, type LocalObjects } from '../src/object-fetch.js';
+import { describe, expect, it } from 'vitest';
+import { waitFor } from '@gitty/driver-test/harness';
+import type { StoreKeys } from '../src/keys.js';
+import type { ObjectFetcher, LocalObjects } from '../src/object-fetch.js';
+import { blob, useFetchPeers } from './support/fetch-peers.js';
 
 // Survivors of the s5-rd mutation run in object-fetch.ts, through a real redis-server: a request
 // naming no hash never reaches the local store, a peer without the object never takes the claim
 // (it would keep the peer that has it from answering), and a finished fetch leaves no waiter
 // entry behind (one per hash ever fetched would grow without bound).
 
-let redis: RedisServer;
-const clients: Redis[] = [];
-const fetchers: ObjectFetcher[] = [];
-let stores = 0;
-
-beforeAll(async () => {
-  redis = await startRedisServer();
-});
-
-afterEach(() => {
-  for (const f of fetchers.splice(0)) f.close();
-  for (const c of clients.splice(0)) c.disconnect();
-});
-
-afterAll(async () => {
-  await redis.stop();
-});
-
-async function client(): Promise<Redis> {
-  const c = new Redis(redis.port, '127.0.0.1', { lazyConnect: true, maxRetriesPerRequest: 0 });
-  c.on('error', () => undefined);
-  clients.push(c);
-  await c.connect();
-  return c;
-}
+const peers = useFetchPeers('fetch-mutants', { maxRetriesPerRequest: 0 });
+const { client, freshKeys } = peers;
 
 /** A node's objects (raw bytes by hash), recording what the fetcher asks of it. */
 class Objects implements LocalObjects {
@@ -55,25 +31,13 @@ class Objects implements LocalObjects {
   }
 }
 
-async function node(name: string, keys: StoreKeys, objects = new Objects(), fetchTimeoutMs = 2_000) {
-  const fetcher = new ObjectFetcher(await client(), await client(), keys, name, objects, { fetchTimeoutMs, objectTtlMs: 60_000 });
-  await fetcher.start();
-  fetchers.push(fetcher);
-  return { fetcher, objects };
-}
-
-const keysOf = () => new StoreKeys('gitty', `fetch-mutants-${process.pid}-${++stores}`);
-
-function blob(text: string) {
-  const data = new TextEncoder().encode(text);
-  return { hash: hashObject('blob', data), data };
-}
+const node = (name: string, keys: StoreKeys, objects = new Objects(), fetchTimeoutMs?: number) => peers.node(name, keys, objects, fetchTimeoutMs);
 
 const waiters = (fetcher: ObjectFetcher) => (fetcher as unknown as { waiters: Map<string, unknown> }).waiters;
 
 describe('ObjectFetcher answering a peer', () => {
   it('does not ask its store about a request that names no hash (even one the store would say yes to)', async () => {
-    const keys = keysOf();
+    const keys = freshKeys();
     const { hash, data } = blob('mine');
     const peer = await node('peer', keys);
     peer.objects.raw.set(hash, data);
@@ -92,7 +56,7 @@ describe('ObjectFetcher answering a peer', () => {
   });
 
   it('a peer without the object takes no claim', async () => {
-    const keys = keysOf();
+    const keys = freshKeys();
     const missing = blob('not here');
     const { hash, data } = blob('here');
     const peer = await node('peer', keys);
@@ -112,7 +76,7 @@ describe('ObjectFetcher answering a peer', () => {
 
 describe('ObjectFetcher waiters', () => {
   it('keeps no waiter entry once a fetch has ended, answered or not', async () => {
-    const keys = keysOf();
+    const keys = freshKeys();
     const { hash, data } = blob('fetched');
     const peer = await node('peer', keys);
     peer.objects.raw.set(hash, data);

@@ -1,19 +1,10 @@
 import { describe, expect, it } from 'vitest';
 import { parseOptions } from '../src/options.js';
+import { refusal } from './support/options-refusal.js';
 
 // parseOptions exactly: every default, every refusal's message, and the boundaries of each check.
 
 const inner = { driver: 'memory' };
-
-function refusal(options: Record<string, unknown>): { code: string; message: string } {
-  try {
-    parseOptions(options);
-  } catch (err) {
-    const { code, message } = err as { code: string; message: string };
-    return { code, message };
-  }
-  throw new Error('parseOptions accepted the options');
-}
 
 const config = (message: string) => ({ code: 'INVALID_CONFIG', message });
 

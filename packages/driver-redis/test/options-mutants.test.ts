@@ -1,20 +1,10 @@
 import { describe, expect, it } from 'vitest';
-import { parseOptions } from '../src/options.js';
+import { refusal } from './support/options-refusal.js';
 
 // parseOptions: a cluster node or sentinel must be an object with a numeric port; a function
 // carrying a `port` (an options object built in code) is no node.
 
 const inner = { driver: 'memory' };
-
-function refusal(options: Record<string, unknown>): { code: string; message: string } {
-  try {
-    parseOptions(options);
-  } catch (err) {
-    const { code, message } = err as { code: string; message: string };
-    return { code, message };
-  }
-  throw new Error('parseOptions accepted the options');
-}
 
 const withPort = () => Object.assign(() => undefined, { port: 7000 });
 

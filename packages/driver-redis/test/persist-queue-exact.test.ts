@@ -1,36 +1,10 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { MemoryDriver } from '@gitty/core';
 import { PersistQueue } from '../src/persist-queue.js';
+import { askRoom, bytes, expectRoomOnlyAfterRelease, flush, GatedDriver } from './support/gated-driver.js';
 
 // The queue between a verified replicated object and the inner store, on a memory driver whose
 // writes the test holds, fails or lets through: what is readable when, the limits that hold
 // the stream back, the retry schedule, drop and close.
-
-/** A memory driver whose storeObject waits for the test (hold) or fails (fail). */
-class GatedDriver extends MemoryDriver {
-  fail = false;
-  held: Array<() => void> | undefined;
-  stored: string[] = [];
-
-  override async storeObject(hash: string, type: string, data: Uint8Array): Promise<boolean> {
-    if (this.held) await new Promise<void>((resolve) => this.held!.push(resolve));
-    if (this.fail) throw Object.assign(new Error('no space'), { code: 'STORAGE_FULL' });
-    // Recorded, not stored: the queue never reads back, and the names here are not real hashes.
-    void type;
-    void data;
-    this.stored.push(hash);
-    return true;
-  }
-
-  release(): void {
-    const waiting = this.held ?? [];
-    this.held = undefined;
-    for (const resolve of waiting) resolve();
-  }
-}
-
-const bytes = (n: number, fill = 1) => new Uint8Array(n).fill(fill);
-const flush = () => new Promise<void>((resolve) => setImmediate(resolve));
 
 afterEach(() => {
   vi.useRealTimers();
@@ -81,13 +55,12 @@ describe('PersistQueue limits', () => {
     await queue.room();
     const done = queue.beginHeadWrite();
     expect(queue.pending).toBe(2);
-    let roomy = false;
-    void queue.room().then(() => (roomy = true));
+    const roomy = askRoom(queue);
     await flush();
-    expect(roomy).toBe(false);
+    expect(roomy()).toBe(false);
     done();
     await flush();
-    expect(roomy).toBe(true);
+    expect(roomy()).toBe(true);
     // Calling it again counts nothing more.
     done();
     expect(queue.pending).toBe(1);
@@ -99,32 +72,23 @@ describe('PersistQueue limits', () => {
     const inner = new GatedDriver();
     inner.held = [];
     const queue = new PersistQueue(inner, { persistQueueEntries: 10, persistQueueBytes: 4 });
-    let roomy = false;
     await queue.room();
     queue.add('big', 'blob', bytes(9));
-    void queue.room().then(() => (roomy = true));
-    await flush();
-    expect(roomy).toBe(false);
-    inner.release();
-    await queue.settled();
-    await flush();
-    expect(roomy).toBe(true);
+    await expectRoomOnlyAfterRelease(queue, inner);
     const gated = new GatedDriver();
     gated.held = [];
     const atLimit = new PersistQueue(gated, { persistQueueEntries: 10, persistQueueBytes: 4 });
     atLimit.add('x', 'blob', bytes(3));
-    let under = false;
-    void atLimit.room().then(() => (under = true));
+    const under = askRoom(atLimit);
     await flush();
-    expect(under).toBe(true);
+    expect(under()).toBe(true);
     atLimit.add('y', 'blob', bytes(1));
-    let over = false;
-    void atLimit.room().then(() => (over = true));
+    const over = askRoom(atLimit);
     await flush();
-    expect(over).toBe(false);
+    expect(over()).toBe(false);
     atLimit.unblock();
     await flush();
-    expect(over).toBe(true);
+    expect(over()).toBe(true);
     gated.release();
     await atLimit.settled();
   });
@@ -137,16 +101,14 @@ describe('PersistQueue limits', () => {
     await queue.drop('a');
     inner.held = [];
     queue.add('b', 'blob', bytes(3));
-    let roomy = false;
-    void queue.room().then(() => (roomy = true));
+    const roomy = askRoom(queue);
     await flush();
     // 3 bytes held, under the limit of 4: a count off by the first object's 3 bytes either way would differ.
-    expect(roomy).toBe(true);
+    expect(roomy()).toBe(true);
     queue.add('c', 'blob', bytes(1));
-    let full = false;
-    void queue.room().then(() => (full = true));
+    const full = askRoom(queue);
     await flush();
-    expect(full).toBe(false);
+    expect(full()).toBe(false);
     inner.release();
     await queue.settled();
   });
@@ -161,10 +123,9 @@ describe('PersistQueue limits', () => {
     await dropped;
     inner.held = [];
     queue.add('b', 'blob', bytes(4));
-    let roomy = false;
-    void queue.room().then(() => (roomy = true));
+    const roomy = askRoom(queue);
     await flush();
-    expect(roomy).toBe(false);
+    expect(roomy()).toBe(false);
     inner.release();
     await queue.settled();
   });
@@ -263,13 +224,12 @@ describe('PersistQueue failures', () => {
     queue.add('a', 'blob', bytes(2));
     queue.add('b', 'blob', bytes(2));
     await queue.settled();
-    let roomy = false;
-    void queue.room().then(() => (roomy = true));
+    const roomy = askRoom(queue);
     await flush();
-    expect(roomy).toBe(false);
+    expect(roomy()).toBe(false);
     await queue.drop('a');
     await flush();
-    expect(roomy).toBe(true);
+    expect(roomy()).toBe(true);
     await queue.close();
   });
 });

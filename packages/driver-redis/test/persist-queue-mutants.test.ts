@@ -1,35 +1,10 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { MemoryDriver } from '@gitty/core';
 import { PersistQueue } from '../src/persist-queue.js';
+import { bytes, expectRoomOnlyAfterRelease, flush, GatedDriver } from './support/gated-driver.js';
 
 // PersistQueue when a held object is dropped (deleted) while the inner store is failing or
 // slow, and the same hash is held again: an earlier entry's retry loop or late write must not
 // change what the queue says about the later one.
-
-/** A memory driver whose storeObject waits for the test (held) or fails (fail). */
-class GatedDriver extends MemoryDriver {
-  fail = false;
-  held: Array<() => void> | undefined;
-  stored: string[] = [];
-
-  override async storeObject(hash: string, type: string, data: Uint8Array): Promise<boolean> {
-    if (this.held) await new Promise<void>((resolve) => this.held!.push(resolve));
-    if (this.fail) throw Object.assign(new Error('no space'), { code: 'STORAGE_FULL' });
-    void type;
-    void data;
-    this.stored.push(hash);
-    return true;
-  }
-
-  release(): void {
-    const waiting = this.held ?? [];
-    this.held = undefined;
-    for (const resolve of waiting) resolve();
-  }
-}
-
-const bytes = (n: number, fill = 1) => new Uint8Array(n).fill(fill);
-const flush = () => new Promise<void>((resolve) => setImmediate(resolve));
 
 afterEach(() => {
   vi.useRealTimers();
@@ -90,13 +65,6 @@ describe('PersistQueue after a drop and a new hold of the same hash', () => {
     // Held now: 4 bytes, at the limit of 4, so the stream's application must wait.
     inner.held = [];
     queue.add('b', 'blob', bytes(4));
-    let roomy = false;
-    void queue.room().then(() => (roomy = true));
-    await flush();
-    expect(roomy).toBe(false);
-    inner.release();
-    await queue.settled();
-    await flush();
-    expect(roomy).toBe(true);
+    await expectRoomOnlyAfterRelease(queue, inner);
   });
 });

@@ -2,24 +2,19 @@ import { existsSync } from 'node:fs';
 import { mkdir, readFile, readdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { tempDir } from '@gitty/driver-test/harness';
 import { ReplicaState } from '../src/replica-state.js';
+import { useTestResources } from './support/test-resources.js';
 
 // A node's replication state on real files: the file names, what a save writes, what an open
 // takes back (and what it refuses from a damaged file), the own-change journals and their
 // turns, and the sequence numbers.
 
-const removers: Array<() => Promise<void>> = [];
-afterEach(async () => {
+// Registered first, so (vitest runs after-hooks last-registered first) the real timers are back
+// before the folders are removed.
+const { dir: folder } = useTestResources('gitty-replica-state-');
+afterEach(() => {
   vi.useRealTimers();
-  for (const remove of removers.splice(0)) await remove();
 });
-
-async function folder(): Promise<string> {
-  const temp = await tempDir('gitty-replica-state-');
-  removers.push(temp.remove);
-  return temp.dir;
-}
 
 const A = 'a'.repeat(40);
 const B = 'b'.repeat(40);

@@ -1,23 +1,14 @@
 import { symlink, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
-import { tempDir } from '@gitty/driver-test/harness';
+import { describe, expect, it } from 'vitest';
 import { ReplicaState } from '../src/replica-state.js';
+import { useTestResources } from './support/test-resources.js';
 
 // ReplicaState: a journal append that finds no room (its file a link to /dev/full, which
 // answers every write with ENOSPC) fails with STORAGE_FULL carrying the system's error, and a
 // saved cursor that is no string is not taken even when it reads as one.
 
-const removers: Array<() => Promise<void>> = [];
-afterEach(async () => {
-  for (const remove of removers.splice(0)) await remove();
-});
-
-async function folder(): Promise<string> {
-  const temp = await tempDir('gitty-replica-state-');
-  removers.push(temp.remove);
-  return temp.dir;
-}
+const { dir: folder } = useTestResources('gitty-replica-state-');
 
 const A = 'a'.repeat(40);
 

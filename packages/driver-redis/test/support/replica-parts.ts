@@ -2,8 +2,10 @@
 // real redis-server and a memory inner store, for the exact tests that call these modules
 // directly. Each rig gets a store id of its own, so tests never see each other's keys.
 import { randomBytes } from 'node:crypto';
+import { afterAll, beforeAll } from 'vitest';
 import { Redis } from 'ioredis';
 import { CorruptObjectError, defaultDriverContext, decodeObject, frameObject, hashObject, MemoryDriver } from '@gitty/core';
+import { startRedisServer, type RedisServer } from '@gitty/driver-test/harness';
 import { defineReplicaCommands } from '../../src/cas-script.js';
 import { CatchUp, type CatchUpDeps } from '../../src/catch-up.js';
 import { KnownObjects } from '../../src/driver-support.js';
@@ -97,6 +99,57 @@ export async function rig(cmd: Redis, opts: { node?: string; storeId?: string; o
     }),
   };
   return made;
+}
+
+/** Give the rig's node a blob of its own (in `local`), and return it. */
+export function own(r: Rig, text: string): ReturnType<typeof rawBlob> {
+  const b = rawBlob(text);
+  r.local.set(b.hash, b.raw);
+  return b;
+}
+
+/** A test file's redis-server and its script client: set before the first test, valid until the last. */
+export interface ScriptServer {
+  readonly port: number;
+  /** A client with the replication scripts defined. */
+  readonly cmd: Redis;
+  /** A rig whose node has joined a fresh epoch (a real sync), over `client` (default: cmd). */
+  synced(opts?: Parameters<typeof rig>[1], client?: Redis): Promise<Rig>;
+}
+
+/**
+ * Start a redis-server and a script client on it before a test file's tests (vitest `beforeAll`),
+ * and close both after them. A file's own `afterAll` registered later runs before this one's.
+ */
+export function useScriptServer(): ScriptServer {
+  let server: RedisServer | undefined;
+  let client: Redis | undefined;
+  const started = <T>(value: T | undefined): T => {
+    if (value === undefined) throw new Error('the redis-server is not started yet (use it inside a test or hook)');
+    return value;
+  };
+  beforeAll(async () => {
+    server = await startRedisServer();
+    client = await scriptClient(server.port);
+  });
+  afterAll(async () => {
+    client?.disconnect();
+    await server?.stop();
+  });
+  const shared: ScriptServer = {
+    get port() {
+      return started(server).port;
+    },
+    get cmd() {
+      return started(client);
+    },
+    async synced(opts = {}, on = shared.cmd) {
+      const r = await rig(on, opts);
+      await r.catchUp.sync();
+      return r;
+    },
+  };
+  return shared;
 }
 
 /** A CorruptObjectError as holdVerified throws it. */
