@@ -5,6 +5,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import fs, { appendFileSync, existsSync, mkdirSync, readFileSync, readdirSync, statSync, utimesSync, writeFileSync } from 'node:fs';
 import { patch, restores, undoPatches } from './support/patch-fs.js';
+import { LINE, epochOf, h, line, logIn } from './support/compaction-log.js';
 import path from 'node:path';
 import { isGittyError } from '@gitty/core';
 import { tempDir } from '@gitty/driver-test/harness';
@@ -14,10 +15,6 @@ import {
   isVetoedFolderName, stageNewLog, stagingFolder, switchToStagedLog, unstage, vetoPendingCompaction,
 } from '../src/compaction-fence.js';
 import { COMPACTED_HEADER_BYTES } from '../src/log-header.js';
-
-const h = (n: number): string => n.toString(16).padStart(40, '0');
-const line = (name: string, old: string | null, next: string | null) => `${JSON.stringify({ name, old, new: next })}\n`;
-const EPOCH_LINE = `${JSON.stringify({ epoch: 'e0', created: 1 })}\n`;
 
 const cleanups: (() => Promise<void>)[] = [];
 afterEach(async () => {
@@ -33,19 +30,7 @@ async function folder(): Promise<string> {
 }
 
 /** A log of `count` changes of head `a` (each line 82 bytes), as `{ file, withLock }`. */
-async function logOf(count: number) {
-  const dir = await folder();
-  const file = path.join(dir, 'head');
-  let text = EPOCH_LINE;
-  for (let n = 1; n <= count; n++) text += line('a', n === 1 ? null : h(n - 1), h(n));
-  writeFileSync(file, text);
-  const lock = new FileLock(file);
-  const log = { file, withLock: <T>(work: () => Promise<T>) => lock.withLock(work) } as unknown as HeadLog;
-  return { dir, file, log };
-}
-
-const LINE = line('a', h(1), h(2)).length;
-const epochOf = (file: string) => (JSON.parse(readFileSync(file, 'utf8').split('\n')[0]!) as { epoch: string }).epoch;
+const logOf = async (count: number) => logIn(await folder(), count);
 
 describe('compactionPolicyOf', () => {
   it('fills in the defaults and takes valid values as given', () => {

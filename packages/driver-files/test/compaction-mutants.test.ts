@@ -6,19 +6,16 @@
 // for it; `idle` waits for the newest run; a vetoed compaction is not counted. Races are staged
 // by wrapping node:fs or with compact-log's test hooks, so nothing depends on timing.
 import { afterEach, describe, expect, it } from 'vitest';
-import fs, { appendFileSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
+import fs, { appendFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { tempDir } from '@gitty/driver-test/harness';
 import { FileLock, type HeadLog } from '@gitty/driver-files';
 import { patch, undoPatches } from './support/patch-fs.js';
+import { LINE, epochOf, h, line, logIn } from './support/compaction-log.js';
 import { HeadLogCompaction, type CompactionPolicy } from '../src/compaction.js';
 import { compactionTestHooks } from '../src/compact-log.js';
 import { vetoPendingCompaction } from '../src/compaction-fence.js';
 
-const h = (n: number): string => n.toString(16).padStart(40, '0');
-const line = (name: string, old: string | null, next: string | null) => `${JSON.stringify({ name, old, new: next })}\n`;
-const EPOCH_LINE = `${JSON.stringify({ epoch: 'e0', created: 1 })}\n`;
-const LINE = line('a', h(1), h(2)).length;
 /** The length of the lines appended to grow a log (`b` created). */
 const GROW = line('b', null, h(99)).length;
 
@@ -33,17 +30,10 @@ afterEach(async () => {
 async function logOf(count: number) {
   const { dir, remove } = await tempDir('gitty-compaction-mutants-');
   cleanups.push(remove);
-  const file = path.join(dir, 'head');
-  let text = EPOCH_LINE;
-  for (let n = 1; n <= count; n++) text += line('a', n === 1 ? null : h(n - 1), h(n));
-  writeFileSync(file, text);
-  const lock = new FileLock(file);
-  const log = { file, withLock: <T>(work: () => Promise<T>) => lock.withLock(work) } as unknown as HeadLog;
-  return { dir, file, log };
+  return logIn(dir, count);
 }
 
 const compactionOf = (log: HeadLog, policy: CompactionPolicy) => new HeadLogCompaction(log, { durability: 'none', policy });
-const epochOf = (file: string) => (JSON.parse(readFileSync(file, 'utf8').split('\n')[0]!) as { epoch: string }).epoch;
 
 /** A log compacted once (by another instance, as another process would), then grown by `extra` lines. */
 async function compactedLog(count: number, extra = 0) {
@@ -158,18 +148,26 @@ describe('HeadLogCompaction.afterWrite: the compacted size is read once per log 
   });
 });
 
+/**
+ * Another process puts the log at `theirsFile` in place of `file` just before `compaction` takes
+ * the compaction lock: the look inside the lock finds it not due, so their log is left as it is.
+ */
+async function expectTheirsKept(compaction: HeadLogCompaction, file: string, theirsFile: string): Promise<void> {
+  const theirs = epochOf(theirsFile);
+  beforeLocking(`${file}.compact.lock`, () => renameSync(theirsFile, file));
+  compaction.afterWrite();
+  await compaction.idle();
+  expect(compaction.lastError).toBeUndefined();
+  expect(compaction.compactions).toBe(0);
+  expect(epochOf(file)).toBe(theirs);
+}
+
 describe('HeadLogCompaction.afterWrite: the look again inside the compaction lock', () => {
   it('another process compacted the log just before we took the lock: not compacted again (the ratio)', async () => {
     const done = await compactedLog(10);
     const { file, log } = await logOf(10);
     const compaction = compactionOf(log, { compactAt: 0, compactRatio: 2 });
-    const theirs = epochOf(done.file);
-    beforeLocking(`${file}.compact.lock`, () => renameSync(done.file, file));
-    compaction.afterWrite();
-    await compaction.idle();
-    expect(compaction.lastError).toBeUndefined();
-    expect(compaction.compactions).toBe(0);
-    expect(epochOf(file)).toBe(theirs);
+    await expectTheirsKept(compaction, file, done.file);
   });
 
   it('the log was replaced by a smaller one, due by the ratio but below compactAt: not compacted (compactAt)', async () => {
@@ -182,13 +180,7 @@ describe('HeadLogCompaction.afterWrite: the look again inside the compaction loc
     const { file, log } = await logOf(Math.ceil(smaller / LINE) + 1);
     expect(statSync(file).size).toBeGreaterThan(smaller);
     const compaction = compactionOf(log, { compactAt: smaller + 1, compactRatio: 2 });
-    const theirs = epochOf(done.file);
-    beforeLocking(`${file}.compact.lock`, () => renameSync(done.file, file));
-    compaction.afterWrite();
-    await compaction.idle();
-    expect(compaction.lastError).toBeUndefined();
-    expect(compaction.compactions).toBe(0);
-    expect(epochOf(file)).toBe(theirs);
+    await expectTheirsKept(compaction, file, done.file);
   });
 });
 

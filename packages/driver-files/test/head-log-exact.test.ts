@@ -7,25 +7,12 @@ import type { HeadChange } from '@gitty/core';
 import { tempDir } from '@gitty/driver-test/harness';
 import { HeadLog, HeadLogMovedError } from '@gitty/driver-files';
 import { headLogTestHooks } from '../src/test-hooks.js';
+import { withLog } from './support/head-log-pair.js';
 import { noSpace, recordFs } from './recording-fs.js';
 
 const h = (digit: string) => digit.repeat(40);
 const line = (change: HeadChange) => `${JSON.stringify(change)}\n`;
 const len = (text: string) => Buffer.byteLength(text);
-
-async function withLog(use: (log: HeadLog, file: string, other: HeadLog) => Promise<void>): Promise<void> {
-  const { dir, remove } = await tempDir('gitty-log-exact-');
-  const file = path.join(dir, 'ref', 'head');
-  const log = new HeadLog(file, { durability: 'none' });
-  const other = new HeadLog(file, { durability: 'none' });
-  try {
-    await use(log, file, other);
-  } finally {
-    log.close();
-    other.close();
-    await remove();
-  }
-}
 
 afterEach(() => {
   vi.useRealTimers();

@@ -5,32 +5,17 @@
 // next append going to the kept file without opening the log again.
 import { afterEach, describe, expect, it } from 'vitest';
 import fs, { readFileSync, readdirSync, renameSync, statSync, writeFileSync } from 'node:fs';
-import path from 'node:path';
 import type { HeadChange } from '@gitty/core';
-import { tempDir } from '@gitty/driver-test/harness';
-import { HeadLog, HeadLogMovedError } from '@gitty/driver-files';
+import { HeadLogMovedError } from '@gitty/driver-files';
 import { MAX_LINE_BYTES } from '../src/log-lines.js';
 import { headLogTestHooks } from '../src/test-hooks.js';
+import { withLog } from './support/head-log-pair.js';
 import { patch, undoPatches } from './support/patch-fs.js';
 
 const h = (digit: string) => digit.repeat(40);
 const line = (change: HeadChange) => `${JSON.stringify(change)}\n`;
 const len = (text: string) => Buffer.byteLength(text);
 const openFds = () => readdirSync('/proc/self/fd').length;
-
-async function withLog(use: (log: HeadLog, file: string, other: HeadLog) => Promise<void>, lock?: { timeoutMs: number }): Promise<void> {
-  const { dir, remove } = await tempDir('gitty-log-mutants-');
-  const file = path.join(dir, 'ref', 'head');
-  const log = new HeadLog(file, { durability: 'none', ...(lock ? { lock } : {}) });
-  const other = new HeadLog(file, { durability: 'none' });
-  try {
-    await use(log, file, other);
-  } finally {
-    log.close();
-    other.close();
-    await remove();
-  }
-}
 
 function errno(code: string): NodeJS.ErrnoException {
   return Object.assign(new Error(`${code}: injected`), { code });

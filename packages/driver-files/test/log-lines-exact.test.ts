@@ -1,24 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { closeSync, openSync, writeFileSync } from 'node:fs';
-import path from 'node:path';
-import { tempDir } from '@gitty/driver-test/harness';
-import { CHUNK_BYTES, MAX_LINE_BYTES, completeLines, holdsNewline, readRangeSync } from '../src/log-lines.js';
-
-async function withFile(content: string | Buffer, use: (fd: number) => void): Promise<void> {
-  const { dir, remove } = await tempDir('gitty-lines-exact-');
-  const file = path.join(dir, 'log');
-  writeFileSync(file, content);
-  const fd = openSync(file, 'r');
-  try {
-    use(fd);
-  } finally {
-    closeSync(fd);
-    await remove();
-  }
-}
-
-const shape = (fd: number, start: number, end: number, chunk?: number, max?: number) =>
-  [...completeLines(fd, start, end, chunk, max)].map((l) => ({ text: l.oversized ? '<long>' : l.bytes.toString(), start: l.start, end: l.end }));
+import { CHUNK_BYTES, MAX_LINE_BYTES, holdsNewline, readRangeSync } from '../src/log-lines.js';
+import { shape, withFile } from './support/log-file.js';
 
 describe('log lines, exactly', () => {
   it('reads 1 MiB per chunk and keeps lines up to 1 MiB', () => {

@@ -1,8 +1,6 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { closeSync, openSync, writeFileSync } from 'node:fs';
-import path from 'node:path';
-import { tempDir } from '@gitty/driver-test/harness';
-import { CHUNK_BYTES, completeLines, holdsNewline } from '../src/log-lines.js';
+import { CHUNK_BYTES, holdsNewline } from '../src/log-lines.js';
+import { shape, withFile } from './support/log-file.js';
 
 // Every readSync the code under test makes, with the length it asked for: how far past the
 // file's end holdsNewline goes on reading is seen only in its reads (each answers nothing).
@@ -22,22 +20,6 @@ vi.mock('node:fs', async (importOriginal) => {
 afterEach(() => {
   vi.restoreAllMocks();
 });
-
-async function withFile(content: string | Buffer, use: (fd: number) => void): Promise<void> {
-  const { dir, remove } = await tempDir('gitty-lines-mutants-');
-  const file = path.join(dir, 'log');
-  writeFileSync(file, content);
-  const fd = openSync(file, 'r');
-  try {
-    use(fd);
-  } finally {
-    closeSync(fd);
-    await remove();
-  }
-}
-
-const shape = (fd: number, start: number, end: number, chunk?: number, max?: number) =>
-  [...completeLines(fd, start, end, chunk, max)].map((l) => ({ text: l.oversized ? '<long>' : l.bytes.toString(), start: l.start, end: l.end }));
 
 describe('log lines (mutants)', () => {
   it('a range that starts mid-file and ends before the file does reads no line past its end', async () => {

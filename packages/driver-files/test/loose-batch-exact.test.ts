@@ -3,13 +3,12 @@
 // its failures, and sizedCompression's window sizes. The batch binds node:fs and
 // child_process functions when it loads (promisify), so they are recorded by mocks here.
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import zlib from 'node:zlib';
 import { encodeObject, hashObject, isGittyError, nodeCompression, pakoCompression } from '@gitty/core';
 import { tempDir } from '@gitty/driver-test/harness';
-import { LooseObjects } from '../src/loose.js';
 import { LooseObjectBatch, sizedCompression } from '../src/loose-batch.js';
+import { batchIn } from './support/loose-batch.js';
 
 const rec = vi.hoisted(() => ({
   events: [] as string[],
@@ -23,14 +22,11 @@ const rec = vi.hoisted(() => ({
 
 vi.mock('node:fs', async (importOriginal) => {
   const real = await importOriginal<typeof import('node:fs')>();
+  const { openNotingPaths } = await import('./support/fd-paths.js');
   const err = (code: string) => Object.assign(new Error(`${code}: injected`), { code });
   return {
     ...real,
-    open: (file: string, flags: string, callback: (e: Error | null, fd: number) => void) =>
-      real.open(file, flags, (e, fd) => {
-        if (!e) rec.fdPaths.set(fd, file);
-        callback(e, fd);
-      }),
+    open: openNotingPaths(real.open, rec.fdPaths),
     fsync: (fd: number, callback: (e: Error | null) => void) => {
       const file = rec.fdPaths.get(fd) ?? `fd:${fd}`;
       rec.inFlight++;
@@ -98,10 +94,7 @@ const bytes = (text: string) => new TextEncoder().encode(text);
 async function batchOf(durability: 'fsync' | 'none') {
   const { dir, remove } = await tempDir('gitty-batch-exact-');
   cleanups.push(remove);
-  const root = path.join(dir, 'objects');
-  mkdirSync(root);
-  const unflushed = new LooseObjects({ root, compression: nodeCompression, maxObjectSize: 1 << 20, durability: 'none' });
-  return { root, unflushed, batch: new LooseObjectBatch(unflushed, durability) };
+  return batchIn(dir, durability);
 }
 
 async function addAll(batch: LooseObjectBatch, count: number, prefix = 'o'): Promise<string[]> {

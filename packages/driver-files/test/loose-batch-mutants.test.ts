@@ -3,24 +3,19 @@
 // flushes file by file. The batch binds execFile and fsync when it loads (promisify), so both
 // are recorded by mocks, as in loose-batch-exact.
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { mkdirSync } from 'node:fs';
-import path from 'node:path';
-import { hashObject, nodeCompression } from '@gitty/core';
+import { hashObject } from '@gitty/core';
 import { tempDir } from '@gitty/driver-test/harness';
-import { LooseObjects } from '../src/loose.js';
 import { LooseObjectBatch } from '../src/loose-batch.js';
+import { batchIn } from './support/loose-batch.js';
 
 const rec = vi.hoisted(() => ({ events: [] as string[], fdPaths: new Map<number, string>() }));
 
 vi.mock('node:fs', async (importOriginal) => {
   const real = await importOriginal<typeof import('node:fs')>();
+  const { openNotingPaths } = await import('./support/fd-paths.js');
   return {
     ...real,
-    open: (file: string, flags: string, callback: (e: Error | null, fd: number) => void) =>
-      real.open(file, flags, (e, fd) => {
-        if (!e) rec.fdPaths.set(fd, file);
-        callback(e, fd);
-      }),
+    open: openNotingPaths(real.open, rec.fdPaths),
     fsync: (fd: number, callback: (e: Error | null) => void) =>
       real.fsync(fd, (e) => {
         if (!e) rec.events.push(`fsync ${rec.fdPaths.get(fd) ?? `fd:${fd}`}`);
@@ -52,10 +47,7 @@ afterEach(async () => {
 async function batchOf(durability: 'fsync' | 'none') {
   const { dir, remove } = await tempDir('gitty-batch-mutants-');
   cleanups.push(remove);
-  const root = path.join(dir, 'objects');
-  mkdirSync(root);
-  const unflushed = new LooseObjects({ root, compression: nodeCompression, maxObjectSize: 1 << 20, durability: 'none' });
-  return { root, batch: new LooseObjectBatch(unflushed, durability) };
+  return batchIn(dir, durability);
 }
 
 /** Adds `count` new objects: 64 is where a flushing batch would switch to one `sync -f`. */

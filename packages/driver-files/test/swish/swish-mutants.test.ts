@@ -59,6 +59,24 @@ function refusal(file: string): string {
 
 const openFds = (): number => readdirSync('/proc/self/fd').length;
 
+/** Run `use` while the head log lock of the store at `dir` is held (as by another process), then let it go. */
+async function whileHeadLogLocked(dir: string, use: () => Promise<void>): Promise<void> {
+  let release!: () => void;
+  let entered!: () => void;
+  const inside = new Promise<void>((resolve) => (entered = resolve));
+  const held = new FileLock(path.join(dir, 'ref', 'head')).withLock(async () => {
+    entered();
+    await new Promise<void>((resolve) => (release = resolve));
+  });
+  await inside;
+  try {
+    await use();
+  } finally {
+    release();
+    await held;
+  }
+}
+
 describe('readSwishPackHeader: terms that only look like the header\'s', () => {
   it('refuses each with CORRUPT_OBJECT and the exact reason', async () => {
     const dir = await folder();
@@ -233,20 +251,9 @@ describe('SwishFilesDriver', () => {
   it('lockTimeout reaches the head log lock: a held lock fails a CAS with LOCK_TIMEOUT', async () => {
     const dir = await folder();
     const driver = await openSwish(dir, { lockTimeout: 50 });
-    let release!: () => void;
-    let entered!: () => void;
-    const inside = new Promise<void>((resolve) => (entered = resolve));
-    const held = new FileLock(path.join(dir, 'ref', 'head')).withLock(async () => {
-      entered();
-      await new Promise<void>((resolve) => (release = resolve));
-    });
-    await inside;
-    try {
+    await whileHeadLogLocked(dir, async () => {
       await expect(driver.updateHead('a.pl', null, 'a'.repeat(40))).rejects.toMatchObject({ code: 'LOCK_TIMEOUT' });
-    } finally {
-      release();
-      await held;
-    }
+    });
   });
 
   it('durability none: storing a loose object flushes nothing; the default (fsync) flushes', async () => {
@@ -311,21 +318,10 @@ describe('SwishFilesDriver', () => {
   it('opening a store with a log takes no lock (a held one does not stop it)', async () => {
     const dir = await folder();
     await (await openSwish(dir)).close();
-    let release!: () => void;
-    let entered!: () => void;
-    const inside = new Promise<void>((resolve) => (entered = resolve));
-    const held = new FileLock(path.join(dir, 'ref', 'head')).withLock(async () => {
-      entered();
-      await new Promise<void>((resolve) => (release = resolve));
-    });
-    await inside;
-    try {
+    await whileHeadLogLocked(dir, async () => {
       const driver = await openSwish(dir, { lockTimeout: 50 });
       expect(await driver.getHead('a.pl')).toBeUndefined();
-    } finally {
-      release();
-      await held;
-    }
+    });
   });
 
   it('an empty log filled by another writer while the opener waited for the lock is not rebuilt over', async () => {
