@@ -3,49 +3,18 @@
 // a rebuild, the resync after a void line, placeholders for missing or damaged commits, the
 // races with another writer of the shared index, and the progress a rebuild reports.
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { encodeCommit, hashObject, type GitObject, type HeadChange, type Progress } from '@gitty/core';
+import type { GitObject, Progress } from '@gitty/core';
 import { IndexCatchUp } from '../src/catch-up.js';
 import type { IndexDb } from '../src/index-db.js';
-import { freshIndex, hash } from './support/exact-index.js';
+import { CatchUpBench, change } from './support/catch-up-bench.js';
+import { hash } from './support/exact-index.js';
 import { StandInLog } from './support/stand-in-log.js';
 
-const change = (name: string, old: string | null, next: string | null): HeadChange => ({ name, old, new: next });
-
 describe('IndexCatchUp', () => {
-  let index: IndexDb;
-  let remove: () => void;
-  let log: StandInLog;
-  let objects: Map<string, GitObject>;
-  let loads: string[];
-  let onLoad: ((hash: string) => void) | undefined;
-  let catchUp: IndexCatchUp;
-
-  beforeEach(() => {
-    ({ index, remove } = freshIndex());
-    log = new StandInLog();
-    objects = new Map();
-    loads = [];
-    onLoad = undefined;
-    catchUp = new IndexCatchUp(index, log, async (h) => {
-      loads.push(h);
-      onLoad?.(h);
-      return objects.get(h);
-    });
-  });
-  afterEach(() => remove());
-
-  let clock = 0;
-  /** Store a version of `name` (blob and commit objects) and return its commit hash and blob hash. */
-  function version(name: string, text: string, previous?: string, extra: Record<string, unknown> = {}): { commit: string; data: string } {
-    const bytes = new TextEncoder().encode(text);
-    const data = hashObject('blob', bytes);
-    objects.set(data, { type: 'blob', data: bytes });
-    const body = encodeCommit({ name, data, time: ++clock, ...(previous ? { previous } : {}), ...extra } as never);
-    const commit = hashObject('commit', body);
-    objects.set(commit, { type: 'commit', data: body });
-    return { commit, data };
-  }
-  const text = (name: string) => index.db.prepare<[string], { text: string }>('SELECT c.text FROM heads h JOIN contents c ON c.id = h.id WHERE h.name = ?').get(name)?.text;
+  let bench: CatchUpBench;
+  let index: IndexDb, log: StandInLog, objects: Map<string, GitObject>, loads: string[], catchUp: IndexCatchUp;
+  beforeEach(() => ({ index, log, objects, loads, catchUp } = bench = new CatchUpBench()));
+  afterEach(() => bench.remove());
   const commitsRows = () => index.db.prepare<[], { hash: string }>('SELECT hash FROM commits ORDER BY hash').all().map((r) => r.hash);
 
   it('asks for a rebuild of an index without a position, reading nothing', async () => {
@@ -55,14 +24,14 @@ describe('IndexCatchUp', () => {
   });
 
   it('rebuilds from the whole log: heads, texts, every history commit, the position and progress', async () => {
-    const a1 = version('a.pl', 'one');
-    const a2 = version('a.pl', 'two', a1.commit);
-    const b1 = version('b.pl', 'bee');
+    const a1 = bench.version('a.pl', 'one');
+    const a2 = bench.version('a.pl', 'two', a1.commit);
+    const b1 = bench.version('b.pl', 'bee');
     log.lines.push(change('a.pl', null, a1.commit), change('b.pl', null, b1.commit), change('a.pl', a1.commit, a2.commit), change('b.pl', b1.commit, null));
     const progress: Progress[] = [];
     expect(await catchUp.rebuild((p) => progress.push(p))).toEqual({ position: { epoch: 'E', offset: 4 }, stoppedAtNul: false, committed: true });
     expect(index.heads()).toEqual([{ name: 'a.pl', head: a2.commit }]);
-    expect(text('a.pl')).toBe('two');
+    expect(bench.text('a.pl')).toBe('two');
     expect(index.position()).toEqual({ epoch: 'E', offset: 4 });
     expect(commitsRows()).toEqual([a1.commit, a2.commit].sort());
     expect(progress).toEqual([{ phase: 'sqlite-reindex', done: 0, total: 2 }, { phase: 'sqlite-reindex', done: 2, total: 2 }]);
@@ -70,8 +39,8 @@ describe('IndexCatchUp', () => {
   });
 
   it('rebuilds with stopAtNul up to a line holding NUL bytes and says so', async () => {
-    const a1 = version('a.pl', 'one');
-    const b1 = version('b.pl', 'bee');
+    const a1 = bench.version('a.pl', 'one');
+    const b1 = bench.version('b.pl', 'bee');
     log.lines.push(change('a.pl', null, a1.commit), change('b.pl', null, b1.commit));
     log.nulAt = 1;
     expect(await catchUp.rebuild(undefined, true)).toEqual({ position: { epoch: 'E', offset: 1 }, stoppedAtNul: true, committed: true });
@@ -98,25 +67,25 @@ describe('IndexCatchUp', () => {
   });
 
   it('applies a tail: new heads, changed texts, a deletion; the text is not read again for the same data', async () => {
-    const a1 = version('a.pl', 'one');
-    const b1 = version('b.pl', 'bee');
+    const a1 = bench.version('a.pl', 'one');
+    const b1 = bench.version('b.pl', 'bee');
     log.lines.push(change('a.pl', null, a1.commit), change('b.pl', null, b1.commit));
     await catchUp.rebuild();
     expect(await catchUp.catchUp()).toEqual({ applied: 0, position: { epoch: 'E', offset: 2 }, stoppedAtNul: false });
     loads.length = 0;
-    const a2 = version('a.pl', 'one', a1.commit, { author: 'ann' });
-    const c1 = version('c.pl', 'sea');
+    const a2 = bench.version('a.pl', 'one', a1.commit, { author: 'ann' });
+    const c1 = bench.version('c.pl', 'sea');
     log.lines.push(change('a.pl', a1.commit, a2.commit), change('b.pl', b1.commit, null), change('c.pl', null, c1.commit));
     expect(await catchUp.catchUp()).toEqual({ applied: 3, position: { epoch: 'E', offset: 5 }, stoppedAtNul: false });
     expect(index.heads()).toEqual([{ name: 'a.pl', head: a2.commit }, { name: 'c.pl', head: c1.commit }]);
-    expect([text('a.pl'), text('c.pl')]).toEqual(['one', 'sea']);
+    expect([bench.text('a.pl'), bench.text('c.pl')]).toEqual(['one', 'sea']);
     // a.pl's data is unchanged: only its commit is loaded; c.pl needs both.
     expect(loads).toEqual([a2.commit, c1.commit, c1.data]);
     expect(index.getCommit(a2.commit)).toMatchObject({ author: 'ann', previous: a1.commit });
   });
 
   it('stops a tail before a line holding NUL bytes when asked to', async () => {
-    const a1 = version('a.pl', 'one');
+    const a1 = bench.version('a.pl', 'one');
     await catchUp.rebuild();
     log.lines.push(change('a.pl', null, a1.commit), change('b.pl', null, hash('9')));
     log.nulAt = 1;
@@ -136,7 +105,7 @@ describe('IndexCatchUp', () => {
   });
 
   it('indexes a head whose commit is missing, not a commit, or damaged as a placeholder waiting for it', async () => {
-    const blob = version('x', 'just a blob').data;
+    const blob = bench.version('x', 'just a blob').data;
     const damaged = hash('d');
     objects.set(damaged, { type: 'commit', data: new TextEncoder().encode('{not json') });
     log.lines.push(change('gone.pl', null, hash('9')), change('blob.pl', null, blob), change('bad.pl', null, damaged));
@@ -149,25 +118,25 @@ describe('IndexCatchUp', () => {
     ]);
     expect(commitsRows()).toEqual([]);
     expect(index.waitedFor().sort()).toEqual([blob, damaged, hash('9')].sort());
-    expect(text('gone.pl')).toBeUndefined();
+    expect(bench.text('gone.pl')).toBeUndefined();
   });
 
   it('waits for a missing blob, and indexes the head again once it is stored', async () => {
-    const a1 = version('a.pl', 'late text');
+    const a1 = bench.version('a.pl', 'late text');
     const blob = objects.get(a1.data)!;
     objects.delete(a1.data);
     log.lines.push(change('a.pl', null, a1.commit));
     await catchUp.rebuild();
     expect(index.waitingFor(a1.data)).toEqual(['a.pl']);
-    expect(text('a.pl')).toBeUndefined();
+    expect(bench.text('a.pl')).toBeUndefined();
     objects.set(a1.data, blob);
     await catchUp.indexWaiting([hash('0'), a1.data]);
-    expect(text('a.pl')).toBe('late text');
+    expect(bench.text('a.pl')).toBe('late text');
     expect(index.waitedFor()).toEqual([]);
   });
 
   it('indexWaiting leaves a head that moved on, and does nothing without waiting heads', async () => {
-    const a1 = version('a.pl', 'one');
+    const a1 = bench.version('a.pl', 'one');
     objects.delete(a1.commit);
     log.lines.push(change('a.pl', null, a1.commit));
     await catchUp.rebuild();
@@ -175,15 +144,15 @@ describe('IndexCatchUp', () => {
     await catchUp.indexWaiting([hash('7')]);
     expect(loads).toEqual([]);
     // Another writer moved the head while the object was stored.
-    const a2 = version('a.pl', 'two');
-    onLoad = () => {
-      onLoad = undefined;
+    const a2 = bench.version('a.pl', 'two');
+    bench.onLoad = () => {
+      bench.onLoad = undefined;
       index.transaction(() => index.setHead('a.pl', { commit: { commit: a2.commit, name: 'a.pl', data: a2.data, time: 1 }, body: '{}', text: 'two' }));
     };
-    version('a.pl', 'one');
+    bench.version('a.pl', 'one');
     await catchUp.indexWaiting([a1.commit]);
     expect(index.getHead('a.pl')).toBe(a2.commit);
-    expect(text('a.pl')).toBe('two');
+    expect(bench.text('a.pl')).toBe('two');
   });
 
   it('rethrows a load error that is not a damaged object', async () => {
@@ -194,8 +163,8 @@ describe('IndexCatchUp', () => {
   });
 
   it('resyncs with the whole log after a line that does not apply to the index\'s heads', async () => {
-    const a1 = version('a.pl', 'one');
-    const a2 = version('a.pl', 'two', a1.commit);
+    const a1 = bench.version('a.pl', 'one');
+    const a2 = bench.version('a.pl', 'two', a1.commit);
     log.lines.push(change('a.pl', null, a1.commit));
     await catchUp.rebuild();
     // An index that went wrong: a head the log never had, and a file the log does not hold.
@@ -206,12 +175,12 @@ describe('IndexCatchUp', () => {
     log.lines.push(change('a.pl', a1.commit, a2.commit));
     expect(await catchUp.catchUp()).toEqual({ applied: 2, position: { epoch: 'E', offset: 2 }, stoppedAtNul: false });
     expect(index.heads()).toEqual([{ name: 'a.pl', head: a2.commit }]);
-    expect(text('a.pl')).toBe('two');
+    expect(bench.text('a.pl')).toBe('two');
     expect(log.calls.slice(-2)).toEqual(['scan E:1', 'scan start']);
   });
 
   it('a resync that meets a line holding NUL bytes leaves the index where it was, for a read under the lock', async () => {
-    const a1 = version('a.pl', 'one');
+    const a1 = bench.version('a.pl', 'one');
     log.lines.push(change('a.pl', null, a1.commit));
     await catchUp.rebuild();
     log.lines.push(change('a.pl', hash('5'), hash('6')), change('b.pl', null, hash('4')));
@@ -246,12 +215,12 @@ describe('IndexCatchUp', () => {
   });
 
   it('starts a tail over when another writer moved the shared index meanwhile', async () => {
-    const a1 = version('a.pl', 'one');
+    const a1 = bench.version('a.pl', 'one');
     await catchUp.rebuild();
     log.lines.push(change('a.pl', null, a1.commit));
-    const b1 = version('b.pl', 'bee');
-    onLoad = () => {
-      onLoad = undefined;
+    const b1 = bench.version('b.pl', 'bee');
+    bench.onLoad = () => {
+      bench.onLoad = undefined;
       // The other writer applies the same line and one more.
       log.lines.push(change('b.pl', null, b1.commit));
       index.transaction(() => {
@@ -265,28 +234,28 @@ describe('IndexCatchUp', () => {
   });
 
   it('a rebuild reads the lines appended while it loaded objects, and commits the log\'s end', async () => {
-    const a1 = version('a.pl', 'one');
-    const a2 = version('a.pl', 'two', a1.commit);
+    const a1 = bench.version('a.pl', 'one');
+    const a2 = bench.version('a.pl', 'two', a1.commit);
     log.lines.push(change('a.pl', null, a1.commit));
-    onLoad = () => {
-      onLoad = undefined;
+    bench.onLoad = () => {
+      bench.onLoad = undefined;
       log.lines.push(change('a.pl', a1.commit, a2.commit), change('a.pl', a1.commit, hash('9')));
     };
     const progress: Progress[] = [];
     expect(await catchUp.rebuild((p) => progress.push(p))).toEqual({ position: { epoch: 'E', offset: 3 }, stoppedAtNul: false, committed: true });
     expect(index.heads()).toEqual([{ name: 'a.pl', head: a2.commit }]);
-    expect(text('a.pl')).toBe('two');
+    expect(bench.text('a.pl')).toBe('two');
     expect(commitsRows()).toEqual([a1.commit, a2.commit].sort());
     expect(log.calls).toEqual(['scan start', 'scan E:1', 'scan E:3']);
     expect(progress.at(-1)).toEqual({ phase: 'sqlite-reindex', done: 1, total: 1 });
   });
 
   it('a rebuild starts over when the log is rewritten while it loads', async () => {
-    const a1 = version('a.pl', 'one');
-    const b1 = version('b.pl', 'bee');
+    const a1 = bench.version('a.pl', 'one');
+    const b1 = bench.version('b.pl', 'bee');
     log.lines.push(change('a.pl', null, a1.commit));
-    onLoad = () => {
-      onLoad = undefined;
+    bench.onLoad = () => {
+      bench.onLoad = undefined;
       log.epoch = 'F';
       log.lines = [change('b.pl', null, b1.commit)];
     };
@@ -338,9 +307,9 @@ describe('IndexCatchUp', () => {
   });
 
   it('stops a history at a missing or non-commit object, and at a cycle', async () => {
-    const a1 = version('a.pl', 'one', hash('5'));
-    const a2 = version('a.pl', 'two', a1.commit);
-    const b1 = version('b.pl', 'one', version('x', 'blob').data);
+    const a1 = bench.version('a.pl', 'one', hash('5'));
+    const a2 = bench.version('a.pl', 'two', a1.commit);
+    const b1 = bench.version('b.pl', 'one', bench.version('x', 'blob').data);
     log.lines.push(change('a.pl', null, a2.commit), change('b.pl', null, b1.commit), change('c.pl', null, a2.commit));
     await catchUp.rebuild();
     expect(commitsRows()).toEqual([a1.commit, a2.commit, b1.commit].sort());

@@ -4,63 +4,33 @@
 // a catch-up with nothing to apply writing nothing, and a rebuild over an index that already
 // holds the head a later line sets. A real index file; the head log held in memory (StandInLog).
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { defaultDriverContext, encodeCommit, hashObject, openStore, type GitObject, type HeadChange, type Store } from '@gitty/core';
+import { defaultDriverContext, encodeCommit, hashObject, openStore, type GitObject, type Store } from '@gitty/core';
 import { HeadLog, createDriver as createFilesDriver, storeLayout, type FilesDriver } from '@gitty/driver-files';
 import { tempDir } from '@gitty/driver-test/harness';
 import { IndexCatchUp } from '../src/catch-up.js';
 import type { IndexDb } from '../src/index-db.js';
+import { CatchUpBench, change } from './support/catch-up-bench.js';
 import { freshIndex, hash } from './support/exact-index.js';
 import { StandInLog } from './support/stand-in-log.js';
 
-const change = (name: string, old: string | null, next: string | null): HeadChange => ({ name, old, new: next });
-
 describe('IndexCatchUp (mutants)', () => {
-  let index: IndexDb;
-  let remove: () => void;
-  let log: StandInLog;
-  let objects: Map<string, GitObject>;
-  let loads: Array<string | undefined>;
-  let onLoad: ((hash: string) => void) | undefined;
-  let catchUp: IndexCatchUp;
-
-  beforeEach(() => {
-    ({ index, remove } = freshIndex());
-    log = new StandInLog();
-    objects = new Map();
-    loads = [];
-    onLoad = undefined;
-    catchUp = new IndexCatchUp(index, log, async (h) => {
-      loads.push(h);
-      onLoad?.(h);
-      return objects.get(h);
-    });
-  });
-  afterEach(() => remove());
-
-  let clock = 0;
-  function version(name: string, text: string, previous?: string): { commit: string; data: string } {
-    const bytes = new TextEncoder().encode(text);
-    const data = hashObject('blob', bytes);
-    objects.set(data, { type: 'blob', data: bytes });
-    const body = encodeCommit({ name, data, time: ++clock, ...(previous ? { previous } : {}) } as never);
-    const commit = hashObject('commit', body);
-    objects.set(commit, { type: 'commit', data: body });
-    return { commit, data };
-  }
-  const text = (name: string) => index.db.prepare<[string], { text: string }>('SELECT c.text FROM heads h JOIN contents c ON c.id = h.id WHERE h.name = ?').get(name)?.text;
+  let bench: CatchUpBench;
+  let index: IndexDb, log: StandInLog, objects: Map<string, GitObject>, loads: string[], catchUp: IndexCatchUp;
+  beforeEach(() => ({ index, log, objects, loads, catchUp } = bench = new CatchUpBench()));
+  afterEach(() => bench.remove());
   const changes = () => index.db.prepare<[], { n: number }>('SELECT total_changes() AS n').get()!.n;
   /** Once, at the first object load: what another process does to the shared index meanwhile. */
   const meanwhile = (work: () => void) => {
-    onLoad = () => {
-      onLoad = undefined;
+    bench.onLoad = () => {
+      bench.onLoad = undefined;
       work();
     };
   };
 
   /** a.pl at a1 in the log and the index, then a line a1 → a2 the index's (wrong) head voids. */
   async function voidedTail(): Promise<{ a1: { commit: string; data: string }; a2: { commit: string; data: string } }> {
-    const a1 = version('a.pl', 'one');
-    const a2 = version('a.pl', 'two', a1.commit);
+    const a1 = bench.version('a.pl', 'one');
+    const a2 = bench.version('a.pl', 'two', a1.commit);
     log.lines.push(change('a.pl', null, a1.commit));
     await catchUp.rebuild();
     index.transaction(() => index.setHead('a.pl', { commit: { commit: hash('7'), name: 'a.pl', data: hash('8'), time: 1 }, body: null, text: null }));
@@ -71,7 +41,7 @@ describe('IndexCatchUp (mutants)', () => {
 
   describe('a tail whose index another writer changed while it loaded objects', () => {
     it('moved to another epoch at the same offset: not applied over it, a rebuild is asked for', async () => {
-      const a1 = version('a.pl', 'one');
+      const a1 = bench.version('a.pl', 'one');
       await catchUp.rebuild();
       log.lines.push(change('a.pl', null, a1.commit));
       meanwhile(() => index.transaction(() => index.setPosition({ epoch: 'F', offset: 0 })));
@@ -81,7 +51,7 @@ describe('IndexCatchUp (mutants)', () => {
     });
 
     it('cleared: not applied, a rebuild is asked for', async () => {
-      const a1 = version('a.pl', 'one');
+      const a1 = bench.version('a.pl', 'one');
       await catchUp.rebuild();
       log.lines.push(change('a.pl', null, a1.commit));
       meanwhile(() => index.transaction(() => index.clear()));
@@ -99,7 +69,7 @@ describe('IndexCatchUp (mutants)', () => {
       }));
       expect(await catchUp.catchUp()).toEqual({ applied: 0, position: { epoch: 'E', offset: 2 }, stoppedAtNul: false });
       expect(log.calls.slice(-3)).toEqual(['scan E:1', 'scan start', 'scan E:2']);
-      expect(text('a.pl')).toBe('two');
+      expect(bench.text('a.pl')).toBe('two');
     });
 
     it('whose index another writer moved to another epoch meanwhile asks for a rebuild', async () => {
@@ -137,14 +107,14 @@ describe('IndexCatchUp (mutants)', () => {
       const a1 = log.lines[0]!.new!;
       expect(await catchUp.catchUp()).toEqual({ applied: 1, position: { epoch: 'E', offset: 1 }, stoppedAtNul: false });
       expect(index.getHead('a.pl')).toBe(a1);
-      expect(text('a.pl')).toBe('one');
+      expect(bench.text('a.pl')).toBe('one');
     });
 
     it('counts and loads only the heads that differ from the log\'s', async () => {
-      const b1 = version('b.pl', 'bee');
-      const a1 = version('a.pl', 'same text');
+      const b1 = bench.version('b.pl', 'bee');
+      const a1 = bench.version('a.pl', 'same text');
       // Same data as a1: its text is indexed already.
-      const a2 = version('a.pl', 'same text', a1.commit);
+      const a2 = bench.version('a.pl', 'same text', a1.commit);
       log.lines.push(change('a.pl', null, a1.commit), change('b.pl', null, b1.commit));
       await catchUp.rebuild();
       // The index went wrong for a.pl only (its text row kept).
@@ -155,7 +125,7 @@ describe('IndexCatchUp (mutants)', () => {
       // b.pl is the log's head already: neither counted nor read; a.pl's data is the indexed one.
       expect(loads).toEqual([a2.commit]);
       expect(index.heads()).toEqual([{ name: 'a.pl', head: a2.commit }, { name: 'b.pl', head: b1.commit }]);
-      expect(text('a.pl')).toBe('same text');
+      expect(bench.text('a.pl')).toBe('same text');
       expect(index.position()).toEqual({ epoch: 'E', offset: 3 });
     });
   });
@@ -179,8 +149,8 @@ describe('IndexCatchUp (mutants)', () => {
     });
 
     it('a tail back to a commit of the history takes it from the index, reading only its data', async () => {
-      const a1 = version('a.pl', 'one');
-      const a2 = version('a.pl', 'two', a1.commit);
+      const a1 = bench.version('a.pl', 'one');
+      const a2 = bench.version('a.pl', 'two', a1.commit);
       log.lines.push(change('a.pl', null, a2.commit));
       await catchUp.rebuild();
       expect(index.hasCommit(a1.commit)).toBe(true);
@@ -188,11 +158,11 @@ describe('IndexCatchUp (mutants)', () => {
       log.lines.push(change('a.pl', a2.commit, a1.commit));
       expect(await catchUp.catchUp()).toEqual({ applied: 1, position: { epoch: 'E', offset: 2 }, stoppedAtNul: false });
       expect(loads).toEqual([a1.data]);
-      expect(text('a.pl')).toBe('one');
+      expect(bench.text('a.pl')).toBe('one');
     });
 
     it('a tail that moves a head away and back reads nothing, though its commit is missing', async () => {
-      const a2 = version('a.pl', 'two');
+      const a2 = bench.version('a.pl', 'two');
       log.lines.push(change('a.pl', null, hash('1')));
       await catchUp.rebuild();
       loads.length = 0;
@@ -273,8 +243,8 @@ describe('IndexCatchUp (mutants)', () => {
     });
 
     it('indexes a head a line read meanwhile sets though the old index already holds it', async () => {
-      const a1 = version('a.pl', 'one');
-      const a2 = version('a.pl', 'two', a1.commit);
+      const a1 = bench.version('a.pl', 'one');
+      const a2 = bench.version('a.pl', 'two', a1.commit);
       // An index of another epoch whose head of a.pl is a2 already.
       index.transaction(() => {
         index.setHead('a.pl', { commit: { commit: a2.commit, name: 'a.pl', data: a2.data, time: 2 }, body: '{}', text: 'two' });
@@ -284,7 +254,7 @@ describe('IndexCatchUp (mutants)', () => {
       meanwhile(() => log.lines.push(change('a.pl', a1.commit, a2.commit)));
       expect(await catchUp.rebuild()).toEqual({ position: { epoch: 'E', offset: 2 }, stoppedAtNul: false, committed: true });
       expect(index.heads()).toEqual([{ name: 'a.pl', head: a2.commit }]);
-      expect(text('a.pl')).toBe('two');
+      expect(bench.text('a.pl')).toBe('two');
       expect(loads).toEqual([a1.commit, a1.data, a2.commit, a2.data, a1.commit]);
     });
   });

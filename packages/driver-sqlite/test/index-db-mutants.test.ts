@@ -2,27 +2,13 @@
 // found damaged and removed (read from the kernel's /proc/self/fd, not from the code's own
 // bookkeeping), a file locked by another connection is not mistaken for damage, errors that are
 // not "no room" are not turned into a copy in memory, and a copy in memory is never the file.
-import { readFileSync, readdirSync, readlinkSync, rmSync, statSync, truncateSync, writeFileSync } from 'node:fs';
-import { join, sep } from 'node:path';
+import { readFileSync, rmSync, statSync, truncateSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import Database from 'better-sqlite3';
+import { openFilesUnder } from '@gitty/driver-test/harness';
 import { IndexDb } from '../src/index-db.js';
 import { bodyOf, freshIndex, hash } from './support/exact-index.js';
-
-/** The files under `folder` this process holds open (deleted ones end with " (deleted)"), sorted. */
-function openFilesUnder(folder: string): string[] {
-  const open: string[] = [];
-  for (const fd of readdirSync('/proc/self/fd')) {
-    let target = '';
-    try {
-      target = readlinkSync(`/proc/self/fd/${fd}`);
-    } catch {
-      // closed since the listing
-    }
-    if (target.startsWith(`${folder}${sep}`)) open.push(target);
-  }
-  return open.sort();
-}
 
 describe('IndexDb (mutants)', () => {
   let dir: string;

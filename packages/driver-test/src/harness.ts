@@ -170,3 +170,4 @@ export function seededRandom(seed: number): () => number {
 
 export { startTcpProxy, type TcpProxy } from './tcp-proxy.js';
 export { startSentinelSet, type SentinelOptions, type SentinelSet } from './redis-sentinel.js';
+export { openFilesUnder } from './open-files.js';
