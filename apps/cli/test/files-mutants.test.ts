@@ -10,9 +10,10 @@ import { formatTime, Output } from '../src/output.js';
 import { runCli } from '../src/cli.js';
 import { gitty, type CliResult } from './cli-process.js';
 
-// What files-exact leaves open in commands/files.ts (mutation survivors): the help of rm, get,
-// cat, log and diff; a log line without tags; where log --includes puts its gap; a failing
-// delete keeping its own hint; diff lines ending in "=" or "@@"; printDiff without headers.
+// What files-exact leaves open in commands/files.ts (mutation survivors): the help of put, rm,
+// get, cat, ls, log, diff and search (every option's text); a log line without tags; where log
+// --includes puts its gap; a failing delete keeping its own hint; diff lines ending in "=", "@@"
+// or "Index:"; printDiff without headers.
 // Each test stands alone (a mutation run executes only the tests that reach a mutant).
 function ok(result: CliResult, stdout: string, stderr = ''): void {
   expect({ code: result.code, stdout: result.stdout, stderr: result.stderr }).toEqual({ code: 0, stdout, stderr });
@@ -57,6 +58,44 @@ Options:
   --depth <n>        how many versions (default: "10")
   --includes <hash>  show the window around this version (a hash or unique
                      prefix)
+  -h, --help         display help for command
+`,
+  put: `Usage: gitty put [options] <name> [file]
+
+save a new version of a file from a file or stdin ("-"); creates the file if new
+
+Options:
+  --expect <hash>       the version you edited (default: the current head); a
+                        stale one is refused
+  --author <author>     author of this version
+  --tag <tag>           a tag (repeatable; replaces the previous version's tags)
+  -m, --message <text>  commit message
+  -h, --help            display help for command
+`,
+  ls: `Usage: gitty ls [options]
+
+list files with their newest version
+
+Options:
+  --ext <ext>        only names with this extension (without the dot)
+  --tag <tag>        only files whose newest version has this tag
+  --author <author>  only files whose newest version has this author
+  --prefix <prefix>  only names starting with this
+  --order <order>    name (default) or time (newest first)
+  --limit <n>        at most this many
+  -h, --help         display help for command
+`,
+  search: `Usage: gitty search [options] <text>
+
+find files whose newest version contains the text (indexed where the driver can)
+
+Options:
+  --ext <ext>        only names with this extension (without the dot)
+  --tag <tag>        only files whose newest version has this tag
+  --author <author>  only files whose newest version has this author
+  --prefix <prefix>  only names starting with this
+  --order <order>    name (default) or time (newest first)
+  --limit <n>        at most this many
   -h, --help         display help for command
 `,
   diff: `Usage: gitty diff [options] <a> [b]
@@ -157,6 +196,16 @@ describe('file commands: the edges files-exact leaves', () => {
       c(1, `e.txt: ${short(one.commit)} → ${short(two.commit)}`, 22), c(1, `--- e.txt@${short(one.commit)}`, 22), c(1, `+++ e.txt@${short(two.commit)}`, 22),
       c(36, '@@ -1,3 +1,3 @@'), c(31, '-a ='), c(32, '+a =='), ' keep@@', c(31, '-b@@'), c(32, '+c@@'), '',
     ].join('\n')]);
+  });
+
+  it('diff keeps content lines that end in "Index:" (only jsdiff\'s own "Index:" line at the start is left out)', async () => {
+    const s = store('diff-index');
+    const one = await put(s, ['i.txt', '-'], 'see the Index:\nold\n');
+    const two = await put(s, ['i.txt', '-'], 'see the Index:\nnew\nIndex: 2\n');
+    ok(await gitty([...s, 'diff', 'i.txt']), [
+      `i.txt: ${short(one.commit)} → ${short(two.commit)}`, `--- i.txt@${short(one.commit)}`, `+++ i.txt@${short(two.commit)}`,
+      '@@ -1,2 +1,3 @@', ' see the Index:', '-old', '+new', '+Index: 2', '',
+    ].join('\n'));
   });
 
   it('search shows a hit without a snippet with an empty third column', async () => {

@@ -2,9 +2,9 @@ import { execFileSync } from 'node:child_process';
 import { mkdir, readdir, readFile, rm, symlink, utimes, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { Readable } from 'node:stream';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { git, tempDir } from '@gitty/driver-test/harness';
-import { registerDriver, resolveDriverFactory, type Commit } from '@gitty/core';
+import { LockTimeoutError, openStore, registerDriver, resolveDriverFactory, type Commit, type HeadChange, type ObjectBatchOptions, type ProgressListener } from '@gitty/core';
 import { PassThroughDriver } from '@gitty/driver-test';
 import { registerBuiltinDrivers } from '../src/drivers.js';
 import { runCli } from '../src/cli.js';
@@ -139,7 +139,7 @@ describe('gitty import --git: output', () => {
       expect(report).toEqual({
         source: repo, branch: 'main', tip: tips.main, commits: 2, versions: 4, files: 3, objects: 8,
         heads: { 'a.txt': (await opened.history('a.txt')).history[0]!.commit, 'dir:b.txt': (await opened.head('dir:b.txt'))!, 'gone.txt': report.heads['gone.txt'] },
-        deleted: ['gone.txt'], kept: [],
+        deleted: ['gone.txt'], kept: [], changedMeanwhile: [],
         skipped: { symlinks: 2, submodules: 1, invalid: [] },
       });
       expect(await opened.head('gone.txt')).toBe(undefined);
@@ -189,7 +189,7 @@ describe('gitty import --git: output', () => {
     );
     const json = await gitty(['--store', store, '--json', 'import', '--git', repo, '--dry-run', '--prefix', 'x:']);
     expect(json.json()).toEqual({
-      source: repo, branch: 'main', tip: tips.main, commits: 2, versions: 4, files: 3, objects: 0, heads: {}, deleted: [], kept: [],
+      source: repo, branch: 'main', tip: tips.main, commits: 2, versions: 4, files: 3, objects: 0, heads: {}, deleted: [], kept: [], changedMeanwhile: [],
       skipped: { symlinks: 2, submodules: 1, invalid: [] }, dryRun: true, names: { 'a.txt': 'x:a.txt', 'dir/b.txt': 'x:dir:b.txt', 'gone.txt': 'x:gone.txt' },
     });
     await expect(readdir(store)).rejects.toMatchObject({ code: 'ENOENT' });
@@ -421,6 +421,54 @@ describe('gitty import: Ctrl-C and the progress bar', () => {
   });
 });
 
+describe('gitty import: the bar counts what each phase counts', () => {
+  it('ends at the versions imported when unchanged files were skipped, not at the planned total', async () => {
+    const folder = path.join(root.dir, 'three-files');
+    const store = path.join(root.dir, 'dir-bar-again');
+    for (const name of ['a.txt', 'b.txt', 'c.txt']) await put(folder, name, `${name}\n`);
+    expect((await gitty(['--store', store, 'import', folder])).code).toBe(0);
+    await put(folder, 'b.txt', 'b changed\n');
+    const again = await onTerminal(['--store', store, 'import', folder]);
+    expect({ code: again.code, stdout: again.stdout }).toEqual({ code: 0, stdout: `imported 1 files from ${folder}, 2 new objects; 2 unchanged\n` });
+    expect(again.stderr.lines()[0]).toMatch(/^import \[-{24}\] 0\/3 0\/s$/);
+    expect(again.stderr.lines().at(-1)).toMatch(/^import \[#{24}\] 1\/1 \d+\/s$/);
+  });
+
+  it('shows a packs store\'s own phases with their own counts: objects packed, then objects verified', async () => {
+    const folder = path.join(root.dir, 'five-hundred');
+    const store = path.join(root.dir, 'packs-bar');
+    for (let i = 0; i < 500; i++) await put(folder, `f${i}.txt`, `${i}\n`);
+    registerBuiltinDrivers();
+    const packs = await resolveDriverFactory('packs');
+    registerDriver('packs-drawn', async (options, context) => {
+      const inner = await packs(options, context);
+      const driver = new PassThroughDriver(inner);
+      // cli-progress draws an update at once only when its last drawing is 200 ms old: the clock
+      // steps a second before each report of the pack batch, so each one is drawn.
+      const drawn = (listener: ProgressListener): ProgressListener => (p) => {
+        vi.setSystemTime(Date.now() + 1000);
+        listener(p);
+      };
+      Object.assign(driver, {
+        openObjectBatch: (o: ObjectBatchOptions = {}) => inner.openObjectBatch!({ ...o, onProgress: o.onProgress && drawn(o.onProgress) }),
+      });
+      return driver;
+    });
+    vi.useFakeTimers({ toFake: ['Date'] });
+    let run: Awaited<ReturnType<typeof onTerminal>>;
+    try {
+      run = await onTerminal(['--store', store, '--driver', 'packs-drawn', 'import', folder]);
+    } finally {
+      vi.useRealTimers();
+    }
+    expect({ code: run.code, stdout: run.stdout }).toEqual({ code: 0, stdout: `imported 500 files from ${folder}, 1000 new objects\n` });
+    const lines = run.stderr.lines();
+    expect(lines).toContainEqual(expect.stringMatching(/^import import-pack 1000 \d+\/s$/));
+    expect(lines).toContainEqual(expect.stringMatching(/^import import-verify \[-{24}\] 0\/1000 0\/s$/));
+    expect(lines.filter((line) => line.includes(' import-'))).toEqual(lines.filter((line) => /^import import-(pack \d+|verify \[-{24}\] 0\/1000) \d+\/s$/.test(line)));
+  });
+});
+
 describe('gitty import <folder>: output', () => {
   let tree: string;
 
@@ -512,6 +560,10 @@ describe('gitty import <folder>: output', () => {
 describe('gitty import --git: a file saved by another writer meanwhile', () => {
   /** Per name: when the import reads this head, another writer moves it on (once). */
   const races = new Map<string, { from: string; to: string }>();
+  /** Names another writer saves a version of right after the import moves their heads (once each). */
+  const deleteRaces = new Set<string>();
+  /** Names whose deletion finds their lock held too long. */
+  const heldDeletes = new Set<string>();
 
   beforeAll(async () => {
     registerBuiltinDrivers();
@@ -528,6 +580,29 @@ describe('gitty import --git: a file saved by another writer meanwhile', () => {
         }
         return head;
       };
+      // Per name: right after the import moves this file's head, another writer saves a version of it
+      // (once), through the same driver, so the import's next read of the head sees theirs.
+      const other = await openStore(inner);
+      const theirSave = async (name: string, head: string | null) => {
+        if (!deleteRaces.has(name) || head === null) return;
+        deleteRaces.delete(name);
+        await other.update(name, 'theirs\n', { previous: head });
+      };
+      driver.updateHead = async (name, expected, next) => {
+        if (next === null && heldDeletes.has(name)) throw new LockTimeoutError(`/held/${name}.lock`);
+        await inner.updateHead(name, expected, next);
+        await theirSave(name, next);
+      };
+      const updateHeads = inner.updateHeads?.bind(inner);
+      if (updateHeads) {
+        Object.assign(driver, {
+          updateHeads: async (changes: readonly HeadChange[]) => {
+            const results = await updateHeads(changes);
+            for (const result of results) if (result.applied) await theirSave(result.name, result.head);
+            return results;
+          },
+        });
+      }
       return driver;
     });
   });
@@ -561,6 +636,75 @@ describe('gitty import --git: a file saved by another writer meanwhile', () => {
     } finally {
       await reopened.close();
     }
+  });
+
+  it('leaves a file gone at the tip that another writer saved after the import at their version, and says so', async () => {
+    const store = path.join(root.dir, 'git-delete-race');
+    deleteRaces.add('gone.txt');
+    const result = await gitty(['--store', store, '--driver', 'racing-files', 'import', '--git', repo]);
+    expect(deleteRaces.size).toBe(0);
+    ok(result, `imported 4 versions of 3 files from 2 commits of main (${tips.main!.slice(0, 10)}), 8 new objects\n`
+      + 'left 1 files that are gone at the tip, as another writer changed them meanwhile: gone.txt\nskipped 2 symbolic links, 1 submodules\n');
+    expect(await storeFiles(store)).toEqual({ 'a.txt': 'a2\n', 'dir:b.txt': 'b1\n', 'gone.txt': 'theirs\n' });
+  });
+
+  it('lists such files in --json, and still deletes the other files gone at the tip', async () => {
+    const store = path.join(root.dir, 'git-delete-race-json');
+    const second = path.join(root.dir, 'two-gone-repo');
+    await mkdir(second);
+    await inRepo(second, ['init', '-q', '-b', 'main']);
+    for (const name of ['kept.txt', 'x.txt', 'y.txt']) await put(second, name, `${name}\n`);
+    await inRepo(second, ['add', '-A']);
+    await inRepo(second, ['commit', '-q', '-m', 'three']);
+    await inRepo(second, ['rm', '-q', 'x.txt', 'y.txt']);
+    await inRepo(second, ['commit', '-q', '-m', 'two gone']);
+    deleteRaces.add('x.txt');
+    const result = await gitty(['--store', store, '--driver', 'racing-files', '--json', 'import', '--git', second]);
+    expect(result.code).toBe(0);
+    expect(result.json<{ deleted: string[]; changedMeanwhile: string[] }>()).toMatchObject({ deleted: ['y.txt'], changedMeanwhile: ['x.txt'] });
+    expect(await storeFiles(store)).toEqual({ 'kept.txt': 'kept.txt\n', 'x.txt': 'theirs\n' });
+  });
+
+  it('fails with the error of a deletion that fails otherwise (a lock held too long), the imported heads moved', async () => {
+    const store = path.join(root.dir, 'git-delete-held');
+    heldDeletes.add('gone.txt');
+    let result: CliResult;
+    try {
+      result = await gitty(['--store', store, '--driver', 'racing-files', 'import', '--git', repo]);
+    } finally {
+      heldDeletes.delete('gone.txt');
+    }
+    failed(result, 1, 'gitty: Timed out waiting for the lock /held/gone.txt.lock — another gitty process holds the lock: retry, or remove the lock file if that process died\n');
+    expect(await storeFiles(store)).toEqual({ 'a.txt': 'a2\n', 'dir:b.txt': 'b1\n', 'gone.txt': 'g\n' });
+  });
+
+  it('names the first 20 conflicting files and where their imported histories end, then how many more', async () => {
+    const many = path.join(root.dir, 'many-conflicts-repo');
+    await mkdir(many);
+    await inRepo(many, ['init', '-q', '-b', 'main']);
+    const names = Array.from({ length: 23 }, (_, i) => `f${String(i).padStart(2, '0')}.txt`);
+    for (const name of names) await put(many, name, `${name}\n`);
+    await inRepo(many, ['add', '-A']);
+    await inRepo(many, ['commit', '-q', '-m', 'many']);
+    const store = path.join(root.dir, 'git-race-many');
+    const opened = await openFilesStore(store);
+    try {
+      for (const name of names) {
+        const mine = await opened.create(name, 'mine\n');
+        const theirs = await opened.update(name, 'theirs\n', { previous: mine.commit });
+        await opened.driver.updateHead(name, theirs.commit, mine.commit);
+        races.set(name, { from: mine.commit, to: theirs.commit });
+      }
+    } finally {
+      await opened.close();
+    }
+    const result = await gitty(['--store', store, '--driver', 'racing-files', 'import', '--git', many, '--append']);
+    expect({ code: result.code, stdout: result.stdout }).toEqual({ code: 1, stdout: '' });
+    const hint = result.stderr.slice(result.stderr.indexOf(' — '));
+    const listed = [...hint.matchAll(/(f\d\d\.txt) → [0-9a-f]{10}/g)].map((m) => m[1]);
+    expect(listed).toEqual(names.slice(0, 20));
+    expect(hint).toMatch(/^ — another writer saved these files meanwhile; their imported versions end at f00\.txt → [0-9a-f]{10}, .* f19\.txt → [0-9a-f]{10}, and 3 more \(`gitty log <hash>`\), files gone at the tip were not deleted\n$/);
+    expect(Object.values(await storeFiles(store)).every((text) => text === 'theirs\n')).toBe(true);
   });
 });
 

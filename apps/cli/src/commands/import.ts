@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { hashObject, type ImportReport, type ImportVersion, type Meta, type Progress, type Store } from '@gitty/core';
+import { hashObject, isGittyError, type ImportReport, type ImportVersion, type Meta, type Progress, type Store } from '@gitty/core';
 import { action } from '../action.js';
 import { trapInterrupt, type CliContext } from '../context.js';
 import { CliError, UsageError, withHint } from '../errors.js';
@@ -20,8 +20,13 @@ interface ImportOptions {
   dryRun?: boolean;
 }
 
-/** How many names an error lists before "and N more". */
+/** How many names a message lists before "and N more". */
 const LISTED = 20;
+
+function listed(names: readonly string[]): string {
+  const more = names.length > LISTED ? `, and ${names.length - LISTED} more` : '';
+  return `${names.slice(0, LISTED).join(', ')}${more}`;
+}
 
 function mappingOf(options: ImportOptions): NameMapping {
   const mapping = { separator: options.separator, prefix: options.prefix ?? '' };
@@ -83,10 +88,10 @@ async function importGit(ctx: CliContext, repo: string, options: ImportOptions):
   const source = await openGitSource(repo, options.branch);
   const plan = await planGitImport(source, mapping);
   checkRefused(plan.refused, mapping, options);
-  const summary = (result?: ImportReport, deleted: string[] = []) => ({
+  const summary = (result?: ImportReport, deleted: string[] = [], changedMeanwhile: string[] = []) => ({
     source: repo, branch: source.branch, tip: source.tip, commits: plan.commits,
     versions: result?.versions ?? plan.versions, files: result?.files ?? plan.names.size, objects: result?.objects ?? 0,
-    heads: result?.heads ?? {}, deleted, kept: options.keepDeleted ? plan.goneAtTip : [],
+    heads: result?.heads ?? {}, deleted, kept: options.keepDeleted ? plan.goneAtTip : [], changedMeanwhile,
     skipped: { ...plan.skipped, invalid: plan.refused },
     ...(options.dryRun ? { dryRun: true, names: Object.fromEntries(plan.names) } : {}),
   });
@@ -99,20 +104,28 @@ async function importGit(ctx: CliContext, repo: string, options: ImportOptions):
     const result = await runImport(ctx, store, plan.versions, (signal) => gitVersions(plan, signal));
     if (result === 'interrupted') return interrupted(ctx);
     const deleted: string[] = [];
+    const changedMeanwhile: string[] = [];
     if (!options.keepDeleted) {
       // Gone at the branch's tip: deleted (or renamed away) in git, so no head here either.
       for (const name of plan.goneAtTip) {
         const head = result.heads[name];
         if (head === undefined) continue;
-        await store.delete(name, { previous: head });
-        deleted.push(name);
+        try {
+          await store.delete(name, { previous: head });
+          deleted.push(name);
+        } catch (err) {
+          // Another writer saved (or deleted) the file since the import moved its head: their change stands.
+          if (!isGittyError(err, 'NOT_AT_HEAD')) throw err;
+          changedMeanwhile.push(name);
+        }
       }
     }
-    ctx.out.result(summary(result, deleted), () => {
+    ctx.out.result(summary(result, deleted, changedMeanwhile), () => {
       const { paint } = ctx.out;
       ctx.out.line(`${paint.green('imported')} ${result.versions} versions of ${result.files} files from ${plan.commits} commits of ${source.branch} (${source.tip.slice(0, 10)}), ${result.objects} new objects`);
       if (deleted.length > 0) ctx.out.line(`deleted ${deleted.length} files that are gone at the tip (their history stays until \`gitty gc\`; --keep-deleted keeps them)`);
       if (options.keepDeleted && plan.goneAtTip.length > 0) ctx.out.line(`kept ${plan.goneAtTip.length} files that are gone at the tip`);
+      if (changedMeanwhile.length > 0) ctx.out.line(`left ${changedMeanwhile.length} files that are gone at the tip, as another writer changed them meanwhile: ${listed(changedMeanwhile)}`);
       const skipped = skippedText({ 'symbolic links': plan.skipped.symlinks, submodules: plan.skipped.submodules, 'invalid paths': plan.refused.length });
       if (skipped) ctx.out.line(skipped.slice(2));
     });
@@ -125,10 +138,9 @@ async function refuseExisting(store: Store, plan: GitImportPlan, mapping: NameMa
   const existing = await existingFiles(store, mapping.prefix);
   const clashes = [...plan.names.values()].filter((name) => existing.has(name));
   if (clashes.length === 0) return;
-  const more = clashes.length > LISTED ? `, and ${clashes.length - LISTED} more` : '';
   throw new CliError(
     'FILE_EXISTS',
-    `${clashes.length} file(s) to import already exist in the store: ${clashes.slice(0, LISTED).join(', ')}${more}`,
+    `${clashes.length} file(s) to import already exist in the store: ${listed(clashes)}`,
     'import under another --prefix, or pass --append to add the history on top of them; nothing was imported',
   );
 }
@@ -216,6 +228,6 @@ function isConflict(err: unknown): err is ImportConflicts & object {
 
 // Where the imported history of each conflicting file ended up, so nothing is lost to the user.
 function conflictHint(err: ImportConflicts): string {
-  const tips = err.conflicts.slice(0, LISTED).map((c) => `${c.name} → ${c.tip.slice(0, 10)}`).join(', ');
+  const tips = listed(err.conflicts.map((c) => `${c.name} → ${c.tip.slice(0, 10)}`));
   return `another writer saved these files meanwhile; their imported versions end at ${tips} (\`gitty log <hash>\`), files gone at the tip were not deleted`;
 }
