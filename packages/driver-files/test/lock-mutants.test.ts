@@ -1,7 +1,7 @@
 // FileLock edges the fa-lockloose mutation run found untested: reading the owner file leaves no
 // descriptor open, and a short owner file is read with one read (s6-fhl: readFileSync forced).
-import { afterEach, describe, expect, it } from 'vitest';
-import fs, { mkdirSync, readFileSync, readdirSync } from 'node:fs';
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import fs, { mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { tempDir } from '@gitty/driver-test/harness';
@@ -73,6 +73,138 @@ describe('FileLock owner write races', () => {
       await expect(new FileLock(file, { timeoutMs: 150 }).withLock(async () => 'taken')).rejects.toMatchObject({ code: 'LOCK_TIMEOUT' });
       expect(readFileSync(path.join(lock, 'owner'), 'utf8')).toBe('{');
       expect(readdirSync(dir).sort()).toEqual(['head.lock', 'moved']);
+    } finally {
+      await remove();
+    }
+  });
+});
+
+// The s6-fhl run's four lock.ts survivors "not written in time": a lock released, or moved by
+// another waiter, between the waiter's mkdir and its look at it (the waiter tries again at once,
+// leaving no waiting sign); and the two time edges, each staged at its exact millisecond.
+describe('FileLock: a waiter that finds the lock gone when it looks', () => {
+  /** A lock folder held by a process on another host, so only its age could free it. */
+  const plantHeld = (file: string) => {
+    mkdirSync(`${file}.lock`);
+    fs.writeFileSync(path.join(`${file}.lock`, 'owner'), JSON.stringify({ host: 'elsewhere', pid: 1, token: 'held' }));
+  };
+
+  it('released between its mkdir and its stat: takes the lock at once, with no waiting sign, so it keeps it across the burst', async () => {
+    const { dir, remove } = await tempDir('gitty-lock-mutants-');
+    try {
+      const file = path.join(dir, 'head');
+      plantHeld(file);
+      const signs: string[] = [];
+      patch('statSync', (original) => ((target: fs.PathLike, ...rest: unknown[]) => {
+        // The holder lets go just before the waiter looks at its lock.
+        if (String(target) === `${file}.lock` && fs.existsSync(`${file}.lock`)) fs.rmSync(`${file}.lock`, { recursive: true });
+        return (original as (...a: unknown[]) => unknown)(target, ...rest);
+      }) as typeof fs.statSync);
+      patch('openSync', (original) => ((target: fs.PathLike, ...rest: unknown[]) => {
+        if (String(target).endsWith('-waiting')) signs.push(String(target));
+        return (original as (...a: unknown[]) => number)(target, ...rest);
+      }) as typeof fs.openSync);
+      const lock = new FileLock(file, { holdAcrossBurst: true, timeoutMs: 2_000 });
+      await lock.withLock(async () => undefined);
+      undoPatches();
+      expect(signs).toEqual([]);
+      expect(readdirSync(dir)).toEqual(['head.lock']);
+      lock.releaseKept();
+      expect(readdirSync(dir)).toEqual([]);
+    } finally {
+      await remove();
+    }
+  });
+
+  it('moved aside by another waiter taking it over first: tries again at once, with no waiting sign, so it keeps it across the burst', async () => {
+    const { dir, remove } = await tempDir('gitty-lock-mutants-');
+    try {
+      const file = path.join(dir, 'head');
+      plantHeld(file);
+      // Stale by age, so this waiter goes to move it aside; another waiter does so first (and removes it).
+      const old = new Date(Date.now() - 60_000);
+      fs.utimesSync(`${file}.lock`, old, old);
+      const signs: string[] = [];
+      let raced = false;
+      patch('renameSync', (original) => ((from: fs.PathLike, to: fs.PathLike) => {
+        if (String(from) === `${file}.lock` && !raced) {
+          raced = true;
+          fs.rmSync(`${file}.lock`, { recursive: true });
+        }
+        original(from, to);
+      }) as typeof fs.renameSync);
+      patch('openSync', (original) => ((target: fs.PathLike, ...rest: unknown[]) => {
+        if (String(target).endsWith('-waiting')) signs.push(String(target));
+        return (original as (...a: unknown[]) => number)(target, ...rest);
+      }) as typeof fs.openSync);
+      const lock = new FileLock(file, { holdAcrossBurst: true, staleMs: 10_000, timeoutMs: 2_000 });
+      await lock.withLock(async () => undefined);
+      undoPatches();
+      expect([raced, signs]).toEqual([true, []]);
+      expect(readdirSync(dir)).toEqual(['head.lock']);
+      lock.releaseKept();
+      expect(readdirSync(dir)).toEqual([]);
+    } finally {
+      await remove();
+    }
+  });
+});
+
+describe('FileLock: the time edges, at their exact millisecond', () => {
+  afterEach(() => vi.restoreAllMocks());
+
+  it('a lock exactly staleMs old is not taken over; one millisecond older it is', async () => {
+    const { dir, remove } = await tempDir('gitty-lock-mutants-');
+    try {
+      const file = path.join(dir, 'head');
+      const staleMs = 10_000;
+      mkdirSync(`${file}.lock`);
+      fs.writeFileSync(path.join(`${file}.lock`, 'owner'), JSON.stringify({ host: 'elsewhere', pid: 1, token: 'held' }));
+      // A whole second, so that mtime + age - mtime is exact.
+      const seconds = Math.floor(Date.now() / 1000) - 1;
+      fs.utimesSync(`${file}.lock`, seconds, seconds);
+      const mtimeMs = fs.statSync(`${file}.lock`).mtimeMs;
+      expect(Number.isInteger(mtimeMs)).toBe(true);
+      // Each look at the lock (its stat) is followed by the age check's clock reading: that one reads mtime + age.
+      let age = staleMs;
+      let next: number | undefined;
+      const realNow = Date.now.bind(Date);
+      vi.spyOn(Date, 'now').mockImplementation(() => {
+        const at = next;
+        next = undefined;
+        return at ?? realNow();
+      });
+      patch('statSync', (original) => ((target: fs.PathLike, ...rest: unknown[]) => {
+        const seen = (original as (...a: unknown[]) => fs.Stats | undefined)(target, ...rest);
+        if (String(target) === `${file}.lock` && seen) next = seen.mtimeMs + age;
+        return seen;
+      }) as typeof fs.statSync);
+      await expect(new FileLock(file, { staleMs, timeoutMs: 150 }).withLock(async () => 'taken')).rejects.toMatchObject({ code: 'LOCK_TIMEOUT' });
+      age = staleMs + 1;
+      expect(await new FileLock(file, { staleMs, timeoutMs: 2_000 }).withLock(async () => 'taken')).toBe('taken');
+    } finally {
+      await remove();
+    }
+  });
+
+  it('the 2 s of letting go after a waiting sign end at their last millisecond: at sharedUntil itself the lock is kept again', async () => {
+    const { dir, remove } = await tempDir('gitty-lock-mutants-');
+    try {
+      const file = path.join(dir, 'head');
+      const lock = new FileLock(file, { holdAcrossBurst: true });
+      let now = 1_000_000_000_000;
+      vi.spyOn(Date, 'now').mockImplementation(() => now);
+      // A waiting sign seen at `now`: let go after each step until now + 2 000 ms.
+      await lock.withLock(async () => writeFileSync(lock.waitingPath, ''));
+      expect(readdirSync(dir)).toEqual([]);
+      now += 1_999;
+      await lock.withLock(async () => undefined);
+      expect(readdirSync(dir)).toEqual([]);
+      now += 1;
+      await lock.withLock(async () => undefined);
+      expect(readdirSync(dir)).toEqual(['head.lock']);
+      lock.releaseKept();
+      expect(readdirSync(dir)).toEqual([]);
     } finally {
       await remove();
     }
