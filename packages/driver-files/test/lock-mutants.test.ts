@@ -187,6 +187,39 @@ describe('FileLock: the time edges, at their exact millisecond', () => {
     }
   });
 
+  it('a waiter gives up only once its deadline has passed: at the deadline\'s own millisecond it tries once more', async () => {
+    const { dir, remove } = await tempDir('gitty-lock-mutants-');
+    try {
+      const file = path.join(dir, 'head');
+      const timeoutMs = 5_000;
+      mkdirSync(`${file}.lock`);
+      fs.writeFileSync(path.join(`${file}.lock`, 'owner'), JSON.stringify({ host: 'elsewhere', pid: 1, token: 'held' }));
+      // The clock stands still at `start`, except for the reading right after the waiter leaves its
+      // sign (its deadline check): that one is exactly the deadline, and the holder lets go then.
+      const start = Date.now();
+      let next: number | undefined;
+      vi.spyOn(Date, 'now').mockImplementation(() => {
+        const at = next;
+        next = undefined;
+        return at ?? start;
+      });
+      let released = false;
+      patch('openSync', (original) => ((target: fs.PathLike, ...rest: unknown[]) => {
+        const fd = (original as (...a: unknown[]) => number)(target, ...rest);
+        if (String(target) === `${file}.lock-waiting` && !released) {
+          released = true;
+          fs.rmSync(`${file}.lock`, { recursive: true });
+          next = start + timeoutMs;
+        }
+        return fd;
+      }) as typeof fs.openSync);
+      expect(await new FileLock(file, { staleMs: 60_000, timeoutMs }).withLock(async () => 'taken')).toBe('taken');
+      expect(released).toBe(true);
+    } finally {
+      await remove();
+    }
+  });
+
   it('the 2 s of letting go after a waiting sign end at their last millisecond: at sharedUntil itself the lock is kept again', async () => {
     const { dir, remove } = await tempDir('gitty-lock-mutants-');
     try {
