@@ -21,6 +21,17 @@ function ok(result: CliResult, stdout: string, stderr = ''): void {
 
 const short = (hash: string) => hash.slice(0, 10);
 
+/** The filter options ls and search share, as their help shows them. */
+const LIST_FILTERS = `Options:
+  --ext <ext>        only names with this extension (without the dot)
+  --tag <tag>        only files whose newest version has this tag
+  --author <author>  only files whose newest version has this author
+  --prefix <prefix>  only names starting with this
+  --order <order>    name (default) or time (newest first)
+  --limit <n>        at most this many
+  -h, --help         display help for command
+`;
+
 const HELP: Record<string, string> = {
   rm: `Usage: gitty rm [options] <name>
 
@@ -76,28 +87,12 @@ Options:
 
 list files with their newest version
 
-Options:
-  --ext <ext>        only names with this extension (without the dot)
-  --tag <tag>        only files whose newest version has this tag
-  --author <author>  only files whose newest version has this author
-  --prefix <prefix>  only names starting with this
-  --order <order>    name (default) or time (newest first)
-  --limit <n>        at most this many
-  -h, --help         display help for command
-`,
+${LIST_FILTERS}`,
   search: `Usage: gitty search [options] <text>
 
 find files whose newest version contains the text (indexed where the driver can)
 
-Options:
-  --ext <ext>        only names with this extension (without the dot)
-  --tag <tag>        only files whose newest version has this tag
-  --author <author>  only files whose newest version has this author
-  --prefix <prefix>  only names starting with this
-  --order <order>    name (default) or time (newest first)
-  --limit <n>        at most this many
-  -h, --help         display help for command
-`,
+${LIST_FILTERS}`,
   diff: `Usage: gitty diff [options] <a> [b]
 
 show what changed: between two versions, or a version and its previous one

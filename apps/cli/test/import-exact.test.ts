@@ -560,6 +560,24 @@ describe('gitty import <folder>: output', () => {
 describe('gitty import --git: a file saved by another writer meanwhile', () => {
   /** Per name: when the import reads this head, another writer moves it on (once). */
   const races = new Map<string, { from: string; to: string }>();
+  /**
+   * Each name gets "mine" at its head and "theirs" stored after it; the other writer moves the
+   * head to "theirs" when the import reads "mine".
+   */
+  async function stageRaces(store: string, names: readonly string[]): Promise<void> {
+    const opened = await openFilesStore(store);
+    try {
+      for (const name of names) {
+        const mine = await opened.create(name, 'mine\n');
+        const theirs = await opened.update(name, 'theirs\n', { previous: mine.commit });
+        await opened.driver.updateHead(name, theirs.commit, mine.commit);
+        races.set(name, { from: mine.commit, to: theirs.commit });
+      }
+    } finally {
+      await opened.close();
+    }
+  }
+
   /** Names another writer saves a version of right after the import moves their heads (once each). */
   const deleteRaces = new Set<string>();
   /** Names whose deletion finds their lock held too long. */
@@ -609,18 +627,8 @@ describe('gitty import --git: a file saved by another writer meanwhile', () => {
 
   it('leaves those files at the other writer\'s versions, deletes nothing, and says where their imported histories end', async () => {
     const store = path.join(root.dir, 'git-race');
-    const opened = await openFilesStore(store);
-    try {
-      // Two files, each saved by the other writer (not yet at its head): both conflicts are named.
-      for (const name of ['a.txt', 'dir:b.txt']) {
-        const mine = await opened.create(name, 'mine\n');
-        const theirs = await opened.update(name, 'theirs\n', { previous: mine.commit });
-        await opened.driver.updateHead(name, theirs.commit, mine.commit);
-        races.set(name, { from: mine.commit, to: theirs.commit });
-      }
-    } finally {
-      await opened.close();
-    }
+    // Two files, each saved by the other writer (not yet at its head): both conflicts are named.
+    await stageRaces(store, ['a.txt', 'dir:b.txt']);
     const result = await gitty(['--store', store, '--driver', 'racing-files', 'import', '--git', repo, '--append']);
     const tip = /a\.txt → ([0-9a-f]{10})/.exec(result.stderr)?.[1] as string;
     const tipB = /dir:b\.txt → ([0-9a-f]{10})/.exec(result.stderr)?.[1] as string;
@@ -687,17 +695,7 @@ describe('gitty import --git: a file saved by another writer meanwhile', () => {
     await inRepo(many, ['add', '-A']);
     await inRepo(many, ['commit', '-q', '-m', 'many']);
     const store = path.join(root.dir, 'git-race-many');
-    const opened = await openFilesStore(store);
-    try {
-      for (const name of names) {
-        const mine = await opened.create(name, 'mine\n');
-        const theirs = await opened.update(name, 'theirs\n', { previous: mine.commit });
-        await opened.driver.updateHead(name, theirs.commit, mine.commit);
-        races.set(name, { from: mine.commit, to: theirs.commit });
-      }
-    } finally {
-      await opened.close();
-    }
+    await stageRaces(store, names);
     const result = await gitty(['--store', store, '--driver', 'racing-files', 'import', '--git', many, '--append']);
     expect({ code: result.code, stdout: result.stdout }).toEqual({ code: 1, stdout: '' });
     const hint = result.stderr.slice(result.stderr.indexOf(' — '));
