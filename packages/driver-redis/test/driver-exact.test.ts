@@ -1,4 +1,4 @@
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { randomBytes } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { Redis } from 'ioredis';
@@ -207,6 +207,37 @@ describe('RedisDriver objects', () => {
     }
     await d.updateHead('f.txt', null, 'a'.repeat(40));
     await d.updateHead('f.txt', 'a'.repeat(40), null);
+    expect(await d.getHead('f.txt')).toBeUndefined();
+  });
+
+  it('counts a follower as silent only once it heard nothing for longer than a blocked read may take', async () => {
+    const d = await node({ blockMs: 200, commandTimeoutMs: 300 });
+    await d.rescan();
+    const internals = d as unknown as { follower: { lastReply: number } };
+    // Synchronous from here to the end: the follower cannot record a reply in between.
+    const clock = vi.spyOn(performance, 'now');
+    try {
+      internals.follower.lastReply = 1_000;
+      clock.mockReturnValue(1_000 + 200 + 300);
+      const atLimit = d.status().stale;
+      clock.mockReturnValue(1_000 + 200 + 300 + 1);
+      const past = d.status().stale;
+      expect([atLimit, past]).toEqual([false, true]);
+    } finally {
+      clock.mockRestore();
+    }
+  });
+
+  it('refuses an invalid new head itself, over an inner store that does not check hashes', async () => {
+    // A third-party inner store may trust its caller: its loadObject answers "none" for any key.
+    class TrustingDriver extends MemoryDriver {
+      override async loadObject(hash: string) {
+        return /^[0-9a-f]{40}$/.test(hash) ? super.loadObject(hash) : undefined;
+      }
+    }
+    const d = await node({}, new TrustingDriver());
+    expect((await failure(d.updateHead('f.txt', null, 'nope'))).code).toBe('INVALID_HASH');
+    await d.rescan();
     expect(await d.getHead('f.txt')).toBeUndefined();
   });
 });
