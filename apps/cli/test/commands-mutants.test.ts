@@ -68,14 +68,7 @@ files, versions, objects loose/packed and bytes on disk
 Options:
   -h, --help  display help for command
 `,
-  demo: `Usage: gitty demo [options] [dir]
-
-create a store (a temp dir by default), save files with versions, and show ls,
-log, diff, repack, fsck and stats
-
-Options:
-  -h, --help  display help for command
-`,
+  demo: SHARED_HELP.demo,
   repack: SHARED_HELP.repack,
   copy: SHARED_HELP.copy,
   compare: SHARED_HELP.compare,

@@ -34,14 +34,7 @@ Options:
                          (default: "500ms")
   -h, --help             display help for command
 `,
-  demo: `Usage: gitty demo [options] [dir]
-
-create a store (a temp dir by default), save files with versions, and show ls,
-log, diff, repack, fsck and stats
-
-Options:
-  -h, --help  display help for command
-`,
+  demo: SHARED_HELP.demo,
   copy: SHARED_HELP.copy,
   compare: SHARED_HELP.compare,
   repack: SHARED_HELP.repack,

@@ -1,9 +1,17 @@
-// help-exact and commands-mutants (for the s6-cli-e survivors) both pin the help of copy, compare
-// and repack: one text and one check for both, so a changed text is updated once.
+// help-exact and commands-mutants (for the s6-cli-e and s6-cli-h survivors) both pin the help of
+// copy, compare, repack and demo: one text and one check for both, so a changed text is updated once.
 import { describe, expect, it } from 'vitest';
 import { gitty } from '../cli-process.js';
 
 export const SHARED_HELP = {
+  demo: `Usage: gitty demo [options] [dir]
+
+create a store (a temp dir by default), save files with versions, and show ls,
+log, diff, repack, fsck and stats
+
+Options:
+  -h, --help  display help for command
+`,
   repack: `Usage: gitty repack [options]
 
 pack loose objects into a git pack with deltas (drivers with packs); Ctrl-C
