@@ -81,14 +81,14 @@ describe('FileLock owner write races', () => {
 
 // The s6-fhl run's four lock.ts survivors "not written in time": a lock released, or moved by
 // another waiter, between the waiter's mkdir and its look at it (the waiter tries again at once,
+/** A lock folder held by a process on another host, so only its age could free it. */
+function plantHeld(file: string): void {
+  mkdirSync(`${file}.lock`);
+  fs.writeFileSync(path.join(`${file}.lock`, 'owner'), JSON.stringify({ host: 'elsewhere', pid: 1, token: 'held' }));
+}
+
 // leaving no waiting sign); and the two time edges, each staged at its exact millisecond.
 describe('FileLock: a waiter that finds the lock gone when it looks', () => {
-  /** A lock folder held by a process on another host, so only its age could free it. */
-  const plantHeld = (file: string) => {
-    mkdirSync(`${file}.lock`);
-    fs.writeFileSync(path.join(`${file}.lock`, 'owner'), JSON.stringify({ host: 'elsewhere', pid: 1, token: 'held' }));
-  };
-
   it('released between its mkdir and its stat: takes the lock at once, with no waiting sign, so it keeps it across the burst', async () => {
     const { dir, remove } = await tempDir('gitty-lock-mutants-');
     try {
@@ -158,8 +158,7 @@ describe('FileLock: the time edges, at their exact millisecond', () => {
     try {
       const file = path.join(dir, 'head');
       const staleMs = 10_000;
-      mkdirSync(`${file}.lock`);
-      fs.writeFileSync(path.join(`${file}.lock`, 'owner'), JSON.stringify({ host: 'elsewhere', pid: 1, token: 'held' }));
+      plantHeld(file);
       // A whole second, so that mtime + age - mtime is exact.
       const seconds = Math.floor(Date.now() / 1000) - 1;
       fs.utimesSync(`${file}.lock`, seconds, seconds);
@@ -192,8 +191,7 @@ describe('FileLock: the time edges, at their exact millisecond', () => {
     try {
       const file = path.join(dir, 'head');
       const timeoutMs = 5_000;
-      mkdirSync(`${file}.lock`);
-      fs.writeFileSync(path.join(`${file}.lock`, 'owner'), JSON.stringify({ host: 'elsewhere', pid: 1, token: 'held' }));
+      plantHeld(file);
       // The clock stands still at `start`, except for the reading right after the waiter leaves its
       // sign (its deadline check): that one is exactly the deadline, and the holder lets go then.
       const start = Date.now();
