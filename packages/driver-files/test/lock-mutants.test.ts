@@ -79,15 +79,15 @@ describe('FileLock owner write races', () => {
   });
 });
 
-// The s6-fhl run's four lock.ts survivors "not written in time": a lock released, or moved by
-// another waiter, between the waiter's mkdir and its look at it (the waiter tries again at once,
 /** A lock folder held by a process on another host, so only its age could free it. */
 function plantHeld(file: string): void {
   mkdirSync(`${file}.lock`);
   fs.writeFileSync(path.join(`${file}.lock`, 'owner'), JSON.stringify({ host: 'elsewhere', pid: 1, token: 'held' }));
 }
 
-// leaving no waiting sign); and the two time edges, each staged at its exact millisecond.
+// The s6-fhl run's lock.ts survivors "not written in time": a lock released, or moved by another
+// waiter, between the waiter's mkdir and its look at it (the waiter tries again at once, leaving
+// no waiting sign); and the time edges, each staged at its exact millisecond.
 describe('FileLock: a waiter that finds the lock gone when it looks', () => {
   it('released between its mkdir and its stat: takes the lock at once, with no waiting sign, so it keeps it across the burst', async () => {
     const { dir, remove } = await tempDir('gitty-lock-mutants-');
